@@ -1,0 +1,68 @@
+#include "core/fs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace accent {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, ": cannot open for reading (", std::strerror(errno), ")");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail(path, ": read error");
+  return ss.str();
+}
+
+namespace {
+std::string temp_name_for(const std::string& path) {
+  std::random_device rd;
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+}
+
+void fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  const std::string tmp = temp_name_for(path);
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) fail(path, ": cannot create temporary file ", tmp, " (", std::strerror(errno), ")");
+      write(out);
+      out.flush();
+      if (!out) fail(path, ": write failed (disk full?)");
+    }
+    fsync_path(tmp, O_RDONLY);
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) fail(path, ": cannot rename temporary file into place (", ec.message(), ")");
+    auto parent = std::filesystem::path(path).parent_path();
+    fsync_path(parent.empty() ? "." : parent.string(), O_RDONLY | O_DIRECTORY);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view contents) {
+  write_file_atomic(path, [&](std::ostream& out) { out.write(contents.data(), static_cast<std::streamsize>(contents.size())); });
+}
+
+}  // namespace accent

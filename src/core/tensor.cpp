@@ -1,0 +1,128 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace accent {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    ACCENT_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
+    n *= d;
+  }
+  return n;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+namespace {
+std::shared_ptr<std::byte> allocate_aligned(size_t nbytes) {
+  const size_t rounded = ((nbytes + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!p) fail("out of memory allocating ", nbytes, " bytes");
+  std::memset(p, 0, rounded == 0 ? 64 : rounded);
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+// Reads element i of a buffer of type t as double (exact for every type accent converts).
+double load_as_double(const void* p, DType t, int64_t i) {
+  switch (t) {
+    case DType::F32: return static_cast<const float*>(p)[i];
+    case DType::F64: return static_cast<const double*>(p)[i];
+    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::I64: return static_cast<double>(static_cast<const int64_t*>(p)[i]);
+    case DType::I32: return static_cast<const int32_t*>(p)[i];
+    case DType::I16: return static_cast<const int16_t*>(p)[i];
+    case DType::I8: return static_cast<const int8_t*>(p)[i];
+    case DType::U8: return static_cast<const uint8_t*>(p)[i];
+    case DType::BOOL: return static_cast<const uint8_t*>(p)[i] != 0;
+    case DType::U16: return static_cast<const uint16_t*>(p)[i];
+    case DType::U32: return static_cast<const uint32_t*>(p)[i];
+    case DType::U64: return static_cast<double>(static_cast<const uint64_t*>(p)[i]);
+  }
+  return 0;
+}
+
+void store_from_double(void* p, DType t, int64_t i, double v) {
+  switch (t) {
+    case DType::F32: static_cast<float*>(p)[i] = static_cast<float>(v); break;
+    case DType::F64: static_cast<double*>(p)[i] = v; break;
+    case DType::F16: static_cast<uint16_t*>(p)[i] = f32_to_f16(static_cast<float>(v)); break;
+    case DType::BF16: static_cast<uint16_t*>(p)[i] = f32_to_bf16(static_cast<float>(v)); break;
+    case DType::I64: static_cast<int64_t*>(p)[i] = static_cast<int64_t>(v); break;
+    case DType::I32: static_cast<int32_t*>(p)[i] = static_cast<int32_t>(v); break;
+    case DType::I16: static_cast<int16_t*>(p)[i] = static_cast<int16_t>(v); break;
+    case DType::I8: static_cast<int8_t*>(p)[i] = static_cast<int8_t>(v); break;
+    case DType::U8: static_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(v); break;
+    case DType::BOOL: static_cast<uint8_t*>(p)[i] = v != 0; break;
+    case DType::U16: static_cast<uint16_t*>(p)[i] = static_cast<uint16_t>(v); break;
+    case DType::U32: static_cast<uint32_t*>(p)[i] = static_cast<uint32_t>(v); break;
+    case DType::U64: static_cast<uint64_t*>(p)[i] = static_cast<uint64_t>(v); break;
+  }
+}
+}  // namespace
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  numel_ = shape_numel(shape_);
+  storage_ = allocate_aligned(nbytes());
+}
+
+Tensor Tensor::from_bytes(DType dtype, Shape shape, const void* bytes) {
+  Tensor t(dtype, std::move(shape));
+  if (t.nbytes()) std::memcpy(t.data(), bytes, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::from_vector(Shape shape, const std::vector<float>& values) {
+  Tensor t(DType::F32, std::move(shape));
+  ACCENT_CHECK(static_cast<int64_t>(values.size()) == t.numel(), "from_vector: ", values.size(),
+               " values for shape ", shape_str(t.shape()));
+  if (!values.empty()) std::memcpy(t.data(), values.data(), t.nbytes());
+  return t;
+}
+
+float* Tensor::f32() {
+  ACCENT_CHECK(dtype_ == DType::F32, "expected an F32 tensor, got ", dtype_name(dtype_));
+  return static_cast<float*>(data());
+}
+const float* Tensor::f32() const {
+  ACCENT_CHECK(dtype_ == DType::F32, "expected an F32 tensor, got ", dtype_name(dtype_));
+  return static_cast<const float*>(data());
+}
+
+Tensor Tensor::clone() const { return from_bytes(dtype_, shape_, data()); }
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == dtype_) return *this;
+  Tensor out(dtype, shape_);
+  if (dtype_ == DType::BF16 && dtype == DType::F32) {
+    const auto* src = data_as<uint16_t>();
+    float* dst = out.f32();
+    for (int64_t i = 0; i < numel_; ++i) dst[i] = bf16_to_f32(src[i]);
+    return out;
+  }
+  for (int64_t i = 0; i < numel_; ++i) store_from_double(out.data(), dtype, i, load_as_double(data(), dtype_, i));
+  return out;
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+  ACCENT_CHECK(shape_numel(shape) == numel_, "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+void Tensor::zero() {
+  if (storage_) std::memset(storage_.get(), 0, nbytes());
+}
+
+}  // namespace accent

@@ -1,0 +1,20 @@
+// nn/parameter.h — a trainable tensor and its gradient, as the optimizer sees it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace accent {
+
+struct Parameter {
+  std::string name;     // Hugging Face state-dict name, e.g. "bert.encoder.layer.0.attention.self.query.weight"
+  Tensor value;         // F32 master weights
+  Tensor grad;          // F32, same shape; gradients accumulate (+=) until zeroed
+  bool decay = true;    // AdamW weight decay applies (false for biases and LayerNorm weights, as HF's Trainer)
+  bool trainable = true;
+};
+
+using ParameterList = std::vector<Parameter*>;
+
+}  // namespace accent
