@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "models/batch.h"
+#include "data/batch.h"
 #include "nn/parameter.h"
 
 namespace accent {

@@ -1,4 +1,4 @@
-// models/batch.h — the tensors one forward pass of a sequence classifier consumes.
+// data/batch.h — the tensors one forward pass of a sequence classifier consumes.
 //
 // B = batch size, T = padded sequence length, C = num_labels. Row-major, b-major.
 #pragma once
