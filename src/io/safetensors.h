@@ -18,6 +18,10 @@ struct SafetensorsEntry {
   Shape shape;
   const void* data;  // points into the mmap
   size_t nbytes;
+  // The file's dtype string ("F32", "F8_E4M3", ...). Types without a core DType (F8*, F6*, F4, C64) have
+  // has_core_dtype = false and `dtype` = U8 (raw bytes); load() decodes the F8 types and refuses the others.
+  std::string dtype_string;
+  bool has_core_dtype = true;
 };
 
 class SafetensorsFile {
@@ -34,9 +38,13 @@ class SafetensorsFile {
   const SafetensorsEntry& entry(const std::string& name) const;
   // Copies the tensor out, converted to `dtype` (F32 by default).
   Tensor load(const std::string& name, DType dtype = DType::F32) const;
+  // Sum of all tensor byte sizes (= the data buffer's size).
+  size_t data_bytes() const { return data_bytes_; }
 
  private:
   SafetensorsFile() = default;
+  void parse(const char* bytes, size_t size);  // validates the mapped image, fills the entries
+  size_t data_bytes_ = 0;
   std::string path_;
   void* map_ = nullptr;
   size_t map_size_ = 0;
@@ -49,6 +57,25 @@ class SafetensorsFile {
 // padded with spaces to a multiple of 8, tensors laid out as the reference writer does.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+// The exact bytes save_safetensors writes (header + data).
+std::string safetensors_bytes(const std::map<std::string, Tensor>& tensors,
+                              const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+// Tensors in state-dict order (the order HF's shard splitting walks).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+// "5GB" → 5'000'000'000, "500MB", "10KB", "1GiB"/"1MiB"/"1KiB" (powers of 2), or plain bytes "1000000" — as
+// transformers' convert_file_size_to_int. Throws on anything else.
+uint64_t parse_shard_size(const std::string& text);
+// save_pretrained's weights: one `model.safetensors` when everything fits in `max_shard_size`, otherwise
+// `model-0000k-of-0000n.safetensors` + `model.safetensors.index.json` ({"metadata":{"total_size":…},
+// "weight_map":{…}}, json indent 2, sorted keys). Shards are filled like huggingface_hub's
+// split_state_dict_into_shards: walk in order, start a new shard when the next tensor would overflow, a tensor
+// larger than the limit gets a shard of its own. Shard files of an earlier save that are not rewritten (and a stale
+// index when saving a single file) are removed. Returns the file names written (index last).
+std::vector<std::string> save_safetensors_checkpoint(const std::string& dir, const NamedTensors& tensors,
+                                                     uint64_t max_shard_size = 5'000'000'000ull,
+                                                     const std::map<std::string, std::string>& metadata = {
+                                                         {"format", "pt"}});
 
 // A checkpoint directory's weights, whether one file or sharded with model.safetensors.index.json.
 // Throws when neither model.safetensors nor the index exists in `dir`.
