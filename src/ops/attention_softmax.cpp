@@ -1,0 +1,104 @@
+#include "ops/attention_softmax.h"
+
+#include <cmath>
+#include <limits>
+
+namespace accent {
+
+namespace {
+
+inline void softmax_row(const float* s, const float* mask, float* p, int64_t Tk, float scale_divisor) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < Tk; ++j) {
+    const float v = s[j] / scale_divisor + (mask ? mask[j] : 0.0f);
+    p[j] = v;
+    max = v > max ? v : max;
+  }
+  float sum = 0.0f;
+  for (int64_t j = 0; j < Tk; ++j) {
+    p[j] = std::exp(p[j] - max);
+    sum += p[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < Tk; ++j) p[j] *= inv;
+}
+
+inline void softmax_row_backward(const float* p, const float* dp, float* ds, int64_t Tk, float scale_divisor) {
+  float dot = 0.0f;
+  for (int64_t j = 0; j < Tk; ++j) dot += dp[j] * p[j];
+  for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (dp[j] - dot) / scale_divisor;
+}
+
+// Vectorisable variant for the cpu path: same math, reductions reordered by the compiler (omp simd).
+inline void softmax_row_fast(const float* s, const float* mask, float* p, int64_t Tk, float scale_divisor) {
+  float max = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < Tk; ++j) {
+    const float v = s[j] / scale_divisor + (mask ? mask[j] : 0.0f);
+    p[j] = v;
+    max = v > max ? v : max;
+  }
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < Tk; ++j) {
+    p[j] = std::exp(p[j] - max);
+    sum += p[j];
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < Tk; ++j) p[j] *= inv;
+}
+
+inline void softmax_row_backward_fast(const float* p, const float* dp, float* ds, int64_t Tk, float scale_divisor) {
+  float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t j = 0; j < Tk; ++j) dot += dp[j] * p[j];
+  const float inv_scale = 1.0f / scale_divisor;
+#pragma omp simd
+  for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (dp[j] - dot) * inv_scale;
+}
+
+}  // namespace
+
+void attention_softmax_forward(const OpContext& ctx, const float* scores, const float* mask_add, float* probs,
+                               const AttentionDims& d, float scale_divisor) {
+  check_op_context(ctx, "attention_softmax_forward");
+  const int64_t rows = d.B * d.NH * d.Tq;
+  const int64_t rows_per_batch = d.NH * d.Tq;
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* mask = mask_add ? mask_add + (r / rows_per_batch) * d.Tk : nullptr;
+      softmax_row(scores + r * d.Tk, mask, probs + r * d.Tk, d.Tk, scale_divisor);
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* mask = mask_add ? mask_add + (r / rows_per_batch) * d.Tk : nullptr;
+    softmax_row_fast(scores + r * d.Tk, mask, probs + r * d.Tk, d.Tk, scale_divisor);
+  }
+}
+
+void attention_softmax_backward(const OpContext& ctx, const float* probs, const float* dprobs, float* dscores,
+                                const AttentionDims& d, float scale_divisor) {
+  check_op_context(ctx, "attention_softmax_backward");
+  const int64_t rows = d.B * d.NH * d.Tq;
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t r = 0; r < rows; ++r)
+      softmax_row_backward(probs + r * d.Tk, dprobs + r * d.Tk, dscores + r * d.Tk, d.Tk, scale_divisor);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r)
+    softmax_row_backward_fast(probs + r * d.Tk, dprobs + r * d.Tk, dscores + r * d.Tk, d.Tk, scale_divisor);
+}
+
+void attention_additive_mask(const int32_t* attention_mask, float* mask_add, int64_t B, int64_t T) {
+  for (int64_t i = 0; i < B * T; ++i) {
+    // (1 − m)·min: m = 1 → 0, m = 0 → min (HF computes it in float; any other m is scaled likewise).
+    const float m = attention_mask ? static_cast<float>(attention_mask[i]) : 1.0f;
+    mask_add[i] = (1.0f - m) * kAttentionMaskMin;
+  }
+}
+
+}  // namespace accent

@@ -1,0 +1,50 @@
+#include "ops/dropout.h"
+
+#include "core/error.h"
+
+namespace accent {
+
+namespace {
+inline float keep_scale(float p) { return p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
+}  // namespace
+
+void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
+                     uint64_t counter_base) {
+  check_op_context(ctx, "dropout_forward");
+  ACCENT_CHECK(p >= 0.0f && p <= 1.0f, "dropout probability has to be between 0 and 1, but got ", p);
+  const float scale = keep_scale(p);
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) {
+      Rng r(seed, counter_base + static_cast<uint64_t>(i));
+      mask[i] = r.uniform() >= p ? 1 : 0;
+      y[i] = mask[i] ? x[i] * scale : 0.0f;
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    Rng r(seed, counter_base + static_cast<uint64_t>(i));
+    const uint8_t keep = r.uniform() >= p ? 1 : 0;
+    mask[i] = keep;
+    y[i] = keep ? x[i] * scale : 0.0f;
+  }
+}
+
+void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* mask, int64_t n, float p, Rng& rng) {
+  const uint64_t base = rng.counter();
+  dropout_forward(ctx, x, y, mask, n, p, rng.seed(), base);
+  rng.set_counter(base + static_cast<uint64_t>(n));
+}
+
+void dropout_backward(const OpContext& ctx, const float* dy, const uint8_t* mask, float* dx, int64_t n, float p) {
+  check_op_context(ctx, "dropout_backward");
+  const float scale = keep_scale(p);
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+}
+
+}  // namespace accent

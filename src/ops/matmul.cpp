@@ -1,0 +1,88 @@
+#include "ops/matmul.h"
+
+#include "core/error.h"
+
+namespace accent {
+
+namespace {
+void check_shape(const GemmShape& s) {
+  ACCENT_CHECK(s.batch >= 1 && s.M >= 0 && s.N >= 0 && s.K >= 0, "gemm: bad shape batch=", s.batch, " M=", s.M,
+               " N=", s.N, " K=", s.K);
+}
+}  // namespace
+
+void gemm(const OpContext& ctx, const GemmShape& shape, const float* A, const float* B, const float* bias, float* C,
+          bool accumulate) {
+  check_op_context(ctx, "gemm");
+  check_shape(shape);
+  if (shape.M == 0 || shape.N == 0) return;
+  if (ctx.backend == Backend::Ref) {
+    ref::gemm(shape, A, B, bias, C, accumulate);
+  } else {
+    cpu::gemm(shape, A, B, bias, C, accumulate);
+  }
+}
+
+void column_sum_accumulate(const OpContext& ctx, const float* dy, float* dbias, int64_t rows, int64_t cols) {
+  check_op_context(ctx, "column_sum");
+  if (ctx.backend == Backend::Ref) {
+    ref::column_sum_accumulate(dy, dbias, rows, cols);
+  } else {
+    cpu::column_sum_accumulate(dy, dbias, rows, cols);
+  }
+}
+
+void linear_forward(const OpContext& ctx, const float* x, const float* weight, const float* bias, float* y,
+                    int64_t rows, int64_t in, int64_t out) {
+  GemmShape s;
+  s.M = rows, s.N = out, s.K = in, s.trans_b = true;  // W (out, in) = (N, K)
+  gemm(ctx, s, x, weight, bias, y, false);
+}
+
+void linear_backward_input(const OpContext& ctx, const float* dy, const float* weight, float* dx, int64_t rows,
+                           int64_t in, int64_t out) {
+  GemmShape s;
+  s.M = rows, s.N = in, s.K = out;  // dy (rows, out) · W (out, in)
+  gemm(ctx, s, dy, weight, nullptr, dx, false);
+}
+
+void linear_backward_weight(const OpContext& ctx, const float* x, const float* dy, float* dweight, float* dbias,
+                            int64_t rows, int64_t in, int64_t out) {
+  GemmShape s;
+  s.M = out, s.N = in, s.K = rows, s.trans_a = true;  // dy stored (rows, out) = (K, M); x (rows, in) = (K, N)
+  if (rows > 0) gemm(ctx, s, dy, x, nullptr, dweight, true);
+  if (dbias) column_sum_accumulate(ctx, dy, dbias, rows, out);
+}
+
+namespace ref {
+
+void gemm(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const float* a = A + b * s.M * s.K;
+    const float* bm = B + b * s.K * s.N;
+    float* c = C + b * s.M * s.N;
+    for (int64_t m = 0; m < s.M; ++m) {
+      for (int64_t n = 0; n < s.N; ++n) {
+        float sum = 0.0f;
+        for (int64_t k = 0; k < s.K; ++k) {
+          const float av = s.trans_a ? a[k * s.M + m] : a[m * s.K + k];
+          const float bv = s.trans_b ? bm[n * s.K + k] : bm[k * s.N + n];
+          sum += av * bv;
+        }
+        if (bias) sum += bias[n];
+        c[m * s.N + n] = accumulate ? c[m * s.N + n] + sum : sum;
+      }
+    }
+  }
+}
+
+void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols) {
+  for (int64_t c = 0; c < cols; ++c) {
+    float sum = 0.0f;
+    for (int64_t r = 0; r < rows; ++r) sum += dy[r * cols + c];
+    dbias[c] += sum;
+  }
+}
+
+}  // namespace ref
+}  // namespace accent

@@ -1,0 +1,50 @@
+// ops/matmul.h — (batched) matrix products and the three products of a Linear layer.
+//
+// Contract of gemm: for each batch index b (batches contiguous, C-order):
+//   C[b] (M, N)  =  op(A[b]) · op(B[b])  (+ bias[N] broadcast over rows)  (+ C[b] when accumulate)
+// op(A) is A stored (M, K), or (K, M) transposed when trans_a; op(B) is B stored (K, N), or (N, K) when trans_b.
+// Linear (torch.nn.Linear, weight stored (out, in)):
+//   forward          y  = x · Wᵀ + b            x (N, in), W (out, in), y (N, out)
+//   backward input   dx = dy · W                 (overwrites dx)
+//   backward weight  dW += dyᵀ · x ; db += Σ_rows dy   (parameter gradients accumulate)
+// ref: triple loop, fp32 accumulation. cpu: oneDNN matmul, one primitive per shape created once and cached.
+#pragma once
+#include <cstdint>
+
+#include "ops/backend.h"
+
+namespace accent {
+
+struct GemmShape {
+  int64_t batch = 1;
+  int64_t M = 0, N = 0, K = 0;
+  bool trans_a = false;  // A stored (K, M)
+  bool trans_b = false;  // B stored (N, K)
+};
+
+// bias may be null (only allowed with batch == 1 in the cpu path... and in ref: any batch).
+void gemm(const OpContext& ctx, const GemmShape& shape, const float* A, const float* B, const float* bias, float* C,
+          bool accumulate);
+
+void linear_forward(const OpContext& ctx, const float* x, const float* weight, const float* bias, float* y,
+                    int64_t rows, int64_t in, int64_t out);
+void linear_backward_input(const OpContext& ctx, const float* dy, const float* weight, float* dx, int64_t rows,
+                           int64_t in, int64_t out);
+// dweight += dyᵀ·x; dbias += column sums of dy (dbias may be null).
+void linear_backward_weight(const OpContext& ctx, const float* x, const float* dy, float* dweight, float* dbias,
+                            int64_t rows, int64_t in, int64_t out);
+// dbias[c] += Σ_r dy[r, c] for dy (rows, cols).
+void column_sum_accumulate(const OpContext& ctx, const float* dy, float* dbias, int64_t rows, int64_t cols);
+
+namespace ref {
+void gemm(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols);
+}  // namespace ref
+namespace cpu {
+void gemm(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols);
+// oneDNN's implementation name for a shape ("brg:avx512_core", "gemm:jit", ... ; "ref" would be slow).
+const char* gemm_impl_name(const GemmShape& shape, bool has_bias, bool accumulate);
+}  // namespace cpu
+
+}  // namespace accent

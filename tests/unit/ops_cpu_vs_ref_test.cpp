@@ -1,0 +1,221 @@
+// Every op's fast `cpu` path against its `ref` oracle, on shapes like the ones BERT uses (odd sizes included),
+// parametrised by backend/precision/tolerance declared together. Outputs are checked for NaN/inf and for writes
+// past their end (sentinels).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "ops/activation.h"
+#include "ops/attention_softmax.h"
+#include "ops/dropout.h"
+#include "ops/embedding.h"
+#include "ops/layernorm.h"
+#include "ops/matmul.h"
+#include "ops/tensor_ops.h"
+#include "ops_test_util.h"
+
+using namespace accent;
+using namespace accent::testing;
+
+namespace {
+
+struct BackendCase {
+  const char* name;
+  OpContext ctx;
+  double tolerance;  // relative (max|a−b| / max|ref|)
+};
+
+const OpContext kRef{Backend::Ref, Precision::F32};
+constexpr float kSentinel = 12345.678f;
+
+// A vector with `pad` sentinel values after n elements.
+std::vector<float> with_sentinels(int64_t n, float fill = 0.0f, int64_t pad = 16) {
+  std::vector<float> v(static_cast<size_t>(n + pad), kSentinel);
+  std::fill(v.begin(), v.begin() + n, fill);
+  return v;
+}
+
+void expect_close(const std::vector<float>& fast, const std::vector<float>& ref, int64_t n, double tol,
+                  const std::string& what) {
+  for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(std::isfinite(fast[i])) << what << ": non-finite at " << i;
+  for (size_t i = n; i < fast.size(); ++i) ASSERT_EQ(fast[i], kSentinel) << what << ": wrote past the end";
+  std::vector<double> r(ref.begin(), ref.begin() + n);
+  EXPECT_LE(relative_error(fast.data(), r.data(), n), tol) << what;
+}
+
+class OpsBackend : public ::testing::TestWithParam<BackendCase> {};
+
+}  // namespace
+
+TEST_P(OpsBackend, GemmAllTransposesBiasAccumulateBatched) {
+  const auto& p = GetParam();
+  struct Case { int64_t batch, M, N, K; };
+  for (Case c : {Case{1, 37, 29, 53}, Case{1, 256, 96, 64}, Case{6, 17, 17, 8}, Case{4, 33, 16, 33}}) {
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb)
+        for (int acc = 0; acc < 2; ++acc)
+          for (int with_bias = 0; with_bias < 2; ++with_bias) {
+            GemmShape s{c.batch, c.M, c.N, c.K, ta == 1, tb == 1};
+            auto A = random_vector(c.batch * c.M * c.K, 1), B = random_vector(c.batch * c.K * c.N, 2);
+            auto bias = random_vector(c.N, 3);
+            const int64_t n = c.batch * c.M * c.N;
+            auto init = random_vector(n, 4);
+            auto fast = with_sentinels(n), ref = with_sentinels(n);
+            std::copy(init.begin(), init.end(), fast.begin());
+            std::copy(init.begin(), init.end(), ref.begin());
+            const float* b = with_bias ? bias.data() : nullptr;
+            gemm(p.ctx, s, A.data(), B.data(), b, fast.data(), acc == 1);
+            gemm(kRef, s, A.data(), B.data(), b, ref.data(), acc == 1);
+            expect_close(fast, ref, n, p.tolerance,
+                         "gemm M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
+                             " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb));
+          }
+  }
+}
+
+TEST_P(OpsBackend, LinearBackwardProducts) {
+  const auto& p = GetParam();
+  const int64_t rows = 70, in = 48, out = 40;
+  auto x = random_vector(rows * in, 5), W = random_vector(out * in, 6), dy = random_vector(rows * out, 7);
+  auto dx_f = with_sentinels(rows * in), dx_r = with_sentinels(rows * in);
+  linear_backward_input(p.ctx, dy.data(), W.data(), dx_f.data(), rows, in, out);
+  linear_backward_input(kRef, dy.data(), W.data(), dx_r.data(), rows, in, out);
+  expect_close(dx_f, dx_r, rows * in, p.tolerance, "linear dx");
+  auto dW_f = with_sentinels(out * in, 0.5f), dW_r = with_sentinels(out * in, 0.5f);
+  auto db_f = with_sentinels(out, 0.25f), db_r = with_sentinels(out, 0.25f);
+  linear_backward_weight(p.ctx, x.data(), dy.data(), dW_f.data(), db_f.data(), rows, in, out);
+  linear_backward_weight(kRef, x.data(), dy.data(), dW_r.data(), db_r.data(), rows, in, out);
+  expect_close(dW_f, dW_r, out * in, p.tolerance, "linear dW");
+  expect_close(db_f, db_r, out, p.tolerance, "linear db");
+}
+
+TEST_P(OpsBackend, LayerNormForwardBackward) {
+  const auto& p = GetParam();
+  const int64_t rows = 33, C = 200;
+  auto x = random_vector(rows * C, 8, 3.0f), w = random_vector(C, 9), b = random_vector(C, 10);
+  auto dy = random_vector(rows * C, 11);
+  auto y_f = with_sentinels(rows * C), y_r = with_sentinels(rows * C);
+  auto m_f = with_sentinels(rows), m_r = with_sentinels(rows), s_f = with_sentinels(rows), s_r = with_sentinels(rows);
+  layernorm_forward(p.ctx, x.data(), w.data(), b.data(), y_f.data(), m_f.data(), s_f.data(), rows, C, 1e-12f);
+  layernorm_forward(kRef, x.data(), w.data(), b.data(), y_r.data(), m_r.data(), s_r.data(), rows, C, 1e-12f);
+  expect_close(y_f, y_r, rows * C, p.tolerance, "layernorm y");
+  expect_close(s_f, s_r, rows, p.tolerance, "layernorm rstd");
+  auto dx_f = with_sentinels(rows * C), dx_r = with_sentinels(rows * C);
+  auto dw_f = with_sentinels(C, 1.0f), dw_r = with_sentinels(C, 1.0f), db_f = with_sentinels(C), db_r = with_sentinels(C);
+  layernorm_backward(p.ctx, dy.data(), x.data(), w.data(), m_f.data(), s_f.data(), dx_f.data(), dw_f.data(),
+                     db_f.data(), rows, C);
+  layernorm_backward(kRef, dy.data(), x.data(), w.data(), m_r.data(), s_r.data(), dx_r.data(), dw_r.data(),
+                     db_r.data(), rows, C);
+  expect_close(dx_f, dx_r, rows * C, p.tolerance, "layernorm dx");
+  expect_close(dw_f, dw_r, C, p.tolerance, "layernorm dw");
+  expect_close(db_f, db_r, C, p.tolerance, "layernorm db");
+}
+
+TEST_P(OpsBackend, AttentionSoftmax) {
+  const auto& p = GetParam();
+  AttentionDims d{3, 4, 19, 19};
+  const int64_t n = d.B * d.NH * d.Tq * d.Tk;
+  auto s = random_vector(n, 12, 4.0f), dp = random_vector(n, 13);
+  std::vector<int32_t> mask(d.B * d.Tk, 1);
+  for (int64_t j = 11; j < d.Tk; ++j) mask[j] = 0;  // batch 0 padded after 11 tokens
+  std::vector<float> mask_add(d.B * d.Tk);
+  attention_additive_mask(mask.data(), mask_add.data(), d.B, d.Tk);
+  auto p_f = with_sentinels(n), p_r = with_sentinels(n);
+  attention_softmax_forward(p.ctx, s.data(), mask_add.data(), p_f.data(), d, 8.0f);
+  attention_softmax_forward(kRef, s.data(), mask_add.data(), p_r.data(), d, 8.0f);
+  expect_close(p_f, p_r, n, p.tolerance, "softmax forward");
+  auto ds_f = with_sentinels(n), ds_r = with_sentinels(n);
+  attention_softmax_backward(p.ctx, p_r.data(), dp.data(), ds_f.data(), d, 8.0f);
+  attention_softmax_backward(kRef, p_r.data(), dp.data(), ds_r.data(), d, 8.0f);
+  expect_close(ds_f, ds_r, n, p.tolerance, "softmax backward");
+}
+
+TEST_P(OpsBackend, ActivationsForwardBackward) {
+  const auto& p = GetParam();
+  const int64_t n = 1001;
+  auto x = random_vector(n, 14, 3.0f), dy = random_vector(n, 15);
+  for (Activation act : {Activation::Gelu, Activation::GeluTanh, Activation::QuickGelu, Activation::Relu,
+                         Activation::Silu, Activation::Tanh}) {
+    auto y_f = with_sentinels(n), y_r = with_sentinels(n), dx_f = with_sentinels(n), dx_r = with_sentinels(n);
+    activation_forward(p.ctx, act, x.data(), y_f.data(), n);
+    activation_forward(kRef, act, x.data(), y_r.data(), n);
+    expect_close(y_f, y_r, n, p.tolerance, std::string("forward ") + activation_name(act));
+    activation_backward(p.ctx, act, x.data(), dy.data(), dx_f.data(), n);
+    activation_backward(kRef, act, x.data(), dy.data(), dx_r.data(), n);
+    expect_close(dx_f, dx_r, n, p.tolerance, std::string("backward ") + activation_name(act));
+  }
+}
+
+TEST_P(OpsBackend, EmbeddingGatherScatter) {
+  const auto& p = GetParam();
+  const int64_t V = 50, C = 130, rows = 300;
+  std::vector<int32_t> ids(rows);
+  Rng rng(16);
+  for (auto& id : ids) id = static_cast<int32_t>(rng.below(V));
+  auto table = random_vector(V * C, 17), dy = random_vector(rows * C, 18);
+  auto y_f = with_sentinels(rows * C, 1.0f), y_r = with_sentinels(rows * C, 1.0f);
+  embedding_forward(p.ctx, ids.data(), table.data(), y_f.data(), rows, V, C, true);
+  embedding_forward(kRef, ids.data(), table.data(), y_r.data(), rows, V, C, true);
+  expect_close(y_f, y_r, rows * C, p.tolerance, "embedding forward");
+  auto d_f = with_sentinels(V * C), d_r = with_sentinels(V * C);
+  embedding_backward(p.ctx, ids.data(), dy.data(), d_f.data(), rows, V, C, 3);
+  embedding_backward(kRef, ids.data(), dy.data(), d_r.data(), rows, V, C, 3);
+  expect_close(d_f, d_r, V * C, p.tolerance, "embedding backward");
+}
+
+TEST_P(OpsBackend, DropoutMaskIsIdenticalAcrossBackends) {
+  const auto& p = GetParam();
+  const int64_t n = 4097;
+  auto x = random_vector(n, 19);
+  auto y_f = with_sentinels(n), y_r = with_sentinels(n);
+  std::vector<uint8_t> m_f(n), m_r(n);
+  dropout_forward(p.ctx, x.data(), y_f.data(), m_f.data(), n, 0.1f, 7, 123);
+  dropout_forward(kRef, x.data(), y_r.data(), m_r.data(), n, 0.1f, 7, 123);
+  EXPECT_EQ(m_f, m_r);
+  expect_close(y_f, y_r, n, 0.0, "dropout forward");  // bit-identical
+}
+
+TEST_P(OpsBackend, HeadLayoutAndAdds) {
+  const auto& p = GetParam();
+  const int64_t B = 3, T = 5, NH = 4, D = 6, n = B * T * NH * D;
+  auto x = random_vector(n, 20), a = random_vector(n, 21);
+  auto h_f = with_sentinels(n), h_r = with_sentinels(n);
+  split_heads(p.ctx, x.data(), h_f.data(), B, T, NH, D);
+  split_heads(kRef, x.data(), h_r.data(), B, T, NH, D);
+  expect_close(h_f, h_r, n, 0.0, "split_heads");
+  auto m_f = with_sentinels(n), m_r = with_sentinels(n);
+  merge_heads(p.ctx, h_f.data(), m_f.data(), B, T, NH, D);
+  merge_heads(kRef, h_r.data(), m_r.data(), B, T, NH, D);
+  expect_close(m_f, m_r, n, 0.0, "merge_heads");
+  auto s_f = with_sentinels(n), s_r = with_sentinels(n);
+  add(p.ctx, x.data(), a.data(), s_f.data(), n);
+  add(kRef, x.data(), a.data(), s_r.data(), n);
+  expect_close(s_f, s_r, n, 0.0, "add");
+}
+
+TEST(OpsBackendContract, Bf16IsRejectedClearlyUntilImplemented) {
+  const OpContext bf16{Backend::Cpu, Precision::BF16};
+  std::vector<float> x(4), y(4);
+  try {
+    activation_forward(bf16, Activation::Gelu, x.data(), y.data(), 4);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bf16"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OpsBackendContract, OneDnnUsesAnOptimisedKernelForBertShapes) {
+  // A reference (naive) oneDNN implementation would make training orders of magnitude slower: guard against it.
+  for (GemmShape s : {GemmShape{1, 256, 768, 768, false, true}, GemmShape{1, 768, 768, 256, true, false},
+                      GemmShape{1, 256, 768, 768, false, false}, GemmShape{24, 128, 128, 64, false, true},
+                      GemmShape{24, 128, 64, 128, true, false}, GemmShape{24, 128, 64, 128, false, false}}) {
+    const std::string impl = cpu::gemm_impl_name(s, false, s.trans_a);
+    EXPECT_EQ(impl.find("ref"), std::string::npos) << "M=" << s.M << " N=" << s.N << " K=" << s.K << ": " << impl;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, OpsBackend,
+                         ::testing::Values(BackendCase{"cpu_f32", OpContext{Backend::Cpu, Precision::F32}, 2e-5}),
+                         [](const ::testing::TestParamInfo<BackendCase>& info) { return std::string(info.param.name); });
