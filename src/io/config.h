@@ -40,6 +40,10 @@ struct ModelConfig {
   std::map<std::string, int64_t> label2id;
   std::optional<std::string> problem_type;  // "single_label_classification", "multi_label_classification", "regression"
 
+  // The weights' dtype named by the loaded file (`torch_dtype`, or `dtype` since transformers 4.56), "" when
+  // absent. Informational: config_to_json_string always writes `torch_dtype: "float32"` (accent saves fp32).
+  std::string saved_dtype;
+
   nlohmann::json extra = nlohmann::json::object();  // every key not listed above, preserved verbatim
 
   int64_t num_labels() const { return static_cast<int64_t>(id2label.size()); }
@@ -54,6 +58,10 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& origin);
 ModelConfig load_config(const std::string& path);
 // Serialises like transformers' to_json_string: 2-space indent, sorted keys, trailing newline; id2label keys as
 // strings; `torch_dtype` "float32" and `transformers_version` written.
+// Family fields are written under the family's own names (DistilBERT `dim`, GPT-2 `n_embd`, ...; GPT-2 `n_inner`
+// null when it equals 4·n_embd), the family's class-default keys are added when missing (e.g. `use_cache`,
+// `classifier_dropout: null`), base PretrainedConfig keys equal to their default are dropped (to_diff_dict),
+// id2label/label2id are omitted when equal to the 2-label default, floats are written as Python's repr.
 std::string config_to_json_string(const ModelConfig& config);
 // Atomic write of config_to_json_string(config) to `path`.
 void save_config(const std::string& path, const ModelConfig& config);
