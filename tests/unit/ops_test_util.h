@@ -17,17 +17,19 @@ inline std::vector<float> random_vector(int64_t n, uint64_t seed, float scale = 
 }
 
 // max|a − b| / max(max|b|, tiny): relative to the reference tensor's scale, robust to near-zero entries.
-inline double relative_error(const float* a, const double* b, int64_t n) {
-  double diff = 0.0, scale = 1e-12;
+// `floor` is the smallest scale divided by: a tensor whose exact gradient is zero (e.g. the key bias of
+// attention, which softmax's shift invariance cancels) is compared absolutely against it.
+inline double relative_error(const float* a, const double* b, int64_t n, double floor = 1e-12) {
+  double diff = 0.0, scale = floor;
   for (int64_t i = 0; i < n; ++i) {
     diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
     scale = std::max(scale, std::fabs(b[i]));
   }
   return diff / scale;
 }
-inline double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+inline double relative_error(const std::vector<float>& a, const std::vector<float>& b, double floor = 1e-12) {
   std::vector<double> bd(b.begin(), b.end());
-  return relative_error(a.data(), bd.data(), static_cast<int64_t>(a.size()));
+  return relative_error(a.data(), bd.data(), static_cast<int64_t>(a.size()), floor);
 }
 
 // Central finite differences of a scalar loss with respect to every element of `x` (perturbed in place).

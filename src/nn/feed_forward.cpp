@@ -1,0 +1,30 @@
+#include "nn/feed_forward.h"
+
+namespace accent {
+
+FeedForward::FeedForward(const std::string& in_name, const std::string& out_name, int64_t hidden,
+                         int64_t intermediate, Activation act)
+    : dense_in(in_name, hidden, intermediate), dense_out(out_name, intermediate, hidden), I_(intermediate), act_(act) {}
+
+void FeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) {
+  float* pre = pre_.f32(rows * I_);
+  float* h = act_out_.f32(rows * I_);
+  dense_in.forward(ctx, x, pre, rows);
+  activation_forward(ctx, act_, pre, h, rows * I_);
+  dense_out.forward(ctx, h, y, rows);
+}
+
+void FeedForward::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
+  float* pre = pre_.f32(rows * I_);
+  float* h = act_out_.f32(rows * I_);
+  dense_out.backward(ctx, h, dy, /*dx=*/h, rows);             // dW2 uses h, then dh overwrites it
+  activation_backward(ctx, act_, pre, h, /*dx=*/pre, rows * I_);  // dpre overwrites pre
+  dense_in.backward(ctx, x, pre, dx, rows);
+}
+
+void FeedForward::collect(ParameterList& out) {
+  dense_in.collect(out);
+  dense_out.collect(out);
+}
+
+}  // namespace accent

@@ -1,0 +1,38 @@
+// nn/linear.h — torch.nn.Linear: y = x·Wᵀ + b with W (out, in).
+//
+// Contract (all modules in nn/): parameter gradients accumulate (+=), activation gradients overwrite unless the
+// call says accumulate. backward needs the same x that forward saw (the caller keeps it; Linear saves nothing).
+#pragma once
+#include <string>
+
+#include "nn/parameter.h"
+#include "ops/backend.h"
+
+namespace accent {
+
+class Linear {
+ public:
+  Linear() = default;
+  // Parameters "<name>.weight" (out, in) and "<name>.bias" (out); zero-filled until loaded or initialised.
+  Linear(const std::string& name, int64_t in_features, int64_t out_features, bool bias = true);
+
+  Parameter weight;  // (out, in)
+  Parameter bias;    // (out); undefined when !has_bias()
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  bool has_bias() const { return has_bias_; }
+
+  // x (rows, in) → y (rows, out)
+  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const;
+  // weight.grad += dyᵀ·x, bias.grad += Σ dy; then dx (rows, in) = dy·W (or += when accumulate_dx). dx may be
+  // null (no input gradient wanted) and may alias x (x is read before dx is written), never dy.
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows,
+                bool accumulate_dx = false);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t in_ = 0, out_ = 0;
+  bool has_bias_ = true;
+};
+
+}  // namespace accent
