@@ -1,0 +1,81 @@
+#include "train/adamw.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace accent {
+
+AdamW::AdamW(ParameterList params, AdamWOptions options) : params_(std::move(params)), options_(options) {
+  for (Parameter* p : params_) {
+    ACCENT_CHECK(p != nullptr, "AdamW: null parameter");
+    if (!p->trainable) continue;
+    ACCENT_CHECK(p->value.dtype() == DType::F32, "AdamW: parameter ", p->name, " must be F32 master weights");
+    ACCENT_CHECK(p->grad.dtype() == DType::F32 && p->grad.shape() == p->value.shape(), "AdamW: parameter ", p->name,
+                 " has gradient of shape ", shape_str(p->grad.shape()), ", expected ", shape_str(p->value.shape()));
+    slots_.push_back({p, Tensor::zeros(p->value.shape()), Tensor::zeros(p->value.shape())});
+  }
+}
+
+void AdamW::step(double lr) {
+  ++step_;
+  const double t = static_cast<double>(step_);
+  // Python-side scalar math of torch.optim._functional.adamw (double), then cast to the tensor's float.
+  const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
+  const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
+  const float neg_step_size = static_cast<float>(-(lr / bias_correction1));
+  const float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
+  const float beta1 = static_cast<float>(options_.beta1), one_minus_beta1 = static_cast<float>(1.0 - options_.beta1);
+  const float beta2 = static_cast<float>(options_.beta2), one_minus_beta2 = static_cast<float>(1.0 - options_.beta2);
+  const float eps = static_cast<float>(options_.eps);
+  for (Slot& s : slots_) {
+    const double wd = s.param->decay ? options_.weight_decay : 0.0;
+    const float decay_factor = static_cast<float>(1.0 - lr * wd);
+    float* p = s.param->value.f32();
+    const float* g = s.param->grad.f32();
+    float* m = s.exp_avg.f32();
+    float* v = s.exp_avg_sq.f32();
+    const int64_t n = s.param->value.numel();
+    for (int64_t i = 0; i < n; ++i) {
+      float pi = p[i] * decay_factor;                          // param.mul_(1 - lr * wd)
+      const float mi = m[i] * beta1 + one_minus_beta1 * g[i];  // exp_avg.mul_(β1).add_(g, alpha=1-β1)
+      const float vi = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];  // exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2)
+      const float denom = std::sqrt(vi) / bias_correction2_sqrt + eps;
+      pi = pi + neg_step_size * mi / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = pi;
+    }
+  }
+}
+
+void AdamW::zero_grad() {
+  for (Slot& s : slots_) s.param->grad.zero();
+}
+
+std::map<std::string, Tensor> AdamW::state_tensors() const {
+  std::map<std::string, Tensor> out;
+  for (const Slot& s : slots_) {
+    out[s.param->name + ".exp_avg"] = s.exp_avg;
+    out[s.param->name + ".exp_avg_sq"] = s.exp_avg_sq;
+  }
+  return out;
+}
+
+void AdamW::load_state(const std::map<std::string, Tensor>& tensors, int64_t step_count, const std::string& origin) {
+  ACCENT_CHECK(step_count >= 0, origin, ": negative optimizer step count ", step_count);
+  for (Slot& s : slots_) {
+    for (const char* which : {".exp_avg", ".exp_avg_sq"}) {
+      const std::string key = s.param->name + which;
+      auto it = tensors.find(key);
+      ACCENT_CHECK(it != tensors.end(), origin, ": optimizer state tensor ", key, " is missing");
+      ACCENT_CHECK(it->second.shape() == s.param->value.shape(), origin, ": optimizer state tensor ", key,
+                   " has shape ", shape_str(it->second.shape()), ", expected ", shape_str(s.param->value.shape()));
+      Tensor copy = it->second.to(DType::F32).clone();
+      (std::string(which) == ".exp_avg" ? s.exp_avg : s.exp_avg_sq) = copy;
+    }
+  }
+  step_ = step_count;
+}
+
+}  // namespace accent

@@ -1,0 +1,17 @@
+// train/grad_clip.h — global L2 gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ (torch 1.13).
+//
+//   total = ‖(‖g_1‖₂, …, ‖g_n‖₂)‖₂ over trainable parameters;  coef = max_norm / (total + 1e-6)
+//   every gradient is multiplied by coef when coef < 1 (torch multiplies by clamp(coef, max=1)).
+#pragma once
+#include "nn/parameter.h"
+
+namespace accent {
+
+// Returns the total norm before clipping (what HF logs as "grad_norm"). max_norm <= 0 only measures.
+// A non-finite total leaves the gradients untouched (the caller decides what to do).
+double clip_grad_norm(const ParameterList& params, double max_norm);
+
+// The total L2 norm of the trainable parameters' gradients, without changing them.
+double grad_global_norm(const ParameterList& params);
+
+}  // namespace accent
