@@ -1,0 +1,473 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/rng.h"
+#include "train/adamw.h"
+#include "train/checkpoint.h"
+#include "train/grad_clip.h"
+#include "train/lr_schedule.h"
+#include "train/metrics.h"
+#include "train/progress.h"
+
+namespace accent {
+
+namespace {
+constexpr uint64_t kDropoutStreamTag = 0x64726f706f7574ULL;  // "dropout"
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// HF rounds logged losses and throughput numbers: round(x, digits).
+double round_to(double x, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(x * scale) / scale;
+}
+
+// logging/eval/save steps: a value < 1 is a ratio of max_steps (HF: math.ceil(max_steps * ratio)).
+int64_t resolve_interval(double v, int64_t max_steps) {
+  if (v > 0 && v < 1) return static_cast<int64_t>(std::ceil(static_cast<double>(max_steps) * v));
+  return static_cast<int64_t>(v);
+}
+
+std::string nonfinite_name(double v) { return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"); }
+}  // namespace
+
+TrainingPlan plan_training(const TrainingArguments& args, size_t num_batches) {
+  ACCENT_CHECK(num_batches > 0, "training data has no batches");
+  TrainingPlan plan;
+  plan.updates_per_epoch = std::max<int64_t>(static_cast<int64_t>(num_batches) / args.gradient_accumulation_steps, 1);
+  if (args.max_steps > 0) {
+    plan.max_steps = args.max_steps;
+    plan.num_epochs = args.max_steps / plan.updates_per_epoch + (args.max_steps % plan.updates_per_epoch > 0);
+  } else {
+    plan.max_steps = static_cast<int64_t>(std::ceil(args.num_train_epochs * plan.updates_per_epoch));
+    plan.num_epochs = static_cast<int64_t>(std::ceil(args.num_train_epochs));
+  }
+  return plan;
+}
+
+EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& prefix) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MetricAccumulator acc(model.problem_type(), model.num_labels());
+  EvalResult r;
+  double loss_sum = 0;
+  int64_t loss_examples = 0;
+  const size_t n = data.num_batches(0);
+  for (size_t i = 0; i < n; ++i) {
+    const Batch batch = data.batch(0, i);
+    const ForwardResult out = model.forward(batch);
+    if (out.has_loss) {
+      loss_sum += static_cast<double>(out.loss) * batch.B;
+      loss_examples += batch.B;
+    }
+    acc.add(out.logits, batch);
+    r.num_examples += batch.B;
+  }
+  const double runtime = seconds_since(t0);
+  r.has_loss = loss_examples > 0;
+  r.loss = r.has_loss ? loss_sum / loss_examples : 0.0;
+  r.metrics = nlohmann::json::object();
+  if (r.has_loss) r.metrics[prefix + "_loss"] = r.loss;
+  const nlohmann::json summary = acc.summary();
+  for (auto it = summary.begin(); it != summary.end(); ++it) r.metrics[prefix + "_" + it.key()] = it.value();
+  r.metrics[prefix + "_runtime"] = round_to(runtime, 4);
+  r.metrics[prefix + "_samples_per_second"] = runtime > 0 ? round_to(r.num_examples / runtime, 3) : 0.0;
+  r.metrics[prefix + "_steps_per_second"] = runtime > 0 ? round_to(n / runtime, 3) : 0.0;
+  r.report = acc.report();
+  return r;
+}
+
+namespace {
+
+// The mutable state of one run, mirroring HF's TrainerState plus what resuming needs.
+struct RunState {
+  int64_t global_step = 0;
+  double epoch = 0;  // fractional, as HF's state.epoch
+  nlohmann::json log_history = nlohmann::json::array();
+  std::optional<double> best_metric;
+  std::optional<int64_t> best_global_step;
+  std::string best_model_checkpoint;
+  int64_t patience_counter = 0;
+  ResumeState resume;
+};
+
+class TrainerRun {
+ public:
+  TrainerRun(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data, BatchSource* eval_data,
+             const TrainCallbacks& callbacks)
+      : model_(model),
+        args_(args),
+        train_data_(train_data),
+        eval_data_(eval_data),
+        callbacks_(callbacks),
+        params_(model.parameters()),
+        plan_(plan_training(args, train_data.num_batches(0))),
+        schedule_(parse_lr_scheduler_type(args.lr_scheduler_type), args.learning_rate,
+                  resolve_warmup_steps(args.warmup_steps, args.warmup_ratio, plan_.max_steps), plan_.max_steps),
+        optimizer_(params_, AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay}),
+        dropout_rng_(Rng(static_cast<uint64_t>(args.seed)).fork(kDropoutStreamTag)),
+        progress_(args.progress, args.disable_tqdm, args.events_jsonl) {
+    logging_steps_ = resolve_interval(args.logging_steps, plan_.max_steps);
+    eval_steps_ = resolve_interval(args.eval_steps.value_or(args.logging_steps), plan_.max_steps);
+    save_steps_ = resolve_interval(args.save_steps, plan_.max_steps);
+    best_key_ = args.best_metric_key();
+    greater_is_better_ = args.best_metric_greater_is_better();
+  }
+
+  TrainResult run();
+
+ private:
+  void resume_from(const std::string& dir);
+  void train_micro_batch(int64_t epoch, size_t index, size_t num_batches);
+  void optimizer_step(int64_t epoch, size_t index, size_t num_batches);
+  // HF's _maybe_log_save_evaluate.
+  void log_save_evaluate(bool should_log, bool should_evaluate, bool should_save, int64_t next_epoch,
+                         int64_t next_batch);
+  void append_log(nlohmann::json entry);
+  void run_evaluation();
+  void save(int64_t next_epoch, int64_t next_batch);
+  nlohmann::json trainer_state_json() const;
+  [[noreturn]] void fail_nonfinite(const std::string& what, double value, int64_t epoch, size_t index);
+
+  SequenceClassifier& model_;
+  const TrainingArguments& args_;
+  BatchSource& train_data_;
+  BatchSource* eval_data_;
+  const TrainCallbacks& callbacks_;
+  ParameterList params_;
+  TrainingPlan plan_;
+  LrSchedule schedule_;
+  AdamW optimizer_;
+  Rng dropout_rng_;
+  ProgressReporter progress_;
+  int64_t logging_steps_ = 0, eval_steps_ = 0, save_steps_ = 0;
+  std::optional<std::string> best_key_;
+  bool greater_is_better_ = false;
+
+  RunState st_;
+  int64_t micro_in_step_ = 0;     // micro-batches accumulated into the current step
+  double last_grad_norm_ = 0;
+  bool stop_ = false;
+  bool early_stopped_ = false;
+  bool new_best_pending_ = false;  // last evaluation set a new best: the next save becomes best_model_checkpoint
+  int64_t last_saved_step_ = -1;
+  std::string last_checkpoint_;
+};
+
+void TrainerRun::fail_nonfinite(const std::string& what, double value, int64_t epoch, size_t index) {
+  std::ostringstream os;
+  os << "training stopped: " << what << " is " << nonfinite_name(value) << " at step " << st_.global_step + 1
+     << " (epoch " << epoch + 1 << ", batch " << index + 1 << " of " << train_data_.num_batches(epoch)
+     << "); the weights were not updated with it. ";
+  const std::optional<std::string> last = latest_checkpoint(args_.output_dir);
+  if (last) {
+    os << "The last good checkpoint is " << *last << " (resume from it with a lower learning_rate or "
+       << "max_grad_norm, or check the data).";
+  } else {
+    os << "No checkpoint was saved before this step (lower learning_rate, set max_grad_norm, or check the data).";
+  }
+  progress_.message(os.str());
+  fail(os.str());
+}
+
+nlohmann::json TrainerRun::trainer_state_json() const {
+  auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
+  nlohmann::json j;
+  j["best_global_step"] = opt(st_.best_global_step);
+  j["best_metric"] = opt(st_.best_metric);
+  j["best_model_checkpoint"] = st_.best_model_checkpoint.empty() ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(st_.best_model_checkpoint);
+  j["epoch"] = st_.epoch;
+  j["eval_steps"] = eval_steps_;
+  j["global_step"] = st_.global_step;
+  j["is_hyper_param_search"] = false;
+  j["is_local_process_zero"] = true;
+  j["is_world_process_zero"] = true;
+  j["log_history"] = st_.log_history;
+  j["logging_steps"] = logging_steps_;
+  j["max_steps"] = plan_.max_steps;
+  j["num_input_tokens_seen"] = 0;
+  j["num_train_epochs"] = plan_.num_epochs;
+  j["save_steps"] = save_steps_;
+  nlohmann::json callbacks = nlohmann::json::object();
+  if (args_.early_stopping_patience) {
+    callbacks["EarlyStoppingCallback"] = {
+        {"args",
+         {{"early_stopping_patience", *args_.early_stopping_patience},
+          {"early_stopping_threshold", args_.early_stopping_threshold}}},
+        {"attributes", {{"early_stopping_patience_counter", st_.patience_counter}}}};
+  }
+  callbacks["TrainerControl"] = {{"args",
+                                  {{"should_epoch_stop", false},
+                                   {"should_evaluate", false},
+                                   {"should_log", false},
+                                   {"should_save", true},
+                                   {"should_training_stop", stop_}}},
+                                 {"attributes", nlohmann::json::object()}};
+  j["stateful_callbacks"] = callbacks;
+  j["total_flos"] = 0;
+  j["train_batch_size"] = args_.per_device_train_batch_size;
+  j["trial_name"] = nullptr;
+  j["trial_params"] = nullptr;
+  return j;
+}
+
+void TrainerRun::resume_from(const std::string& dir) {
+  LoadedCheckpoint ck = load_checkpoint(dir, model_, optimizer_);
+  const nlohmann::json& ts = ck.trainer_state;
+  try {
+    st_.global_step = ts.at("global_step").get<int64_t>();
+    st_.epoch = ts.at("epoch").get<double>();
+    st_.log_history = ts.at("log_history");
+    if (!ts.at("best_metric").is_null()) st_.best_metric = ts.at("best_metric").get<double>();
+    if (ts.contains("best_global_step") && !ts.at("best_global_step").is_null())
+      st_.best_global_step = ts.at("best_global_step").get<int64_t>();
+    if (!ts.at("best_model_checkpoint").is_null())
+      st_.best_model_checkpoint = ts.at("best_model_checkpoint").get<std::string>();
+    if (ts.contains("stateful_callbacks") && ts["stateful_callbacks"].contains("EarlyStoppingCallback"))
+      st_.patience_counter = ts["stateful_callbacks"]["EarlyStoppingCallback"]["attributes"]
+                                 .at("early_stopping_patience_counter")
+                                 .get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(dir, "/trainer_state.json: missing or malformed field (", e.what(), ")");
+  }
+  ACCENT_CHECK(st_.global_step == optimizer_.step_count(), dir, ": trainer_state.json global_step ", st_.global_step,
+               " disagrees with the optimizer's step count ", optimizer_.step_count());
+  st_.resume = ck.resume;
+  ACCENT_CHECK(ck.resume.dropout_seed == dropout_rng_.seed(), dir,
+               ": the checkpoint's dropout RNG seed differs from this run's (was the seed changed?)");
+  dropout_rng_.set_counter(ck.resume.dropout_counter);
+  if (ck.scheduler.value("total_steps", plan_.max_steps) != plan_.max_steps)
+    progress_.message("note: the checkpoint was trained with a schedule of " +
+                      std::to_string(ck.scheduler.value("total_steps", int64_t{0})) + " steps; this run has " +
+                      std::to_string(plan_.max_steps) + " (arguments or data changed); continuing with " +
+                      std::to_string(plan_.max_steps));
+  last_checkpoint_ = dir;
+  last_saved_step_ = st_.global_step;
+}
+
+void TrainerRun::append_log(nlohmann::json entry) {
+  entry["epoch"] = st_.epoch;
+  entry["step"] = st_.global_step;
+  st_.log_history.push_back(entry);
+  progress_.log(entry);
+  if (callbacks_.on_log) callbacks_.on_log(entry);
+}
+
+void TrainerRun::run_evaluation() {
+  ACCENT_CHECK(eval_data_ != nullptr, "eval_strategy is \"", args_.eval_strategy, "\" but no evaluation data was given");
+  const EvalResult r = evaluate(model_, *eval_data_, "eval");
+  append_log(r.metrics);
+  if (!best_key_) return;
+  if (!r.metrics.contains(*best_key_) || !r.metrics[*best_key_].is_number()) {
+    std::string available;
+    for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it) available += (available.empty() ? "" : ", ") + it.key();
+    fail("metric_for_best_model is \"", *best_key_, "\", which is not among the evaluation metrics (", available,
+         ")");
+  }
+  const double value = r.metrics[*best_key_].get<double>();
+  auto better = [&](double a, double b) { return greater_is_better_ ? a > b : a < b; };
+  // EarlyStoppingCallback.on_evaluate: compares with the best so far, with the threshold.
+  if (args_.early_stopping_patience) {
+    if (!st_.best_metric || (better(value, *st_.best_metric) &&
+                             std::fabs(value - *st_.best_metric) > args_.early_stopping_threshold))
+      st_.patience_counter = 0;
+    else
+      ++st_.patience_counter;
+    if (st_.patience_counter >= *args_.early_stopping_patience) {
+      stop_ = true;
+      early_stopped_ = true;
+      progress_.message("early stopping: " + *best_key_ + " did not improve for " +
+                        std::to_string(st_.patience_counter) + " evaluation(s)");
+    }
+  }
+  // Trainer._determine_best_metric.
+  if (!st_.best_metric || better(value, *st_.best_metric)) {
+    st_.best_metric = value;
+    st_.best_global_step = st_.global_step;
+    new_best_pending_ = true;
+  }
+}
+
+void TrainerRun::save(int64_t next_epoch, int64_t next_batch) {
+  st_.resume.dropout_seed = dropout_rng_.seed();
+  st_.resume.dropout_counter = dropout_rng_.counter();
+  st_.resume.epoch = next_epoch;
+  st_.resume.batch_in_epoch = next_batch;
+  const std::string dir = (std::filesystem::path(args_.output_dir) /
+                           ("checkpoint-" + std::to_string(st_.global_step))).string();
+  if (new_best_pending_ && best_key_) {
+    st_.best_model_checkpoint = dir;
+    new_best_pending_ = false;
+  }
+  const nlohmann::json state = trainer_state_json();
+  CheckpointContents contents{&args_, &schedule_, &optimizer_, &st_.resume, &state};
+  last_checkpoint_ = save_checkpoint(model_, args_.output_dir, st_.global_step, contents, callbacks_.save_extra_files);
+  last_saved_step_ = st_.global_step;
+  progress_.checkpoint(last_checkpoint_, st_.global_step);
+  if (args_.save_total_limit) rotate_checkpoints(args_.output_dir, *args_.save_total_limit, st_.best_model_checkpoint);
+}
+
+void TrainerRun::log_save_evaluate(bool should_log, bool should_evaluate, bool should_save, int64_t next_epoch,
+                                   int64_t next_batch) {
+  if (should_log && st_.resume.steps_since_log > 0) {
+    nlohmann::json entry;
+    entry["loss"] = round_to(st_.resume.loss_since_log / st_.resume.steps_since_log, 4);
+    entry["grad_norm"] = last_grad_norm_;
+    entry["learning_rate"] = schedule_.lr_at(st_.global_step);  // scheduler.get_last_lr() after its step
+    st_.resume.loss_since_log = 0;
+    st_.resume.steps_since_log = 0;
+    append_log(entry);
+  }
+  if (should_evaluate) run_evaluation();
+  if (should_save) save(next_epoch, next_batch);
+}
+
+void TrainerRun::train_micro_batch(int64_t epoch, size_t index, size_t num_batches) {
+  const Batch batch = train_data_.batch(epoch, index);
+  const ForwardResult out = model_.forward_backward(batch, dropout_rng_);
+  ACCENT_CHECK(out.has_loss, "training batch ", index + 1, " of epoch ", epoch + 1,
+               " has no labels: the model returned no loss");
+  if (!std::isfinite(out.loss)) fail_nonfinite("the loss", out.loss, epoch, index);
+  const double scaled = static_cast<double>(out.loss) / args_.gradient_accumulation_steps;  // HF: loss / accum
+  st_.resume.loss_since_log += scaled;
+  st_.resume.train_loss_sum += scaled;
+  ++micro_in_step_;
+  const bool group_done = (static_cast<int64_t>(index) + 1) % args_.gradient_accumulation_steps == 0;
+  if (group_done || index + 1 == num_batches) optimizer_step(epoch, index, num_batches);
+}
+
+void TrainerRun::optimizer_step(int64_t epoch, size_t index, size_t num_batches) {
+  // The model accumulated ∑ ∂loss_i; HF backpropagates loss_i / accum, so scale the sum once.
+  if (args_.gradient_accumulation_steps > 1) {
+    const float inv = 1.0f / static_cast<float>(args_.gradient_accumulation_steps);
+    for (Parameter* p : params_) {
+      if (!p->trainable) continue;
+      float* g = p->grad.f32();
+      for (int64_t i = 0, n = p->grad.numel(); i < n; ++i) g[i] *= inv;
+    }
+  }
+  last_grad_norm_ = clip_grad_norm(params_, args_.max_grad_norm);
+  if (!std::isfinite(last_grad_norm_)) fail_nonfinite("the gradient norm", last_grad_norm_, epoch, index);
+  optimizer_.step(schedule_.lr_at(st_.global_step));
+  optimizer_.zero_grad();
+  micro_in_step_ = 0;
+  ++st_.global_step;
+  ++st_.resume.steps_since_log;
+  st_.epoch = static_cast<double>(epoch) + static_cast<double>(index + 1) / static_cast<double>(num_batches);
+
+  // DefaultFlowCallback.on_step_end.
+  bool should_log = (st_.global_step == 1 && args_.logging_first_step) ||
+                    (args_.logging_strategy == "steps" && logging_steps_ > 0 && st_.global_step % logging_steps_ == 0);
+  const bool should_evaluate = args_.eval_strategy == "steps" && eval_steps_ > 0 && st_.global_step % eval_steps_ == 0;
+  bool should_save = args_.save_strategy == "steps" && save_steps_ > 0 && st_.global_step % save_steps_ == 0;
+  if (st_.global_step >= plan_.max_steps) {
+    stop_ = true;
+    // HF saves at the last step for any save strategy; with "epoch" the epoch-end save right after covers it
+    // (HF writes the same checkpoint twice there).
+    if (args_.save_strategy == "steps") should_save = true;
+  }
+  const double running = st_.resume.steps_since_log > 0 ? st_.resume.loss_since_log / st_.resume.steps_since_log
+                                                        : NAN;
+  progress_.step(st_.global_step, epoch, st_.epoch, running);
+  log_save_evaluate(should_log, should_evaluate, should_save, epoch, static_cast<int64_t>(index) + 1);
+  if (callbacks_.on_step_end) callbacks_.on_step_end(st_.global_step);
+}
+
+TrainResult TrainerRun::run() {
+  args_.validate();
+  ACCENT_CHECK(args_.eval_strategy == "no" || eval_data_ != nullptr, "eval_strategy is \"", args_.eval_strategy,
+               "\" but no evaluation data was given");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(args_.output_dir);
+  remove_partial_checkpoints(args_.output_dir);
+  for (Parameter* p : params_)
+    if (p->trainable) p->grad.zero();
+
+  if (args_.resume_from_checkpoint) {
+    std::string dir = *args_.resume_from_checkpoint;
+    if (dir == "latest" || dir == "true") {
+      const std::optional<std::string> latest = latest_checkpoint(args_.output_dir);
+      ACCENT_CHECK(latest.has_value(), "resume_from_checkpoint: no checkpoint-<step> directory in ", args_.output_dir);
+      dir = *latest;
+    }
+    resume_from(dir);
+  }
+  const int64_t start_step = st_.global_step;
+  progress_.train_begin(plan_.max_steps, plan_.num_epochs, start_step,
+                        {{"num_examples", train_data_.num_examples()},
+                         {"num_batches_per_epoch", train_data_.num_batches(0)},
+                         {"gradient_accumulation_steps", args_.gradient_accumulation_steps},
+                         {"warmup_steps", schedule_.warmup_steps()}});
+  if (start_step > 0) progress_.message("resumed from " + last_checkpoint_ + " at step " + std::to_string(start_step));
+
+  for (int64_t epoch = st_.resume.epoch; epoch < plan_.num_epochs; ++epoch) {
+    const size_t num_batches = train_data_.num_batches(epoch);
+    const size_t first = epoch == st_.resume.epoch ? static_cast<size_t>(st_.resume.batch_in_epoch) : 0;
+    for (size_t i = first; i < num_batches; ++i) {
+      if (stop_ || st_.global_step >= plan_.max_steps) {
+        stop_ = true;
+        break;
+      }
+      train_micro_batch(epoch, i, num_batches);
+    }
+    // DefaultFlowCallback.on_epoch_end, then _maybe_log_save_evaluate (also when max_steps ended the epoch early).
+    const bool log = args_.logging_strategy == "epoch";
+    const bool eval = args_.eval_strategy == "epoch";
+    const bool save = args_.save_strategy == "epoch";
+    log_save_evaluate(log, eval, save, epoch + 1, 0);
+    if (stop_) break;
+  }
+
+  TrainResult result;
+  if (args_.load_best_model_at_end && !st_.best_model_checkpoint.empty()) {
+    progress_.message("loading best model from " + st_.best_model_checkpoint + " (score: " +
+                      std::to_string(st_.best_metric.value_or(0)) + ")");
+    load_model_weights(model_, st_.best_model_checkpoint + "/model.safetensors");
+    result.loaded_best_model = true;
+  }
+  const double runtime = seconds_since(t0);
+  const int64_t steps_this_run = st_.global_step - start_step;
+  result.training_loss = st_.global_step > 0 ? st_.resume.train_loss_sum / st_.global_step : 0.0;
+  nlohmann::json final_entry;
+  final_entry["train_runtime"] = round_to(runtime, 4);
+  const double samples = static_cast<double>(train_data_.num_examples()) * plan_.num_epochs;
+  final_entry["train_samples_per_second"] = runtime > 0 ? round_to(samples / runtime, 3) : 0.0;
+  final_entry["train_steps_per_second"] = runtime > 0 ? round_to(steps_this_run / runtime, 3) : 0.0;
+  final_entry["total_flos"] = 0;
+  final_entry["train_loss"] = result.training_loss;
+  final_entry["epoch"] = st_.epoch;
+  final_entry["step"] = st_.global_step;
+  st_.log_history.push_back(final_entry);
+  if (callbacks_.on_log) callbacks_.on_log(final_entry);
+
+  result.global_step = st_.global_step;
+  result.metrics = final_entry;
+  result.state = trainer_state_json();
+  result.best_metric = st_.best_metric;
+  result.best_model_checkpoint = st_.best_model_checkpoint;
+  result.last_checkpoint = last_checkpoint_;
+  result.early_stopped = early_stopped_;
+  write_file_atomic(args_.output_dir + "/trainer_state.json", result.state.dump(2) + "\n");
+  save_training_args(args_.output_dir + "/training_args.json", args_);
+  progress_.train_end(final_entry);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data,
+                  BatchSource* eval_data, const TrainCallbacks& callbacks) {
+  args.validate();
+  TrainerRun run(model, args, train_data, eval_data, callbacks);
+  return run.run();
+}
+
+}  // namespace accent

@@ -1,0 +1,80 @@
+// train/trainer.h — fine-tuning and evaluation of a SequenceClassifier, like transformers.Trainer.
+//
+// One optimizer step = gradient_accumulation_steps micro-batches (loss scaled by 1/accum, as HF), then global-norm
+// clipping (max_grad_norm), AdamW at the schedule's learning rate, zeroed gradients. As in HF (≥ 4.46) an epoch's
+// leftover micro-batches (num_batches % accum) still make one last step; the schedule length is
+//   max_steps > 0 ? max_steps : ceil(num_train_epochs · max(num_batches / accum, 1))
+// and training stops when global_step reaches it (so with leftovers the last epoch can end early, as in HF).
+// After each step: log (every logging_steps), evaluate (eval_strategy steps), save (save_steps, and at the last
+// step); at each epoch end: evaluate / save for the epoch strategies. Evaluation updates the best metric and the
+// early-stopping patience; a save after a new best becomes best_model_checkpoint.
+//
+// Typical caller (the `accent train` verb):
+//   TrainResult r = train(model, args, train_source, &eval_source, callbacks);
+//   save_pretrained(model, config, args.output_dir);  // models layer: model.safetensors + config.json
+//   (tokenizer files next to it) — train() writes only trainer_state.json and training_args.json to output_dir,
+//   like HF's Trainer, which leaves the final save_model() to the caller.
+// callbacks.save_extra_files should write config.json (and the tokenizer) into every checkpoint so that each
+// checkpoint-<step>/ is itself a loadable Hugging Face model directory.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/classifier.h"
+#include "train/batch_source.h"
+#include "train/training_args.h"
+
+namespace accent {
+
+struct TrainCallbacks {
+  // After every optimizer step, once its log/evaluation/save are done. May throw to abort the run.
+  std::function<void(int64_t global_step)> on_step_end;
+  // Every log_history entry as it is appended (training logs, evaluations, the final summary).
+  std::function<void(const nlohmann::json& entry)> on_log;
+  // Adds files (config.json, tokenizer) to a checkpoint directory before it is moved into place.
+  std::function<void(const std::string& checkpoint_dir)> save_extra_files;
+};
+
+struct EvalResult {
+  double loss = 0;            // mean loss over examples (batch losses weighted by batch size, as HF)
+  bool has_loss = false;
+  int64_t num_examples = 0;
+  nlohmann::json metrics;     // "<prefix>_loss", "<prefix>_accuracy", ... "<prefix>_runtime", ..._per_second
+  nlohmann::json report;      // per-class scores and confusion matrix (MetricAccumulator::report)
+};
+
+// Runs the model in inference mode over every batch of epoch 0 of `data`.
+EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& metric_key_prefix = "eval");
+
+struct TrainResult {
+  int64_t global_step = 0;
+  double training_loss = 0;  // mean loss per optimizer step over the run (HF TrainOutput.training_loss)
+  nlohmann::json metrics;    // train_runtime, train_samples_per_second, train_steps_per_second, train_loss, epoch
+  nlohmann::json state;      // the final trainer_state.json object
+  std::optional<double> best_metric;
+  std::string best_model_checkpoint;  // "" when none
+  std::string last_checkpoint;        // "" when none was saved
+  bool early_stopped = false;
+  bool loaded_best_model = false;  // load_best_model_at_end restored the best checkpoint's weights
+};
+
+// Trains `model` in place. `eval_data` is required when eval_strategy != "no". Throws accent::Error on bad
+// arguments, on a non-finite loss or gradient norm (naming the step and the last good checkpoint), or on I/O
+// failures. With args.resume_from_checkpoint, continues from that checkpoint: weights, optimizer, schedule,
+// dropout RNG and data position are restored, so the end result is bit-identical to an uninterrupted run.
+TrainResult train(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data,
+                  BatchSource* eval_data, const TrainCallbacks& callbacks = {});
+
+// Schedule length for `num_batches` batches per epoch (see the top of this file).
+struct TrainingPlan {
+  int64_t updates_per_epoch = 0;  // max(num_batches / accum, 1)
+  int64_t max_steps = 0;
+  int64_t num_epochs = 0;  // epochs the loop may enter
+};
+TrainingPlan plan_training(const TrainingArguments& args, size_t num_batches);
+
+}  // namespace accent
