@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   libdnnl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   googletest libgtest-dev libomp-dev
   nodejs npm
-  python3 python3-torch python3-numpy python3-pandas
+  python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
