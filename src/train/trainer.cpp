@@ -231,6 +231,8 @@ void TrainerRun::resume_from(const std::string& dir) {
       st_.best_global_step = ts.at("best_global_step").get<int64_t>();
     if (!ts.at("best_model_checkpoint").is_null())
       st_.best_model_checkpoint = ts.at("best_model_checkpoint").get<std::string>();
+    if (ts.contains("stateful_callbacks") && ts["stateful_callbacks"].contains("TrainerControl"))
+      stop_ = ts["stateful_callbacks"]["TrainerControl"]["args"].value("should_training_stop", false);
     if (ts.contains("stateful_callbacks") && ts["stateful_callbacks"].contains("EarlyStoppingCallback"))
       st_.patience_counter = ts["stateful_callbacks"]["EarlyStoppingCallback"]["attributes"]
                                  .at("early_stopping_patience_counter")
@@ -411,6 +413,8 @@ TrainResult TrainerRun::run() {
   for (int64_t epoch = st_.resume.epoch; epoch < plan_.num_epochs; ++epoch) {
     const size_t num_batches = train_data_.num_batches(epoch);
     const size_t first = epoch == st_.resume.epoch ? static_cast<size_t>(st_.resume.batch_in_epoch) : 0;
+    // A run resumed from its final checkpoint has nothing left; do not open (and evaluate/save) a new epoch.
+    if (first == 0 && (stop_ || st_.global_step >= plan_.max_steps)) break;
     for (size_t i = first; i < num_batches; ++i) {
       if (stop_ || st_.global_step >= plan_.max_steps) {
         stop_ = true;

@@ -11,7 +11,7 @@
 //
 // Typical caller (the `accent train` verb):
 //   TrainResult r = train(model, args, train_source, &eval_source, callbacks);
-//   save_pretrained(model, config, args.output_dir);  // models layer: model.safetensors + config.json
+//   save_pretrained(model, args.output_dir);  // models/registry.h: config.json + model.safetensors
 //   (tokenizer files next to it) — train() writes only trainer_state.json and training_args.json to output_dir,
 //   like HF's Trainer, which leaves the final save_model() to the caller.
 // callbacks.save_extra_files should write config.json (and the tokenizer) into every checkpoint so that each

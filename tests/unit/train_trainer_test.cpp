@@ -506,3 +506,31 @@ TEST(Progress, EventsJsonlAndFormatting) {
   EXPECT_EQ(ProgressReporter::format_rate(0.4), "2.50s/it");
   fs::remove_all(dir);
 }
+
+// Resuming from the final checkpoint (epoch save strategy, early stopping) trains nothing more and logs nothing new.
+TEST(Trainer, ResumeFromFinalCheckpointIsANoOp) {
+  const std::string dir = fresh_dir("final");
+  for (bool early : {false, true}) {
+    fs::remove_all(dir);
+    BagClassifier model(BagClassifierConfig{});
+    ExampleSource src(make_examples(40, 15), 8, true), ev(make_examples(16, 16), 8, false);
+    TrainingArguments args = quiet_args(dir);
+    args.num_train_epochs = early ? 20 : 2;
+    args.learning_rate = early ? 0.0 : 5e-2;
+    args.eval_strategy = "epoch";
+    args.save_strategy = "epoch";
+    if (early) args.metric_for_best_model = "loss", args.early_stopping_patience = 1;
+    const TrainResult r = train(model, args, src, &ev);
+    EXPECT_EQ(r.early_stopped, early);
+    const std::string before = weights_bytes(model);
+    const size_t entries = r.state["log_history"].size();
+    src.batches_served = 0;
+    args.resume_from_checkpoint = "latest";
+    const TrainResult again = train(model, args, src, &ev);
+    EXPECT_EQ(src.batches_served, 0u);
+    EXPECT_EQ(again.global_step, r.global_step);
+    EXPECT_EQ(again.state["log_history"].size(), entries);
+    EXPECT_TRUE(weights_bytes(model) == before);
+  }
+  fs::remove_all(dir);
+}
