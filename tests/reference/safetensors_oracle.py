@@ -16,15 +16,11 @@ import struct
 import sys
 
 import numpy as np
-import torch
 
 # Position in the Rust `Dtype` enum; the writer sorts by it descending.
 RANK = {"BOOL": 0, "F4": 1, "F6_E2M3": 2, "F6_E3M2": 3, "U8": 4, "I8": 5, "F8_E5M2": 6, "F8_E4M3": 7,
         "F8_E8M0": 8, "I16": 9, "U16": 10, "F16": 11, "BF16": 12, "I32": 13, "U32": 14, "F32": 15, "C64": 16,
         "F64": 17, "I64": 18, "U64": 19}
-TORCH_TO_ST = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
-               torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
-               torch.bool: "BOOL"}
 NUMPY_OF = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
             "U8": "u1", "BOOL": "?", "U16": "<u2", "U32": "<u4", "U64": "<u8"}
 BITS = {"BOOL": 8, "U8": 8, "I8": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32,
@@ -32,6 +28,7 @@ BITS = {"BOOL": 8, "U8": 8, "I8": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16
 
 
 def raw_bytes(t):
+    import torch
     t = t.contiguous()
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().tobytes()
@@ -45,6 +42,10 @@ def finite_or_name(v):
 
 
 def write(out_path, expected_path):
+    import torch  # only writing needs torch (reading uses numpy alone and starts faster)
+    TORCH_TO_ST = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
+                   torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+                   torch.bool: "BOOL"}
     g = torch.Generator().manual_seed(1234)
     tensors = {
         "bert.embeddings.word_embeddings.weight": torch.randn(7, 5, generator=g),
