@@ -316,17 +316,29 @@ class Resolver {
     const Have have = fetch(file);
     if (file == "model.safetensors" && have != Have::Present) {
       const Have index = fetch("model.safetensors.index.json");
-      if (index == Have::Present) want_shards();
-      else if (have == Have::Unknown || index == Have::Unknown) missing_.push_back("model.safetensors");
+      if (index == Have::Present) {
+        want_shards("model.safetensors.index.json");
+      } else {
+        // No safetensors (or not cached): torch.save weights, like from_pretrained's fallback.
+        Have bin = fetch("pytorch_model.bin");
+        if (bin != Have::Present) {
+          const Have bin_index = fetch("pytorch_model.bin.index.json");
+          if (bin_index == Have::Present) want_shards("pytorch_model.bin.index.json");
+          bin = bin_index == Have::Present ? Have::Present : (bin == Have::Unknown ? bin : bin_index);
+        }
+        if (bin != Have::Present && (have == Have::Unknown || index == Have::Unknown || bin == Have::Unknown))
+          missing_.push_back("model.safetensors");
+      }
     }
-    if (file == "model.safetensors.index.json" && have == Have::Present) want_shards();
+    if ((file == "model.safetensors.index.json" || file == "pytorch_model.bin.index.json") && have == Have::Present)
+      want_shards(file);
     if (file == "config.json" && have == Have::Unknown) missing_.push_back(file);
   }
 
-  void want_shards() {
-    for (const auto& shard : shards_of_index(cache_.snapshot(sha_) / "model.safetensors.index.json")) {
+  void want_shards(const std::string& index_file) {
+    for (const auto& shard : shards_of_index(cache_.snapshot(sha_) / index_file)) {
       const Have have = fetch(shard);
-      if (have == Have::Absent) fail(id_, ": shard ", shard, " listed in model.safetensors.index.json does not exist");
+      if (have == Have::Absent) fail(id_, ": shard ", shard, " listed in ", index_file, " does not exist");
       if (have == Have::Unknown) missing_.push_back(shard);
     }
   }

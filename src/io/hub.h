@@ -26,7 +26,8 @@ struct HubOptions {
 };
 
 // The files a text-classification model may need, in the order they are tried. "model.safetensors" falls back
-// to "model.safetensors.index.json" + its shards when the server has no single file.
+// to "model.safetensors.index.json" + its shards when the server has no single file, and when there are no
+// safetensors at all to "pytorch_model.bin" (or its index + shards), like from_pretrained.
 const std::vector<std::string>& default_pretrained_files();
 
 // A local directory is returned as is. Otherwise `path_or_id` ("bert-base-uncased", "org/name") is resolved in

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "io/torch_bin.h"
 
 namespace accent {
 
@@ -49,7 +50,16 @@ ModelSummary summarize_model_dir(const std::string& dir) {
     s.weight_files = files;
   } else if (fs::exists(fs::path(dir) / "pytorch_model.bin") ||
              fs::exists(fs::path(dir) / "pytorch_model.bin.index.json")) {
-    s.weights_note = "only pytorch_model.bin weights (accent reads safetensors)";
+    // Restricted torch.save reader (nothing executed); loads the data, fine for a summary.
+    const bool sharded = !fs::exists(fs::path(dir) / "pytorch_model.bin");
+    for (const auto& [name, t] : load_torch_bin_dir(dir)) {
+      s.tensors.push_back({name, std::string(dtype_name(t.dtype())), t.shape(), t.numel(),
+                           sharded ? "" : "pytorch_model.bin"});
+      s.parameters += t.numel();
+      s.weight_bytes += t.nbytes();
+    }
+    s.weight_files.push_back(sharded ? "pytorch_model.bin.index.json" : "pytorch_model.bin");
+    s.weights_note = "pytorch_model.bin (torch.save) weights; prefer model.safetensors";
   } else {
     s.weights_note = "no weights (model.safetensors) in this directory";
   }

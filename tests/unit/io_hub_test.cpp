@@ -363,3 +363,20 @@ TEST(Hub, OptionsFromEnvironment) {
   EXPECT_EQ(hub_repo_folder_name("bert-base-uncased"), "models--bert-base-uncased");
   for (const char* v : {"HF_HOME", "HF_HUB_CACHE", "HF_ENDPOINT", "HF_TOKEN", "HF_HUB_OFFLINE"}) unsetenv(v);
 }
+
+TEST(Hub, FallsBackToPytorchModelBinWithoutSafetensors) {
+  FakeHub hub;
+  auto& files = hub.repos["org/old-bin"];
+  files["config.json"] = {R"({"model_type": "bert"})", "etag-c-bin"};
+  files["pytorch_model.bin"] = {"PK\x03\x04 not really a zip", "etag-bin", true};
+  TempDir cache;
+  const std::string snap = resolve_pretrained("org/old-bin", default_pretrained_files(), options_for(hub, cache.path));
+  EXPECT_EQ(read_file(snap + "/pytorch_model.bin"), files["pytorch_model.bin"].content);
+  const fs::path no_exist = cache.path / "models--org--old-bin" / ".no_exist" / hub.commit;
+  EXPECT_TRUE(fs::exists(no_exist / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(no_exist / "model.safetensors.index.json"));
+  // Offline afterwards: the cached .bin satisfies the weights.
+  HubOptions offline = options_for(hub, cache.path);
+  offline.offline = true;
+  EXPECT_EQ(resolve_pretrained("org/old-bin", default_pretrained_files(), offline), snap);
+}
