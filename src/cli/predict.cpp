@@ -1,0 +1,98 @@
+// cli/predict.cpp — `accent predict`: what pipeline("text-classification") returns, one JSON line per input.
+#include <fstream>
+#include <iostream>
+
+#include "cli/verb.h"
+#include "data/table.h"
+#include "serve/text_classification.h"
+
+namespace accent::cli {
+namespace {
+
+struct PredictOptions {
+  std::string model;
+  std::vector<std::string> texts;
+  std::string input;
+  std::string text_column = "text", text_pair_column;
+  std::string top_k;
+  std::string function_to_apply;
+  bool truncation = false;
+  int64_t max_length = 0;
+  int64_t batch_size = 32;
+  bool offline = false;
+};
+
+// Inputs from --input: a table (.csv .tsv .jsonl .json) by column, or plain text (one input per line; a pair is
+// text_a<TAB>text_b).
+std::vector<TextInput> read_inputs(const PredictOptions& o) {
+  std::vector<TextInput> inputs;
+  const bool plain = o.input == "-" || o.input.ends_with(".txt") || o.input.find('.') == std::string::npos;
+  if (!plain) {
+    Table t = read_table(o.input, TableOptions{});
+    const size_t tc = t.require_column(o.text_column, "text");
+    std::optional<size_t> pc;
+    if (!o.text_pair_column.empty()) pc = t.require_column(o.text_pair_column, "text pair");
+    for (const auto& row : t.rows) inputs.emplace_back(row[tc], pc ? std::optional<std::string>(row[*pc]) : std::nullopt);
+    return inputs;
+  }
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (o.input != "-") {
+    file.open(o.input);
+    if (!file) fail(o.input, ": cannot open");
+    in = &file;
+  }
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) inputs.emplace_back(line, std::nullopt);
+    else inputs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
+  return inputs;
+}
+
+int run_predict(const PredictOptions& o) {
+  PipelineOptions p;
+  if (!o.function_to_apply.empty()) p.function_to_apply = parse_function_to_apply(o.function_to_apply);
+  if (o.top_k == "all" || o.top_k == "None") p.top_k = {TopK::All, 0};
+  else if (!o.top_k.empty()) {
+    try {
+      p.top_k = {TopK::K, std::stoll(o.top_k)};
+    } catch (const std::exception&) {
+      fail("--top-k: expected a number or 'all', got '", o.top_k, "'");
+    }
+  }
+  p.truncation = o.truncation || o.max_length > 0;
+  if (o.max_length > 0) p.max_length = o.max_length;
+  p.batch_size = o.batch_size;
+  std::vector<TextInput> inputs;
+  if (!o.texts.empty()) {
+    for (const auto& t : o.texts) inputs.emplace_back(t, std::nullopt);
+  } else {
+    inputs = read_inputs(PredictOptions{o.model, {}, o.input.empty() ? "-" : o.input, o.text_column, o.text_pair_column});
+  }
+  auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline);
+  for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+  return 0;
+}
+
+VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipeline(\"text-classification\") JSON per input",
+  [](CLI::App& app) -> std::function<int()> {
+    auto o = std::make_shared<PredictOptions>();
+    app.add_option("--model,-m", o->model, "Model directory or hub id")->required();
+    app.add_option("texts", o->texts, "Texts to classify (else --input, else stdin, one per line)");
+    app.add_option("--input,-i", o->input, "File of inputs: .txt (one per line, pair = a<TAB>b), .csv/.tsv/.jsonl (--text-column)");
+    app.add_option("--text-column", o->text_column)->capture_default_str();
+    app.add_option("--text-pair-column", o->text_pair_column);
+    app.add_option("--top-k", o->top_k, "Return the K best labels, or 'all' (default: the best one)");
+    app.add_option("--function-to-apply", o->function_to_apply, "softmax|sigmoid|none (default: HF's rule from the config)");
+    app.add_flag("--truncation", o->truncation, "Truncate long inputs to the model's maximum length");
+    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens");
+    app.add_option("--batch-size,-b", o->batch_size)->capture_default_str();
+    app.add_flag("--offline", o->offline, "Use only the Hugging Face cache");
+    return [o] { return run_predict(*o); };
+  }};
+
+}  // namespace
+}  // namespace accent::cli

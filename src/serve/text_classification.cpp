@@ -1,0 +1,75 @@
+#include "serve/text_classification.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "data/batcher.h"
+#include "io/hub.h"
+#include "models/registry.h"
+
+namespace accent {
+
+TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std::string& path_or_id, bool offline) {
+  HubOptions hub = HubOptions::from_env();
+  if (offline) hub.offline = true;
+  const std::string dir = resolve_pretrained(path_or_id, default_pretrained_files(), hub);
+  TextClassificationPipeline p;
+  p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
+  LoadOptions load;
+  load.print_warnings = true;
+  p.model_ = load_sequence_classifier(dir, load);
+  ACCENT_CHECK(p.model_->config() != nullptr, dir, ": the model has no config");
+  return p;
+}
+
+const ModelConfig& TextClassificationPipeline::config() const { return *model_->config(); }
+
+std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInput>& inputs,
+                                                      const PipelineOptions& options) {
+  const ModelConfig& cfg = config();
+  const int64_t positions = cfg.max_position_embeddings;
+  EncodeOptions enc;
+  if (options.truncation) {
+    enc.truncation = TruncationStrategy::LongestFirst;
+    enc.max_length = options.max_length.value_or(std::min<int64_t>(positions, tokenizer_->model_max_length()));
+  }
+  std::vector<EncodedExample> examples(inputs.size());
+  const bool keep_types = tokenizer_->returns_token_type_ids();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::optional<std::string_view> pair;
+    if (inputs[i].second) pair = *inputs[i].second;
+    Encoding e = tokenizer_->encode(inputs[i].first, pair, enc);
+    ACCENT_CHECK(static_cast<int64_t>(e.ids.size()) <= positions, "input ", i + 1, " has ", e.ids.size(),
+                 " tokens, more than the model's ", positions, " positions; pass --truncation to cut it");
+    examples[i].input_ids = std::move(e.ids);
+    if (keep_types) examples[i].token_type_ids = std::move(e.type_ids);
+  }
+  BatcherOptions bo;
+  bo.batch_size = std::max<int64_t>(1, options.batch_size);
+  bo.pad_id = tokenizer_->pad_token_id().value_or(cfg.pad_token_id.value_or(0));
+  Batcher batcher(examples, bo);
+  const auto batches = batcher.eval_batches();
+  const int64_t C = cfg.num_labels();
+  std::vector<float> out(inputs.size() * static_cast<size_t>(C));
+  for (const auto& rows : batches) {
+    ForwardResult r = model_->forward(batcher.collate(rows));
+    const float* l = r.logits.f32();
+    for (size_t b = 0; b < rows.size(); ++b)
+      std::copy(l + b * C, l + (b + 1) * C, out.begin() + rows[b] * C);
+  }
+  return out;
+}
+
+std::vector<std::vector<LabelScore>> TextClassificationPipeline::operator()(const std::vector<TextInput>& inputs,
+                                                                            const PipelineOptions& options) {
+  const ModelConfig& cfg = config();
+  const int64_t C = cfg.num_labels();
+  const FunctionToApply fn = resolve_function_to_apply(options.function_to_apply, cfg.problem_type, C);
+  std::vector<float> l = logits(inputs, options);
+  std::vector<std::vector<LabelScore>> out;
+  out.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) out.push_back(classify_logits(l.data() + i * C, C, cfg.id2label, fn, options.top_k));
+  return out;
+}
+
+}  // namespace accent

@@ -1,0 +1,50 @@
+// serve/text_classification.h — pipeline("text-classification") in C++: a saved model directory (or hub id) in,
+// [{"label": ..., "score": ...}] per input out (spec: ../shared/spec/pipeline.md §3).
+//
+// Like HF, inputs are tokenized with no truncation unless asked (an input longer than the model's positions is a
+// clear error that suggests --truncation). Unlike HF's one-at-a-time loop, inputs run in batches sorted by length
+// (no dropout, no activations kept); padding is masked out, so each input's scores are its own.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/config.h"
+#include "models/classifier.h"
+#include "serve/scores.h"
+#include "text/tokenizer.h"
+
+namespace accent {
+
+struct PipelineOptions {
+  FunctionToApply function_to_apply = FunctionToApply::Default;
+  TopK top_k;                        // Legacy: the best label only
+  bool truncation = false;           // truncate to max_length (default: the model's positions)
+  std::optional<int64_t> max_length;
+  int64_t batch_size = 32;
+};
+
+using TextInput = std::pair<std::string, std::optional<std::string>>;  // text, optional text_pair
+
+class TextClassificationPipeline {
+ public:
+  // A model directory or hub id; the tokenizer is read from the same place.
+  static TextClassificationPipeline from_pretrained(const std::string& path_or_id, bool offline = false);
+
+  // Raw logits, (N, C) row-major, in input order.
+  std::vector<float> logits(const std::vector<TextInput>& inputs, const PipelineOptions& options);
+  // Scored labels per input.
+  std::vector<std::vector<LabelScore>> operator()(const std::vector<TextInput>& inputs, const PipelineOptions& options);
+
+  const ModelConfig& config() const;
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  SequenceClassifier& model() { return *model_; }
+
+ private:
+  std::shared_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<SequenceClassifier> model_;
+};
+
+}  // namespace accent

@@ -1,0 +1,304 @@
+#include "train/finetune.h"
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "data/csv_writer.h"
+#include "io/config.h"
+#include "io/hub.h"
+#include "models/registry.h"
+
+namespace fs = std::filesystem;
+
+namespace accent {
+
+namespace {
+
+bool has_weights(const std::string& dir) {
+  return fs::exists(fs::path(dir) / "model.safetensors") || fs::exists(fs::path(dir) / "model.safetensors.index.json");
+}
+
+std::string resolve_model(const ModelArguments& m) {
+  HubOptions hub = HubOptions::from_env();
+  hub.revision = m.revision;
+  if (m.offline) hub.offline = true;
+  return resolve_pretrained(m.model, default_pretrained_files(), hub);
+}
+
+// A label map is "default" when it is HF's placeholder LABEL_0..LABEL_{n-1}.
+bool is_default_labels(const ModelConfig& c) {
+  for (const auto& [id, name] : c.id2label)
+    if (name != "LABEL_" + std::to_string(id)) return false;
+  return true;
+}
+
+// Keeps the checkpoint's label order when it already classifies exactly these labels (run_glue does the same).
+LabelMap labels_matching_checkpoint(const LabelMap& data_labels, const ModelConfig& config) {
+  if (config.id2label.empty() || is_default_labels(config)) return data_labels;
+  std::set<std::string> ours(data_labels.id2label.begin(), data_labels.id2label.end()), theirs;
+  for (const auto& [id, name] : config.id2label) theirs.insert(name);
+  if (ours != theirs) return data_labels;
+  std::vector<std::string> names;
+  for (const auto& [id, name] : config.id2label) names.push_back(name);
+  return LabelMap::from_names(names);
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+
+// Writes the rows of a split so that `accent evaluate --data` can score exactly the held-out examples later.
+void write_split_csv(const std::string& path, const Dataset& data, const ReadOptions& read) {
+  const bool pair = !read.text_pair_column.empty();
+  std::string out = csv_record(pair ? std::vector<std::string>{"text", "text_pair", "label"}
+                                    : std::vector<std::string>{"text", "label"});
+  const std::string sep = read.label_separator.empty() ? "|" : read.label_separator;
+  for (const auto& ex : data.rows) {
+    std::string label;
+    for (size_t i = 0; i < ex.label.names.size(); ++i) label += (i ? sep : "") + ex.label.names[i];
+    std::vector<std::string> row{ex.text};
+    if (pair) row.push_back(ex.text_pair.value_or(""));
+    row.push_back(label);
+    out += csv_record(row);
+  }
+  write_file_atomic(path, out);
+}
+
+BatcherOptions batcher_options(const Tokenizer& tok, int64_t batch_size, int64_t seed) {
+  BatcherOptions o;
+  o.batch_size = batch_size;
+  auto pad = tok.pad_token_id();
+  ACCENT_CHECK(pad.has_value(), "the tokenizer has no pad token, so batches cannot be padded; set pad_token in "
+               "tokenizer_config.json (GPT-2: the usual choice is the EOS token)");
+  o.pad_id = *pad;
+  o.seed = static_cast<uint64_t>(seed);
+  return o;
+}
+
+// The config's vocabulary must cover every id the tokenizer can produce, and positions the longest input.
+void check_model_fits(const ModelConfig& config, const Tokenizer& tok, int64_t max_length, const std::string& dir) {
+  ACCENT_CHECK(tok.vocab_size() <= config.vocab_size, dir, ": the tokenizer has ", tok.vocab_size(),
+               " tokens but config.json vocab_size is ", config.vocab_size,
+               " (embedding rows); the tokenizer does not belong to this model");
+  ACCENT_CHECK(max_length <= config.max_position_embeddings, "--max-length ", max_length,
+               " is above the model's max_position_embeddings (", config.max_position_embeddings, ") in ", dir);
+  ACCENT_CHECK(max_length >= tok.num_special_tokens_to_add(false) + 1, "--max-length ", max_length,
+               " leaves no room for text after the special tokens");
+}
+
+}  // namespace
+
+LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& forced_problem_type) {
+  LabelSetup s;
+  switch (train.label_kind) {
+    case LabelKind::Float: s.problem_type = "regression"; break;
+    case LabelKind::MultiLabel: s.problem_type = "multi_label_classification"; break;
+    case LabelKind::Integer:
+    case LabelKind::String: s.problem_type = "single_label_classification"; break;
+    case LabelKind::None: fail(train.path, ": no label column; training needs labels");
+  }
+  if (forced_problem_type) s.problem_type = *forced_problem_type;
+  if (s.problem_type == "regression") {
+    ACCENT_CHECK(train.label_kind != LabelKind::MultiLabel, train.path, ": multi-label rows cannot be regression targets");
+    s.num_labels = 1;
+    return s;
+  }
+  ACCENT_CHECK(train.label_kind != LabelKind::Float, train.path,
+               ": labels are real numbers; use --problem-type regression or --label-type class");
+  s.labels = build_label_map(train);
+  s.num_labels = s.labels.size();
+  ACCENT_CHECK(s.num_labels >= 2 || s.problem_type == "multi_label_classification", train.path, ": the label column has ",
+               s.num_labels, " class", s.num_labels == 1 ? " ('" + s.labels.id2label[0] + "')" : "",
+               "; classification needs at least two");
+  return s;
+}
+
+EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, const LabelSetup& labels,
+                              int64_t max_length) {
+  EncodedDataset out;
+  const size_t n = data.rows.size();
+  out.examples.resize(n);
+  std::vector<int64_t> class_ids;
+  std::vector<float> multi;
+  std::vector<float> targets;
+  if (data.label_kind != LabelKind::None) {
+    if (labels.problem_type == "single_label_classification") class_ids = encode_class_labels(data, labels.labels);
+    if (labels.problem_type == "multi_label_classification") multi = encode_multi_labels(data, labels.labels);
+    if (labels.problem_type == "regression") targets = regression_targets(data);
+  }
+  EncodeOptions opts;
+  opts.max_length = max_length;
+  opts.truncation = TruncationStrategy::LongestFirst;
+  EncodeOptions untruncated;
+  const bool keep_types = tokenizer.returns_token_type_ids();
+  int64_t truncated = 0;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : truncated)
+  for (size_t i = 0; i < n; ++i) {
+    const Example& ex = data.rows[i];
+    std::optional<std::string_view> pair;
+    if (ex.text_pair) pair = *ex.text_pair;
+    Encoding e = tokenizer.encode(ex.text, pair, opts);
+    if (static_cast<int64_t>(e.ids.size()) == max_length &&
+        static_cast<int64_t>(tokenizer.encode(ex.text, pair, untruncated).ids.size()) > max_length)
+      ++truncated;
+    EncodedExample& x = out.examples[i];
+    x.input_ids = std::move(e.ids);
+    if (keep_types) x.token_type_ids = std::move(e.type_ids);
+    if (!class_ids.empty()) x.class_label = class_ids[i];
+    const int64_t C = labels.num_labels;
+    if (!multi.empty()) x.float_labels.assign(multi.begin() + i * C, multi.begin() + (i + 1) * C);
+    if (!targets.empty()) x.float_labels = {targets[i]};
+  }
+  out.truncated = truncated;
+  return out;
+}
+
+BatcherSource::BatcherSource(const std::vector<EncodedExample>& examples, BatcherOptions options, bool training)
+    : examples_(examples), batcher_(examples, options), training_(training) {}
+
+const std::vector<std::vector<int64_t>>& BatcherSource::rows(int64_t epoch) {
+  const int64_t key = training_ ? epoch : 0;
+  if (key != cached_epoch_) {
+    cached_rows_ = training_ ? batcher_.train_batches(epoch) : batcher_.eval_batches();
+    cached_epoch_ = key;
+  }
+  return cached_rows_;
+}
+
+size_t BatcherSource::num_batches(int64_t epoch) const {
+  return training_ ? static_cast<size_t>(batcher_.num_train_batches()) : batcher_.eval_batches().size();
+  (void)epoch;
+}
+
+Batch BatcherSource::batch(int64_t epoch, size_t index) {
+  const auto& r = rows(epoch);
+  ACCENT_CHECK(index < r.size(), "batch ", index, " of epoch ", epoch, " does not exist (", r.size(), " batches)");
+  return batcher_.collate(r[index]);
+}
+
+FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
+                            const TrainingArguments& args) {
+  args.validate();
+  const std::string dir = resolve_model(model_args);
+  Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
+  ModelConfig config = load_config((fs::path(dir) / "config.json").string());
+  check_model_fits(config, tokenizer, data_args.max_length, dir);
+
+  // ---- data ----
+  Dataset train_data = read_dataset(data_args.train_file, data_args.read);
+  std::cerr << train_data.summary.to_string() << "\n";
+  LabelSetup labels = setup_labels(train_data, model_args.problem_type);
+  Dataset eval_data;
+  bool have_eval = true;
+  if (!data_args.validation_file.empty()) {
+    eval_data = read_dataset(data_args.validation_file, data_args.read);
+    std::cerr << eval_data.summary.to_string() << "\n";
+  } else if (data_args.validation_split > 0) {
+    const LabelMap* strat = data_args.stratify && labels.problem_type == "single_label_classification" ? &labels.labels : nullptr;
+    ACCENT_CHECK(!data_args.stratify || strat, "--stratify needs single-label classification");
+    auto [tr, ev] = split_dataset(train_data, data_args.validation_split, static_cast<uint32_t>(args.seed), strat);
+    train_data = std::move(tr);
+    eval_data = std::move(ev);
+    std::cerr << "split: " << train_data.rows.size() << " train / " << eval_data.rows.size()
+              << " validation rows (test_size=" << data_args.validation_split << ", random_state=" << args.seed << ")\n";
+    // A split can leave a class only in validation; then the label map must still come from all labels.
+  } else {
+    have_eval = false;
+  }
+  if (labels.problem_type != "regression") labels.labels = labels_matching_checkpoint(labels.labels, config);
+
+  // ---- model ----
+  LoadOptions load;
+  load.seed = static_cast<uint64_t>(args.seed);
+  load.ignore_mismatched_sizes = model_args.ignore_mismatched_sizes;
+  load.problem_type = labels.problem_type;
+  if (labels.problem_type == "regression") load.num_labels = 1;
+  else load.labels = labels.labels.id2label;
+  std::unique_ptr<SequenceClassifier> model;
+  if (has_weights(dir)) {
+    model = load_sequence_classifier(dir, load);
+  } else {
+    std::cerr << "note: " << dir << " has config.json but no model weights (model.safetensors): initialising every "
+              << "parameter randomly from the config (seed " << args.seed << "). This trains from scratch; it is not "
+              << "fine-tuning a pretrained model.\n";
+    if (labels.problem_type == "regression") config.set_num_labels(1);
+    else config.set_labels(labels.labels.id2label);
+    config.problem_type = labels.problem_type;
+    model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed));
+  }
+
+  // ---- tokenize ----
+  EncodedDataset train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
+  EncodedDataset eval_enc;
+  if (have_eval) eval_enc = encode_dataset(tokenizer, eval_data, labels, data_args.max_length);
+  std::cerr << "tokenized: " << train_enc.examples.size() << " train examples (" << train_enc.truncated
+            << " truncated to " << data_args.max_length << " tokens)";
+  if (have_eval) std::cerr << ", " << eval_enc.examples.size() << " validation (" << eval_enc.truncated << " truncated)";
+  std::cerr << "\n";
+
+  BatcherOptions train_opts = batcher_options(tokenizer, args.per_device_train_batch_size, args.seed);
+  train_opts.group_by_length = data_args.group_by_length;
+  train_opts.pad_to_multiple_of = data_args.pad_to_multiple_of;
+  if (data_args.pad_to_max_length) train_opts.pad_to_length = data_args.max_length;
+  BatcherOptions eval_opts = train_opts;
+  eval_opts.batch_size = args.per_device_eval_batch_size;
+  BatcherSource train_source(train_enc.examples, train_opts, true);
+  BatcherSource eval_source(eval_enc.examples, eval_opts, false);
+
+  // ---- train ----
+  fs::create_directories(args.output_dir);
+  if (have_eval && data_args.validation_file.empty())
+    write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
+  TrainingArguments run_args = args;
+  if (!have_eval) run_args.eval_strategy = "no";
+  TrainCallbacks callbacks;
+  callbacks.save_extra_files = [&](const std::string& checkpoint_dir) { tokenizer.save_pretrained(checkpoint_dir); };
+  FinetuneResult result;
+  result.output_dir = args.output_dir;
+  result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);
+
+  // ---- save: a directory transformers loads unchanged ----
+  model->save_pretrained(args.output_dir);
+  tokenizer.save_pretrained(args.output_dir);
+  save_training_args((fs::path(args.output_dir) / "training_args.json").string(), run_args);
+  write_json((fs::path(args.output_dir) / "train_results.json").string(), result.train.metrics);
+  nlohmann::json all = result.train.metrics;
+  if (have_eval) {
+    result.eval = evaluate(*model, eval_source, "eval");
+    write_json((fs::path(args.output_dir) / "eval_results.json").string(), result.eval->metrics);
+    for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
+  }
+  write_json((fs::path(args.output_dir) / "all_results.json").string(), all);
+  return result;
+}
+
+EvalResult run_evaluate(const ModelArguments& model_args, const std::string& data_file, const ReadOptions& read,
+                        int64_t max_length, int64_t batch_size) {
+  const std::string dir = resolve_model(model_args);
+  Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
+  ModelConfig config = load_config((fs::path(dir) / "config.json").string());
+  check_model_fits(config, tokenizer, max_length, dir);
+  ACCENT_CHECK(has_weights(dir), dir, ": no model weights (model.safetensors) to evaluate");
+  LoadOptions load;
+  load.print_warnings = true;
+  std::unique_ptr<SequenceClassifier> model = load_sequence_classifier(dir, load);
+  const ModelConfig* mc = model->config();
+  ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
+
+  Dataset data = read_dataset(data_file, read);
+  std::cerr << data.summary.to_string() << "\n";
+  LabelSetup labels;
+  labels.problem_type = mc->problem_type.value_or(mc->num_labels() == 1 ? "regression" : "single_label_classification");
+  labels.num_labels = mc->num_labels();
+  if (labels.problem_type != "regression") {
+    std::vector<std::string> names;
+    for (const auto& [id, name] : mc->id2label) names.push_back(name);
+    labels.labels = LabelMap::from_names(names);
+  }
+  EncodedDataset enc = encode_dataset(tokenizer, data, labels, max_length);
+  BatcherSource source(enc.examples, batcher_options(tokenizer, batch_size, 42), false);
+  return evaluate(*model, source, "eval");
+}
+
+}  // namespace accent

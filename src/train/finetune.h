@@ -1,0 +1,95 @@
+// train/finetune.h — the whole `accent train` / `accent evaluate` job, as HF's run_glue.py does it:
+//
+//   model dir or hub id ─► tokenizer + config ─► read CSV/TSV/JSONL ─► label map (sorted labels, or the
+//   checkpoint's own when it already has exactly these labels) ─► validation file or seeded split
+//   ─► tokenize (truncation to max_length) ─► batches (shuffled per epoch, dynamic padding)
+//   ─► load weights (new head when needed) or random init from config.json (said plainly)
+//   ─► Trainer ─► save_pretrained (model + tokenizer + training_args.json + *_results.json).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/batcher.h"
+#include "data/dataset.h"
+#include "data/label_map.h"
+#include "text/tokenizer.h"
+#include "train/trainer.h"
+#include "train/training_args.h"
+
+namespace accent {
+
+struct ModelArguments {
+  std::string model;               // local directory or hub id ("bert-base-uncased")
+  std::string revision = "main";
+  bool offline = false;            // resolve from the Hugging Face cache only
+  bool ignore_mismatched_sizes = false;
+  std::optional<std::string> problem_type;  // overrides the one inferred from the labels
+};
+
+struct DataArguments {
+  std::string train_file;
+  std::string validation_file;      // "" → split validation_split off the training file
+  double validation_split = 0.1;    // like train_test_split(test_size=0.1, random_state=seed)
+  bool stratify = false;
+  ReadOptions read;                 // columns, format, label typing (shared by every file)
+  int64_t max_length = 128;         // run_glue's max_seq_length
+  bool pad_to_max_length = false;   // pad every batch to max_length (the classic fixed-128 recipe)
+  int64_t pad_to_multiple_of = 0;
+  bool group_by_length = false;
+};
+
+// Tokenized examples of a dataset, with targets for the model's problem type.
+struct EncodedDataset {
+  std::vector<EncodedExample> examples;
+  int64_t truncated = 0;  // examples cut to max_length
+};
+
+struct LabelSetup {
+  LabelMap labels;                  // (C) names in id order; empty for regression
+  std::string problem_type;         // single_label_classification | multi_label_classification | regression
+  int64_t num_labels = 0;
+};
+
+// Labels of a training set: the problem type follows the label kind (Float → regression, MultiLabel →
+// multi-label, otherwise single-label), `forced_problem_type` overrides it.
+LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& forced_problem_type);
+
+EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, const LabelSetup& labels,
+                              int64_t max_length);
+
+// A BatchSource over a Batcher: training order per epoch, or evaluation order (longest first).
+class BatcherSource : public BatchSource {
+ public:
+  BatcherSource(const std::vector<EncodedExample>& examples, BatcherOptions options, bool training);
+  size_t num_batches(int64_t epoch) const override;
+  Batch batch(int64_t epoch, size_t index) override;
+  size_t num_examples() const override { return examples_.size(); }
+  const std::vector<std::vector<int64_t>>& rows(int64_t epoch);
+
+ private:
+  const std::vector<EncodedExample>& examples_;
+  Batcher batcher_;
+  bool training_;
+  int64_t cached_epoch_ = -1;
+  std::vector<std::vector<int64_t>> cached_rows_;
+};
+
+struct FinetuneResult {
+  TrainResult train;
+  std::optional<EvalResult> eval;   // final evaluation on the validation data
+  std::string output_dir;
+};
+
+// Runs the job; everything it reports goes to stderr, results are saved in args.output_dir.
+FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
+                            const TrainingArguments& args);
+
+// `accent evaluate`: a saved model directory on a labelled file (labels must be the model's label names).
+EvalResult run_evaluate(const ModelArguments& model_args, const std::string& data_file, const ReadOptions& read,
+                        int64_t max_length, int64_t batch_size);
+
+}  // namespace accent
