@@ -5,8 +5,11 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "core/error.h"
 #include "data/batch.h"
+#include "io/config.h"
 #include "nn/parameter.h"
+#include "ops/backend.h"
 
 namespace accent {
 
@@ -30,6 +33,16 @@ class SequenceClassifier {
   // Training: forward with dropout drawn from `dropout_rng` (advanced), loss from the batch labels, then backward;
   // parameter gradients accumulate (+=) into Parameter::grad. Returns logits and loss.
   virtual ForwardResult forward_backward(const Batch& batch, Rng& dropout_rng) = 0;
+
+  // --- Optional capabilities (defaults for models that do not have them, e.g. test doubles) ---
+  // The model's config.json (labels; problem_type once set or inferred). nullptr when the model has none.
+  virtual const ModelConfig* config() const { return nullptr; }
+  // Fixes problem_type (stored in the config, so save_pretrained writes it).
+  virtual void set_problem_type(ProblemType) { fail("this model does not support setting problem_type"); }
+  // Writes config.json + model.safetensors (Hugging Face layout, each file atomically) into `dir`.
+  virtual void save_pretrained(const std::string& dir) const { fail("this model cannot be saved (", dir, ")"); }
+  // Which op implementations run (Backend::Cpu by default; Backend::Ref is the slow oracle used by tests).
+  virtual void set_op_context(const OpContext&) {}
 };
 
 }  // namespace accent

@@ -1,0 +1,39 @@
+// models/bert_attention.h — BertAttention = BertSelfAttention + BertSelfOutput (post-LN):
+//   Y = LayerNorm(Dropout_h(SelfAttention(X)·Woᵀ + bo) + X)
+// Parameters "<prefix>.self.{query,key,value}.*", "<prefix>.output.dense.*", "<prefix>.output.LayerNorm.*".
+#pragma once
+#include <string>
+
+#include "models/bert_dims.h"
+#include "nn/dropout.h"
+#include "nn/layer_norm.h"
+#include "nn/linear.h"
+#include "nn/scratch.h"
+#include "nn/self_attention.h"
+
+namespace accent {
+
+class BertAttention {
+ public:
+  BertAttention() = default;
+  BertAttention(const std::string& prefix, const BertDims& d);
+
+  SelfAttention self;
+  Linear output_dense;
+  LayerNorm output_layer_norm;
+
+  // x (B, T, H), mask_add (B, T) or null → y (B, T, H); y must not alias x.
+  void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
+  // dy → dx (overwrite, must not alias dy); parameter gradients accumulate. x = the forward's input.
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t H_ = 0;
+  Dropout dropout_;
+  ScratchBuffer context_;   // (B, T, H) self-attention output; reused for its gradient
+  ScratchBuffer residual_;  // (B, T, H) LayerNorm input (dropped projection + x); reused for d(projection)
+  ScratchBuffer grad_;      // (B, T, H) gradient of the LayerNorm input
+};
+
+}  // namespace accent

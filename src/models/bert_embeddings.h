@@ -1,0 +1,41 @@
+// models/bert_embeddings.h — BertEmbeddings: X0 = Dropout(LayerNorm(word[ids] + type[token_type_ids] + pos[t])).
+//
+// Parameters "<prefix>.word_embeddings.weight" (V, H) with padding_idx = pad_token_id,
+// "<prefix>.position_embeddings.weight" (P, H), "<prefix>.token_type_embeddings.weight" (TV, H),
+// "<prefix>.LayerNorm.{weight,bias}". position_ids = 0..T−1 (absolute), token_type_ids default 0.
+// Summation order matches HF: (word + token_type) + position.
+#pragma once
+#include <string>
+
+#include "models/bert_dims.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/layer_norm.h"
+#include "nn/scratch.h"
+
+namespace accent {
+
+class BertEmbeddings {
+ public:
+  BertEmbeddings() = default;
+  BertEmbeddings(const std::string& prefix, const BertDims& d);
+
+  Embedding word, position, token_type;
+  LayerNorm layer_norm;
+
+  // input_ids (B, T); token_type_ids (B, T) or null → X0 (B, T, H). rng null = inference.
+  void forward(const OpContext& ctx, const int32_t* input_ids, const int32_t* token_type_ids, float* x0, int64_t B,
+               int64_t T, Rng* rng);
+  // dX0 (B, T, H) → embedding and LayerNorm parameter gradients (+=). dx0 is used as scratch (clobbered).
+  void backward(const OpContext& ctx, float* dx0, int64_t B, int64_t T);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t H_ = 0, P_ = 0;
+  Dropout dropout_;
+  ScratchBuffer sum_;        // (B, T, H) embedding sum = LayerNorm input
+  ScratchBuffer grad_;       // (B, T, H) gradient of the sum
+  ScratchBuffer ids_;        // int32 copies: input ids, token types, position ids (3 × B·T)
+};
+
+}  // namespace accent

@@ -1,0 +1,53 @@
+// models/bert_encoder.h — the post-LN Transformer encoder shared by BERT, RoBERTa and ELECTRA.
+//
+// BertLayer: X' = BertAttention(X), X_next = BertFeedForward(X'). BertEncoder runs L layers and keeps every
+// layer's input (B, T, H) for backward. Parameters "<prefix>.layer.<l>.…" in HF state-dict order.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/bert_attention.h"
+#include "models/bert_feed_forward.h"
+
+namespace accent {
+
+class BertLayer {
+ public:
+  BertLayer(const std::string& prefix, const BertDims& d);
+
+  BertAttention attention;
+  BertFeedForward feed_forward;
+
+  // x → y (B, T, H), y must not alias x.
+  void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
+  // dy → dx (overwrite, must not alias dy).
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t H_;
+  ScratchBuffer middle_;   // (B, T, H) attention output = feed-forward input
+  ScratchBuffer dmiddle_;  // (B, T, H) its gradient
+};
+
+class BertEncoder {
+ public:
+  BertEncoder() = default;
+  BertEncoder(const std::string& prefix, const BertDims& d);
+
+  std::vector<std::unique_ptr<BertLayer>> layers;
+
+  // x0 (B, T, H) → the last hidden state (B, T, H), which lives in the encoder and stays valid until the next call.
+  const float* forward(const OpContext& ctx, const float* x0, const float* mask_add, int64_t B, int64_t T, Rng* rng);
+  // d(last hidden state) → d(x0) (B, T, H) written into dx0 (overwrite). x0 = the forward's input.
+  void backward(const OpContext& ctx, const float* x0, const float* dlast, float* dx0, int64_t B, int64_t T);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t H_ = 0;
+  ScratchBuffer hidden_;    // L × (B, T, H): outputs of layers 0..L−1 (layer l's input is x0 or output l−1)
+  ScratchBuffer gradient_;  // 2 × (B, T, H) ping-pong gradients
+};
+
+}  // namespace accent

@@ -1,0 +1,126 @@
+#include "models/registry.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "models/bert_checkpoint.h"
+#include "models/bert_classifier.h"
+#include "models/classification_loss.h"
+
+namespace accent {
+
+namespace {
+
+// Python's repr of a list of strings, as transformers prints key lists.
+std::string python_list(const std::vector<std::string>& items) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < items.size(); ++i) os << (i ? ", " : "") << "'" << items[i] << "'";
+  os << "]";
+  return os.str();
+}
+
+std::string python_shape(const Shape& s) {
+  std::ostringstream os;
+  os << "torch.Size([";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << "])";
+  return os.str();
+}
+
+void print_warnings(const LoadReport& r, const std::string& dir) {
+  const std::string& cls = r.architecture;
+  if (!r.unexpected_keys.empty()) {
+    std::cerr << "Some weights of the model checkpoint at " << dir << " were not used when initializing " << cls << ": "
+              << python_list(r.unexpected_keys) << "\n- This IS expected if you are initializing " << cls
+              << " from the checkpoint of a model trained on another task or with another architecture (e.g. "
+                 "initializing a BertForSequenceClassification model from a BertForPreTraining model).\n- This IS NOT "
+                 "expected if you are initializing "
+              << cls << " from the checkpoint of a model that you expect to be exactly identical.\n";
+  }
+  if (!r.missing_keys.empty()) {
+    std::cerr << "Some weights of " << cls << " were not initialized from the model checkpoint at " << dir
+              << " and are newly initialized: " << python_list(r.missing_keys) << "\n";
+  }
+  if (!r.mismatched_keys.empty()) {
+    std::cerr << "Some weights of " << cls << " were not initialized from the model checkpoint at " << dir
+              << " and are newly initialized because the shapes did not match:\n";
+    for (const auto& m : r.mismatched_keys)
+      std::cerr << "- " << m.name << ": found shape " << python_shape(m.checkpoint_shape) << " in the checkpoint and "
+                << python_shape(m.model_shape) << " in the model instantiated\n";
+  }
+  if (!r.missing_keys.empty() || !r.mismatched_keys.empty())
+    std::cerr << "You should probably TRAIN this model on a down-stream task to be able to use it for predictions and "
+                 "inference.\n";
+}
+
+bool any_architecture_starts_with(const ModelConfig& c, const std::string& prefix) {
+  return std::any_of(c.architectures.begin(), c.architectures.end(),
+                     [&](const std::string& a) { return a.rfind(prefix, 0) == 0; });
+}
+
+}  // namespace
+
+std::string sequence_classifier_family(const ModelConfig& config, const std::string& origin) {
+  std::string family = config.model_type;
+  if (family.empty()) {
+    if (any_architecture_starts_with(config, "Bert")) family = "bert";
+    else if (any_architecture_starts_with(config, "Roberta")) family = "roberta";
+    else if (any_architecture_starts_with(config, "DistilBert")) family = "distilbert";
+    else if (any_architecture_starts_with(config, "GPT2")) family = "gpt2";
+    else if (any_architecture_starts_with(config, "Electra")) family = "electra";
+  }
+  if (family == "bert") return family;
+  if (family == "roberta" || family == "distilbert" || family == "gpt2" || family == "electra")
+    fail(origin, ": model_type \"", family, "\" is not supported yet (accent currently fine-tunes BERT models)");
+  fail(origin, ": cannot tell the model family (model_type \"", config.model_type,
+       "\"); supported: bert (roberta, distilbert, gpt2, electra are planned)");
+}
+
+std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& dir, const LoadOptions& options,
+                                                             LoadReport* report) {
+  const std::string config_path = (std::filesystem::path(dir) / "config.json").string();
+  ACCENT_CHECK(std::filesystem::exists(config_path), dir, ": no config.json (is this a Hugging Face model directory?)");
+  ModelConfig config = load_config(config_path);
+  sequence_classifier_family(config, config_path);
+  if (options.labels) {
+    ACCENT_CHECK(!options.labels->empty(), "load options: labels is empty");
+    config.set_labels(*options.labels);
+  } else if (options.num_labels) {
+    ACCENT_CHECK(*options.num_labels >= 1, "load options: num_labels must be at least 1, got ", *options.num_labels);
+    if (*options.num_labels != config.num_labels()) config.set_num_labels(*options.num_labels);
+  }
+  if (options.problem_type) {
+    problem_type_from_name(*options.problem_type);
+    config.problem_type = options.problem_type;
+  }
+  const bool has_weights = std::filesystem::exists(std::filesystem::path(dir) / "model.safetensors") ||
+                           std::filesystem::exists(std::filesystem::path(dir) / "model.safetensors.index.json");
+  if (!has_weights && std::filesystem::exists(std::filesystem::path(dir) / "pytorch_model.bin"))
+    fail(dir, ": only pytorch_model.bin found; loading .bin weights is not supported here yet (convert to "
+              "model.safetensors)");
+  const SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint::open_dir(dir);
+  auto model = std::make_unique<BertForSequenceClassification>(std::move(config), config_path);
+  LoadReport local;
+  LoadReport& r = report ? *report : local;
+  r = LoadReport{};
+  r.architecture = BertForSequenceClassification::kArchitecture;
+  load_bert_weights(*model, checkpoint, dir, options, r);
+  if (options.print_warnings) print_warnings(r, dir);
+  return model;
+}
+
+std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed) {
+  sequence_classifier_family(config, "config");
+  auto model = std::make_unique<BertForSequenceClassification>(config, "config");
+  model->init_weights(seed);
+  return model;
+}
+
+void save_pretrained(const SequenceClassifier& model, const std::string& dir) { model.save_pretrained(dir); }
+
+}  // namespace accent

@@ -1,0 +1,61 @@
+// models/registry.h — from_pretrained / save_pretrained for sequence classifiers, by model family.
+//
+// The family is chosen from config.json's model_type (or architectures when model_type is missing). BERT is
+// implemented; roberta, distilbert, gpt2 and electra are recognised and rejected with a "not supported yet" error.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "io/config.h"
+#include "models/classifier.h"
+
+namespace accent {
+
+struct LoadOptions {
+  // Labels for a new head, in id order (sets id2label/label2id and num_labels), or just a count (LABEL_i).
+  std::optional<std::vector<std::string>> labels;
+  std::optional<int64_t> num_labels;
+  // "regression" / "single_label_classification" / "multi_label_classification" (overrides config.json).
+  std::optional<std::string> problem_type;
+  // Like from_pretrained(..., ignore_mismatched_sizes=True): a checkpoint tensor whose shape differs from the
+  // model's (typically a classifier head with another num_labels) is skipped and freshly initialised.
+  bool ignore_mismatched_sizes = false;
+  // Seed of the Rng that initialises parameters missing from the checkpoint (a new head).
+  uint64_t seed = 42;
+  // Print transformers-style warnings about missing / unexpected / mismatched keys to stderr.
+  bool print_warnings = true;
+};
+
+struct MismatchedKey {
+  std::string name;       // model parameter name
+  Shape checkpoint_shape;
+  Shape model_shape;
+};
+
+struct LoadReport {
+  std::string architecture;                  // the class that was built, e.g. "BertForSequenceClassification"
+  std::vector<std::string> missing_keys;     // model parameters absent from the checkpoint (newly initialised)
+  std::vector<std::string> unexpected_keys;  // checkpoint tensors the model does not use (e.g. cls.predictions.*)
+  std::vector<MismatchedKey> mismatched_keys;  // skipped because of ignore_mismatched_sizes (newly initialised)
+  std::vector<std::string> ignored_buffers;  // non-parameter buffers dropped silently (embeddings.position_ids ...)
+};
+
+// Loads a *ForSequenceClassification model from a Hugging Face directory (config.json + model.safetensors or a
+// sharded model.safetensors.index.json). Any BERT checkpoint works: BertForPreTraining / BertForMaskedLM /
+// BertModel / BertForSequenceClassification, legacy LayerNorm.gamma/beta names, with or without the "bert."
+// prefix. `report` (optional) receives what from_pretrained would warn about.
+std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& dir, const LoadOptions& options = {},
+                                                             LoadReport* report = nullptr);
+// A randomly initialised model (HF _init_weights) for `config`, deterministic in `seed`.
+std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed);
+// config.json + model.safetensors into `dir` (each file written atomically).
+void save_pretrained(const SequenceClassifier& model, const std::string& dir);
+
+// The family name ("bert", ...) a config belongs to; throws for unknown or not-yet-supported families.
+std::string sequence_classifier_family(const ModelConfig& config, const std::string& origin);
+
+}  // namespace accent

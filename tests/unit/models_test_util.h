@@ -1,0 +1,94 @@
+// Helpers for the models tests: run the PyTorch twin (tests/reference/bert_twin.py) into a temp dir, read its
+// inputs into a Batch, compare tensors.
+#pragma once
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/tensor.h"
+#include "data/batch.h"
+#include "io/safetensors.h"
+
+namespace accent::testing {
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    path_ = std::filesystem::temp_directory_path() / ("accent_" + tag + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs `bert_twin.py gen` (Debian /usr/bin/python3 with torch); fails the test when it does not succeed.
+inline void run_twin(const std::string& out, const std::string& preset, const std::string& problem,
+                     const std::string& act = "gelu", int seed = 0) {
+  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/bert_twin.py gen --out " +
+                          out + " --preset " + preset + " --problem " + problem + " --act " + act +
+                          " --seed " + std::to_string(seed);
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+inline std::vector<int32_t> as_int32(const Tensor& t) {
+  const Tensor i = t.to(DType::I64);
+  const int64_t* p = i.data_as<int64_t>();
+  return std::vector<int32_t>(p, p + i.numel());
+}
+
+// The twin's inputs.safetensors as a Batch (labels as the problem type needs them).
+inline Batch read_twin_batch(const std::string& path) {
+  auto f = SafetensorsFile::open(path);
+  Batch batch;
+  const Tensor ids = f->load("input_ids", DType::I64);
+  batch.B = ids.dim(0);
+  batch.T = ids.dim(1);
+  batch.input_ids = as_int32(ids);
+  batch.token_type_ids = as_int32(f->load("token_type_ids", DType::I64));
+  batch.attention_mask = as_int32(f->load("attention_mask", DType::I64));
+  const SafetensorsEntry& labels = f->entry("labels");
+  if (labels.dtype == DType::I64) {
+    const Tensor l = f->load("labels", DType::I64);
+    batch.class_labels.assign(l.data_as<int64_t>(), l.data_as<int64_t>() + l.numel());
+  } else {
+    const Tensor l = f->load("labels", DType::F32);
+    batch.float_labels.assign(l.f32(), l.f32() + l.numel());
+  }
+  return batch;
+}
+
+// max|a − b| / max(max|b|, floor).
+inline double relative_diff(const Tensor& a, const Tensor& b, double floor = 1e-30) {
+  double diff = 0.0, scale = floor;
+  for (int64_t i = 0; i < b.numel(); ++i) {
+    diff = std::max(diff, std::fabs(static_cast<double>(a.f32()[i]) - b.f32()[i]));
+    scale = std::max(scale, std::fabs(static_cast<double>(b.f32()[i])));
+  }
+  return diff / scale;
+}
+
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double diff = 0.0;
+  for (int64_t i = 0; i < b.numel(); ++i) diff = std::max(diff, std::fabs(static_cast<double>(a.f32()[i]) - b.f32()[i]));
+  return diff;
+}
+
+inline double max_abs(const Tensor& a) {
+  double m = 0.0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a.f32()[i])));
+  return m;
+}
+
+}  // namespace accent::testing
