@@ -94,6 +94,8 @@ void load_bert_weights(BertForSequenceClassification& model, const SafetensorsCh
     if (!mismatched) report.missing_keys.push_back(p->name);
   }
   std::sort(report.missing_keys.begin(), report.missing_keys.end());
+  std::sort(report.mismatched_keys.begin(), report.mismatched_keys.end(),
+            [](const MismatchedKey& a, const MismatchedKey& b) { return a.name < b.name; });
 }
 
 }  // namespace accent
