@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "io/config.h"
 #include "io/safetensors.h"
 
 namespace accent {
@@ -112,6 +113,8 @@ std::string save_checkpoint(SequenceClassifier& model, const std::string& output
   ACCENT_CHECK(!ec, tmp_dir, ": cannot create checkpoint directory (", ec.message(), ")");
   try {
     save_model_weights(model, tmp_dir + "/model.safetensors");
+    // With its config.json the checkpoint is a Hugging Face model directory (from_pretrained loads it).
+    if (const ModelConfig* config = model.config()) save_config(tmp_dir + "/config.json", *config);
     save_safetensors(tmp_dir + "/optimizer.safetensors", c.optimizer->state_tensors(),
                      {{"format", "pt"}, {"step", std::to_string(c.optimizer->step_count())}});
     const nlohmann::json scheduler = {{"lr_scheduler_type", lr_scheduler_type_name(c.schedule->type())},

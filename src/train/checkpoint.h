@@ -1,8 +1,9 @@
 // train/checkpoint.h — training checkpoints: output_dir/checkpoint-<step>/, written atomically, and resume.
 //
 // A checkpoint directory holds (HF's Trainer layout, with accent's formats for the non-model state):
-//   model.safetensors       the parameters under their HF names (loadable by transformers with a config.json,
-//                           which the caller's save hook adds together with tokenizer files)
+//   model.safetensors       the parameters under their HF names
+//   config.json             when the model has one (SequenceClassifier::config()): with it the checkpoint is a
+//                           Hugging Face model directory; the caller's save hook adds tokenizer files
 //   optimizer.safetensors   AdamW exp_avg / exp_avg_sq per trainable parameter ("<name>.exp_avg"); metadata
 //                           {"format":"pt","step":"<optimizer steps>"}
 //   scheduler.json          {"lr_scheduler_type", "base_lr", "warmup_steps", "total_steps", "last_step"}
