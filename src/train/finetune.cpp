@@ -154,29 +154,6 @@ EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, c
   return out;
 }
 
-BatcherSource::BatcherSource(const std::vector<EncodedExample>& examples, BatcherOptions options, bool training)
-    : examples_(examples), batcher_(examples, options), training_(training) {}
-
-const std::vector<std::vector<int64_t>>& BatcherSource::rows(int64_t epoch) {
-  const int64_t key = training_ ? epoch : 0;
-  if (key != cached_epoch_) {
-    cached_rows_ = training_ ? batcher_.train_batches(epoch) : batcher_.eval_batches();
-    cached_epoch_ = key;
-  }
-  return cached_rows_;
-}
-
-size_t BatcherSource::num_batches(int64_t epoch) const {
-  return training_ ? static_cast<size_t>(batcher_.num_train_batches()) : batcher_.eval_batches().size();
-  (void)epoch;
-}
-
-Batch BatcherSource::batch(int64_t epoch, size_t index) {
-  const auto& r = rows(epoch);
-  ACCENT_CHECK(index < r.size(), "batch ", index, " of epoch ", epoch, " does not exist (", r.size(), " batches)");
-  return batcher_.collate(r[index]);
-}
-
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
                             const TrainingArguments& args) {
   args.validate();
@@ -243,8 +220,9 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   if (data_args.pad_to_max_length) train_opts.pad_to_length = data_args.max_length;
   BatcherOptions eval_opts = train_opts;
   eval_opts.batch_size = args.per_device_eval_batch_size;
-  BatcherSource train_source(train_enc.examples, train_opts, true);
-  BatcherSource eval_source(eval_enc.examples, eval_opts, false);
+  Batcher train_batcher(train_enc.examples, train_opts), eval_batcher(eval_enc.examples, eval_opts);
+  BatcherTrainSource train_source(train_batcher, train_enc.examples.size());
+  BatcherEvalSource eval_source(eval_batcher, eval_enc.examples.size());
 
   // ---- train ----
   fs::create_directories(args.output_dir);
@@ -297,7 +275,8 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
     labels.labels = LabelMap::from_names(names);
   }
   EncodedDataset enc = encode_dataset(tokenizer, data, labels, max_length);
-  BatcherSource source(enc.examples, batcher_options(tokenizer, batch_size, 42), false);
+  Batcher batcher(enc.examples, batcher_options(tokenizer, batch_size, 42));
+  BatcherEvalSource source(batcher, enc.examples.size());
   return evaluate(*model, source, "eval");
 }
 

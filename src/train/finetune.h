@@ -17,6 +17,7 @@
 #include "data/dataset.h"
 #include "data/label_map.h"
 #include "text/tokenizer.h"
+#include "train/batcher_source.h"
 #include "train/trainer.h"
 #include "train/training_args.h"
 
@@ -60,23 +61,6 @@ LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& 
 
 EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, const LabelSetup& labels,
                               int64_t max_length);
-
-// A BatchSource over a Batcher: training order per epoch, or evaluation order (longest first).
-class BatcherSource : public BatchSource {
- public:
-  BatcherSource(const std::vector<EncodedExample>& examples, BatcherOptions options, bool training);
-  size_t num_batches(int64_t epoch) const override;
-  Batch batch(int64_t epoch, size_t index) override;
-  size_t num_examples() const override { return examples_.size(); }
-  const std::vector<std::vector<int64_t>>& rows(int64_t epoch);
-
- private:
-  const std::vector<EncodedExample>& examples_;
-  Batcher batcher_;
-  bool training_;
-  int64_t cached_epoch_ = -1;
-  std::vector<std::vector<int64_t>> cached_rows_;
-};
 
 struct FinetuneResult {
   TrainResult train;

@@ -1,0 +1,189 @@
+// End-to-end tests of `accent train` → `evaluate` → `predict` on real text (SST-2 rows from ../shared), the saved
+// directory checked file by file and against the PyTorch twin (tests/reference/bert_twin.py), and the bad-input
+// errors of issue "Fine-tune BERT…" (one-class labels, --max-length above the positions, a missing column).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_test_util.h"
+#include "core/fs.h"
+#include "data/csv_writer.h"
+#include "io/config.h"
+#include "io/safetensors.h"
+#include "text/tokenizer.h"
+
+using namespace accent;
+using namespace accent::testing;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kCli = ACCENT_CLI_PATH;
+const std::string kShared = ACCENT_SHARED_DIR;
+
+// A small BERT config (no weights: accent initialises it) with bert-base-uncased's real WordPiece vocabulary.
+void write_tiny_bert(const fs::path& dir) {
+  fs::create_directories(dir);
+  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
+  ModelConfig c;
+  c.model_type = "bert";
+  c.architectures = {"BertForMaskedLM"};
+  c.vocab_size = 30522;
+  c.hidden_size = 32;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 64;
+  c.max_position_embeddings = 64;
+  c.pad_token_id = 0;
+  c.set_num_labels(2);
+  save_config((dir / "config.json").string(), c);
+}
+
+// The first `n` rows of SST-2 train as text,label with label names "negative"/"positive".
+void write_sst2_csv(const fs::path& path, size_t n, bool one_class = false) {
+  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
+  std::string line;
+  std::getline(in, line);  // header
+  std::string out = csv_record({"text", "label"});
+  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
+    const size_t tab = line.rfind('\t');
+    const std::string label = one_class ? "positive" : (line.substr(tab + 1) == "1" ? "positive" : "negative");
+    out += csv_record({line.substr(0, tab), label});
+  }
+  write_file_atomic(path.string(), out);
+}
+
+json last_json_line(const std::string& out) {
+  std::istringstream in(out);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') last = line;
+  return json::parse(last);
+}
+
+}  // namespace
+
+TEST(CliFinetune, TrainEvaluatePredictRoundTrip) {
+  TempDir tmp("accent_cli_finetune_");
+  write_tiny_bert(tmp.path / "base");
+  write_sst2_csv(tmp.path / "train.csv", 400);
+  const std::string out_dir = tmp.str("out");
+  CmdResult r = run_command(kCli + " train --model " + tmp.str("base") + " --train-file " + tmp.str("train.csv") +
+                            " --output-dir " + out_dir + " --validation-split 0.2 --max-steps 12 " +
+                            "--per-device-train-batch-size 16 --learning-rate 1e-3 --max-length 48 " +
+                            "--progress none --json --seed 7");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("initialising every parameter randomly"), std::string::npos) << "random init must be said";
+  json metrics = last_json_line(r.out);
+  ASSERT_TRUE(metrics.contains("eval_accuracy")) << r.out;
+  EXPECT_EQ(metrics["eval_samples"].is_null(), true);
+
+  // save_pretrained layout: model, config, tokenizer, training args, metrics, log history.
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json",
+                        "special_tokens_map.json", "training_args.json", "eval_results.json", "all_results.json",
+                        "trainer_state.json", "validation.csv"})
+    EXPECT_TRUE(fs::exists(fs::path(out_dir) / f)) << f;
+  json config = json::parse(read_file(out_dir + "/config.json"));
+  EXPECT_EQ(config["architectures"], json::array({"BertForSequenceClassification"}));
+  EXPECT_EQ(config["id2label"], json({{"0", "negative"}, {"1", "positive"}}));
+  EXPECT_EQ(config["label2id"], json({{"negative", 0}, {"positive", 1}}));
+  EXPECT_EQ(config["problem_type"], "single_label_classification");
+  auto weights = SafetensorsFile::open(out_dir + "/model.safetensors");
+  EXPECT_EQ(weights->metadata().at("format"), "pt");
+  EXPECT_TRUE(weights->contains("bert.embeddings.word_embeddings.weight"));
+  EXPECT_EQ(weights->entry("classifier.weight").shape, (Shape{2, 32}));
+
+  // evaluate on the held-out split gives the trainer's final validation accuracy.
+  r = run_command(kCli + " evaluate --model " + out_dir + " --data " + out_dir + "/validation.csv --max-length 48", false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  json eval = json::parse(r.out);
+  EXPECT_NEAR(eval["eval_accuracy"].get<double>(), metrics["eval_accuracy"].get<double>(), 1e-12);
+  EXPECT_NEAR(eval["eval_loss"].get<double>(), metrics["eval_loss"].get<double>(), 1e-5);
+
+  // predict: pipeline JSON shapes.
+  const std::vector<std::string> texts = {"a gorgeous , witty , seductive movie .", "the plot is nothing but boilerplate clichés"};
+  r = run_command(kCli + " predict --model " + out_dir + " " + shell_quote(texts[0]) + " " + shell_quote(texts[1]), false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::istringstream lines(r.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    ASSERT_TRUE(j.is_array() && j.size() == 1) << line;
+    EXPECT_TRUE(j[0]["label"] == "negative" || j[0]["label"] == "positive");
+    EXPECT_GE(j[0]["score"].get<double>(), 0.5);
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+
+  // Raw logits (--function-to-apply none, all labels) against the PyTorch twin reading the saved directory.
+  const std::string inputs = tmp.str("inputs.txt");
+  write_file_atomic(inputs, texts[0] + "\n" + texts[1] + "\n");
+  r = run_command(kCli + " predict --model " + out_dir + " --input " + inputs + " --top-k all --function-to-apply none", false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::vector<std::array<double, 2>> ours;
+  std::istringstream l2(r.out);
+  while (std::getline(l2, line)) {
+    json j = json::parse(line);
+    std::array<double, 2> row{};
+    for (const auto& e : j) row[e["label"] == "negative" ? 0 : 1] = e["score"].get<double>();
+    ours.push_back(row);
+  }
+  ASSERT_EQ(ours.size(), 2u);
+  Tokenizer tok = Tokenizer::from_pretrained(out_dir);
+  auto enc = tok.encode_batch({{texts[0], std::nullopt}, {texts[1], std::nullopt}}, {.padding = PaddingStrategy::Longest});
+  const int64_t B = 2, T = static_cast<int64_t>(enc[0].ids.size());
+  Tensor ids(DType::I64, {B, T}), types(DType::I64, {B, T}), mask(DType::I64, {B, T});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      ids.data_as<int64_t>()[b * T + t] = enc[b].ids[t];
+      types.data_as<int64_t>()[b * T + t] = enc[b].type_ids[t];
+      mask.data_as<int64_t>()[b * T + t] = enc[b].attention_mask[t];
+    }
+  save_safetensors(tmp.str("inputs.safetensors"), {{"input_ids", ids}, {"token_type_ids", types}, {"attention_mask", mask}});
+  r = run_command("/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/bert_twin.py logits --model " +
+                  out_dir + " --inputs " + tmp.str("inputs.safetensors") + " --out " + tmp.str("twin.safetensors"));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  Tensor twin = SafetensorsFile::open(tmp.str("twin.safetensors"))->load("logits");
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < 2; ++c) EXPECT_NEAR(ours[b][c], twin.f32()[b * 2 + c], 1e-5) << "row " << b << " label " << c;
+
+  // Fine-tuning the saved model again keeps its labels and loads every weight (no new head).
+  r = run_command(kCli + " train --model " + out_dir + " --train-file " + tmp.str("train.csv") + " --output-dir " +
+                  tmp.str("out2") + " --validation-split 0 --max-steps 2 --per-device-train-batch-size 8 --max-length 48 --progress none");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out.find("newly initialized"), std::string::npos) << r.out;
+  EXPECT_EQ(json::parse(read_file(tmp.str("out2/config.json")))["id2label"], config["id2label"]);
+}
+
+TEST(CliFinetune, BadInputGivesClearErrors) {
+  TempDir tmp("accent_cli_finetune_err_");
+  write_tiny_bert(tmp.path / "base");
+  write_sst2_csv(tmp.path / "one_class.csv", 50, true);
+  write_sst2_csv(tmp.path / "train.csv", 50);
+  const std::string base = kCli + " train --model " + tmp.str("base") + " --output-dir " + tmp.str("out") + " --progress none --max-length 48";
+
+  CmdResult r = run_command(base + " --train-file " + tmp.str("one_class.csv"));
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("1 class ('positive')"), std::string::npos) << r.out;
+
+  r = run_command(kCli + " train --model " + tmp.str("base") + " --output-dir " + tmp.str("out") +
+                  " --train-file " + tmp.str("train.csv") + " --max-length 1000");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("max_position_embeddings (64)"), std::string::npos) << r.out;
+
+  r = run_command(base + " --train-file " + tmp.str("train.csv") + " --label-column sentiment");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("sentiment"), std::string::npos) << r.out;
+
+  r = run_command(kCli + " train --model " + tmp.str("nowhere") + " --offline --train-file " + tmp.str("train.csv") +
+                  " --output-dir " + tmp.str("out"));
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("nowhere"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(tmp.path / "out" / "model.safetensors"));
+}
