@@ -1,0 +1,30 @@
+// text/bert_normalizer.h — BertNormalizer of HF tokenizers (normalizers/bert.rs; spec tokenizers.md §1.2):
+// clean_text → handle_chinese_chars → strip_accents (NFD, drop Mn) → lowercase, in this order, per code point.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace accent::text {
+
+struct BertNormalizerOptions {
+  bool clean_text = true;
+  bool handle_chinese_chars = true;
+  std::optional<bool> strip_accents;  // nullopt: follows `lowercase` (the HF default)
+  bool lowercase = true;
+  bool strips_accents() const { return strip_accents.value_or(lowercase); }
+};
+
+class BertNormalizer {
+ public:
+  explicit BertNormalizer(BertNormalizerOptions options = {}) : options_(options) {}
+  const BertNormalizerOptions& options() const { return options_; }
+
+  // Appends the normalized form of valid UTF-8 `in` to `out`.
+  void normalize(std::string_view in, std::string& out) const;
+
+ private:
+  BertNormalizerOptions options_;
+};
+
+}  // namespace accent::text

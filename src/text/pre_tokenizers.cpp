@@ -1,0 +1,169 @@
+// text/pre_tokenizers.cpp — see pre_tokenizers.h.
+#include "text/pre_tokenizers.h"
+
+#include "text/unicode.h"
+
+namespace accent::text {
+namespace {
+
+// Coarse class for the GPT-2 regex: whitespace (\s), letter (\p{L}), number (\p{N}), other.
+enum RegexClass : uint8_t { kS, kL, kN, kO };
+
+struct AsciiTables {
+  RegexClass regex[128];
+  uint8_t bert[128];  // 0 word char, 1 whitespace, 2 punctuation
+  AsciiTables() {
+    for (int c = 0; c < 128; ++c) {
+      const uint8_t cls = char_class(static_cast<char32_t>(c));
+      regex[c] = (cls & kWhiteSpace) ? kS : (cls & kLetter) ? kL : (cls & kNumber) ? kN : kO;
+      bert[c] = (cls & kWhiteSpace) ? 1 : (cls & kPunct) ? 2 : 0;
+    }
+  }
+};
+const AsciiTables& ascii_tables() {
+  static const AsciiTables tables;
+  return tables;
+}
+
+inline RegexClass regex_class(char32_t cp) {
+  const uint8_t cls = char_class(cp);
+  return (cls & kWhiteSpace) ? kS : (cls & kLetter) ? kL : (cls & kNumber) ? kN : kO;
+}
+
+// Class and byte length of the code point at s[i] (valid UTF-8).
+inline RegexClass class_at(std::string_view s, size_t i, uint32_t& length) {
+  const unsigned char b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) {
+    length = 1;
+    return ascii_tables().regex[b];
+  }
+  const Utf8Step step = decode_utf8(s, i);
+  length = step.length;
+  return regex_class(step.cp);
+}
+
+}  // namespace
+
+void bert_pre_tokenize(std::string_view text, std::vector<Span>& words) {
+  const AsciiTables& ascii = ascii_tables();
+  size_t word_start = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char b = static_cast<unsigned char>(text[i]);
+    uint8_t kind;
+    uint32_t length = 1;
+    if (b < 0x80) {
+      kind = ascii.bert[b];
+    } else {
+      const Utf8Step step = decode_utf8(text, i);
+      length = step.length;
+      const uint8_t cls = char_class(step.cp);
+      kind = (cls & kWhiteSpace) ? 1 : (cls & kPunct) ? 2 : 0;
+    }
+    if (kind == 0) {
+      if (!in_word) word_start = i, in_word = true;
+    } else {
+      if (in_word) words.push_back({static_cast<uint32_t>(word_start), static_cast<uint32_t>(i)});
+      in_word = false;
+      if (kind == 2) words.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(i + length)});
+    }
+    i += length;
+  }
+  if (in_word) words.push_back({static_cast<uint32_t>(word_start), static_cast<uint32_t>(text.size())});
+}
+
+void gpt2_regex_split(std::string_view s, std::vector<Span>& words) {
+  const size_t n = s.size();
+  auto emit = [&](size_t b, size_t e) { words.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)}); };
+  // End of the run of class k starting at j.
+  auto run_end = [&](size_t j, RegexClass k) {
+    while (j < n) {
+      uint32_t len;
+      if (class_at(s, j, len) != k) break;
+      j += len;
+    }
+    return j;
+  };
+  size_t i = 0;
+  while (i < n) {
+    const char c = s[i];
+    // 's|'t|'re|'ve|'m|'ll|'d  (ASCII lowercase only)
+    if (c == '\'' && i + 1 < n) {
+      const char c1 = s[i + 1];
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
+        emit(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n) {
+        const char c2 = s[i + 2];
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          emit(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    uint32_t len;
+    const RegexClass k = class_at(s, i, len);
+    if (k != kS) {  // \p{L}+ | \p{N}+ | [^\s\p{L}\p{N}]+
+      const size_t e = run_end(i + len, k);
+      emit(i, e);
+      i = e;
+      continue;
+    }
+    if (c == ' ' && i + 1 < n) {  // " ?X+" : one U+0020 joins a following letter/number/other run
+      uint32_t len2;
+      const RegexClass k2 = class_at(s, i + 1, len2);
+      if (k2 != kS) {
+        const size_t e = run_end(i + 1 + len2, k2);
+        emit(i, e);
+        i = e;
+        continue;
+      }
+    }
+    // \s+(?!\S) | \s+ : the whitespace run, minus its last char when a non-space follows (unless that
+    // would leave nothing).
+    size_t j = i, last = i;
+    while (j < n) {
+      uint32_t l;
+      if (class_at(s, j, l) != kS) break;
+      last = j;
+      j += l;
+    }
+    const size_t e = (j == n || last == i) ? j : last;
+    emit(i, e);
+    i = e;
+  }
+}
+
+const std::array<char32_t, 256>& bytes_to_unicode() {
+  static const std::array<char32_t, 256> table = [] {
+    std::array<char32_t, 256> t{};
+    char32_t next = 0x100;
+    for (int b = 0; b < 256; ++b) {
+      const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      t[b] = printable ? static_cast<char32_t>(b) : next++;
+    }
+    return t;
+  }();
+  return table;
+}
+
+int unicode_to_byte(char32_t cp) {
+  static const std::array<int16_t, 0x144> inverse = [] {
+    std::array<int16_t, 0x144> inv;
+    inv.fill(-1);
+    const auto& fwd = bytes_to_unicode();
+    for (int b = 0; b < 256; ++b) inv[fwd[b]] = static_cast<int16_t>(b);
+    return inv;
+  }();
+  return cp < inverse.size() ? inverse[cp] : -1;
+}
+
+void append_byte_level(std::string_view bytes, std::string& out) {
+  const auto& map = bytes_to_unicode();
+  for (unsigned char b : bytes) append_utf8(out, map[b]);
+}
+
+}  // namespace accent::text

@@ -1,0 +1,390 @@
+// text/tokenizer.cpp — encoding (HF TokenizerImpl::encode + post_process, driven the way transformers'
+// fast tokenizers call it) and the small public accessors. Loading/saving is in pretrained_files.cpp.
+#include "text/tokenizer.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "text/pre_tokenizers.h"
+#include "text/tokenizer_state.h"
+#include "text/unicode.h"
+
+namespace accent {
+namespace text {
+
+std::string TokenizerState::normalize(std::string_view s) const {
+  if (!normalizer) return std::string(s);
+  std::string out;
+  normalizer->normalize(s, out);
+  return out;
+}
+
+void TokenizerState::add_tokens(const std::vector<AddedToken>& tokens) {
+  for (const AddedToken& t : tokens)
+    added.add({t}, [this](std::string_view c) { return model_token_to_id(c); }, model_vocab_size());
+  added.rebuild_matchers([this](std::string_view c) { return normalize(c); },
+                         [this](std::string_view c) { return model_token_to_id(c); });
+}
+
+namespace {
+
+// Scratch buffers reused across calls on one thread (no per-word allocations in the hot loop).
+struct Scratch {
+  std::string normalized, prefixed, mapped;
+  std::vector<AddedSplit> raw_splits, norm_splits;
+  std::vector<Span> words;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+void push_model_ids(const TokenizerState& s, std::vector<int32_t>& ids, size_t from, Encoding& e) {
+  for (size_t k = from; k < ids.size(); ++k) {
+    const std::string* t = s.model_id_to_token(ids[k]);
+    e.tokens.push_back(t ? *t : std::string());
+  }
+}
+
+// Pre-tokenizes one normalized piece and runs the model on each word.
+void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e, Scratch& sc) {
+  if (piece.empty()) return;
+  const size_t first = e.ids.size();
+  auto run_model = [&](std::string_view word) {
+    if (word.empty()) return;
+    if (s.wordpiece) s.wordpiece->tokenize(word, e.ids);
+    else s.bpe->tokenize(word, e.ids);
+  };
+  switch (s.pre_tokenizer) {
+    case PreTokenizerKind::None:
+      run_model(piece);
+      break;
+    case PreTokenizerKind::Bert: {
+      sc.words.clear();
+      bert_pre_tokenize(piece, sc.words);
+      for (const Span& w : sc.words) run_model(piece.substr(w.begin, w.end - w.begin));
+      break;
+    }
+    case PreTokenizerKind::ByteLevel: {
+      std::string_view text = piece;
+      if (s.byte_level.add_prefix_space && piece[0] != ' ') {
+        sc.prefixed.assign(1, ' ');
+        sc.prefixed.append(piece);
+        text = sc.prefixed;
+      }
+      sc.words.clear();
+      if (s.byte_level.use_regex) gpt2_regex_split(text, sc.words);
+      else sc.words.push_back({0, static_cast<uint32_t>(text.size())});
+      for (const Span& w : sc.words) {
+        sc.mapped.clear();
+        append_byte_level(text.substr(w.begin, w.end - w.begin), sc.mapped);
+        run_model(sc.mapped);
+      }
+      break;
+    }
+  }
+  push_model_ids(s, e.ids, first, e);
+}
+
+void push_added(Encoding& e, int32_t id, std::string_view text) {
+  e.ids.push_back(id);
+  e.tokens.emplace_back(text);
+}
+
+// HF encode_single_sequence: added tokens on the raw text, normalizer per remaining piece, added
+// (normalized) tokens on the normalized pieces, then pre-tokenizer and model.
+Encoding encode_sequence(const TokenizerState& s, std::string_view input) {
+  Scratch& sc = scratch();
+  Encoding e;
+  std::string_view text = input;
+  std::string own_valid;
+  if (!is_valid_utf8(text)) {
+    e.replaced_invalid_utf8 = to_valid_utf8(text, own_valid);
+    text = own_valid;
+  }
+  std::vector<AddedSplit>& raw_splits = sc.raw_splits;
+  raw_splits.clear();
+  if (s.added.raw_matcher().empty()) {
+    if (!text.empty()) raw_splits.push_back({0, static_cast<uint32_t>(text.size()), -1});
+  } else {
+    s.added.raw_matcher().split(text, raw_splits);
+  }
+  std::string& normalized = sc.normalized;
+  std::vector<AddedSplit>& norm_splits = sc.norm_splits;
+  for (const AddedSplit& split : raw_splits) {
+    const std::string_view piece = text.substr(split.begin, split.end - split.begin);
+    if (split.token_id >= 0) {
+      push_added(e, split.token_id, piece);
+      continue;
+    }
+    std::string_view norm = piece;
+    if (s.normalizer) {
+      normalized.clear();
+      s.normalizer->normalize(piece, normalized);
+      norm = normalized;
+    }
+    if (s.added.normalized_matcher().empty()) {
+      tokenize_piece(s, norm, e, sc);
+      continue;
+    }
+    norm_splits.clear();
+    s.added.normalized_matcher().split(norm, norm_splits);
+    for (const AddedSplit& ns : norm_splits) {
+      const std::string_view sub = norm.substr(ns.begin, ns.end - ns.begin);
+      if (ns.token_id >= 0) push_added(e, ns.token_id, sub);
+      else tokenize_piece(s, sub, e, sc);
+    }
+  }
+  e.special_tokens_mask.assign(e.ids.size(), 0);
+  return e;
+}
+
+// Encoding::truncate: keep `length` tokens from the start (Right) or the end (Left).
+void truncate(Encoding& e, size_t length, Side side) {
+  if (e.ids.size() <= length) return;
+  auto cut = [&](auto& v) {
+    if (side == Side::Right) v.resize(length);
+    else v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(length));
+  };
+  cut(e.ids);
+  cut(e.tokens);
+  cut(e.special_tokens_mask);
+  if (!e.type_ids.empty()) cut(e.type_ids);
+}
+
+const char* strategy_name(TruncationStrategy t) {
+  switch (t) {
+    case TruncationStrategy::None: return "none";
+    case TruncationStrategy::LongestFirst: return "longest_first";
+    case TruncationStrategy::OnlyFirst: return "only_first";
+    case TruncationStrategy::OnlySecond: return "only_second";
+  }
+  return "?";
+}
+
+// tokenizers/src/utils/truncation.rs truncate_encodings, with `limit` = max_length − added tokens.
+void truncate_encodings(Encoding& a, std::optional<Encoding>& b, size_t limit, TruncationStrategy strategy, Side side) {
+  if (limit == 0) {
+    truncate(a, 0, side);
+    if (b) truncate(*b, 0, side);
+    return;
+  }
+  const size_t total = a.size() + (b ? b->size() : 0);
+  if (total <= limit) return;
+  const size_t to_remove = total - limit;
+  switch (strategy) {
+    case TruncationStrategy::LongestFirst: {
+      if (!b) {
+        truncate(a, total - to_remove, side);
+        return;
+      }
+      // n1 <= n2: keep the shorter, cut the longer to max(n1, limit - n1); if both must be cut, the
+      // shorter gets limit/2 and the longer limit/2 + limit%2 (the extra token goes to B when |A| <= |B|).
+      size_t n1 = a.size(), n2 = b->size();
+      const bool swap = n1 > n2;
+      if (swap) std::swap(n1, n2);
+      n2 = n1 > limit ? n1 : std::max(n1, limit - n1);
+      if (n1 + n2 > limit) {
+        n1 = limit / 2;
+        n2 = n1 + limit % 2;
+      }
+      if (swap) std::swap(n1, n2);
+      truncate(a, n1, side);
+      truncate(*b, n2, side);
+      return;
+    }
+    case TruncationStrategy::OnlyFirst:
+    case TruncationStrategy::OnlySecond: {
+      Encoding* target = &a;
+      if (strategy == TruncationStrategy::OnlySecond) {
+        ACCENT_CHECK(b.has_value(), "truncation only_second: the input has no second sequence");
+        target = &*b;
+      }
+      ACCENT_CHECK(target->size() > to_remove, "truncation ", strategy_name(strategy), ": the ",
+                   strategy == TruncationStrategy::OnlyFirst ? "first" : "second", " sequence has ", target->size(),
+                   " tokens but ", to_remove, " must be removed to fit max_length (use longest_first)");
+      truncate(*target, target->size() - to_remove, side);
+      return;
+    }
+    case TruncationStrategy::None:
+      return;
+  }
+}
+
+void pad(Encoding& e, size_t target, int32_t pad_id, const std::string& pad_token, Side side) {
+  if (e.size() >= target) return;
+  const size_t n = target - e.size();
+  auto fill = [&](auto& v, auto value) {
+    if (side == Side::Right) v.insert(v.end(), n, value);
+    else v.insert(v.begin(), n, value);
+  };
+  fill(e.ids, pad_id);
+  fill(e.type_ids, 0);
+  fill(e.attention_mask, 0);
+  fill(e.special_tokens_mask, 1);
+  fill(e.tokens, pad_token);
+}
+
+struct ResolvedOptions {
+  bool add_special = true;
+  TruncationStrategy truncation = TruncationStrategy::None;
+  size_t max_length = 0;  // used by truncation and fixed padding
+  PaddingStrategy padding = PaddingStrategy::None;
+  size_t pad_to_multiple_of = 0;
+};
+
+// transformers' _get_padding_truncation_strategies.
+ResolvedOptions resolve(const TokenizerState& s, const EncodeOptions& o) {
+  ResolvedOptions r;
+  r.add_special = o.add_special_tokens;
+  r.truncation = o.truncation;
+  r.padding = o.padding;
+  if (o.max_length && r.truncation == TruncationStrategy::None && r.padding == PaddingStrategy::None)
+    r.truncation = TruncationStrategy::LongestFirst;  // transformers: max_length alone implies longest_first
+  std::optional<int64_t> max_length = o.max_length;
+  const int64_t model_max = s.settings.model_max_length;
+  if (!max_length && (r.truncation != TruncationStrategy::None || r.padding == PaddingStrategy::MaxLength)) {
+    if (model_max == Tokenizer::kNoModelMaxLength) {
+      // No limit known: transformers warns and skips truncation / max_length padding.
+      r.truncation = TruncationStrategy::None;
+      if (r.padding == PaddingStrategy::MaxLength) r.padding = PaddingStrategy::None;
+    } else {
+      max_length = model_max;
+    }
+  }
+  if (max_length) {
+    ACCENT_CHECK(*max_length >= 0, "max_length must be >= 0, got ", *max_length);
+    r.max_length = static_cast<size_t>(*max_length);
+  }
+  if (o.pad_to_multiple_of) {
+    ACCENT_CHECK(*o.pad_to_multiple_of > 0, "pad_to_multiple_of must be > 0, got ", *o.pad_to_multiple_of);
+    r.pad_to_multiple_of = static_cast<size_t>(*o.pad_to_multiple_of);
+  }
+  return r;
+}
+
+Encoding encode_one(const TokenizerState& s, std::string_view text, std::optional<std::string_view> pair,
+                    const ResolvedOptions& r, const EncodeOptions& o) {
+  Encoding a = encode_sequence(s, text);
+  std::optional<Encoding> b;
+  if (pair) b = encode_sequence(s, *pair);
+  if (r.truncation != TruncationStrategy::None) {
+    const int64_t added = r.add_special ? num_added_tokens(s.post_processor ? &*s.post_processor : nullptr, b.has_value()) : 0;
+    ACCENT_CHECK(static_cast<int64_t>(r.max_length) >= added, "max_length ", r.max_length, " is smaller than the ",
+                 added, " special tokens this tokenizer adds");
+    truncate_encodings(a, b, r.max_length - static_cast<size_t>(added), r.truncation, o.truncation_side);
+  }
+  const size_t replaced = a.replaced_invalid_utf8 + (b ? b->replaced_invalid_utf8 : 0);
+  if (replaced) s.replaced_invalid_utf8 += replaced;
+  return post_process(s.post_processor ? &*s.post_processor : nullptr, std::move(a), std::move(b), r.add_special);
+}
+
+void pad_batch(const TokenizerState& s, std::vector<Encoding>& encodings, const ResolvedOptions& r, const EncodeOptions& o) {
+  if (r.padding == PaddingStrategy::None || encodings.empty()) return;
+  const auto pad_it = s.settings.special_tokens.find("pad_token");
+  ACCENT_CHECK(pad_it != s.settings.special_tokens.end(),
+               "asking to pad but the tokenizer has no pad token (GPT-2 has none; set one, e.g. pad = eos)");
+  const std::string& pad_token = pad_it->second.content;
+  const int32_t pad_id = s.token_to_id(pad_token);
+  ACCENT_CHECK(pad_id >= 0, "pad token '", pad_token, "' is not in the vocabulary");
+  size_t target = r.max_length;
+  if (r.padding == PaddingStrategy::Longest) {
+    target = 0;
+    for (const Encoding& e : encodings) target = std::max(target, e.size());
+  }
+  if (r.pad_to_multiple_of && target % r.pad_to_multiple_of)
+    target += r.pad_to_multiple_of - target % r.pad_to_multiple_of;
+  for (Encoding& e : encodings) pad(e, target, pad_id, pad_token, o.padding_side);
+}
+
+}  // namespace
+}  // namespace text
+
+using text::TokenizerState;
+
+Tokenizer::Tokenizer(std::unique_ptr<TokenizerState> state) : state_(std::move(state)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::Tokenizer(const Tokenizer& o) : state_(std::make_unique<TokenizerState>(*o.state_)) {}
+Tokenizer& Tokenizer::operator=(const Tokenizer& o) {
+  if (this != &o) state_ = std::make_unique<TokenizerState>(*o.state_);
+  return *this;
+}
+Tokenizer::~Tokenizer() = default;
+
+Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view> pair, const EncodeOptions& options) const {
+  const text::ResolvedOptions r = text::resolve(*state_, options);
+  std::vector<Encoding> one;
+  one.push_back(text::encode_one(*state_, text, pair, r, options));
+  text::pad_batch(*state_, one, r, options);
+  return std::move(one[0]);
+}
+
+std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::pair<std::string, std::optional<std::string>>>& inputs,
+                                              const EncodeOptions& options) const {
+  const text::ResolvedOptions r = text::resolve(*state_, options);
+  std::vector<Encoding> out(inputs.size());
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 16) if (inputs.size() >= 256)
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    try {
+      const auto& [a, b] = inputs[i];
+      out[i] = text::encode_one(*state_, a, b ? std::optional<std::string_view>(*b) : std::nullopt, r, options);
+    } catch (...) {
+#pragma omp critical
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  text::pad_batch(*state_, out, r, options);
+  return out;
+}
+
+int64_t Tokenizer::vocab_size() const {
+  // len(tokenizer): distinct tokens of the model vocabulary and the added vocabulary.
+  int64_t n = static_cast<int64_t>(state_->model_vocab_size());
+  for (const auto& [id, t] : state_->added.sorted_by_id())
+    if (state_->model_token_to_id(t.content) < 0) ++n;
+  return n;
+}
+
+std::optional<int32_t> Tokenizer::pad_token_id() const {
+  auto it = state_->settings.special_tokens.find("pad_token");
+  if (it == state_->settings.special_tokens.end()) return std::nullopt;
+  const int32_t id = state_->token_to_id(it->second.content);
+  return id >= 0 ? std::optional<int32_t>(id) : std::nullopt;
+}
+
+int64_t Tokenizer::model_max_length() const { return state_->settings.model_max_length; }
+
+bool Tokenizer::returns_token_type_ids() const {
+  const auto& names = state_->settings.model_input_names;
+  return std::find(names.begin(), names.end(), "token_type_ids") != names.end();
+}
+
+std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
+  const int32_t id = state_->token_to_id(token);
+  return id >= 0 ? std::optional<int32_t>(id) : std::nullopt;
+}
+
+std::string Tokenizer::id_to_token(int32_t id) const {
+  if (const text::AddedToken* t = state_->added.token_for_id(id)) return t->content;
+  const std::string* t = state_->model_id_to_token(id);
+  return t ? *t : std::string();
+}
+
+int64_t Tokenizer::num_special_tokens_to_add(bool pair) const {
+  return text::num_added_tokens(state_->post_processor ? &*state_->post_processor : nullptr, pair);
+}
+
+TokenizerFamily Tokenizer::family() const { return state_->settings.family; }
+
+std::optional<std::string> Tokenizer::special_token(std::string_view name) const {
+  auto it = state_->settings.special_tokens.find(std::string(name));
+  if (it == state_->settings.special_tokens.end()) return std::nullopt;
+  return it->second.content;
+}
+
+size_t Tokenizer::invalid_utf8_replacements() const { return state_->replaced_invalid_utf8.load(); }
+
+}  // namespace accent

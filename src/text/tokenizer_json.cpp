@@ -1,0 +1,408 @@
+// text/tokenizer_json.cpp — see tokenizer_json.h.
+#include "text/tokenizer_json.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace accent::text {
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+template <typename T>
+T get_or(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+std::optional<std::string> optional_string(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::string type_of(const json& j) { return get_or<std::string>(j, "type", ""); }
+
+BertNormalizerOptions parse_bert_normalizer(const json& j) {
+  BertNormalizerOptions o;
+  o.clean_text = get_or(j, "clean_text", true);
+  o.handle_chinese_chars = get_or(j, "handle_chinese_chars", true);
+  auto it = j.find("strip_accents");
+  if (it != j.end() && !it->is_null()) o.strip_accents = it->get<bool>();
+  o.lowercase = get_or(j, "lowercase", true);
+  return o;
+}
+
+std::vector<std::pair<std::string, int32_t>> parse_vocab(const json& j, const std::string& source) {
+  ACCENT_CHECK(j.is_object(), source, ": model.vocab must be an object token → id");
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  vocab.reserve(j.size());
+  for (auto it = j.begin(); it != j.end(); ++it) vocab.emplace_back(it.key(), it.value().get<int32_t>());
+  return vocab;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_merges(const json& j, const std::string& source) {
+  std::vector<std::pair<std::string, std::string>> merges;
+  if (j.is_null()) return merges;
+  ACCENT_CHECK(j.is_array(), source, ": model.merges must be an array");
+  merges.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    const json& m = j[i];
+    if (m.is_string()) {  // legacy "a b": split on the single space (tokenizers' convert_merges_to_hashmap)
+      const std::string s = m.get<std::string>();
+      const size_t space = s.find(' ');
+      ACCENT_CHECK(space != std::string::npos && s.find(' ', space + 1) == std::string::npos, source,
+                   ": merges[", i, "] = '", s, "' is not two tokens separated by one space");
+      merges.emplace_back(s.substr(0, space), s.substr(space + 1));
+    } else {
+      ACCENT_CHECK(m.is_array() && m.size() == 2, source, ": merges[", i, "] must be \"a b\" or [\"a\", \"b\"]");
+      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+    }
+  }
+  return merges;
+}
+
+std::pair<std::string, int32_t> parse_token_pair(const json& j, const char* what, const std::string& source) {
+  ACCENT_CHECK(j.is_array() && j.size() == 2, source, ": post_processor.", what, " must be [token, id]");
+  return {j[0].get<std::string>(), j[1].get<int32_t>()};
+}
+
+std::vector<TemplatePiece> parse_template(const json& j, const std::string& source) {
+  std::vector<TemplatePiece> pieces;
+  if (j.is_null()) return pieces;
+  if (j.is_string()) {  // "[CLS]:0 $A:0 [SEP]:0" form
+    std::string s = j.get<std::string>();
+    size_t i = 0;
+    while (i < s.size()) {
+      while (i < s.size() && s[i] == ' ') ++i;
+      size_t e = s.find(' ', i);
+      if (e == std::string::npos) e = s.size();
+      if (e == i) break;
+      std::string item = s.substr(i, e - i);
+      i = e;
+      TemplatePiece p;
+      const size_t colon = item.rfind(':');
+      if (colon != std::string::npos && colon + 1 < item.size() &&
+          item.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+        p.type_id = std::stoi(item.substr(colon + 1));
+        item.resize(colon);
+      }
+      if (item == "$" || item == "$A" || item == "$a") p.id = "A";
+      else if (item == "$B" || item == "$b") p.id = "B";
+      else if (!item.empty() && item[0] == '$') {
+        p.id = "A";  // "$0".."$9": type id shorthand for A
+        p.type_id = std::stoi(item.substr(1));
+      } else p.is_special = true, p.id = item;
+      pieces.push_back(p);
+    }
+    return pieces;
+  }
+  ACCENT_CHECK(j.is_array(), source, ": template must be an array");
+  for (const json& item : j) {
+    TemplatePiece p;
+    if (item.contains("SpecialToken")) {
+      p.is_special = true;
+      p.id = item["SpecialToken"]["id"].get<std::string>();
+      p.type_id = item["SpecialToken"].value("type_id", 0);
+    } else if (item.contains("Sequence")) {
+      p.id = item["Sequence"]["id"].get<std::string>();
+      ACCENT_CHECK(p.id == "A" || p.id == "B", source, ": template Sequence id must be A or B, got ", p.id);
+      p.type_id = item["Sequence"].value("type_id", 0);
+    } else {
+      fail(source, ": template item ", item.dump(), " is neither SpecialToken nor Sequence");
+    }
+    pieces.push_back(p);
+  }
+  return pieces;
+}
+
+ojson template_json(const std::vector<TemplatePiece>& pieces) {
+  ojson arr = ojson::array();
+  for (const TemplatePiece& p : pieces) {
+    ojson inner;
+    inner["id"] = p.id;
+    inner["type_id"] = p.type_id;
+    ojson item;
+    item[p.is_special ? "SpecialToken" : "Sequence"] = inner;
+    arr.push_back(item);
+  }
+  return arr;
+}
+
+ojson null_or(const std::optional<std::string>& s) { return s ? ojson(*s) : ojson(nullptr); }
+
+}  // namespace
+
+AddedToken parse_added_token(const json& j, bool default_special, const std::string& source) {
+  AddedToken t;
+  if (j.is_string()) {
+    t.content = j.get<std::string>();
+    t.special = default_special;
+    t.normalized = !default_special;
+    return t;
+  }
+  ACCENT_CHECK(j.is_object() && j.contains("content"), source, ": added token ", j.dump(), " has no content");
+  t.content = j["content"].get<std::string>();
+  t.special = get_or(j, "special", default_special);
+  t.single_word = get_or(j, "single_word", false);
+  t.lstrip = get_or(j, "lstrip", false);
+  t.rstrip = get_or(j, "rstrip", false);
+  t.normalized = get_or(j, "normalized", !t.special);
+  return t;
+}
+
+ojson added_token_json(const AddedToken& t) {
+  ojson j;
+  j["content"] = t.content;
+  j["single_word"] = t.single_word;
+  j["lstrip"] = t.lstrip;
+  j["rstrip"] = t.rstrip;
+  j["normalized"] = t.normalized;
+  j["special"] = t.special;
+  return j;
+}
+
+PostProcessor parse_post_processor(const json& j, const std::string& source) {
+  PostProcessor p;
+  const std::string type = type_of(j);
+  if (type == "TemplateProcessing") {
+    p.kind = PostProcessor::Kind::Template;
+    p.single = parse_template(j.value("single", json()), source);
+    p.pair = parse_template(j.value("pair", json()), source);
+    const json specials = j.value("special_tokens", json::object());
+    for (auto it = specials.begin(); it != specials.end(); ++it) {
+      TemplateSpecialToken t;
+      t.id = it.value().value("id", it.key());
+      t.ids = it.value()["ids"].get<std::vector<int32_t>>();
+      t.tokens = it.value()["tokens"].get<std::vector<std::string>>();
+      ACCENT_CHECK(t.ids.size() == t.tokens.size(), source, ": special token ", t.id, " has ", t.ids.size(),
+                   " ids but ", t.tokens.size(), " tokens");
+      p.special_tokens.push_back(std::move(t));
+    }
+    std::sort(p.special_tokens.begin(), p.special_tokens.end(),
+              [](const TemplateSpecialToken& a, const TemplateSpecialToken& b) { return a.id < b.id; });
+    for (const auto* tmpl : {&p.single, &p.pair})
+      for (const TemplatePiece& piece : *tmpl)
+        if (piece.is_special) {
+          bool found = false;
+          for (const TemplateSpecialToken& t : p.special_tokens) found |= t.id == piece.id;
+          ACCENT_CHECK(found, source, ": template uses special token '", piece.id, "' missing from special_tokens");
+        }
+  } else if (type == "BertProcessing" || type == "RobertaProcessing") {
+    p.kind = type == "BertProcessing" ? PostProcessor::Kind::Bert : PostProcessor::Kind::Roberta;
+    p.sep = parse_token_pair(j.at("sep"), "sep", source);
+    p.cls = parse_token_pair(j.at("cls"), "cls", source);
+    p.trim_offsets = get_or(j, "trim_offsets", true);
+    p.add_prefix_space = get_or(j, "add_prefix_space", true);
+  } else if (type == "ByteLevel") {
+    p.kind = PostProcessor::Kind::ByteLevel;
+    p.add_prefix_space = get_or(j, "add_prefix_space", true);
+    p.trim_offsets = get_or(j, "trim_offsets", true);
+    p.use_regex = get_or(j, "use_regex", true);
+  } else if (type == "Sequence") {
+    p.kind = PostProcessor::Kind::Sequence;
+    for (const json& inner : j.at("processors")) p.processors.push_back(parse_post_processor(inner, source));
+  } else {
+    fail(source, ": unsupported post_processor type '", type, "' (supported: TemplateProcessing, BertProcessing, ",
+         "RobertaProcessing, ByteLevel, Sequence)");
+  }
+  return p;
+}
+
+ojson post_processor_json(const PostProcessor& p) {
+  ojson j;
+  switch (p.kind) {
+    case PostProcessor::Kind::Template: {
+      j["type"] = "TemplateProcessing";
+      j["single"] = template_json(p.single);
+      j["pair"] = template_json(p.pair);
+      ojson specials = ojson::object();
+      for (const TemplateSpecialToken& t : p.special_tokens) {
+        ojson s;
+        s["id"] = t.id;
+        s["ids"] = t.ids;
+        s["tokens"] = t.tokens;
+        specials[t.id] = s;
+      }
+      j["special_tokens"] = specials;
+      break;
+    }
+    case PostProcessor::Kind::Bert:
+      j["type"] = "BertProcessing";
+      j["sep"] = ojson::array({p.sep.first, p.sep.second});
+      j["cls"] = ojson::array({p.cls.first, p.cls.second});
+      break;
+    case PostProcessor::Kind::Roberta:
+      j["type"] = "RobertaProcessing";
+      j["sep"] = ojson::array({p.sep.first, p.sep.second});
+      j["cls"] = ojson::array({p.cls.first, p.cls.second});
+      j["trim_offsets"] = p.trim_offsets;
+      j["add_prefix_space"] = p.add_prefix_space;
+      break;
+    case PostProcessor::Kind::ByteLevel:
+      j["type"] = "ByteLevel";
+      j["add_prefix_space"] = p.add_prefix_space;
+      j["trim_offsets"] = p.trim_offsets;
+      j["use_regex"] = p.use_regex;
+      break;
+    case PostProcessor::Kind::Sequence: {
+      j["type"] = "Sequence";
+      ojson list = ojson::array();
+      for (const PostProcessor& inner : p.processors) list.push_back(post_processor_json(inner));
+      j["processors"] = list;
+      break;
+    }
+  }
+  return j;
+}
+
+void read_tokenizer_json(const std::string& json_text, const std::string& source, TokenizerState& state) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {
+    fail(source, ": invalid JSON: ", e.what());
+  }
+  ACCENT_CHECK(j.is_object(), source, ": top level must be an object");
+  const std::string version = get_or<std::string>(j, "version", "1.0");
+  ACCENT_CHECK(version == "1.0", source, ": unknown tokenizer.json version '", version, "' (expected 1.0)");
+  try {
+    // normalizer
+    const json normalizer = j.value("normalizer", json());
+    if (!normalizer.is_null()) {
+      const std::string type = type_of(normalizer);
+      ACCENT_CHECK(type == "BertNormalizer", source, ": unsupported normalizer type '", type,
+                   "' (supported: BertNormalizer)");
+      state.normalizer.emplace(parse_bert_normalizer(normalizer));
+    }
+    // pre_tokenizer
+    const json pre = j.value("pre_tokenizer", json());
+    if (!pre.is_null()) {
+      const std::string type = type_of(pre);
+      if (type == "BertPreTokenizer") {
+        state.pre_tokenizer = PreTokenizerKind::Bert;
+      } else if (type == "ByteLevel") {
+        state.pre_tokenizer = PreTokenizerKind::ByteLevel;
+        state.byte_level.add_prefix_space = get_or(pre, "add_prefix_space", true);
+        state.byte_level.trim_offsets = get_or(pre, "trim_offsets", true);
+        state.byte_level.use_regex = get_or(pre, "use_regex", true);
+      } else {
+        fail(source, ": unsupported pre_tokenizer type '", type, "' (supported: BertPreTokenizer, ByteLevel)");
+      }
+    }
+    // model
+    const json& model = j.at("model");
+    std::string type = type_of(model);
+    if (type.empty()) type = model.contains("merges") ? "BPE" : "WordPiece";
+    if (type == "WordPiece") {
+      state.wordpiece = std::make_shared<WordPiece>(
+          parse_vocab(model.at("vocab"), source), get_or<std::string>(model, "unk_token", "[UNK]"),
+          get_or<std::string>(model, "continuing_subword_prefix", "##"),
+          get_or<int64_t>(model, "max_input_chars_per_word", 100));
+    } else if (type == "BPE") {
+      BpeOptions o;
+      o.unk_token = optional_string(model, "unk_token");
+      o.continuing_subword_prefix = optional_string(model, "continuing_subword_prefix");
+      o.end_of_word_suffix = optional_string(model, "end_of_word_suffix");
+      o.fuse_unk = get_or(model, "fuse_unk", false);
+      o.byte_fallback = get_or(model, "byte_fallback", false);
+      o.ignore_merges = get_or(model, "ignore_merges", false);
+      if (model.contains("dropout") && !model["dropout"].is_null()) o.dropout = model["dropout"].get<double>();
+      state.bpe = std::make_shared<Bpe>(parse_vocab(model.at("vocab"), source),
+                                        parse_merges(model.value("merges", json()), source), o);
+    } else {
+      fail(source, ": unsupported model type '", type, "' (supported: WordPiece, BPE)");
+    }
+    // post_processor, decoder
+    const json post = j.value("post_processor", json());
+    if (!post.is_null()) state.post_processor = parse_post_processor(post, source);
+    state.decoder = ojson::parse(j.value("decoder", json()).dump());
+    // added tokens, one by one as tokenizers' deserializer does
+    const json added = j.value("added_tokens", json::array());
+    for (const json& t : added) state.add_tokens({parse_added_token(t, false, source)});
+  } catch (const json::exception& e) {
+    fail(source, ": unexpected structure: ", e.what());
+  }
+}
+
+ojson tokenizer_json(const TokenizerState& state) {
+  ojson j;
+  j["version"] = "1.0";
+  j["truncation"] = nullptr;
+  j["padding"] = nullptr;
+  ojson added = ojson::array();
+  for (const auto& [id, t] : state.added.sorted_by_id()) {
+    ojson item;
+    item["id"] = id;
+    const ojson fields = added_token_json(t);  // named: items() of a temporary would dangle in the loop
+    for (auto& [k, v] : fields.items()) item[k] = v;
+    added.push_back(item);
+  }
+  j["added_tokens"] = added;
+  if (state.normalizer) {
+    const BertNormalizerOptions& o = state.normalizer->options();
+    ojson n;
+    n["type"] = "BertNormalizer";
+    n["clean_text"] = o.clean_text;
+    n["handle_chinese_chars"] = o.handle_chinese_chars;
+    n["strip_accents"] = o.strip_accents ? ojson(*o.strip_accents) : ojson(nullptr);
+    n["lowercase"] = o.lowercase;
+    j["normalizer"] = n;
+  } else {
+    j["normalizer"] = nullptr;
+  }
+  switch (state.pre_tokenizer) {
+    case PreTokenizerKind::None:
+      j["pre_tokenizer"] = nullptr;
+      break;
+    case PreTokenizerKind::Bert:
+      j["pre_tokenizer"] = ojson{{"type", "BertPreTokenizer"}};
+      break;
+    case PreTokenizerKind::ByteLevel: {
+      ojson p;
+      p["type"] = "ByteLevel";
+      p["add_prefix_space"] = state.byte_level.add_prefix_space;
+      p["trim_offsets"] = state.byte_level.trim_offsets;
+      p["use_regex"] = state.byte_level.use_regex;
+      j["pre_tokenizer"] = p;
+      break;
+    }
+  }
+  j["post_processor"] = state.post_processor ? post_processor_json(*state.post_processor) : ojson(nullptr);
+  j["decoder"] = state.decoder;
+  ojson m;
+  if (state.wordpiece) {
+    const WordPiece& wp = *state.wordpiece;
+    m["type"] = "WordPiece";
+    m["unk_token"] = wp.unk_token();
+    m["continuing_subword_prefix"] = wp.continuing_subword_prefix();
+    m["max_input_chars_per_word"] = wp.max_input_chars_per_word();
+    ojson vocab = ojson::object();
+    for (const auto& [token, id] : wp.vocab_by_id()) vocab[token] = id;
+    m["vocab"] = vocab;
+  } else {
+    const Bpe& bpe = *state.bpe;
+    const BpeOptions& o = bpe.options();
+    m["type"] = "BPE";
+    m["dropout"] = o.dropout ? ojson(*o.dropout) : ojson(nullptr);
+    m["unk_token"] = null_or(o.unk_token);
+    m["continuing_subword_prefix"] = null_or(o.continuing_subword_prefix);
+    m["end_of_word_suffix"] = null_or(o.end_of_word_suffix);
+    m["fuse_unk"] = o.fuse_unk;
+    m["byte_fallback"] = o.byte_fallback;
+    m["ignore_merges"] = o.ignore_merges;
+    ojson vocab = ojson::object();
+    for (const auto& [token, id] : bpe.vocab_by_id()) vocab[token] = id;
+    m["vocab"] = vocab;
+    ojson merges = ojson::array();
+    for (const auto& [a, b] : bpe.merges()) merges.push_back(ojson::array({a, b}));
+    m["merges"] = merges;
+  }
+  j["model"] = m;
+  return j;
+}
+
+}  // namespace accent::text

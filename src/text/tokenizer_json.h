@@ -1,0 +1,27 @@
+// text/tokenizer_json.h — reading and writing HF tokenizer.json (serialization "1.0", spec tokenizers.md §4).
+// Supported components: normalizer BertNormalizer; pre_tokenizer BertPreTokenizer | ByteLevel; model
+// WordPiece | BPE (merges as "a b" strings or ["a","b"] pairs); post_processor TemplateProcessing |
+// BertProcessing | RobertaProcessing | ByteLevel | Sequence; decoder kept verbatim. Anything else is an error
+// naming the component, so an unsupported tokenizer never tokenizes silently wrong.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "text/tokenizer_state.h"
+
+namespace accent::text {
+
+// Parses tokenizer.json text into the pipeline part of a state (settings are left default).
+// `source` names the file in error messages.
+void read_tokenizer_json(const std::string& json_text, const std::string& source, TokenizerState& state);
+
+// Serializes the pipeline as tokenizers' save(pretty=true) does (key order of §4; truncation/padding null).
+nlohmann::ordered_json tokenizer_json(const TokenizerState& state);
+
+// JSON helpers shared with the pretrained-directory code.
+nlohmann::ordered_json added_token_json(const AddedToken& t);  // content, single_word, lstrip, rstrip, normalized, special
+AddedToken parse_added_token(const nlohmann::json& j, bool default_special, const std::string& source);
+PostProcessor parse_post_processor(const nlohmann::json& j, const std::string& source);
+nlohmann::ordered_json post_processor_json(const PostProcessor& p);
+
+}  // namespace accent::text

@@ -1,0 +1,190 @@
+// tests/unit/text_oracle_util.h — shared helpers of the tokenizer tests: the binary record/result files of
+// tests/oracle/tokenizer_oracle.js, running node, comparing accent encodings with the oracle's.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "text/tokenizer.h"
+
+namespace accent::testing {
+
+struct Record {
+  std::string a;
+  std::optional<std::string> b;
+};
+
+inline void write_records(const std::string& path, const std::vector<Record>& records) {
+  std::ofstream os(path, std::ios::binary);
+  auto u32 = [&](uint32_t v) { os.write(reinterpret_cast<const char*>(&v), 4); };
+  for (const Record& r : records) {
+    u32(static_cast<uint32_t>(r.a.size()));
+    u32(r.b ? static_cast<uint32_t>(r.b->size()) : 0xFFFFFFFFu);
+    os.write(r.a.data(), static_cast<std::streamsize>(r.a.size()));
+    if (r.b) os.write(r.b->data(), static_cast<std::streamsize>(r.b->size()));
+  }
+  if (!os) throw std::runtime_error("cannot write " + path);
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream is(path, std::ios::binary);
+  if (!is) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << is.rdbuf();
+  return ss.str();
+}
+
+inline std::vector<Record> read_records(const std::string& path) {
+  const std::string buf = slurp(path);
+  std::vector<Record> out;
+  size_t o = 0;
+  auto u32 = [&]() {
+    uint32_t v;
+    std::memcpy(&v, buf.data() + o, 4);
+    o += 4;
+    return v;
+  };
+  while (o < buf.size()) {
+    const uint32_t la = u32(), lb = u32();
+    Record r;
+    r.a = buf.substr(o, la);
+    o += la;
+    if (lb != 0xFFFFFFFFu) {
+      r.b = buf.substr(o, lb);
+      o += lb;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// One oracle result; nullopt when the oracle raised an error for this record.
+struct OracleEncoding {
+  std::vector<int32_t> ids, type_ids, attention_mask, special_tokens_mask;
+};
+inline std::vector<std::optional<OracleEncoding>> read_results(const std::string& path) {
+  const std::string buf = slurp(path);
+  std::vector<std::optional<OracleEncoding>> out;
+  size_t o = 0;
+  while (o < buf.size()) {
+    int32_t n;
+    std::memcpy(&n, buf.data() + o, 4);
+    o += 4;
+    if (n < 0) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    OracleEncoding e;
+    e.ids.resize(n);
+    std::memcpy(e.ids.data(), buf.data() + o, 4 * static_cast<size_t>(n));
+    o += 4 * static_cast<size_t>(n);
+    for (auto* v : {&e.type_ids, &e.attention_mask, &e.special_tokens_mask}) {
+      v->resize(n);
+      for (int32_t k = 0; k < n; ++k) (*v)[k] = static_cast<unsigned char>(buf[o++]);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Runs `node tests/oracle/tokenizer_oracle.js ARGS` and returns its stdout; fails the test on a non-zero exit.
+inline std::string run_oracle(const std::string& args) {
+  const std::string out_file = (std::filesystem::temp_directory_path() /
+                                ("accent_oracle_" + std::to_string(::getpid()) + ".out")).string();
+  const std::string cmd = std::string("cd '") + ACCENT_NODE_DIR + "' && node tokenizer_oracle.js " + args + " > '" +
+                          out_file + "'";
+  const int rc = std::system(cmd.c_str());
+  std::string out;
+  try {
+    out = slurp(out_file);
+  } catch (...) {
+  }
+  std::filesystem::remove(out_file);
+  if (rc != 0) throw std::runtime_error("oracle failed (rc " + std::to_string(rc) + "): " + cmd);
+  return out;
+}
+
+// A fresh temporary directory removed at scope exit.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& tag) {
+    path = std::filesystem::temp_directory_path() /
+           ("accent_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+inline std::string printable(const std::string& s, size_t max = 160) {
+  std::string out;
+  for (unsigned char c : s.substr(0, max)) {
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+template <typename T>
+std::string join(const std::vector<T>& v, size_t max = 40) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size() && i < max; ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  if (v.size() > max) s += ",...";
+  return s + "]";
+}
+
+// Compares accent encodings (nullopt = accent threw) with the oracle's; records mismatches (first few shown).
+struct Comparison {
+  size_t records = 0, pairs = 0, tokens = 0, errors_both = 0, mismatches = 0;
+  std::vector<std::string> first_mismatches;
+
+  void compare(const Record& r, const std::optional<Encoding>& mine, const std::optional<OracleEncoding>& theirs,
+               const std::string& label) {
+    ++records;
+    if (r.b) ++pairs;
+    std::string problem;
+    if (!mine && !theirs) {
+      ++errors_both;
+      return;
+    }
+    if (!mine || !theirs) {
+      problem = !mine ? "accent raised an error, the oracle did not" : "the oracle raised an error, accent did not";
+    } else {
+      tokens += theirs->ids.size();
+      if (mine->ids != theirs->ids) problem = "ids differ";
+      else if (mine->type_ids != theirs->type_ids) problem = "type_ids differ";
+      else if (mine->attention_mask != theirs->attention_mask) problem = "attention_mask differs";
+      else if (mine->special_tokens_mask != theirs->special_tokens_mask) problem = "special_tokens_mask differs";
+    }
+    if (problem.empty()) return;
+    ++mismatches;
+    if (first_mismatches.size() < 8) {
+      std::string m = label + ": " + problem + "\n    text a: '" + printable(r.a) + "'";
+      if (r.b) m += "\n    text b: '" + printable(*r.b) + "'";
+      if (mine) m += "\n    accent: " + join(mine->ids) + " types " + join(mine->type_ids);
+      if (theirs) m += "\n    oracle: " + join(theirs->ids) + " types " + join(theirs->type_ids);
+      first_mismatches.push_back(m);
+    }
+  }
+};
+
+}  // namespace accent::testing
