@@ -1,0 +1,101 @@
+// cli/tokenize.cpp — `accent tokenize`: encode each line of a file like Hugging Face tokenizers and print one JSON
+// array per line (input ids, or tokens with --show tokens). A pair line is text_a<TAB>text_b (--pair).
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/verb.h"
+#include "core/error.h"
+#include "text/tokenizer.h"
+
+namespace {
+
+struct TokenizeOptions {
+  std::string model, input, truncation, padding, show = "ids", truncation_side = "right", padding_side = "right";
+  bool pair = false, no_special_tokens = false;
+  std::optional<int64_t> max_length, pad_to_multiple_of;
+};
+
+accent::Side parse_side(const std::string& s, const char* flag) {
+  if (s == "right") return accent::Side::Right;
+  if (s == "left") return accent::Side::Left;
+  accent::fail(flag, ": expected left or right, got '", s, "'");
+}
+
+int run_tokenize(const TokenizeOptions& o) {
+  const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(o.model);
+  accent::EncodeOptions eo;
+  eo.add_special_tokens = !o.no_special_tokens;
+  eo.max_length = o.max_length;
+  eo.pad_to_multiple_of = o.pad_to_multiple_of;
+  eo.truncation_side = parse_side(o.truncation_side, "--truncation-side");
+  eo.padding_side = parse_side(o.padding_side, "--padding-side");
+  if (o.truncation == "longest_first") eo.truncation = accent::TruncationStrategy::LongestFirst;
+  else if (o.truncation == "only_first") eo.truncation = accent::TruncationStrategy::OnlyFirst;
+  else if (o.truncation == "only_second") eo.truncation = accent::TruncationStrategy::OnlySecond;
+  else if (!o.truncation.empty()) accent::fail("--truncation: expected longest_first, only_first or only_second, got '", o.truncation, "'");
+  if (o.padding == "max_length") eo.padding = accent::PaddingStrategy::MaxLength;
+  else if (o.padding == "longest") eo.padding = accent::PaddingStrategy::Longest;
+  else if (!o.padding.empty()) accent::fail("--padding: expected max_length or longest, got '", o.padding, "'");
+  if (o.show != "ids" && o.show != "tokens") accent::fail("--show: expected ids or tokens, got '", o.show, "'");
+
+  std::ifstream in(o.input, std::ios::binary);
+  if (!in) accent::fail("cannot read --input file '", o.input, "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  // Lines end at '\n' (a trailing '\r' is dropped); no empty line after the final newline.
+  std::vector<std::pair<std::string, std::optional<std::string>>> inputs;
+  size_t start = 0, line_no = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++line_no;
+    if (o.pair) {
+      const size_t tab = line.find('\t');
+      if (tab == std::string::npos) accent::fail(o.input, ":", line_no, ": --pair expects text_a<TAB>text_b");
+      inputs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+    } else {
+      inputs.emplace_back(std::move(line), std::nullopt);
+    }
+    start = end + 1;
+  }
+  // The whole file is one batch (padding longest pads to its longest line).
+  const std::vector<accent::Encoding> encodings = tok.encode_batch(inputs, eo);
+  std::string out;
+  for (const accent::Encoding& e : encodings) {
+    nlohmann::json arr = nlohmann::json::array();
+    if (o.show == "ids") for (int32_t id : e.ids) arr.push_back(id);
+    else for (const std::string& t : e.tokens) arr.push_back(t);
+    out += arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += '\n';
+  }
+  std::cout << out;
+  if (const size_t replaced = tok.invalid_utf8_replacements())
+    std::cerr << "warning: " << replaced << " invalid UTF-8 sequence(s) in " << o.input << " were replaced by U+FFFD\n";
+  return 0;
+}
+
+accent::cli::VerbRegistration reg{
+    "tokenize", "Tokenize each line of a file like Hugging Face tokenizers (one JSON array per line)",
+    [](CLI::App& app) -> std::function<int()> {
+      auto o = std::make_shared<TokenizeOptions>();
+      app.add_option("--model", o->model, "Tokenizer directory or tokenizer.json")->required();
+      app.add_option("--input", o->input, "Text file, one input per line")->required();
+      app.add_flag("--pair", o->pair, "Lines are text_a<TAB>text_b pairs");
+      app.add_option("--max-length", o->max_length, "Maximum length (default: model_max_length when truncating)");
+      app.add_option("--truncation", o->truncation, "longest_first | only_first | only_second");
+      app.add_option("--truncation-side", o->truncation_side, "right (default) | left");
+      app.add_option("--padding", o->padding, "max_length | longest (over the whole file)");
+      app.add_option("--padding-side", o->padding_side, "right (default) | left");
+      app.add_option("--pad-to-multiple-of", o->pad_to_multiple_of, "Round the padded length up to a multiple of K");
+      app.add_flag("--no-special-tokens", o->no_special_tokens, "Do not add [CLS]/[SEP]-style special tokens");
+      app.add_option("--show", o->show, "ids (default) | tokens");
+      return [o] { return run_tokenize(*o); };
+    }};
+
+}  // namespace
