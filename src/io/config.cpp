@@ -265,7 +265,10 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   if (model_type == "gpt2") {
     std::optional<int64_t> n_inner;
     r.optional_integer(k.intermediate_size, &n_inner);
-    c.intermediate_size = n_inner.value_or(4 * c.hidden_size);
+    int64_t four_n_embd;
+    if (!n_inner && __builtin_mul_overflow(c.hidden_size, 4, &four_n_embd))
+      fail(origin, ": key \"", k.hidden_size, "\": ", c.hidden_size, " is too large (n_inner = 4·n_embd overflows)");
+    c.intermediate_size = n_inner ? *n_inner : four_n_embd;
   } else {
     r.integer(k.intermediate_size, &c.intermediate_size);
   }
@@ -335,15 +338,25 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   return c;
 }
 
-ModelConfig load_config(const std::string& path) {
+ModelConfig parse_config_text(const std::string& text, const std::string& origin) {
+  bool too_deep = false;
   json j;
   try {
-    j = json::parse(read_file(path));
+    j = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
+      // `depth` counts the containers around this one (0 for the top-level object).
+      if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+          depth >= kMaxConfigDepth)
+        too_deep = true;
+      return true;
+    });
   } catch (const json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
+    fail(origin, ": not valid JSON (", e.what(), ")");
   }
-  return parse_config(j, path);
+  if (too_deep) fail(origin, ": JSON nests deeper than ", kMaxConfigDepth, " levels");
+  return parse_config(j, origin);
 }
+
+ModelConfig load_config(const std::string& path) { return parse_config_text(read_file(path), path); }
 
 std::string config_to_json_string(const ModelConfig& c) {
   const Family family = family_for(c.model_type);
@@ -365,7 +378,9 @@ std::string config_to_json_string(const ModelConfig& c) {
   put(k.hidden_size, c.hidden_size);
   put(k.num_hidden_layers, c.num_hidden_layers);
   put(k.num_attention_heads, c.num_attention_heads);
-  if (c.model_type == "gpt2" && c.intermediate_size == 4 * c.hidden_size)
+  int64_t four_hidden;
+  if (c.model_type == "gpt2" && !__builtin_mul_overflow(c.hidden_size, 4, &four_hidden) &&
+      c.intermediate_size == four_hidden)
     put(k.intermediate_size, nullptr);  // GPT2Config default n_inner=None means 4·n_embd
   else
     put(k.intermediate_size, c.intermediate_size);
@@ -379,7 +394,10 @@ std::string config_to_json_string(const ModelConfig& c) {
   put(k.classifier_dropout, c.classifier_dropout ? json(*c.classifier_dropout) : json(nullptr));
   put(k.initializer_range, c.initializer_range);
   put(k.position_embedding_type, c.position_embedding_type);
+  // An explicit null where the family defaults to an id (BERT's 0) is written as null, as to_diff_dict does
+  // (None differs from the class default), so reading the file back does not bring the default id back.
   if (c.pad_token_id) out["pad_token_id"] = *c.pad_token_id;
+  else if (family.defaults.pad_token_id) out["pad_token_id"] = nullptr;
   if (!c.model_type.empty()) out["model_type"] = c.model_type;
   if (!c.architectures.empty()) out["architectures"] = c.architectures;
   if (c.problem_type) out["problem_type"] = *c.problem_type;

@@ -55,6 +55,10 @@ struct ModelConfig {
 
 // Parses config.json text / file (`origin` names the file in error messages).
 ModelConfig parse_config(const nlohmann::json& j, const std::string& origin);
+// JSON nesting deeper than this is refused by parse_config_text/load_config: Python's json module (what
+// transformers reads configs with) stops near 1000 levels, and accent's JSON writers recurse once per level.
+constexpr int kMaxConfigDepth = 512;
+ModelConfig parse_config_text(const std::string& text, const std::string& origin);
 ModelConfig load_config(const std::string& path);
 // Serialises like transformers' to_json_string: 2-space indent, sorted keys, trailing newline; id2label keys as
 // strings; `torch_dtype` "float32" and `transformers_version` written.

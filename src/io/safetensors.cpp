@@ -41,11 +41,21 @@ void put_u64_le(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-// Parses the header, rejecting duplicate keys in any object (nlohmann would silently keep the last).
+// Nesting limit of the header: the reference reader parses it with serde_json, whose default recursion limit
+// (128) refuses deeper headers. Enforcing it also keeps dump() (error messages) from recursing a million levels.
+constexpr int kMaxHeaderDepth = 128;
+
+// Parses the header, rejecting duplicate keys in any object (nlohmann would silently keep the last) and nesting
+// deeper than kMaxHeaderDepth.
 json parse_header_json(const std::string& text, const std::string& path) {
   std::vector<std::set<std::string>> keys_per_object;
   std::string duplicate;
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+  bool too_deep = false;
+  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    // `depth` counts the containers around this one: 0 for the header object itself.
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxHeaderDepth - 1)
+      too_deep = true;
     if (event == json::parse_event_t::object_start) keys_per_object.emplace_back();
     if (event == json::parse_event_t::object_end && !keys_per_object.empty()) keys_per_object.pop_back();
     if (event == json::parse_event_t::key && !keys_per_object.empty() && duplicate.empty()) {
@@ -60,6 +70,7 @@ json parse_header_json(const std::string& text, const std::string& path) {
   } catch (const json::exception& e) {
     fail(path, ": safetensors header is not valid JSON (", e.what(), ")");
   }
+  if (too_deep) fail(path, ": safetensors header nests deeper than ", kMaxHeaderDepth, " levels");
   if (!duplicate.empty()) fail(path, ": safetensors header has the key \"", duplicate, "\" twice");
   if (!header.is_object()) fail(path, ": safetensors header is not a JSON object");
   return header;
@@ -96,6 +107,17 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
   file->map_ = map;
   file->map_size_ = size;
   file->parse(static_cast<const char*>(map), size);  // on throw, the shared_ptr unmaps
+  return file;
+}
+
+std::shared_ptr<SafetensorsFile> SafetensorsFile::from_bytes(std::string_view bytes, const std::string& origin) {
+  std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
+  file->path_ = origin;
+  if (bytes.size() < 8)
+    fail(origin, ": truncated safetensors file (", bytes.size(), " bytes; the 8-byte header length alone needs 8)");
+  file->owned_.reset(new char[bytes.size()]);
+  std::memcpy(file->owned_.get(), bytes.data(), bytes.size());
+  file->parse(file->owned_.get(), bytes.size());
   return file;
 }
 
@@ -150,7 +172,8 @@ void SafetensorsFile::parse(const char* bytes, size_t size) {
       const uint64_t dim = json_u64(d, path, where + " shape dimension");
       if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) overflow = true;
       shape.push_back(static_cast<int64_t>(dim));
-      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / dim) overflow = true;
+      // numel × 64 (the widest dtype, in bits) must not wrap, or the byte-span check below could be fooled.
+      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / 64 / dim) overflow = true;
       numel *= dim;
     }
     if (overflow) fail(path, ": ", where, ": shape ", jshape.dump(), " is too large");

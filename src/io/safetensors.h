@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -16,7 +17,7 @@ struct SafetensorsEntry {
   std::string name;
   DType dtype;
   Shape shape;
-  const void* data;  // points into the mmap
+  const void* data;  // points into the mmap (or the from_bytes copy)
   size_t nbytes;
   // The file's dtype string ("F32", "F8_E4M3", ...). Types without a core DType (F8*, F6*, F4, C64) have
   // has_core_dtype = false and `dtype` = U8 (raw bytes); load() decodes the F8 types and refuses the others.
@@ -28,6 +29,8 @@ class SafetensorsFile {
  public:
   // mmaps and validates `path`; throws accent::Error naming the file and the problem.
   static std::shared_ptr<SafetensorsFile> open(const std::string& path);
+  // Validates a safetensors image held in memory (copied; `origin` names it in errors). Same checks as open().
+  static std::shared_ptr<SafetensorsFile> from_bytes(std::string_view bytes, const std::string& origin);
   ~SafetensorsFile();
 
   const std::string& path() const { return path_; }
@@ -48,6 +51,7 @@ class SafetensorsFile {
   std::string path_;
   void* map_ = nullptr;
   size_t map_size_ = 0;
+  std::unique_ptr<char[]> owned_;  // the image when read with from_bytes (exactly its size)
   std::map<std::string, std::string> metadata_;
   std::vector<std::string> names_;
   std::map<std::string, SafetensorsEntry> entries_;

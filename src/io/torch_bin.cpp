@@ -4,6 +4,7 @@
 // Storage = BINPERSID of ("storage", torch.XStorage, key, location, numel) → bytes of record <prefix>/data/<key>.
 #include "io/torch_bin.h"
 
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -20,7 +21,10 @@ namespace accent {
 namespace {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values are owned by the Unpickler that made them (an arena), never by each other: a pickle can memoize a list
+// and append it to itself, or nest containers a million deep, which shared ownership would leak (a cycle) or
+// destroy recursively (a stack overflow).
+using ValuePtr = Value*;
 
 struct StorageRef {
   std::string key;
@@ -47,11 +51,6 @@ struct Value {
   std::shared_ptr<TensorRef> tensor;
 };
 
-ValuePtr make(Value::Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
 
 // torch.XStorage class → dtype (torch/storage.py _LegacyStorage subclasses).
 bool storage_dtype(const std::string& name, DType* out) {
@@ -63,6 +62,30 @@ bool storage_dtype(const std::string& name, DType* out) {
   auto it = types.find(name);
   if (it == types.end()) return false;
   *out = it->second;
+  return true;
+}
+
+// RFC 3629 UTF-8: shortest forms only, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
+    else return false;
+    if (n > s.size() - i - 1) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<uint8_t>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n + 1;
+  }
   return true;
 }
 
@@ -196,17 +219,25 @@ class Unpickler {
     pos_ = end + 1;
     return s;
   }
-  static ValuePtr string(std::string_view s) {
+  ValuePtr make(Value::Kind k) {
+    arena_.push_back(std::make_unique<Value>());
+    arena_.back()->kind = k;
+    return arena_.back().get();
+  }
+  // BINUNICODE* payloads are UTF-8 (pickle decodes them with "utf-8", so torch.load rejects anything else); a
+  // tensor name that is not UTF-8 could not be written to a safetensors header or printed either.
+  ValuePtr string(std::string_view s) {
+    if (!valid_utf8(s)) bad("string is not valid UTF-8");
     auto v = make(Value::Kind::String);
     v->s = std::string(s);
     return v;
   }
-  static ValuePtr integer(int64_t i) {
+  ValuePtr integer(int64_t i) {
     auto v = make(Value::Kind::Int);
     v->i = i;
     return v;
   }
-  void push(ValuePtr v) { stack_.push_back(std::move(v)); }
+  void push(ValuePtr v) { stack_.push_back(v); }
   ValuePtr pop() {
     if (stack_.empty()) bad("stack underflow");
     auto v = stack_.back();
@@ -310,31 +341,57 @@ class Unpickler {
   std::string_view data_;
   std::string origin_;
   size_t pos_ = 0;
+  std::vector<std::unique_ptr<Value>> arena_;  // every Value made; the result stays valid while *this lives
   std::vector<ValuePtr> stack_;
   std::map<uint64_t, ValuePtr> memo_;
   std::map<std::string, std::shared_ptr<StorageRef>> storages_;
 };
 
-// Gathers a (possibly strided) view of a storage into a contiguous tensor, bounds-checked.
+// A view may repeat storage elements (stride 0, as expand() makes: BERT's position_ids buffer is one). Making it
+// contiguous can then need more memory than the file holds; beyond this many bytes that is refused, so a tiny
+// hostile file cannot ask for terabytes.
+constexpr uint64_t kMaxExpandedBytes = 256ull << 20;
+
+// Gathers a (possibly strided) view of a storage into a contiguous tensor. Every size, stride, offset and byte
+// count comes from the file, so all arithmetic is checked before anything is allocated or read.
 Tensor materialize(const TensorRef& t, std::string_view storage, const std::string& origin, const std::string& name) {
-  const size_t elem = dtype_size(t.storage->dtype);
-  if (storage.size() < static_cast<uint64_t>(t.storage->numel) * elem)
-    fail(origin, ": storage ", t.storage->key, " of tensor \"", name, "\" holds ", storage.size(), " bytes, expected ",
-         t.storage->numel * static_cast<int64_t>(elem));
-  for (int64_t d : t.size)
-    if (d < 0) fail(origin, ": tensor \"", name, "\" has a negative dimension");
-  Tensor out(t.storage->dtype, t.size);
-  const int64_t numel = out.numel();
-  if (numel == 0) return out;
-  // Largest storage index touched: offset + Σ (size_j − 1)·stride_j (strides are non-negative in torch.save).
-  int64_t last = t.offset;
-  for (size_t j = 0; j < t.size.size(); ++j) {
-    if (t.stride[j] < 0) fail(origin, ": tensor \"", name, "\" has a negative stride");
-    last += (t.size[j] - 1) * t.stride[j];
+  const int64_t elem = static_cast<int64_t>(dtype_size(t.storage->dtype));
+  const int64_t storage_numel = t.storage->numel;  // ≥ 0 (checked by the unpickler)
+  if (static_cast<uint64_t>(storage_numel) > storage.size() / elem)
+    fail(origin, ": storage ", t.storage->key, " of tensor \"", name, "\" holds ", storage.size(), " bytes, but ",
+         storage_numel, " elements of ", dtype_name(t.storage->dtype), " need more");
+  // Element count: the product of the non-zero dimensions must fit (bytes included) in int64, so that no
+  // product over the shape overflows, whatever the order of its factors.
+  int64_t numel = 1;
+  bool empty = false;
+  for (int64_t d : t.size) {
+    if (d < 0) fail(origin, ": tensor \"", name, "\" has a negative dimension in ", shape_str(t.size));
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(numel, d, &numel) || numel > INT64_MAX / elem)
+      fail(origin, ": tensor \"", name, "\" has an impossibly large shape ", shape_str(t.size));
   }
-  if (t.offset < 0 || last >= t.storage->numel)
-    fail(origin, ": tensor \"", name, "\" reads storage elements up to ", last, " but storage ", t.storage->key,
-         " has ", t.storage->numel);
+  if (empty) return Tensor(t.storage->dtype, t.size);
+  // Largest storage index touched: offset + Σ (size_j − 1)·stride_j (strides are non-negative in torch.save).
+  if (t.offset < 0) fail(origin, ": tensor \"", name, "\" has a negative storage offset ", t.offset);
+  int64_t last = t.offset, step;
+  bool overflow = false;
+  for (size_t j = 0; j < t.size.size(); ++j) {
+    if (t.stride[j] < 0) fail(origin, ": tensor \"", name, "\" has a negative stride in ", shape_str(t.stride));
+    overflow |= __builtin_mul_overflow(t.size[j] - 1, t.stride[j], &step) || __builtin_add_overflow(last, step, &last);
+  }
+  if (overflow || last >= storage_numel)
+    fail(origin, ": tensor \"", name, "\" (size ", shape_str(t.size), ", stride ", shape_str(t.stride), ", offset ",
+         t.offset, ") reads past the end of storage ", t.storage->key, ", which has ", storage_numel, " elements");
+  const uint64_t bytes = static_cast<uint64_t>(numel) * elem;
+  if (bytes > static_cast<uint64_t>(storage_numel) * elem && bytes > kMaxExpandedBytes)
+    fail(origin, ": tensor \"", name, "\" repeats the ", storage_numel * elem, " bytes of storage ", t.storage->key,
+         " into ", bytes, " bytes (size ", shape_str(t.size), ", stride ", shape_str(t.stride),
+         "); refusing to expand a view beyond ", kMaxExpandedBytes, " bytes");
+
+  Tensor out(t.storage->dtype, t.size);
   auto* dst = static_cast<char*>(out.data());
   const char* src = storage.data();
   // Contiguous (C-order) strides: one copy.
@@ -361,24 +418,23 @@ Tensor materialize(const TensorRef& t, std::string_view storage, const std::stri
   return out;
 }
 
-}  // namespace
+[[noreturn]] void fail_not_zip(const std::string& path) {
+  fail(path, ": not a zip-format torch checkpoint (legacy pre-1.6 torch.save files are not supported; re-save it "
+             "with a current torch or convert it to safetensors)");
+}
 
-std::map<std::string, Tensor> load_torch_bin(const std::string& path) {
-  if (!std::filesystem::exists(path)) fail(path, ": no such file");
-  if (!ZipArchive::looks_like_zip(path))
-    fail(path, ": not a zip-format torch checkpoint (legacy pre-1.6 torch.save files are not supported; re-save it "
-               "with a current torch or convert it to safetensors)");
-  auto zip = ZipArchive::open(path);
-  if (zip->names().empty()) fail(path, ": empty archive");
-  const std::string first = zip->names()[0];
+std::map<std::string, Tensor> load_state_dict(const ZipArchive& zip) {
+  const std::string& path = zip.path();
+  if (zip.names().empty()) fail(path, ": empty archive");
+  const std::string first = zip.names()[0];
   const std::string prefix = first.substr(0, first.find('/'));
   const std::string pkl = prefix + "/data.pkl";
-  if (!zip->contains(pkl)) fail(path, ": archive has no ", pkl, " (not a torch.save checkpoint)");
-  if (zip->contains(prefix + "/byteorder")) {
-    const std::string_view order = zip->record(prefix + "/byteorder");
+  if (!zip.contains(pkl)) fail(path, ": archive has no ", pkl, " (not a torch.save checkpoint)");
+  if (zip.contains(prefix + "/byteorder")) {
+    const std::string_view order = zip.record(prefix + "/byteorder");
     if (order.substr(0, 3) == "big") fail(path, ": big-endian torch checkpoints are not supported");
   }
-  Unpickler unpickler(zip->record(pkl), path);
+  Unpickler unpickler(zip.record(pkl), path);
   const ValuePtr root = unpickler.run();
   if (root->kind != Value::Kind::Dict) fail(path, ": data.pkl does not hold a dict of tensors (a state dict)");
   std::map<std::string, Tensor> out;
@@ -387,10 +443,22 @@ std::map<std::string, Tensor> load_torch_bin(const std::string& path) {
     if (v->kind != Value::Kind::Tensor)
       fail(path, ": state dict entry \"", k->s, "\" is not a tensor (accent reads tensor state dicts only)");
     const std::string record = prefix + "/data/" + v->tensor->storage->key;
-    if (!zip->contains(record)) fail(path, ": tensor \"", k->s, "\" refers to missing record ", record);
-    out[k->s] = materialize(*v->tensor, zip->record(record), path, k->s);
+    if (!zip.contains(record)) fail(path, ": tensor \"", k->s, "\" refers to missing record ", record);
+    out[k->s] = materialize(*v->tensor, zip.record(record), path, k->s);
   }
   return out;
+}
+}  // namespace
+
+std::map<std::string, Tensor> load_torch_bin(const std::string& path) {
+  if (!std::filesystem::exists(path)) fail(path, ": no such file");
+  if (!ZipArchive::looks_like_zip(path)) fail_not_zip(path);
+  return load_state_dict(*ZipArchive::open(path));
+}
+
+std::map<std::string, Tensor> load_torch_bin_bytes(std::string_view bytes, const std::string& origin) {
+  if (bytes.substr(0, 4) != std::string_view("PK\x03\x04", 4)) fail_not_zip(origin);
+  return load_state_dict(*ZipArchive::from_bytes(bytes, origin));
 }
 
 std::map<std::string, Tensor> load_torch_bin_dir(const std::string& dir) {

@@ -7,6 +7,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/tensor.h"
 
@@ -16,6 +17,8 @@ namespace accent {
 // (views and shared storages are resolved with storage_offset and strides). Legacy (pre-1.6, non-zip) files and
 // big-endian archives are refused with a clear error.
 std::map<std::string, Tensor> load_torch_bin(const std::string& path);
+// The same for a checkpoint held in memory (`origin` names it in errors).
+std::map<std::string, Tensor> load_torch_bin_bytes(std::string_view bytes, const std::string& origin);
 
 // A directory's pytorch_model.bin, or pytorch_model.bin.index.json + its shards.
 std::map<std::string, Tensor> load_torch_bin_dir(const std::string& dir);

@@ -45,8 +45,22 @@ std::shared_ptr<ZipArchive> ZipArchive::open(const std::string& path) {
   ::close(fd);
   if (map == MAP_FAILED) fail(path, ": mmap failed");
   z->map_ = map;
-  const auto* base = static_cast<const unsigned char*>(map);
-  const size_t size = z->size_;
+  z->read_directory(static_cast<const unsigned char*>(map), z->size_);
+  return z;
+}
+
+std::shared_ptr<ZipArchive> ZipArchive::from_bytes(std::string_view bytes, const std::string& origin) {
+  std::shared_ptr<ZipArchive> z(new ZipArchive());
+  z->path_ = origin;
+  if (bytes.size() < 22) fail(origin, ": not a ZIP archive (", bytes.size(), " bytes)");
+  z->owned_.reset(new char[bytes.size()]);
+  std::memcpy(z->owned_.get(), bytes.data(), bytes.size());
+  z->read_directory(reinterpret_cast<const unsigned char*>(z->owned_.get()), bytes.size());
+  return z;
+}
+
+void ZipArchive::read_directory(const unsigned char* base, size_t size) {
+  const std::string& path = path_;
   auto need = [&](uint64_t offset, uint64_t n, const char* what) {
     if (offset > size || n > size - offset) fail(path, ": corrupt ZIP archive (", what, " past the end of the file)");
   };
@@ -87,6 +101,7 @@ std::shared_ptr<ZipArchive> ZipArchive::open(const std::string& path) {
     for (uint64_t x = 0; x + 4 <= extra_len;) {
       const unsigned char* f = e + 46 + name_len + x;
       const uint64_t id = le(f, 2), len = le(f + 2, 2);
+      if (4 + len > extra_len - x) fail(path, ": corrupt ZIP extra field of record ", name, " (runs past its entry)");
       if (id == 0x0001) {
         uint64_t o = 4;
         if (usize == 0xffffffffu && o + 8 <= 4 + len) { usize = le(f + o, 8); o += 8; }
@@ -101,11 +116,10 @@ std::shared_ptr<ZipArchive> ZipArchive::open(const std::string& path) {
     if (std::memcmp(base + local, "PK\x03\x04", 4) != 0) fail(path, ": corrupt local header of ", name);
     const uint64_t data = local + 30 + le(base + local + 26, 2) + le(base + local + 28, 2);
     need(data, usize, ("record " + name).c_str());
-    z->records_[name] = std::string_view(reinterpret_cast<const char*>(base + data), usize);
-    z->names_.push_back(name);
+    records_[name] = std::string_view(reinterpret_cast<const char*>(base + data), usize);
+    names_.push_back(name);
     pos += 46 + name_len + extra_len + comment_len;
   }
-  return z;
 }
 
 ZipArchive::~ZipArchive() {

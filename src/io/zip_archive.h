@@ -16,6 +16,8 @@ class ZipArchive {
  public:
   // mmaps `path` and reads its central directory; throws accent::Error naming the file.
   static std::shared_ptr<ZipArchive> open(const std::string& path);
+  // Reads an archive held in memory (copied; `origin` names it in errors). Same checks as open().
+  static std::shared_ptr<ZipArchive> from_bytes(std::string_view bytes, const std::string& origin);
   ~ZipArchive();
   // True when `path` starts with a ZIP local-file signature.
   static bool looks_like_zip(const std::string& path);
@@ -29,9 +31,11 @@ class ZipArchive {
 
  private:
   ZipArchive() = default;
+  void read_directory(const unsigned char* base, size_t size);  // fills names_/records_ from the image
   std::string path_;
   void* map_ = nullptr;
   size_t size_ = 0;
+  std::unique_ptr<char[]> owned_;  // the image when read with from_bytes (exactly its size)
   std::vector<std::string> names_;
   std::map<std::string, std::string_view> records_;
 };

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of accent's fuzz targets (run by fuzz/run.sh; nothing binary is committed).
+
+  make_seeds.py OUT
+    OUT/safetensors/*.safetensors  small files in the safetensors layout (every dtype, metadata, scalars, empty)
+    OUT/torch_bin/*.bin            torch.save'd state dicts (views, shared storages, every dtype, Parameter,
+                                   nn.Module OrderedDict with _metadata)
+    OUT/torch_pickle/*.pkl         their data.pkl records (storages renamed 0..7, each at most 256 bytes: the
+                                   torch_pickle harness supplies those records)
+    OUT/config/*.json              config.json of each supported family (with labels, nulls, extras)
+torch seeds need Debian's /usr/bin/python3 with python3-torch; without torch they are skipped with a note.
+"""
+import collections
+import io
+import json
+import os
+import struct
+import sys
+import zipfile
+
+OUT = sys.argv[1]
+
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# ------------------------------------------------------------------------------------------------ safetensors
+BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F8_E4M3FNUZ": 8,
+        "F8_E5M2FNUZ": 8, "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32,
+        "C64": 64, "F64": 64, "I64": 64, "U64": 64, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6}
+
+
+def safetensors(tensors, metadata=None):
+    """tensors: [(name, dtype, shape)], laid out in the given order; data is a byte pattern."""
+    header, offset, data = {}, 0, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, dtype, shape in tensors:
+        numel = 1
+        for d in shape:
+            numel *= d
+        nbytes = numel * BITS[dtype] // 8
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
+        data += bytes((offset + i) * 29 % 251 for i in range(nbytes))
+        offset += nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def safetensors_seeds():
+    d = os.path.join(OUT, "safetensors")
+    write(f"{d}/bert_like.safetensors", safetensors(
+        [("bert.embeddings.word_embeddings.weight", "F32", [4, 3]), ("classifier.bias", "F32", [2]),
+         ("bert.embeddings.position_ids", "I64", [1, 3])], {"format": "pt"}))
+    write(f"{d}/core_dtypes.safetensors", safetensors(
+        [(f"t_{t.lower()}", t, [2, 2]) for t in
+         ["F64", "I64", "U64", "F32", "I32", "U32", "BF16", "F16", "I16", "U16", "I8", "U8", "BOOL"]]))
+    write(f"{d}/f8_dtypes.safetensors", safetensors(
+        [(f"t_{t.lower()}", t, [3]) for t in ["F8_E4M3", "F8_E5M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ"]]))
+    write(f"{d}/unconvertible.safetensors", safetensors(
+        [("c", "C64", [1]), ("f4", "F4", [2]), ("f6", "F6_E2M3", [4]), ("g6", "F6_E3M2", [4])]))
+    write(f"{d}/scalar_empty.safetensors", safetensors(
+        [("scalar", "F32", []), ("empty", "F16", [0, 3]), ("vector", "BF16", [5])], {"a": "b", "c": ""}))
+    write(f"{d}/empty_file.safetensors", safetensors([]))
+
+
+# ------------------------------------------------------------------------------------------------ torch
+def torch_seeds():
+    try:
+        import torch
+    except ImportError:
+        print("make_seeds.py: no torch in this python; torch_bin/torch_pickle seeds skipped", file=sys.stderr)
+        return
+    torch.manual_seed(0)
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    dicts = {
+        "plain": {"w": torch.randn(2, 3), "b": torch.zeros(3), "ids": torch.arange(4)},
+        "views": {"base": base, "t": base.t(), "row": base[1], "col": base[:, 2], "tail": base.flatten()[5:]},
+        "float_dtypes": {str(t).split(".")[1]: torch.linspace(-2, 3, 6).to(t) for t in
+                         [torch.float16, torch.bfloat16, torch.float64]},
+        "int_dtypes": {str(t).split(".")[1]: torch.arange(-2, 4).to(t) for t in
+                       [torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool]},
+        "scalar_empty_expand": {"scalar": torch.tensor(3.5), "empty": torch.zeros(0, 4),
+                                "position_ids": torch.arange(6).expand((1, -1)),
+                                "expanded": torch.ones(1, 3).expand(4, 3)},
+        "parameter": {"p": torch.nn.Parameter(torch.randn(2, 2))},
+        "module": torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2)).state_dict(),
+        "ordered": collections.OrderedDict([("a", torch.ones(2)), ("b", torch.ones(2, dtype=torch.float64))]),
+    }
+    for name, sd in dicts.items():
+        buf = io.BytesIO()
+        torch.save(sd, buf)
+        data = buf.getvalue()
+        write(os.path.join(OUT, "torch_bin", f"{name}.bin"), data)
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+            storages = [n for n in z.namelist() if "/data/" in n]
+            assert len(storages) <= 8 and all(z.getinfo(n).file_size <= 256 for n in storages), name
+            write(os.path.join(OUT, "torch_pickle", f"{name}.pkl"), z.read(pkl))
+        # The same state dict with pickle protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL).
+        buf = io.BytesIO()
+        torch.save(sd, buf, pickle_protocol=4)
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+            pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+            write(os.path.join(OUT, "torch_pickle", f"{name}_p4.pkl"), z.read(pkl))
+
+
+# ------------------------------------------------------------------------------------------------ config.json
+def config_seeds():
+    d = os.path.join(OUT, "config")
+    configs = {
+        "bert": {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": 30522,
+                 "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                 "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+                 "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
+                 "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+                 "position_embedding_type": "absolute", "classifier_dropout": None,
+                 "id2label": {"0": "negative", "1": "positive", "2": "neutral"},
+                 "label2id": {"negative": 0, "positive": 1, "neutral": 2},
+                 "problem_type": "single_label_classification", "torch_dtype": "float32",
+                 "transformers_version": "4.44.2", "gradient_checkpointing": False, "use_cache": True},
+        "distilbert": {"model_type": "distilbert", "dim": 768, "n_layers": 6, "n_heads": 12, "hidden_dim": 3072,
+                       "dropout": 0.1, "attention_dropout": 0.1, "activation": "gelu", "vocab_size": 30522,
+                       "sinusoidal_pos_embds": False, "seq_classif_dropout": 0.2, "tie_weights_": True,
+                       "num_labels": 5},
+        "gpt2": {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+                 "n_positions": 1024, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05,
+                 "resid_pdrop": 0.1, "attn_pdrop": 0.1, "embd_pdrop": 0.1, "bos_token_id": 50256,
+                 "eos_token_id": 50256, "task_specific_params": {"text-generation": {"do_sample": True}}},
+        "roberta": {"model_type": "roberta", "vocab_size": 50265, "max_position_embeddings": 514,
+                    "type_vocab_size": 1, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
+                    "layer_norm_eps": 1e-05, "problem_type": "regression", "id2label": {"0": "LABEL_0"}},
+        "electra": {"model_type": "electra", "embedding_size": 128, "hidden_size": 256,
+                    "num_attention_heads": 4, "intermediate_size": 1024, "summary_type": "first",
+                    "dtype": "bfloat16", "num_labels": 2, "return_dict": True, "temperature": 0.7},
+        "minimal": {},
+    }
+    for name, c in configs.items():
+        write(f"{d}/{name}.json", (json.dumps(c, indent=2) + "\n").encode())
+
+
+safetensors_seeds()
+config_seeds()
+torch_seeds()
