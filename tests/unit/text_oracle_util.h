@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "text/tokenizer.h"
 
 namespace accent::testing {
