@@ -7,13 +7,16 @@ DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libdnnl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   googletest libgtest-dev libomp-dev
-  nodejs npm
+  clang libclang-rt-14-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
 )
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js 20 may come from another source than Debian (whose npm conflicts with it): only install what is absent.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
