@@ -41,8 +41,9 @@ void put_u64_le(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-// Nesting limit of the header: the reference reader parses it with serde_json, whose default recursion limit
-// (128) refuses deeper headers. Enforcing it also keeps dump() (error messages) from recursing a million levels.
+// Nesting limit of the header (levels of objects/arrays): the reference reader parses it with serde_json, whose
+// default recursion limit (128) refuses deeper headers. It also keeps dump() (error messages) from recursing a
+// million levels deep.
 constexpr int kMaxHeaderDepth = 128;
 
 // Parses the header, rejecting duplicate keys in any object (nlohmann would silently keep the last) and nesting
@@ -54,7 +55,7 @@ json parse_header_json(const std::string& text, const std::string& path) {
   auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
     // `depth` counts the containers around this one: 0 for the header object itself.
     if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= kMaxHeaderDepth - 1)
+        depth >= kMaxHeaderDepth)
       too_deep = true;
     if (event == json::parse_event_t::object_start) keys_per_object.emplace_back();
     if (event == json::parse_event_t::object_end && !keys_per_object.empty()) keys_per_object.pop_back();

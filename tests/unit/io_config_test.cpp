@@ -263,3 +263,44 @@ TEST(Config, ErrorsNameFileAndKey) {
     EXPECT_NE(std::string(e.what()).find("broken.json: not valid JSON"), std::string::npos) << e.what();
   }
 }
+
+// Found by fuzz/config_fuzz (the save → parse → save fixed point). BERT's pad_token_id defaults to 0; an explicit
+// null was dropped on save, so the file read back said 0 (transformers' to_diff_dict writes the null: None differs
+// from BertConfig's default). GPT-2 has no pad default, so nothing is written there.
+TEST(Config, ExplicitNullPadTokenIdSurvivesSaving) {
+  const ModelConfig bert = parse_config_text(R"({"model_type":"bert","pad_token_id":null})", "bert/config.json");
+  EXPECT_FALSE(bert.pad_token_id.has_value());
+  const json saved = json::parse(config_to_json_string(bert));
+  ASSERT_TRUE(saved.contains("pad_token_id"));
+  EXPECT_TRUE(saved["pad_token_id"].is_null());
+  EXPECT_FALSE(parse_config(saved, "saved").pad_token_id.has_value());
+  const json gpt2 = json::parse(config_to_json_string(parse_config_text(R"({"model_type":"gpt2"})", "gpt2")));
+  EXPECT_FALSE(gpt2.contains("pad_token_id"));
+}
+
+// Also from fuzz/config_fuzz: GPT-2's n_inner default 4·n_embd overflowed int64 (undefined behaviour) for a huge
+// n_embd, and JSON nested a million levels deep overflowed the stack when dumped back (error messages, save).
+TEST(Config, HostileNumbersAndNestingAreRefused) {
+  try {
+    parse_config_text(R"({"model_type":"gpt2","n_embd":4611686018427387904})", "big/config.json");
+    ADD_FAILURE() << "n_embd 2^62 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n_embd"), std::string::npos) << e.what();
+  }
+  const ModelConfig explicit_inner =
+      parse_config_text(R"({"model_type":"gpt2","n_embd":4611686018427387904,"n_inner":8})", "ok/config.json");
+  EXPECT_EQ(json::parse(config_to_json_string(explicit_inner))["n_inner"], 8);
+
+  const size_t depth = 1'000'000;
+  TempDir dir;
+  write_file_atomic(dir / "config.json", R"({"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}");
+  try {
+    load_config(dir / "config.json");
+    ADD_FAILURE() << "deeply nested config accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nests deeper than 512 levels"), std::string::npos) << e.what();
+  }
+  // 512 levels are fine and written back unchanged.
+  const std::string ok = R"({"x":)" + std::string(511, '[') + std::string(511, ']') + "}";
+  EXPECT_EQ(json::parse(config_to_json_string(parse_config_text(ok, "ok"))).at("x"), json::parse(ok).at("x"));
+}

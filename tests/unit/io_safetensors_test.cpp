@@ -375,3 +375,59 @@ TEST(Safetensors, CheckpointErrorsNameTheProblem) {
     EXPECT_NE(std::string(e.what()).find("model-00001-of-00002.safetensors"), std::string::npos) << e.what();
   }
 }
+
+// Found by fuzz/safetensors_fuzz (fuzz/run.sh). The byte-span check multiplies numel by the dtype's width in bits;
+// with 2^58 + 1 elements of F64 that product wrapped to 64 bits = 8 bytes, so a header promising 2^58 + 1 doubles
+// backed by 8 bytes was accepted (and load() then asked for 2^61 bytes).
+TEST(Safetensors, ElementCountTimesBitsMustNotWrap) {
+  TempDir dir("st_wrap");
+  const std::string header = R"({"t":{"dtype":"F64","shape":[288230376151711745],"data_offsets":[0,8]}})";
+  write_bytes(dir / "wrap.safetensors", image(header, 8));
+  expect_open_error(dir / "wrap.safetensors", "is too large");
+  // Same with the count split over dimensions (2^29 · 2^29 · 1 = 2^58 elements of C64: 2^64 bits).
+  const std::string split = R"({"t":{"dtype":"C64","shape":[536870912,536870912],"data_offsets":[0,0]}})";
+  write_bytes(dir / "split.safetensors", image(split, 0));
+  expect_open_error(dir / "split.safetensors", "is too large");
+}
+
+// Found by fuzzing with deep nesting: error messages dump() the offending JSON value, which recursed once per level
+// and overflowed the stack for a header of a million nested arrays. Headers nesting deeper than serde_json's
+// default recursion limit (128, the reference reader's parser) are now refused before anything is dumped.
+TEST(Safetensors, DeeplyNestedHeaderIsRefusedNotAStackOverflow) {
+  TempDir dir("st_deep");
+  const size_t depth = 1'000'000;
+  const std::string header =
+      R"({"t":{"dtype":"F32","shape":)" + std::string(depth, '[') + std::string(depth, ']') + R"(,"data_offsets":[0,0]}})";
+  write_bytes(dir / "deep.safetensors", image(header, 0));
+  expect_open_error(dir / "deep.safetensors", "nests deeper than 128 levels");
+  // 128 levels (header, __metadata__, 126 arrays) parse, and are refused for their content; 129 are too deep.
+  auto nested_metadata = [](size_t arrays) {
+    return R"({"__metadata__":{"k":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+  write_bytes(dir / "128.safetensors", image(nested_metadata(126), 0));
+  expect_open_error(dir / "128.safetensors", "must be a string");
+  write_bytes(dir / "129.safetensors", image(nested_metadata(127), 0));
+  expect_open_error(dir / "129.safetensors", "nests deeper than 128 levels");
+}
+
+TEST(Safetensors, FromBytesChecksLikeOpen) {
+  TempDir dir("st_bytes");
+  std::mt19937 gen(7);
+  const std::map<std::string, Tensor> tensors = {{"a", random_tensor(DType::F16, {3, 2}, gen)},
+                                                 {"b", random_tensor(DType::I64, {4}, gen)}};
+  const std::string bytes = safetensors_bytes(tensors);
+  const auto file = SafetensorsFile::from_bytes(bytes, "memory.safetensors");
+  EXPECT_EQ(file->path(), "memory.safetensors");
+  EXPECT_EQ(file->names().size(), 2u);
+  for (const auto& [name, t] : tensors) {
+    const Tensor got = file->load(name, t.dtype());
+    ASSERT_EQ(got.nbytes(), t.nbytes());
+    EXPECT_EQ(std::memcmp(got.data(), t.data(), t.nbytes()), 0) << name;
+  }
+  try {
+    SafetensorsFile::from_bytes(bytes.substr(0, bytes.size() - 1), "cut.safetensors");
+    ADD_FAILURE() << "truncated image accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.safetensors"), std::string::npos) << e.what();
+  }
+}
