@@ -84,15 +84,20 @@ def param_names(cfg):
     return names + ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]
 
 
-def logits_of(P, cfg, ids, tt, mask):
+def logits_of(P, cfg, ids, tt, mask, train=False):
+    """HF BertForSequenceClassification logits; train=True applies the config's dropout like model.train()."""
     B, T = ids.shape
+    hd = lambda v: F.dropout(v, cfg["hidden_dropout_prob"], training=train)
+    ad = lambda v: F.dropout(v, cfg["attention_probs_dropout_prob"], training=train)
+    cd = cfg.get("classifier_dropout")
+    cd = cfg["hidden_dropout_prob"] if cd is None else cd
     H, NH = cfg["hidden_size"], cfg["num_attention_heads"]
     D, eps = H // NH, cfg["layer_norm_eps"]
     act = ACTIVATIONS[cfg["hidden_act"]]
     e = F.embedding(ids, P["bert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"])
     e = e + F.embedding(tt, P["bert.embeddings.token_type_embeddings.weight"])
     e = e + F.embedding(torch.arange(T).expand(B, T), P["bert.embeddings.position_embeddings.weight"])
-    x = F.layer_norm(e, (H,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps)
+    x = hd(F.layer_norm(e, (H,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps))
     ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
     lin = lambda v, name: F.linear(v, P[name + ".weight"], P[name + ".bias"])
     heads = lambda v: v.view(B, T, NH, D).permute(0, 2, 1, 3)
@@ -100,15 +105,15 @@ def logits_of(P, cfg, ids, tt, mask):
         p = f"bert.encoder.layer.{l}."
         q, k, v = (heads(lin(x, p + "attention.self." + m)) for m in ("query", "key", "value"))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext
-        probs = torch.softmax(scores, dim=-1)
+        probs = ad(torch.softmax(scores, dim=-1))
         ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
-        x = F.layer_norm(lin(ctx, p + "attention.output.dense") + x, (H,), P[p + "attention.output.LayerNorm.weight"],
+        x = F.layer_norm(hd(lin(ctx, p + "attention.output.dense")) + x, (H,), P[p + "attention.output.LayerNorm.weight"],
                          P[p + "attention.output.LayerNorm.bias"], eps)
         h = act(lin(x, p + "intermediate.dense"))
-        x = F.layer_norm(lin(h, p + "output.dense") + x, (H,), P[p + "output.LayerNorm.weight"],
+        x = F.layer_norm(hd(lin(h, p + "output.dense")) + x, (H,), P[p + "output.LayerNorm.weight"],
                          P[p + "output.LayerNorm.bias"], eps)
     pooled = torch.tanh(lin(x[:, 0], "bert.pooler.dense"))
-    return lin(pooled, "classifier")
+    return lin(F.dropout(pooled, cd, training=train), "classifier")
 
 
 def loss_of(logits, labels, cfg):
