@@ -3,7 +3,8 @@
 // parser and, through intact archives, the pickle machine.
 //
 // Invariant of an accepted file: its tensors survive a safetensors round trip through accent's writer and reader
-// unchanged (every dtype the reader returns is one the writer stores).
+// unchanged (every dtype the reader returns is one the writer stores). The one name safetensors cannot hold,
+// "__metadata__" (the header's metadata key; the writer refuses it with an accent::Error), is left out.
 #include "core/error.h"
 #include "fuzz/fuzz_util.h"
 #include "io/safetensors.h"
@@ -21,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& [name, t] : tensors)
     FUZZ_ASSERT(t.nbytes() == static_cast<size_t>(shape_numel(t.shape())) * dtype_size(t.dtype()),
                 "tensor size matches its shape");
+  tensors.erase("__metadata__");
   const auto file = SafetensorsFile::from_bytes(safetensors_bytes(tensors), "fuzz.bin.safetensors");
   for (const auto& [name, t] : tensors)
     FUZZ_ASSERT(fuzz::same_tensor(file->load(name, t.dtype()), t), "safetensors round trip keeps the tensor");
