@@ -6,23 +6,24 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 OUT=${ACCENT_DEMO_DIR:-out/demo}
+rm -rf "$OUT/model"
 mkdir -p "$OUT"
 node demo/prepare.js "$OUT"
 
 MODEL="$OUT/tiny-bert"
 # With bert-base-uncased already in the Hugging Face cache, fine-tune it instead (the classic recipe).
-if ./build/accent inspect bert-base-uncased --offline >/dev/null 2>&1; then
+if [ -z "${ACCENT_DEMO_FROM_SCRATCH:-}" ] && ./build/accent inspect bert-base-uncased --offline >/dev/null 2>&1; then
   MODEL=bert-base-uncased
   echo "using bert-base-uncased from the Hugging Face cache"
 fi
 
 ./build/accent train --model "$MODEL" --train-file "$OUT/spam_ham.csv" --validation-split 0.1 \
-  --output-dir "$OUT/model" --num-train-epochs 2 --per-device-train-batch-size 32 --learning-rate 5e-4 \
-  --warmup-ratio 0.1 --max-length 128 --seed 42
+  --output-dir "$OUT/model" --num-train-epochs 3 --per-device-train-batch-size 32 --learning-rate 1e-3 \
+  --warmup-ratio 0.1 --weight-decay 0.01 --max-length 128 --seed 42 --save-total-limit 1
 
-echo "== evaluate (validation split) =="
-./build/accent evaluate --model "$OUT/model" --data "$OUT/model/validation.csv"
+echo "== evaluate (the held-out validation split) =="
+./build/accent evaluate --model "$OUT/model" --data "$OUT/model/validation.csv" --report
 echo "== predict =="
-./build/accent predict --model "$OUT/model" \
-  "Subject: Re: patch for the build\nThanks, I applied your patch to CVS; the tests pass now." \
-  "Subject: LOSE 30 POUNDS IN 30 DAYS!!!\nClick here now for your FREE trial, limited offer, act now!!!"
+./build/accent predict --model "$OUT/model" --top-k all \
+  $'Subject: Re: patch for the build\nThanks, I applied your patch to CVS; the tests pass now.' \
+  $'Subject: LOSE 30 POUNDS IN 30 DAYS!!!\nClick here now for your FREE trial, limited offer, act now!!!'
