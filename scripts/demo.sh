@@ -11,14 +11,18 @@ mkdir -p "$OUT"
 node demo/prepare.js "$OUT"
 
 MODEL="$OUT/tiny-bert"
+LR=1e-3     # a small model trained from scratch takes a large step
+EPOCHS=3
 # With bert-base-uncased already in the Hugging Face cache, fine-tune it instead (the classic recipe).
 if [ -z "${ACCENT_DEMO_FROM_SCRATCH:-}" ] && ./build/accent inspect bert-base-uncased --offline >/dev/null 2>&1; then
   MODEL=bert-base-uncased
+  LR=2e-5   # the usual fine-tuning rate for a pretrained BERT
+  EPOCHS=1
   echo "using bert-base-uncased from the Hugging Face cache"
 fi
 
 ./build/accent train --model "$MODEL" --train-file "$OUT/spam_ham.csv" --validation-split 0.1 \
-  --output-dir "$OUT/model" --num-train-epochs 3 --per-device-train-batch-size 32 --learning-rate 1e-3 \
+  --output-dir "$OUT/model" --num-train-epochs "$EPOCHS" --per-device-train-batch-size 32 --learning-rate "$LR" \
   --warmup-ratio 0.1 --weight-decay 0.01 --max-length 128 --seed 42 --save-total-limit 1
 
 echo "== evaluate (the held-out validation split) =="
