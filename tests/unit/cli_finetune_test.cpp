@@ -187,3 +187,31 @@ TEST(CliFinetune, BadInputGivesClearErrors) {
   EXPECT_NE(r.out.find("nowhere"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(tmp.path / "out" / "model.safetensors"));
 }
+
+// A full disk during save: simulated with RLIMIT_FSIZE (`ulimit -f`, SIGXFSZ ignored so writes fail with EFBIG).
+// The run must fail with a clear message, leave no half-written file or checkpoint, and keep what was saved before.
+TEST(CliFinetune, FullDiskDuringSaveLosesNothing) {
+  TempDir tmp("accent_cli_finetune_disk_");
+  write_tiny_bert(tmp.path / "base");
+  write_sst2_csv(tmp.path / "train.csv", 64);
+  const std::string out_dir = tmp.str("out");
+  const std::string train = kCli + " train --model " + tmp.str("base") + " --train-file " + tmp.str("train.csv") +
+                            " --output-dir " + out_dir + " --validation-split 0 --max-steps 2 " +
+                            "--per-device-train-batch-size 8 --max-length 32 --progress none";
+  CmdResult r = run_command(train + " --save-strategy no");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const std::string saved = read_file(out_dir + "/model.safetensors");
+  ASSERT_GT(saved.size(), 1000000u);
+
+  // 512 KiB file-size limit: the 4 MB weights cannot be written, whether as a checkpoint or the final model.
+  r = run_command("bash -c " + shell_quote("trap '' XFSZ; ulimit -f 512; exec " + train + " --seed 3"));
+  EXPECT_NE(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("error:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(out_dir), std::string::npos) << "the message names where it failed: " << r.out;
+  EXPECT_EQ(read_file(out_dir + "/model.safetensors"), saved) << "the earlier model must survive";
+  for (const auto& e : fs::directory_iterator(out_dir)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find("tmp"), std::string::npos) << "left behind: " << name;
+    EXPECT_FALSE(name.starts_with("checkpoint-")) << "half-written checkpoint: " << name;
+  }
+}
