@@ -1,5 +1,6 @@
 // io/hub.cpp — from_pretrained-style model location: local directory, HF cache, download (see hub.h).
 #include "io/hub.h"
+#include "io/shard_index.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -232,18 +233,7 @@ struct RepoCache {
 };
 
 std::vector<std::string> shards_of_index(const fs::path& index_path) {
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(read_file(index_path.string()));
-  } catch (const nlohmann::json::exception& e) {
-    fail(index_path.string(), ": not valid JSON (", e.what(), ")");
-  }
-  if (!index.contains("weight_map") || !index["weight_map"].is_object())
-    fail(index_path.string(), ": missing \"weight_map\" object");
-  std::set<std::string> files;
-  for (const auto& [name, file] : index["weight_map"].items())
-    if (file.is_string()) files.insert(file.get<std::string>());
-  return {files.begin(), files.end()};
+  return read_shard_index(index_path.string()).shard_files();
 }
 
 class Resolver {

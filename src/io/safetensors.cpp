@@ -5,6 +5,7 @@
 // sorted by data_offsets the tensors tile the data buffer exactly; each tensor's byte span equals
 // numel × dtype bits / 8. In addition accent rejects duplicate keys (the Rust map would keep one silently).
 #include "io/safetensors.h"
+#include "io/shard_index.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -436,20 +437,9 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open_dir(const std::string& dir) {
   }
   if (!fs::exists(index_path))
     fail(dir, ": no model.safetensors or model.safetensors.index.json (is this a model directory?)");
-  json index;
-  try {
-    index = json::parse(read_file(index_path.string()));
-  } catch (const json::exception& e) {
-    fail(index_path.string(), ": not valid JSON (", e.what(), ")");
-  }
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-    fail(index_path.string(), ": missing \"weight_map\" object");
+  const ShardIndex index = read_shard_index(index_path.string());
   std::map<std::string, size_t> file_index;
-  for (const auto& [name, shard] : index["weight_map"].items()) {
-    if (!shard.is_string()) fail(index_path.string(), ": weight_map[\"", name, "\"] must be a file name");
-    const std::string file = shard.get<std::string>();
-    if (file.find('/') != std::string::npos || file == ".." || file.empty())
-      fail(index_path.string(), ": weight_map[\"", name, "\"] = \"", file, "\" is not a file in the directory");
+  for (const auto& [name, file] : index.weight_map) {
     auto it = file_index.find(file);
     if (it == file_index.end()) {
       const fs::path shard_path = fs::path(dir) / file;

@@ -3,6 +3,7 @@
 // Tensor record (torch/_utils.py _rebuild_tensor_v2): element (i0..ik) = storage[offset + Σ ij·stridej].
 // Storage = BINPERSID of ("storage", torch.XStorage, key, location, numel) → bytes of record <prefix>/data/<key>.
 #include "io/torch_bin.h"
+#include "io/shard_index.h"
 
 #include <cstdint>
 #include <cstring>
@@ -467,25 +468,12 @@ std::map<std::string, Tensor> load_torch_bin_dir(const std::string& dir) {
   if (fs::exists(single)) return load_torch_bin(single.string());
   const fs::path index_path = fs::path(dir) / "pytorch_model.bin.index.json";
   if (!fs::exists(index_path)) fail(dir, ": no pytorch_model.bin or pytorch_model.bin.index.json");
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(read_file(index_path.string()));
-  } catch (const nlohmann::json::exception& e) {
-    fail(index_path.string(), ": not valid JSON (", e.what(), ")");
-  }
-  if (!index.contains("weight_map") || !index["weight_map"].is_object())
-    fail(index_path.string(), ": missing \"weight_map\" object");
-  std::set<std::string> shards;
-  for (const auto& [name, file] : index["weight_map"].items()) {
-    if (!file.is_string() || file.get<std::string>().find('/') != std::string::npos)
-      fail(index_path.string(), ": weight_map[\"", name, "\"] is not a file in the directory");
-    shards.insert(file.get<std::string>());
-  }
+  const ShardIndex index = read_shard_index(index_path.string());
   std::map<std::string, Tensor> out;
-  for (const auto& shard : shards)
+  for (const auto& shard : index.shard_files())
     for (auto& [name, t] : load_torch_bin((fs::path(dir) / shard).string())) out[name] = t;
-  for (const auto& [name, file] : index["weight_map"].items())
-    if (!out.count(name)) fail(index_path.string(), ": tensor \"", name, "\" is not in its shard ", file.get<std::string>());
+  for (const auto& [name, file] : index.weight_map)
+    if (!out.count(name)) fail(index_path.string(), ": tensor \"", name, "\" is not in its shard ", file);
   return out;
 }
 
