@@ -2,6 +2,8 @@
 //
 // Contract (all modules in nn/): parameter gradients accumulate (+=), activation gradients overwrite unless the
 // call says accumulate. backward needs the same x that forward saw (the caller keeps it; Linear saves nothing).
+// Under Precision::BF16, forward converts the fp32 master weight into a bf16 copy once and backward reuses that
+// copy for dx = dy·W (so the weight is converted once per forward/backward pass, not per product).
 #pragma once
 #include <string>
 
@@ -31,6 +33,9 @@ class Linear {
   void collect(ParameterList& out);
 
  private:
+  // bf16 copy of weight made by the last BF16 forward (empty until then); grows once, then reused.
+  const uint16_t* refresh_weight_bf16() const;
+  mutable Tensor weight_bf16_;  // (out, in) BF16
   int64_t in_ = 0, out_ = 0;
   bool has_bias_ = true;
 };

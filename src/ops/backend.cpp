@@ -21,8 +21,10 @@ const char* precision_name(Precision precision) {
 }
 
 void check_op_context(const OpContext& ctx, const char* op) {
-  ACCENT_CHECK(ctx.precision == Precision::F32, "op ", op, ": precision ", precision_name(ctx.precision),
-               " is not implemented yet on backend ", backend_name(ctx.backend), " (only f32)");
+  // Every op accepts both precisions: under BF16 only matmuls change (bf16 operands, fp32 accumulation); the
+  // others keep computing and accumulating in fp32, as torch.autocast does for LayerNorm, softmax and losses.
+  ACCENT_CHECK(ctx.precision == Precision::F32 || ctx.precision == Precision::BF16, "op ", op, ": unknown precision ",
+               static_cast<int>(ctx.precision), " on backend ", backend_name(ctx.backend));
 }
 
 }  // namespace accent

@@ -2,8 +2,8 @@
 //
 // Every op in ops/ has a naive `ref` implementation (fp32 loops, the oracle, never optimised) and a fast `cpu`
 // one (oneDNN matmul, OpenMP + vectorised loops) that is tested against `ref`. The op interface carries an
-// OpContext so a later bf16/AMX (or CUDA) path slots in without changing callers. Only fp32 exists today:
-// asking for another precision is an error, never a silent fallback.
+// OpContext so the precision (and a later CUDA path) slots in without changing callers. Precision::BF16 is mixed
+// precision (ops/precision.h): matmuls take bf16 operands with fp32 accumulation; every other op computes in fp32.
 #pragma once
 #include <cstdint>
 
@@ -19,7 +19,7 @@ struct OpContext {
 
 const char* backend_name(Backend backend);
 const char* precision_name(Precision precision);
-// Throws accent::Error naming `op` when the context asks for something not implemented yet (bf16 today).
+// Throws accent::Error naming `op` when the context asks for a backend/precision the op does not know.
 void check_op_context(const OpContext& ctx, const char* op);
 
 }  // namespace accent

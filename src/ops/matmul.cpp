@@ -1,6 +1,10 @@
 #include "ops/matmul.h"
 
+#include <vector>
+
+#include "core/dtype.h"
 #include "core/error.h"
+#include "ops/precision.h"
 
 namespace accent {
 
@@ -16,10 +20,25 @@ void gemm(const OpContext& ctx, const GemmShape& shape, const float* A, const fl
   check_op_context(ctx, "gemm");
   check_shape(shape);
   if (shape.M == 0 || shape.N == 0) return;
+  const bool bf16 = ctx.precision == Precision::BF16;
   if (ctx.backend == Backend::Ref) {
-    ref::gemm(shape, A, B, bias, C, accumulate);
+    bf16 ? ref::gemm_bf16(shape, A, B, bias, C, accumulate) : ref::gemm(shape, A, B, bias, C, accumulate);
   } else {
-    cpu::gemm(shape, A, B, bias, C, accumulate);
+    bf16 ? cpu::gemm_bf16(shape, A, B, bias, C, accumulate) : cpu::gemm(shape, A, B, bias, C, accumulate);
+  }
+}
+
+void gemm_bf16_weights(const OpContext& ctx, const GemmShape& shape, const float* A, const uint16_t* B_bf16,
+                       const float* bias, float* C, bool accumulate) {
+  check_op_context(ctx, "gemm_bf16_weights");
+  ACCENT_CHECK(ctx.precision == Precision::BF16, "gemm_bf16_weights: needs Precision::BF16, got ",
+               precision_name(ctx.precision));
+  check_shape(shape);
+  if (shape.M == 0 || shape.N == 0) return;
+  if (ctx.backend == Backend::Ref) {
+    ref::gemm_bf16_weights(shape, A, B_bf16, bias, C, accumulate);
+  } else {
+    cpu::gemm_bf16_weights(shape, A, B_bf16, bias, C, accumulate);
   }
 }
 
@@ -74,6 +93,21 @@ void gemm(const GemmShape& s, const float* A, const float* B, const float* bias,
       }
     }
   }
+}
+
+void gemm_bf16(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
+  std::vector<float> a(A, A + s.batch * s.M * s.K), b(B, B + s.batch * s.K * s.N);
+  round_to_bf16(a.data(), static_cast<int64_t>(a.size()));
+  round_to_bf16(b.data(), static_cast<int64_t>(b.size()));
+  gemm(s, a.data(), b.data(), bias, C, accumulate);
+}
+
+void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf16, const float* bias, float* C,
+                       bool accumulate) {
+  std::vector<float> a(A, A + s.batch * s.M * s.K), b(static_cast<size_t>(s.batch * s.K * s.N));
+  round_to_bf16(a.data(), static_cast<int64_t>(a.size()));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = bf16_to_f32(B_bf16[i]);
+  gemm(s, a.data(), b.data(), bias, C, accumulate);
 }
 
 void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols) {

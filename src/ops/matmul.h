@@ -8,6 +8,9 @@
 //   backward input   dx = dy · W                 (overwrites dx)
 //   backward weight  dW += dyᵀ · x ; db += Σ_rows dy   (parameter gradients accumulate)
 // ref: triple loop, fp32 accumulation. cpu: oneDNN matmul, one primitive per shape created once and cached.
+// Precision::BF16 (mixed precision, ops/precision.h): A and B are rounded to bf16 (round to nearest even), products
+// accumulate in fp32 and C (and bias, and the accumulated C) stay fp32. ref does exactly that with its triple loop,
+// so cpu-bf16 vs ref-bf16 differs only by summation order; cpu runs oneDNN's bf16 matmul (AMX / AVX512-BF16).
 #pragma once
 #include <cstdint>
 
@@ -26,6 +29,11 @@ struct GemmShape {
 void gemm(const OpContext& ctx, const GemmShape& shape, const float* A, const float* B, const float* bias, float* C,
           bool accumulate);
 
+// Same as gemm under Precision::BF16, with B already in bf16 (e.g. a Linear weight converted once per step and
+// reused by forward and backward). A is converted per call. ctx.precision must be BF16.
+void gemm_bf16_weights(const OpContext& ctx, const GemmShape& shape, const float* A, const uint16_t* B_bf16,
+                       const float* bias, float* C, bool accumulate);
+
 void linear_forward(const OpContext& ctx, const float* x, const float* weight, const float* bias, float* y,
                     int64_t rows, int64_t in, int64_t out);
 void linear_backward_input(const OpContext& ctx, const float* dy, const float* weight, float* dx, int64_t rows,
@@ -38,13 +46,21 @@ void column_sum_accumulate(const OpContext& ctx, const float* dy, float* dbias, 
 
 namespace ref {
 void gemm(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+// A, B rounded to bf16 first (copies), then the fp32 triple loop. B_bf16 variant: B given as bf16 bits.
+void gemm_bf16(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+void gemm_bf16_weights(const GemmShape& shape, const float* A, const uint16_t* B_bf16, const float* bias, float* C,
+                       bool accumulate);
 void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols);
 }  // namespace ref
 namespace cpu {
 void gemm(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+// oneDNN bf16 matmul, fp32 accumulation and dst. A (and B) converted into reusable per-thread scratch buffers.
+void gemm_bf16(const GemmShape& shape, const float* A, const float* B, const float* bias, float* C, bool accumulate);
+void gemm_bf16_weights(const GemmShape& shape, const float* A, const uint16_t* B_bf16, const float* bias, float* C,
+                       bool accumulate);
 void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols);
 // oneDNN's implementation name for a shape ("brg:avx512_core", "gemm:jit", ... ; "ref" would be slow).
-const char* gemm_impl_name(const GemmShape& shape, bool has_bias, bool accumulate);
+const char* gemm_impl_name(const GemmShape& shape, bool has_bias, bool accumulate, bool bf16 = false);
 }  // namespace cpu
 
 }  // namespace accent

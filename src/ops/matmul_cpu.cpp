@@ -1,4 +1,7 @@
-// ops/matmul_cpu.cpp — gemm on oneDNN 2.6 (fp32 matmul primitive) and a parallel column sum.
+// ops/matmul_cpu.cpp — gemm on oneDNN 2.6 (fp32 or bf16 matmul primitive) and a parallel column sum.
+// bf16: operands are bf16 (converted here into per-thread scratch that only grows, so a training step that
+// repeats shapes allocates nothing after the first), bias and dst fp32; oneDNN accumulates in fp32 (AMX tiles or
+// AVX512-BF16 dot products).
 //
 // Transposes are expressed as strides of the memory descriptors, so nothing is copied: B stored (N, K) is the
 // (K, N) matrix with strides {1, K}. Accumulation (C += ...) is oneDNN's `sum` post-op. Primitives are created
@@ -8,11 +11,13 @@
 #include <mutex>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
 #include "ops/matmul.h"
+#include "ops/precision.h"
 
 namespace accent::cpu {
 
@@ -22,8 +27,8 @@ using dnnl::memory;
 
 struct GemmKey {
   int64_t batch, M, N, K;
-  bool trans_a, trans_b, has_bias, accumulate;
-  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate); }
+  bool trans_a, trans_b, has_bias, accumulate, bf16;
+  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate, bf16); }
   bool operator<(const GemmKey& o) const { return tie() < o.tie(); }
 };
 
@@ -45,15 +50,16 @@ dnnl::stream& stream() {
 GemmPrimitive make_primitive(const GemmKey& k) {
   const memory::dim bs = k.batch, M = k.M, N = k.N, K = k.K;
   memory::desc a_md, b_md, c_md, bias_md;
+  const memory::data_type in_type = k.bf16 ? memory::data_type::bf16 : memory::data_type::f32;
   if (k.batch == 1) {
-    a_md = memory::desc({M, K}, memory::data_type::f32, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});
-    b_md = memory::desc({K, N}, memory::data_type::f32, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
+    a_md = memory::desc({M, K}, in_type, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});
+    b_md = memory::desc({K, N}, in_type, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
     c_md = memory::desc({M, N}, memory::data_type::f32, memory::dims{N, 1});
     if (k.has_bias) bias_md = memory::desc({1, N}, memory::data_type::f32, memory::dims{N, 1});
   } else {
-    a_md = memory::desc({bs, M, K}, memory::data_type::f32,
+    a_md = memory::desc({bs, M, K}, in_type,
                         k.trans_a ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
-    b_md = memory::desc({bs, K, N}, memory::data_type::f32,
+    b_md = memory::desc({bs, K, N}, in_type,
                         k.trans_b ? memory::dims{K * N, 1, K} : memory::dims{K * N, N, 1});
     c_md = memory::desc({bs, M, N}, memory::data_type::f32, memory::dims{M * N, N, 1});
     if (k.has_bias) bias_md = memory::desc({1, 1, N}, memory::data_type::f32, memory::dims{N, N, 1});
@@ -88,18 +94,21 @@ const GemmPrimitive& primitive_for(const GemmKey& key) {
 
 }  // namespace
 
-void gemm(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
-  if (s.K == 0) {  // empty reduction: C = bias (or unchanged when accumulating)
-    if (!accumulate) {
-      for (int64_t i = 0; i < s.batch * s.M; ++i)
-        for (int64_t n = 0; n < s.N; ++n) C[i * s.N + n] = bias ? bias[n] : 0.0f;
-    }
-    return;
-  }
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate};
+namespace {
+
+// C = bias (or unchanged when accumulating) for an empty reduction, which oneDNN does not take.
+void empty_reduction(const GemmShape& s, const float* bias, float* C, bool accumulate) {
+  if (accumulate) return;
+  for (int64_t i = 0; i < s.batch * s.M; ++i)
+    for (int64_t n = 0; n < s.N; ++n) C[i * s.N + n] = bias ? bias[n] : 0.0f;
+}
+
+void execute(const GemmShape& s, const void* A, const void* B, const float* bias, float* C, bool accumulate,
+             bool bf16) {
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, bf16};
   const GemmPrimitive& p = primitive_for(key);
-  memory a(p.pd.src_desc(), engine(), const_cast<float*>(A));
-  memory b(p.pd.weights_desc(), engine(), const_cast<float*>(B));
+  memory a(p.pd.src_desc(), engine(), const_cast<void*>(A));
+  memory b(p.pd.weights_desc(), engine(), const_cast<void*>(B));
   memory c(p.pd.dst_desc(), engine(), C);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
   if (bias) args.emplace(DNNL_ARG_BIAS, memory(p.pd.bias_desc(), engine(), const_cast<float*>(bias)));
@@ -107,8 +116,42 @@ void gemm(const GemmShape& s, const float* A, const float* B, const float* bias,
   stream().wait();
 }
 
-const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate) {
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate};
+// Per-thread bf16 scratch for converted operands; grows to the largest size seen, never shrinks.
+uint16_t* bf16_scratch(int slot, int64_t n) {
+  thread_local std::vector<uint16_t> buffers[2];
+  auto& b = buffers[slot];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+  return b.data();
+}
+
+}  // namespace
+
+void gemm(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
+  if (s.K == 0) return empty_reduction(s, bias, C, accumulate);
+  execute(s, A, B, bias, C, accumulate, false);
+}
+
+void gemm_bf16(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
+  if (s.K == 0) return empty_reduction(s, bias, C, accumulate);
+  const int64_t na = s.batch * s.M * s.K, nb = s.batch * s.K * s.N;
+  uint16_t* a16 = bf16_scratch(0, na);
+  uint16_t* b16 = bf16_scratch(1, nb);
+  convert_f32_to_bf16(A, a16, na);
+  convert_f32_to_bf16(B, b16, nb);
+  execute(s, a16, b16, bias, C, accumulate, true);
+}
+
+void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf16, const float* bias, float* C,
+                       bool accumulate) {
+  if (s.K == 0) return empty_reduction(s, bias, C, accumulate);
+  const int64_t na = s.batch * s.M * s.K;
+  uint16_t* a16 = bf16_scratch(0, na);
+  convert_f32_to_bf16(A, a16, na);
+  execute(s, a16, B_bf16, bias, C, accumulate, true);
+}
+
+const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate, bool bf16) {
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate, bf16};
   return primitive_for(key).pd.impl_info_str();
 }
 
