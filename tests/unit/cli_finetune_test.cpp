@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli_test_util.h"
+#include "test_util.h"
 #include "core/fs.h"
 #include "data/csv_writer.h"
 #include "io/config.h"

@@ -11,41 +11,15 @@
 #include "core/fs.h"
 #include "io/config.h"
 #include "io/safetensors.h"
+#include "test_util.h"
+
+using namespace accent::testing;
 
 using namespace accent;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("accent_cli_inspect_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-struct CmdResult {
-  int rc;
-  std::string out;
-};
-
-CmdResult run(const std::string& cmd) {
-  CmdResult r{0, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 // A tiny BERT-shaped classifier directory, weights sharded in two files.
 void write_tiny_model(const fs::path& dir) {
   ModelConfig c;
@@ -73,7 +47,7 @@ void write_tiny_model(const fs::path& dir) {
 TEST(CliInspect, JsonAndTableOnADirectory) {
   TempDir dir;
   write_tiny_model(dir.path);
-  const CmdResult r = run(std::string(ACCENT_CLI_PATH) + " inspect --json " + dir.path.string());
+  const CmdResult r = run_command(std::string(ACCENT_CLI_PATH) + " inspect --json " + dir.path.string());
   ASSERT_EQ(r.rc, 0) << r.out;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["config"]["model_type"], "bert");
@@ -89,7 +63,7 @@ TEST(CliInspect, JsonAndTableOnADirectory) {
   // Oracle: the Python reader's element count summed over the shards.
   int64_t oracle_params = 0;
   for (const auto& file : j["weight_files"]) {
-    const CmdResult py = run("/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/safetensors_oracle.py read " +
+    const CmdResult py = run_command("/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/safetensors_oracle.py read " +
                        (dir.path / file.get<std::string>()).string());
     ASSERT_EQ(py.rc, 0) << py.out;
     const json parsed = json::parse(py.out);
@@ -108,7 +82,7 @@ TEST(CliInspect, JsonAndTableOnADirectory) {
     }
   EXPECT_TRUE(saw_bf16);
 
-  const CmdResult table = run(std::string(ACCENT_CLI_PATH) + " inspect " + dir.path.string());
+  const CmdResult table = run_command(std::string(ACCENT_CLI_PATH) + " inspect " + dir.path.string());
   ASSERT_EQ(table.rc, 0) << table.out;
   EXPECT_NE(table.out.find("parameters    " + std::to_string(oracle_params)), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("classifier.bias"), std::string::npos);
@@ -126,17 +100,17 @@ TEST(CliInspect, HubIdFromTheCacheOfflineAndErrors) {
   fs::create_directories(cache.path / "models--org--tiny" / "refs");
   write_file_atomic((cache.path / "models--org--tiny" / "refs" / "main").string(), sha);
   const std::string env = "HF_HUB_CACHE=" + cache.path.string() + " HF_ENDPOINT=http://127.0.0.1:9 ";
-  const CmdResult r = run(env + "HF_HUB_OFFLINE=1 " + ACCENT_CLI_PATH + " inspect --json org/tiny");
+  const CmdResult r = run_command(env + "HF_HUB_OFFLINE=1 " + ACCENT_CLI_PATH + " inspect --json org/tiny");
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(json::parse(r.out)["path"], snap.string());
   // --offline does the same without the variable.
-  EXPECT_EQ(run(env + ACCENT_CLI_PATH + " inspect --offline org/tiny").rc, 0);
+  EXPECT_EQ(run_command(env + ACCENT_CLI_PATH + " inspect --offline org/tiny").rc, 0);
 
-  const CmdResult missing = run(env + "HF_HUB_OFFLINE=1 " + ACCENT_CLI_PATH + " inspect org/other");
+  const CmdResult missing = run_command(env + "HF_HUB_OFFLINE=1 " + ACCENT_CLI_PATH + " inspect org/other");
   EXPECT_EQ(missing.rc, 1);
   EXPECT_NE(missing.out.find("error: org/other"), std::string::npos) << missing.out;
   EXPECT_NE(missing.out.find("not in the cache"), std::string::npos) << missing.out;
-  const CmdResult bad = run(std::string(ACCENT_CLI_PATH) + " inspect /no/such/dir");
+  const CmdResult bad = run_command(std::string(ACCENT_CLI_PATH) + " inspect /no/such/dir");
   EXPECT_EQ(bad.rc, 1);
   EXPECT_NE(bad.out.find("no such directory"), std::string::npos) << bad.out;
 }

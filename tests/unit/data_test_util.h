@@ -8,24 +8,11 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "test_util.h"
 
 namespace accent::testing {
 
 // A fresh directory under the system temp dir, removed when the object dies.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& tag) {
-    path = std::filesystem::temp_directory_path() /
-           ("accent_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 // Runs /usr/bin/python3 (Debian: numpy, pandas, scikit-learn) on tests/reference/<script> with arguments;
 // fails the test when it exits non-zero.
 inline void run_python_oracle(const std::string& script, const std::string& args) {

@@ -12,37 +12,15 @@
 #include "core/fs.h"
 #include "io/config.h"
 #include "io/python_json.h"
+#include "test_util.h"
+
+using namespace accent::testing;
 
 using namespace accent;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("accent_io_config_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed: " + cmd);
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (pclose(p) != 0) throw std::runtime_error("command failed: " + cmd);
-  return out;
-}
-
 // Python: json.dumps(json.load(f), indent=2, sort_keys=True) + "\n" — what transformers writes.
 std::string python_redump(const std::string& path, const std::string& transform = "") {
   const std::string script = "import json,sys\nd=json.load(open(sys.argv[1]))\n" + transform +

@@ -15,24 +15,14 @@
 #include "io/httplib_build.h"
 #include "io/hub.h"
 #include "io/safetensors.h"
+#include "test_util.h"
+
+using namespace accent::testing;
 
 using namespace accent;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("accent_io_hub_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 struct HubFile {
   std::string content;
   std::string etag;

@@ -13,41 +13,15 @@
 #include "core/fs.h"
 #include "io/safetensors.h"
 #include "io/safetensors_dtype.h"
+#include "test_util.h"
+
+using namespace accent::testing;
 
 using namespace accent;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-fs::path make_temp_dir(const std::string& tag) {
-  std::random_device rd;
-  fs::path dir = fs::temp_directory_path() / ("accent_io_" + tag + "_" + std::to_string(rd()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) : path(make_temp_dir(tag)) {}
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed: " + cmd);
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int rc = pclose(p);
-  if (rc != 0) throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + cmd);
-  return out;
-}
-
 const std::string kOracle = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/safetensors_oracle.py";
 
 Tensor random_tensor(DType dtype, Shape shape, std::mt19937& gen) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "text/tokenizer.h"
+#include "test_util.h"
 
 namespace accent::testing {
 
@@ -117,20 +118,6 @@ inline std::string run_oracle(const std::string& args) {
 }
 
 // A fresh temporary directory removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& tag) {
-    path = std::filesystem::temp_directory_path() /
-           ("accent_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 inline std::string printable(const std::string& s, size_t max = 160) {
   std::string out;
   for (unsigned char c : s.substr(0, max)) {
