@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh accent
 OUT=${ACCENT_DEMO_DIR:-out/demo}
 rm -rf "$OUT/model"
 mkdir -p "$OUT"
