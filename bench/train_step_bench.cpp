@@ -1,9 +1,12 @@
-// bench/train_step_bench.cpp — time of one training step (forward + backward, fp32) of a bert-base-shaped
-// BertForSequenceClassification with random weights, and the process's peak RSS.
+// bench/train_step_bench.cpp — one training step (forward + backward) of a bert-base-shaped
+// BertForSequenceClassification with random weights, in fp32 or bf16 mixed precision; the achieved matmul
+// TFLOP/s next to oneDNN's own matmul rate on 2048×768×3072 measured in the same run; inference throughput at
+// batch 32 and single-sentence latency; the process's peak RSS.
 //
-//   build-*/train_step_bench [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12] [--ref]
-// The PyTorch side of the comparison is bench/torch_step.py (same shapes, same dropout, torch.set_num_threads).
-// Timing lives here, never in tests.
+//   build-*/train_step_bench [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
+//                            [--precision auto|bf16|fp32] [--ref] [--infer] [--infer-batch 32] [--no-train]
+// The PyTorch side of the comparison is bench/torch_step.py (same shapes, same dropout, torch.set_num_threads;
+// --autocast for torch.autocast("cpu", dtype=torch.bfloat16)). Timing lives here, never in tests.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -12,14 +15,69 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "models/registry.h"
+#include "ops/matmul.h"
+#include "ops/precision.h"
 
 using namespace accent;
 
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Matmul FLOPs of one BERT forward (encoder: Q,K,V,O projections 4·H², FFN 2·H·I per token; attention QKᵀ and
+// PV 2·T·H per token; pooler H² per sentence). A training step does 3× (forward, dX, dW).
+double forward_matmul_flops(int64_t B, int64_t T, int64_t layers, int64_t H = 768, int64_t I = 3072) {
+  const double tokens = static_cast<double>(B * T);
+  const double per_layer = 2.0 * tokens * (4.0 * H * H + 2.0 * H * I) + 2.0 * 2.0 * tokens * T * H;
+  return per_layer * static_cast<double>(layers) + 2.0 * static_cast<double>(B) * H * H;
+}
+
+// oneDNN's matmul rate on (M, K)·(K, N) in this process: the ceiling accent's matmuls can approach.
+double onednn_tflops(bool bf16, int64_t M = 2048, int64_t K = 768, int64_t N = 3072) {
+  std::vector<float> a(M * K, 0.5f), b(K * N, 0.25f), c(M * N);
+  std::vector<uint16_t> b16(K * N);
+  convert_f32_to_bf16(b.data(), b16.data(), K * N);
+  const OpContext ctx{Backend::Cpu, bf16 ? Precision::BF16 : Precision::F32};
+  GemmShape s;
+  s.M = M, s.N = N, s.K = K;
+  auto run = [&] {
+    if (bf16) gemm_bf16_weights(ctx, s, a.data(), b16.data(), nullptr, c.data(), false);
+    else gemm(ctx, s, a.data(), b.data(), nullptr, c.data(), false);
+  };
+  run();
+  double best = 1e30;
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    best = std::min(best, seconds_since(t0));
+  }
+  return 2.0 * M * N * K / best / 1e12;
+}
+
+Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng data_rng(seed);
+  for (int64_t i = 0; i < B * T; ++i) {
+    batch.input_ids.push_back(static_cast<int32_t>(1 + data_rng.below(30000)));
+    batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
+    batch.attention_mask.push_back(1);
+  }
+  for (int64_t b = 0; b < B; ++b) batch.class_labels.push_back(static_cast<int64_t>(b % 2));
+  return batch;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12;
-  bool use_ref = false;
+  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12, infer_batch = 32;
+  bool use_ref = false, infer = false, train = true;
+  std::string precision_arg = "auto";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atoll(argv[++i]) : 0; };
@@ -28,13 +86,23 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = next();
     else if (a == "--threads") threads = next();
     else if (a == "--layers") layers = next();
+    else if (a == "--infer-batch") infer_batch = next();
+    else if (a == "--precision" && i + 1 < argc) precision_arg = argv[++i];
+    else if (a == "--bf16") precision_arg = "bf16";
     else if (a == "--ref") use_ref = true;
+    else if (a == "--infer") infer = true;
+    else if (a == "--no-train") train = false;
     else {
-      std::fprintf(stderr, "usage: %s [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--ref]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
+                   " [--ref] [--infer] [--infer-batch B] [--no-train]\n",
+                   argv[0]);
       return 2;
     }
   }
   omp_set_num_threads(static_cast<int>(threads));
+  const Precision precision = resolve_precision(precision_arg);
+  const bool bf16 = precision == Precision::BF16;
 
   ModelConfig config;  // BERT-base defaults: V=30522, H=768, 12 layers, 12 heads, I=3072, P=512
   config.model_type = "bert";
@@ -43,35 +111,60 @@ int main(int argc, char** argv) {
   config.set_num_labels(2);
   config.problem_type = "single_label_classification";
   auto model = create_sequence_classifier(config, 0);
-  if (use_ref) model->set_op_context(OpContext{Backend::Ref, Precision::F32});
+  model->set_op_context(OpContext{use_ref ? Backend::Ref : Backend::Cpu, precision});
 
-  Batch batch;
-  batch.B = B, batch.T = T;
-  Rng data_rng(1);
-  for (int64_t i = 0; i < B * T; ++i) {
-    batch.input_ids.push_back(static_cast<int32_t>(1 + data_rng.below(30000)));
-    batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
-    batch.attention_mask.push_back(1);
+  std::printf("cpu: amx_bf16=%d avx512_bf16=%d; precision %s, %lld threads, backend %s\n", cpu_has_amx_bf16(),
+              cpu_has_avx512_bf16(), precision_name(precision), static_cast<long long>(threads),
+              use_ref ? "ref" : "cpu");
+  const double ceiling_bf16 = onednn_tflops(true), ceiling_f32 = onednn_tflops(false);
+  std::printf("RESULT onednn matmul 2048x768x3072: bf16 %.3f TFLOP/s, fp32 %.3f TFLOP/s\n", ceiling_bf16,
+              ceiling_f32);
+
+  if (train) {
+    const Batch batch = random_batch(B, T, 1);
+    Rng dropout_rng(2);
+    std::printf("accent train step: bert-base shape (%lld layers), B=%lld T=%lld, %s\n",
+                static_cast<long long>(layers), static_cast<long long>(B), static_cast<long long>(T),
+                precision_name(precision));
+    double total = 0.0, best = 1e30;
+    for (int64_t s = 0; s <= steps; ++s) {  // step 0 = warm-up (buffers, oneDNN primitives)
+      for (Parameter* p : model->parameters()) p->grad.zero();
+      const auto t0 = std::chrono::steady_clock::now();
+      const ForwardResult r = model->forward_backward(batch, dropout_rng);
+      const double sec = seconds_since(t0);
+      std::printf("  step %lld%s: %.3f s  (loss %.5f)\n", static_cast<long long>(s), s == 0 ? " (warm-up)" : "",
+                  sec, r.loss);
+      if (s > 0) total += sec, best = sec < best ? sec : best;
+    }
+    const double flops = 3.0 * forward_matmul_flops(B, T, layers);
+    std::printf("RESULT accent train %s: mean %.3f s/step, best %.3f s/step, %.3f TFLOP/s (matmul FLOPs %.1f G), "
+                "%.0f%% of oneDNN %s matmul\n",
+                precision_name(precision), steps > 0 ? total / static_cast<double>(steps) : 0.0, best,
+                flops / best / 1e12, flops / 1e9, 100.0 * flops / best / 1e12 / (bf16 ? ceiling_bf16 : ceiling_f32),
+                precision_name(precision));
   }
-  for (int64_t b = 0; b < B; ++b) batch.class_labels.push_back(static_cast<int64_t>(b % 2));
-
-  Rng dropout_rng(2);
-  std::printf("accent train step: bert-base shape (%lld layers), B=%lld T=%lld, fp32, %lld threads, backend %s\n",
-              static_cast<long long>(layers), static_cast<long long>(B), static_cast<long long>(T),
-              static_cast<long long>(threads), use_ref ? "ref" : "cpu");
-  double total = 0.0, best = 1e30;
-  for (int64_t s = 0; s <= steps; ++s) {  // step 0 = warm-up (buffers, oneDNN primitives)
-    for (Parameter* p : model->parameters()) p->grad.zero();
-    const auto t0 = std::chrono::steady_clock::now();
-    const ForwardResult r = model->forward_backward(batch, dropout_rng);
-    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("  step %lld%s: %.3f s  (loss %.5f)\n", static_cast<long long>(s), s == 0 ? " (warm-up)" : "", sec,
-                r.loss);
-    if (s > 0) total += sec, best = sec < best ? sec : best;
+  if (infer) {
+    const Batch big = random_batch(infer_batch, T, 3), one = random_batch(1, T, 4);
+    model->forward(big);  // warm-up
+    double best = 1e30;
+    for (int i = 0; i < 2; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      model->forward(big);
+      best = std::min(best, seconds_since(t0));
+    }
+    model->forward(one);
+    double best1 = 1e30;
+    for (int i = 0; i < 5; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      model->forward(one);
+      best1 = std::min(best1, seconds_since(t0));
+    }
+    std::printf("RESULT accent infer %s: batch %lld T=%lld: %.1f sentences/s; single sentence T=%lld: %.1f ms\n",
+                precision_name(precision), static_cast<long long>(infer_batch), static_cast<long long>(T),
+                static_cast<double>(infer_batch) / best, static_cast<long long>(T), best1 * 1e3);
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("RESULT accent: mean %.3f s/step, best %.3f s/step, peak RSS %.0f MiB\n",
-              steps > 0 ? total / static_cast<double>(steps) : 0.0, best, usage.ru_maxrss / 1024.0);
+  std::printf("RESULT accent peak RSS %.0f MiB\n", usage.ru_maxrss / 1024.0);
   return 0;
 }
