@@ -9,7 +9,7 @@ BertAttention::BertAttention(const std::string& prefix, const BertDims& d)
       output_dense(prefix + ".output.dense", d.H, d.H),
       output_layer_norm(prefix + ".output.LayerNorm", d.H, d.eps),
       H_(d.H),
-      dropout_(d.hidden_dropout) {}
+      dropout_(d.attention_output_dropout ? d.hidden_dropout : 0.0f) {}
 
 void BertAttention::forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B,
                             int64_t T, Rng* rng) {

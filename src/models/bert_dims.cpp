@@ -14,7 +14,7 @@ BertDims BertDims::from_config(const ModelConfig& c, const std::string& origin) 
   d.attention_dropout = static_cast<float>(c.attention_probs_dropout_prob);
   d.classifier_dropout = static_cast<float>(c.classifier_dropout.value_or(c.hidden_dropout_prob));
   d.act = activation_from_name(c.hidden_act);
-  ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0 && d.P > 0 && d.TV > 0, origin,
+  ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0 && d.P > 0 && d.TV >= 0, origin,
                ": model sizes must be positive (vocab_size ", d.V, ", hidden_size ", d.H, ", num_attention_heads ", d.NH,
                ", intermediate_size ", d.I, ", max_position_embeddings ", d.P, ", type_vocab_size ", d.TV, ")");
   ACCENT_CHECK(d.H % d.NH == 0, origin, ": hidden_size ", d.H, " is not a multiple of num_attention_heads ", d.NH);

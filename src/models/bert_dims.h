@@ -20,6 +20,9 @@ struct BertDims {
   float eps = 1e-12f;
   float hidden_dropout = 0.1f, attention_dropout = 0.1f, classifier_dropout = 0.1f;
   Activation act = Activation::Gelu;
+  // Family variations of the shared BERT blocks (defaults = BERT):
+  bool padding_offset_positions = false;  // RoBERTa: position ids pad+1, pad+2, … for real tokens, pad for padding
+  bool attention_output_dropout = true;   // DistilBERT: no dropout on the attention output before sa_layer_norm
 
   // Validates what BERT's math needs (positive sizes, H % NH == 0, absolute positions) naming `origin`.
   static BertDims from_config(const ModelConfig& config, const std::string& origin);

@@ -8,17 +8,21 @@ namespace accent {
 
 BertEmbeddings::BertEmbeddings(const std::string& prefix, const BertDims& d)
     : word(prefix + ".word_embeddings", d.V, d.H, d.pad),
-      position(prefix + ".position_embeddings", d.P, d.H),
-      token_type(prefix + ".token_type_embeddings", d.TV, d.H),
+      position(prefix + ".position_embeddings", d.P, d.H, d.padding_offset_positions ? d.pad : -1),
+      token_type(d.TV > 0 ? Embedding(prefix + ".token_type_embeddings", d.TV, d.H) : Embedding()),
       layer_norm(prefix + ".LayerNorm", d.H, d.eps),
       H_(d.H),
       P_(d.P),
+      pad_(d.pad),
+      has_token_types_(d.TV > 0),
+      padding_offset_positions_(d.padding_offset_positions),
       dropout_(d.hidden_dropout) {}
 
 void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, const int32_t* token_type_ids, float* x0,
                              int64_t B, int64_t T, Rng* rng) {
-  ACCENT_CHECK(T <= P_, "sequence length ", T, " is longer than max_position_embeddings ", P_,
-               " (truncate the inputs to at most ", P_, " tokens)");
+  const int64_t longest = padding_offset_positions_ ? T + pad_ + 1 : T;
+  ACCENT_CHECK(longest <= P_, "sequence length ", T, " needs ", longest, " positions but max_position_embeddings is ",
+               P_, " (truncate the inputs to at most ", T - (longest - P_), " tokens)");
   const int64_t rows = B * T;
   // Keep our own copies of the ids: backward must not depend on the caller's Batch outliving the step.
   int32_t* ids = reinterpret_cast<int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
@@ -29,12 +33,22 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
   } else {
     std::fill(types, types + rows, 0);
   }
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) positions[b * T + t] = static_cast<int32_t>(t);
+  for (int64_t b = 0; b < B; ++b) {
+    int32_t count = 0;  // real (non-pad) tokens so far in this row
+    for (int64_t t = 0; t < T; ++t) {
+      if (!padding_offset_positions_) {
+        positions[b * T + t] = static_cast<int32_t>(t);
+      } else if (ids[b * T + t] == pad_) {
+        positions[b * T + t] = static_cast<int32_t>(pad_);
+      } else {
+        positions[b * T + t] = static_cast<int32_t>(pad_) + (++count);
+      }
+    }
+  }
 
   float* sum = sum_.f32(rows * H_);
   word.forward(ctx, ids, sum, rows, /*accumulate=*/false);
-  token_type.forward(ctx, types, sum, rows, /*accumulate=*/true);
+  if (has_token_types_) token_type.forward(ctx, types, sum, rows, /*accumulate=*/true);
   position.forward(ctx, positions, sum, rows, /*accumulate=*/true);
   layer_norm.forward(ctx, sum, x0, rows);
   dropout_.forward(ctx, x0, x0, rows * H_, rng);
@@ -48,14 +62,14 @@ void BertEmbeddings::backward(const OpContext& ctx, float* dx0, int64_t B, int64
   dropout_.backward(ctx, dx0, dx0, rows * H_);
   layer_norm.backward(ctx, sum_.f32(rows * H_), dx0, grad, rows);
   word.backward(ctx, ids, grad, rows);
-  token_type.backward(ctx, types, grad, rows);
+  if (has_token_types_) token_type.backward(ctx, types, grad, rows);
   position.backward(ctx, positions, grad, rows);
 }
 
 void BertEmbeddings::collect(ParameterList& out) {
   word.collect(out);
   position.collect(out);
-  token_type.collect(out);
+  if (has_token_types_) token_type.collect(out);
   layer_norm.collect(out);
 }
 

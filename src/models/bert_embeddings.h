@@ -4,6 +4,9 @@
 // "<prefix>.position_embeddings.weight" (P, H), "<prefix>.token_type_embeddings.weight" (TV, H),
 // "<prefix>.LayerNorm.{weight,bias}". position_ids = 0..T−1 (absolute), token_type_ids default 0.
 // Summation order matches HF: (word + token_type) + position.
+// Family variations (BertDims): TV == 0 → no token-type table (DistilBERT); padding_offset_positions (RoBERTa,
+// create_position_ids_from_input_ids): position = cumsum(id ≠ pad)·(id ≠ pad) + pad, and the position table has
+// padding_idx = pad (its pad row gets no gradient).
 #pragma once
 #include <string>
 
@@ -31,7 +34,8 @@ class BertEmbeddings {
   void collect(ParameterList& out);
 
  private:
-  int64_t H_ = 0, P_ = 0;
+  int64_t H_ = 0, P_ = 0, pad_ = -1;
+  bool has_token_types_ = true, padding_offset_positions_ = false;
   Dropout dropout_;
   ScratchBuffer sum_;        // (B, T, H) embedding sum = LayerNorm input
   ScratchBuffer grad_;       // (B, T, H) gradient of the sum

@@ -9,7 +9,10 @@
 #include "io/safetensors.h"
 #include "models/bert_checkpoint.h"
 #include "models/bert_classifier.h"
+#include "models/checkpoint_tensors.h"
 #include "models/classification_loss.h"
+#include "models/encoder_classifier.h"
+#include "models/weight_loading.h"
 
 namespace accent {
 
@@ -58,6 +61,8 @@ void print_warnings(const LoadReport& r, const std::string& dir) {
                  "inference.\n";
 }
 
+const char* const kSupportedFamilies[] = {"bert", "roberta", "xlm-roberta", "electra", "distilbert"};
+
 bool any_architecture_starts_with(const ModelConfig& c, const std::string& prefix) {
   return std::any_of(c.architectures.begin(), c.architectures.end(),
                      [&](const std::string& a) { return a.rfind(prefix, 0) == 0; });
@@ -69,17 +74,36 @@ std::string sequence_classifier_family(const ModelConfig& config, const std::str
   std::string family = config.model_type;
   if (family.empty()) {
     if (any_architecture_starts_with(config, "Bert")) family = "bert";
+    else if (any_architecture_starts_with(config, "XLMRoberta")) family = "xlm-roberta";
     else if (any_architecture_starts_with(config, "Roberta")) family = "roberta";
     else if (any_architecture_starts_with(config, "DistilBert")) family = "distilbert";
     else if (any_architecture_starts_with(config, "GPT2")) family = "gpt2";
     else if (any_architecture_starts_with(config, "Electra")) family = "electra";
   }
-  if (family == "bert") return family;
-  if (family == "roberta" || family == "distilbert" || family == "gpt2" || family == "electra")
-    fail(origin, ": model_type \"", family, "\" is not supported yet (accent currently fine-tunes BERT models)");
-  fail(origin, ": cannot tell the model family (model_type \"", config.model_type,
-       "\"); supported: bert (roberta, distilbert, gpt2, electra are planned)");
+  for (const char* supported : kSupportedFamilies)
+    if (family == supported) return family;
+  std::string list;
+  for (const char* supported : kSupportedFamilies) list += (list.empty() ? "" : ", ") + std::string(supported);
+  fail(origin, ": cannot tell the model family or it is not supported (model_type \"", config.model_type,
+       "\"); supported: ", list);
 }
+
+namespace {
+
+// The model for `config` (zero weights), by family.
+std::unique_ptr<SequenceClassifier> build_model(const std::string& family, ModelConfig config,
+                                                const std::string& origin) {
+  if (family == "bert") return std::make_unique<BertForSequenceClassification>(std::move(config), origin);
+  if (family == "roberta") return std::make_unique<EncoderClassifier>(EncoderFamily::Roberta, std::move(config), origin);
+  if (family == "xlm-roberta")
+    return std::make_unique<EncoderClassifier>(EncoderFamily::XlmRoberta, std::move(config), origin);
+  if (family == "electra") return std::make_unique<EncoderClassifier>(EncoderFamily::Electra, std::move(config), origin);
+  if (family == "distilbert")
+    return std::make_unique<EncoderClassifier>(EncoderFamily::DistilBert, std::move(config), origin);
+  fail(origin, ": model family \"", family, "\" has no implementation");
+}
+
+}  // namespace
 
 std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& dir, const LoadOptions& options,
                                                              LoadReport* report) {
@@ -98,26 +122,40 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     problem_type_from_name(*options.problem_type);
     config.problem_type = options.problem_type;
   }
-  const bool has_weights = std::filesystem::exists(std::filesystem::path(dir) / "model.safetensors") ||
-                           std::filesystem::exists(std::filesystem::path(dir) / "model.safetensors.index.json");
-  if (!has_weights && std::filesystem::exists(std::filesystem::path(dir) / "pytorch_model.bin"))
-    fail(dir, ": only pytorch_model.bin found; loading .bin weights is not supported here yet (convert to "
-              "model.safetensors)");
-  const SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint::open_dir(dir);
-  auto model = std::make_unique<BertForSequenceClassification>(std::move(config), config_path);
+  // Weights: model.safetensors (or its index) wins over pytorch_model.bin (or its index), as in transformers.
+  const CheckpointTensors checkpoint = CheckpointTensors::open_dir(dir);
+  const std::string family = sequence_classifier_family(config, config_path);
+  std::unique_ptr<SequenceClassifier> model = build_model(family, std::move(config), config_path);
   LoadReport local;
   LoadReport& r = report ? *report : local;
   r = LoadReport{};
-  r.architecture = BertForSequenceClassification::kArchitecture;
-  load_bert_weights(*model, checkpoint, dir, options, r);
+  if (auto* bert = dynamic_cast<BertForSequenceClassification*>(model.get())) {
+    r.architecture = BertForSequenceClassification::kArchitecture;
+    load_bert_weights(*bert, checkpoint, dir, options, r);
+  } else {
+    auto* family_model = dynamic_cast<TransformerClassifier*>(model.get());
+    ACCENT_CHECK(family_model != nullptr, "internal: ", family, " model is not a TransformerClassifier");
+    r.architecture = family_model->architecture();
+    WeightLoadSpec spec;
+    spec.base_prefix = family_model->base_prefix();
+    spec.word_embeddings = family_model->word_embeddings_name();
+    spec.vocab_size = family_model->vocab_size();
+    spec.hidden_size = family_model->hidden_size();
+    spec.init = [family_model](Parameter& p, const Rng& rng) { family_model->init_parameter(p, rng); };
+    load_weights(family_model->parameters(), checkpoint, dir, spec, options, r);
+  }
   if (options.print_warnings) print_warnings(r, dir);
   return model;
 }
 
 std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed) {
-  sequence_classifier_family(config, "config");
-  auto model = std::make_unique<BertForSequenceClassification>(config, "config");
-  model->init_weights(seed);
+  const std::string family = sequence_classifier_family(config, "config");
+  std::unique_ptr<SequenceClassifier> model = build_model(family, config, "config");
+  if (auto* bert = dynamic_cast<BertForSequenceClassification*>(model.get())) {
+    bert->init_weights(seed);
+  } else {
+    dynamic_cast<TransformerClassifier&>(*model).init_weights(seed);
+  }
   return model;
 }
 

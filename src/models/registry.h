@@ -1,7 +1,8 @@
 // models/registry.h — from_pretrained / save_pretrained for sequence classifiers, by model family.
 //
-// The family is chosen from config.json's model_type (or architectures when model_type is missing). BERT is
-// implemented; roberta, distilbert, gpt2 and electra are recognised and rejected with a "not supported yet" error.
+// The family is chosen from config.json's model_type (or architectures when model_type is missing): bert
+// (bert_classifier.h), roberta / xlm-roberta / electra / distilbert (encoder_classifier.h). Weights come from
+// model.safetensors (or its sharded index), else pytorch_model.bin (or its index) — models/checkpoint_tensors.h.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -44,8 +45,8 @@ struct LoadReport {
   std::vector<std::string> ignored_buffers;  // non-parameter buffers dropped silently (embeddings.position_ids ...)
 };
 
-// Loads a *ForSequenceClassification model from a Hugging Face directory (config.json + model.safetensors or a
-// sharded model.safetensors.index.json). Any BERT checkpoint works: BertForPreTraining / BertForMaskedLM /
+// Loads a *ForSequenceClassification model from a Hugging Face directory (config.json + model.safetensors, a
+// sharded model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json). Any BERT checkpoint works: BertForPreTraining / BertForMaskedLM /
 // BertModel / BertForSequenceClassification, legacy LayerNorm.gamma/beta names, with or without the "bert."
 // prefix. `report` (optional) receives what from_pretrained would warn about.
 std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& dir, const LoadOptions& options = {},

@@ -24,16 +24,15 @@ struct TwinCase {
   Backend backend;
 };
 
-inline void check_against_twin(const TwinCase& c) {
-  TempDir dir("twin_" + c.preset + "_" + c.problem + "_" + c.act + "_" + backend_name(c.backend));
-  run_twin(dir.str(), c.preset, c.problem, c.act);
+// Loads the model the twin wrote into `dir` and compares logits, loss and every gradient with expected.safetensors.
+inline void check_dir_against_expected(const TempDir& dir, Backend backend, const std::string& label) {
   LoadOptions opts;
   opts.print_warnings = false;
   LoadReport report;
   auto model = load_sequence_classifier(dir.str(), opts, &report);
   EXPECT_TRUE(report.missing_keys.empty());
   EXPECT_TRUE(report.unexpected_keys.empty());
-  model->set_op_context(OpContext{c.backend, Precision::F32});
+  model->set_op_context(OpContext{backend, Precision::F32});
   const Batch batch = read_twin_batch(dir / "inputs.safetensors");
   auto expected = SafetensorsFile::open(dir / "expected.safetensors");
 
@@ -80,13 +79,18 @@ inline void check_against_twin(const TwinCase& c) {
     worst_exact = std::max(worst_exact, vs_exact);
     worst_torch_own = std::max(worst_torch_own, torch_own);
   }
-  std::cout << "[twin " << c.preset << "/" << c.problem << "/" << c.act << "/" << backend_name(c.backend)
-            << "] logits max|diff| " << max_abs_diff(train.logits, want_logits) << " (vs float64: accent "
+  std::cout << "[twin " << label << "] logits max|diff| " << max_abs_diff(train.logits, want_logits) << " (vs float64: accent "
             << max_abs_diff(train.logits, exact_logits) << ", pytorch " << max_abs_diff(want_logits, exact_logits)
             << ", max|logit| " << max_abs(exact_logits) << "), loss " << train.loss << " vs "
             << want_loss << "; gradients (" << params.size() << " tensors) worst relative diff vs pytorch fp32 "
             << worst_torch << " (" << worst_name << "), vs float64 " << worst_exact << " (pytorch fp32 vs float64 "
             << worst_torch_own << ")\n";
+}
+
+inline void check_against_twin(const TwinCase& c) {
+  TempDir dir("twin_" + c.preset + "_" + c.problem + "_" + c.act + "_" + backend_name(c.backend));
+  run_twin(dir.str(), c.preset, c.problem, c.act);
+  check_dir_against_expected(dir, c.backend, c.preset + "/" + c.problem + "/" + c.act + "/" + backend_name(c.backend));
 }
 
 

@@ -1,0 +1,103 @@
+#include "models/transformer_classifier.h"
+
+#include <filesystem>
+
+#include "io/safetensors.h"
+#include "models/classification_loss.h"
+#include "nn/parameter_init.h"
+#include "ops/attention_softmax.h"
+
+namespace accent {
+
+void check_batch_shape(const Batch& batch) {
+  const size_t n = static_cast<size_t>(batch.B * batch.T);
+  ACCENT_CHECK(batch.B > 0 && batch.T > 0, "batch: B and T must be positive, got B=", batch.B, " T=", batch.T);
+  ACCENT_CHECK(batch.input_ids.size() == n, "batch: input_ids has ", batch.input_ids.size(), " values, expected B×T = ",
+               batch.B, "×", batch.T);
+  ACCENT_CHECK(batch.token_type_ids.empty() || batch.token_type_ids.size() == n, "batch: token_type_ids has ",
+               batch.token_type_ids.size(), " values, expected B×T = ", n, " (or none)");
+  ACCENT_CHECK(batch.attention_mask.empty() || batch.attention_mask.size() == n, "batch: attention_mask has ",
+               batch.attention_mask.size(), " values, expected B×T = ", n, " (or none)");
+}
+
+TransformerClassifier::TransformerClassifier(ModelConfig config) : config_(std::move(config)) {
+  if (config_.problem_type) problem_type_from_name(*config_.problem_type);  // validates the spelling early
+}
+
+ParameterList TransformerClassifier::parameters() {
+  ParameterList out;
+  collect(out);
+  return out;
+}
+
+ProblemType TransformerClassifier::problem_type() const {
+  if (config_.problem_type) return problem_type_from_name(*config_.problem_type);
+  return num_labels() == 1 ? ProblemType::Regression : ProblemType::SingleLabel;
+}
+
+void TransformerClassifier::set_problem_type(ProblemType type) { config_.problem_type = problem_type_name(type); }
+
+void TransformerClassifier::init_standard(Parameter& p, const Rng& rng, float stddev, bool is_norm,
+                                          int64_t padding_row) {
+  const bool is_bias = p.name.size() >= 5 && p.name.compare(p.name.size() - 5, 5, ".bias") == 0;
+  if (is_norm) {
+    init_constant(p, is_bias ? 0.0f : 1.0f);
+  } else if (is_bias) {
+    init_constant(p, 0.0f);
+  } else {
+    init_normal(p, stddev, rng);
+    if (padding_row >= 0) zero_row(p, padding_row);
+  }
+}
+
+void TransformerClassifier::init_weights(uint64_t seed) {
+  const Rng root(seed);
+  ParameterList params = parameters();
+  for (size_t i = 0; i < params.size(); ++i) init_parameter(*params[i], root.fork(i));
+}
+
+ForwardResult TransformerClassifier::forward(const Batch& batch) { return run(batch, nullptr, false); }
+
+ForwardResult TransformerClassifier::forward_backward(const Batch& batch, Rng& dropout_rng) {
+  ACCENT_CHECK(batch_has_labels(batch), "forward_backward needs labels in the batch (class_labels or float_labels)");
+  return run(batch, &dropout_rng, true);
+}
+
+ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with_backward) {
+  check_batch_shape(batch);
+  const int64_t B = batch.B, T = batch.T, C = num_labels();
+  const float* mask_add = nullptr;
+  if (!batch.attention_mask.empty()) {
+    float* m = mask_add_.f32(B * T);
+    attention_additive_mask(batch.attention_mask.data(), m, B, T);
+    mask_add = m;
+  }
+  ForwardResult result;
+  result.logits = Tensor(DType::F32, {B, C});
+  float* logits = result.logits.f32();
+  forward_logits(batch, mask_add, logits, rng);
+  if (!batch_has_labels(batch)) return result;
+
+  const ProblemType type = resolve_problem_type(config_.problem_type, C, batch);
+  if (!config_.problem_type) config_.problem_type = problem_type_name(type);
+  float* dlogits = with_backward ? dlogits_.f32(B * C) : nullptr;
+  result.loss = classification_loss(ctx_, type, logits, batch, C, dlogits);
+  result.has_loss = true;
+  if (with_backward) backward_logits(batch, dlogits);
+  return result;
+}
+
+void TransformerClassifier::save_pretrained(const std::string& dir) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ACCENT_CHECK(!ec, dir, ": cannot create the output directory (", ec.message(), ")");
+  NamedTensors tensors;
+  for (Parameter* p : const_cast<TransformerClassifier*>(this)->parameters()) tensors.emplace_back(p->name, p->value);
+  // Weights first, config last (each atomic): a directory whose config.json is new has the weights it describes.
+  save_safetensors_checkpoint(dir, tensors);
+  ModelConfig out = config_;
+  out.architectures = {architecture()};
+  save_config((std::filesystem::path(dir) / "config.json").string(), out);
+}
+
+}  // namespace accent

@@ -1,0 +1,66 @@
+// models/transformer_classifier.h — what every *ForSequenceClassification family shares: the config and its
+// labels/problem type, the additive attention mask, the loss and its gradient, HF-style initialisation and
+// save_pretrained. A family supplies its parameters, forward to logits and backward from d(logits).
+//
+//   mask_add = (1 − attention_mask)·finfo.min          (B, T)   (null when the batch has no mask)
+//   logits   = family_forward(batch, mask_add)          (B, C)
+//   loss     = by problem_type (models/classification_loss.h); inferred on the first labelled batch and stored
+//              in the config, as HF does
+#pragma once
+#include <string>
+
+#include "models/classifier.h"
+#include "nn/scratch.h"
+
+namespace accent {
+
+class TransformerClassifier : public SequenceClassifier {
+ public:
+  ParameterList parameters() override;
+  int64_t num_labels() const override { return config_.num_labels(); }
+  ProblemType problem_type() const override;
+  ForwardResult forward(const Batch& batch) override;
+  ForwardResult forward_backward(const Batch& batch, Rng& dropout_rng) override;
+  const ModelConfig* config() const override { return &config_; }
+  void set_problem_type(ProblemType type) override;
+  // config.json (model_type kept, architectures = {architecture()}) + model.safetensors.
+  void save_pretrained(const std::string& dir) const override;
+  void set_op_context(const OpContext& ctx) override { ctx_ = ctx; }
+
+  // "RobertaForSequenceClassification", ...
+  virtual std::string architecture() const = 0;
+  // The base model's attribute name: "roberta", "electra", "distilbert", "transformer".
+  virtual std::string base_prefix() const = 0;
+  virtual std::string word_embeddings_name() const = 0;
+  virtual int64_t vocab_size() const = 0;
+  virtual int64_t hidden_size() const = 0;
+  // HF _init_weights for one parameter, from `rng`.
+  virtual void init_parameter(Parameter& p, const Rng& rng) const = 0;
+  // Every parameter: parameter i draws from Rng(seed).fork(i).
+  void init_weights(uint64_t seed);
+
+ protected:
+  explicit TransformerClassifier(ModelConfig config);
+  virtual void collect(ParameterList& out) = 0;
+  // logits (B, C) for `batch`; rng null = inference (no dropout, nothing needed for backward).
+  virtual void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) = 0;
+  // d(logits) (B, C) → parameter gradients (+=), after forward_logits on the same batch with an rng or for training.
+  virtual void backward_logits(const Batch& batch, const float* dlogits) = 0;
+
+  // The usual _init_weights: LayerNorm weight 1 / bias 0, other biases 0, matrices ~ Normal(0, stddev), with
+  // row `padding_row` zeroed (≥ 0) — for embeddings that have a padding_idx.
+  static void init_standard(Parameter& p, const Rng& rng, float stddev, bool is_norm, int64_t padding_row = -1);
+
+  ModelConfig config_;
+  OpContext ctx_;
+
+ private:
+  ForwardResult run(const Batch& batch, Rng* rng, bool with_backward);
+  ScratchBuffer mask_add_;  // (B, T)
+  ScratchBuffer dlogits_;   // (B, C)
+};
+
+// Batch sizes consistent (B×T ids, mask and token types when present).
+void check_batch_shape(const Batch& batch);
+
+}  // namespace accent

@@ -1,0 +1,342 @@
+#!/usr/bin/python3
+"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT and GPT-2 sequence classifiers
+(tests/unit/models_family_twin_test.cpp, tests/unit/cli_families_test.cpp run it).
+
+HF's math (spec checkpoints.md §5; transformers modeling_roberta / modeling_electra / modeling_distilbert /
+modeling_gpt2, eager attention) restated in plain torch functional calls, dropout off unless train=True.
+`gen` writes into --out, like bert_twin.py:
+  config.json, model.safetensors      random weights of the family (HF names, HF state-dict order)
+  inputs.safetensors                  input_ids, token_type_ids, attention_mask (I64, (B,T)), labels
+  expected.safetensors                logits, loss, grad.<name> (fp32) and logits64, loss64, grad64.<name> (float64)
+  with --bin also pytorch_model.bin (torch.save of the same state dict; a second directory <out>_bin holds the
+  .bin alone, <out>_sharded holds pytorch_model.bin.index.json + two shards).
+`logits` computes the logits of an existing directory (model.safetensors) for an inputs.safetensors.
+Run with /usr/bin/python3 (Debian python3-torch).
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bert_twin import ACTIVATIONS, loss_of, read_safetensors, write_safetensors  # noqa: E402
+
+MIN = torch.finfo(torch.float32).min
+
+
+def gelu_exact(x):
+    return F.gelu(x)
+
+
+# ---------------------------------------------------------------- configs and parameter shapes
+def make_config(family, C, problem_type, act, vocab):
+    labels = dict(id2label={str(i): f"LABEL_{i}" for i in range(C)}, label2id={f"LABEL_{i}": i for i in range(C)},
+                  problem_type=problem_type, initializer_range=0.02)
+    if family == "roberta":
+        return dict(labels, model_type="roberta", architectures=["RobertaForMaskedLM"], vocab_size=vocab,
+                    hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+                    max_position_embeddings=40, type_vocab_size=1, hidden_act=act, layer_norm_eps=1e-5,
+                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pad_token_id=1, bos_token_id=0,
+                    eos_token_id=2, position_embedding_type="absolute")
+    if family == "electra":
+        return dict(labels, model_type="electra", architectures=["ElectraForPreTraining"], vocab_size=vocab,
+                    embedding_size=32, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=128, max_position_embeddings=64, type_vocab_size=2, hidden_act=act,
+                    layer_norm_eps=1e-12, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                    pad_token_id=0, position_embedding_type="absolute")
+    if family == "distilbert":
+        return dict(labels, model_type="distilbert", architectures=["DistilBertForMaskedLM"], vocab_size=vocab,
+                    dim=64, n_layers=2, n_heads=4, hidden_dim=128, max_position_embeddings=64, activation=act,
+                    dropout=0.0, attention_dropout=0.0, seq_classif_dropout=0.0, pad_token_id=0,
+                    sinusoidal_pos_embds=False)
+    if family == "gpt2":
+        return dict(labels, model_type="gpt2", architectures=["GPT2LMHeadModel"], vocab_size=vocab, n_embd=64,
+                    n_layer=2, n_head=4, n_inner=None, n_positions=64, activation_function=act,
+                    layer_norm_epsilon=1e-5, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=vocab - 1,
+                    eos_token_id=vocab - 1, pad_token_id=vocab - 1)
+    raise ValueError(family)
+
+
+def shapes(family, cfg):
+    C = len(cfg["id2label"])
+    V = cfg["vocab_size"]
+    if family in ("roberta", "electra"):
+        H, I, P, TV = cfg["hidden_size"], cfg["intermediate_size"], cfg["max_position_embeddings"], cfg["type_vocab_size"]
+        E = cfg.get("embedding_size") or H
+        b = family
+        out = [(f"{b}.embeddings.word_embeddings.weight", (V, E)), (f"{b}.embeddings.position_embeddings.weight", (P, E)),
+               (f"{b}.embeddings.token_type_embeddings.weight", (TV, E)), (f"{b}.embeddings.LayerNorm.weight", (E,)),
+               (f"{b}.embeddings.LayerNorm.bias", (E,))]
+        if E != H:
+            out += [(f"{b}.embeddings_project.weight", (H, E)), (f"{b}.embeddings_project.bias", (H,))]
+        for l in range(cfg["num_hidden_layers"]):
+            p = f"{b}.encoder.layer.{l}."
+            for m, o, i in [("attention.self.query", H, H), ("attention.self.key", H, H), ("attention.self.value", H, H),
+                            ("attention.output.dense", H, H), ("attention.output.LayerNorm", H, None),
+                            ("intermediate.dense", I, H), ("output.dense", H, I), ("output.LayerNorm", H, None)]:
+                out += [(p + m + ".weight", (o, i) if i else (o,)), (p + m + ".bias", (o,))]
+        return out + [("classifier.dense.weight", (H, H)), ("classifier.dense.bias", (H,)),
+                      ("classifier.out_proj.weight", (C, H)), ("classifier.out_proj.bias", (C,))]
+    if family == "distilbert":
+        H, I, P = cfg["dim"], cfg["hidden_dim"], cfg["max_position_embeddings"]
+        out = [("distilbert.embeddings.word_embeddings.weight", (V, H)),
+               ("distilbert.embeddings.position_embeddings.weight", (P, H)),
+               ("distilbert.embeddings.LayerNorm.weight", (H,)), ("distilbert.embeddings.LayerNorm.bias", (H,))]
+        for l in range(cfg["n_layers"]):
+            p = f"distilbert.transformer.layer.{l}."
+            for m, o, i in [("attention.q_lin", H, H), ("attention.k_lin", H, H), ("attention.v_lin", H, H),
+                            ("attention.out_lin", H, H), ("sa_layer_norm", H, None), ("ffn.lin1", I, H),
+                            ("ffn.lin2", H, I), ("output_layer_norm", H, None)]:
+                out += [(p + m + ".weight", (o, i) if i else (o,)), (p + m + ".bias", (o,))]
+        return out + [("pre_classifier.weight", (H, H)), ("pre_classifier.bias", (H,)), ("classifier.weight", (C, H)),
+                      ("classifier.bias", (C,))]
+    H, P = cfg["n_embd"], cfg["n_positions"]
+    I = cfg["n_inner"] or 4 * H
+    out = [("transformer.wte.weight", (V, H)), ("transformer.wpe.weight", (P, H))]
+    for l in range(cfg["n_layer"]):
+        p = f"transformer.h.{l}."
+        out += [(p + "ln_1.weight", (H,)), (p + "ln_1.bias", (H,)), (p + "attn.c_attn.weight", (H, 3 * H)),
+                (p + "attn.c_attn.bias", (3 * H,)), (p + "attn.c_proj.weight", (H, H)), (p + "attn.c_proj.bias", (H,)),
+                (p + "ln_2.weight", (H,)), (p + "ln_2.bias", (H,)), (p + "mlp.c_fc.weight", (H, I)),
+                (p + "mlp.c_fc.bias", (I,)), (p + "mlp.c_proj.weight", (I, H)), (p + "mlp.c_proj.bias", (H,))]
+    return out + [("transformer.ln_f.weight", (H,)), ("transformer.ln_f.bias", (H,)), ("score.weight", (C, H))]
+
+
+# ---------------------------------------------------------------- forward math
+def bert_encoder(P, prefix, x, ext, cfg, act, drop_h, drop_a):
+    B, T, H = x.shape
+    NH, eps = cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    D = H // NH
+    lin = lambda v, name: F.linear(v, P[name + ".weight"], P[name + ".bias"])
+    heads = lambda v: v.view(B, T, NH, D).permute(0, 2, 1, 3)
+    ln = lambda v, name: F.layer_norm(v, (H,), P[name + ".weight"], P[name + ".bias"], eps)
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"{prefix}.layer.{l}."
+        q, k, v = (heads(lin(x, p + "attention.self." + m)) for m in ("query", "key", "value"))
+        probs = drop_a(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext, dim=-1))
+        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
+        x = ln(drop_h(lin(ctx, p + "attention.output.dense")) + x, p + "attention.output.LayerNorm")
+        x = ln(drop_h(lin(act(lin(x, p + "intermediate.dense")), p + "output.dense")) + x, p + "output.LayerNorm")
+    return x
+
+
+def logits_of(family, P, cfg, ids, tt, mask, train=False):
+    B, T = ids.shape
+    lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
+    if family in ("roberta", "electra"):
+        hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
+        cd = cfg.get("classifier_dropout")
+        cd = hp if cd is None else cd
+        drop_h = lambda v: F.dropout(v, hp, training=train)
+        drop_a = lambda v: F.dropout(v, ap, training=train)
+        b, pad = family, cfg["pad_token_id"]
+        E = cfg.get("embedding_size") or cfg["hidden_size"]
+        if family == "roberta":  # create_position_ids_from_input_ids; token types default 0 (tokenizer gives none)
+            m = ids.ne(pad).int()
+            pos = (torch.cumsum(m, dim=1).type_as(m) * m).long() + pad
+            tt = torch.zeros_like(ids)
+        else:
+            pos = torch.arange(T).expand(B, T)
+        e = F.embedding(ids, P[f"{b}.embeddings.word_embeddings.weight"], padding_idx=pad)
+        e = e + F.embedding(tt, P[f"{b}.embeddings.token_type_embeddings.weight"])
+        e = e + F.embedding(pos, P[f"{b}.embeddings.position_embeddings.weight"])
+        x = drop_h(F.layer_norm(e, (E,), P[f"{b}.embeddings.LayerNorm.weight"], P[f"{b}.embeddings.LayerNorm.bias"],
+                                cfg["layer_norm_eps"]))
+        if f"{b}.embeddings_project.weight" in P:
+            x = lin(x, f"{b}.embeddings_project")
+        ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * MIN
+        x = bert_encoder(P, f"{b}.encoder", x, ext, cfg, ACTIVATIONS[cfg["hidden_act"]], drop_h, drop_a)
+        head_act = torch.tanh if family == "roberta" else gelu_exact
+        h = F.dropout(x[:, 0, :], cd, training=train)
+        h = F.dropout(head_act(lin(h, "classifier.dense")), cd, training=train)
+        return lin(h, "classifier.out_proj")
+    if family == "distilbert":
+        H, NH, eps = cfg["dim"], cfg["n_heads"], 1e-12
+        D = H // NH
+        drop = lambda v: F.dropout(v, cfg["dropout"], training=train)
+        act = ACTIVATIONS[cfg["activation"]]
+        e = F.embedding(ids, P["distilbert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"])
+        e = e + F.embedding(torch.arange(T).expand(B, T), P["distilbert.embeddings.position_embeddings.weight"])
+        x = drop(F.layer_norm(e, (H,), P["distilbert.embeddings.LayerNorm.weight"],
+                              P["distilbert.embeddings.LayerNorm.bias"], eps))
+        heads = lambda v: v.view(B, T, NH, D).transpose(1, 2)
+        ln = lambda v, name: F.layer_norm(v, (H,), P[name + ".weight"], P[name + ".bias"], eps)
+        masked = (mask == 0).view(B, 1, 1, T)
+        for l in range(cfg["n_layers"]):
+            p = f"distilbert.transformer.layer.{l}."
+            q = heads(lin(x, p + "attention.q_lin")) / math.sqrt(D)  # MultiHeadSelfAttention: q scaled first
+            k, v = heads(lin(x, p + "attention.k_lin")), heads(lin(x, p + "attention.v_lin"))
+            scores = torch.matmul(q, k.transpose(2, 3)).masked_fill(masked, MIN)
+            w = F.dropout(torch.softmax(scores, dim=-1), cfg["attention_dropout"], training=train)
+            ctx = torch.matmul(w, v).transpose(1, 2).contiguous().view(B, T, H)
+            x = ln(lin(ctx, p + "attention.out_lin") + x, p + "sa_layer_norm")
+            x = ln(drop(lin(act(lin(x, p + "ffn.lin1")), p + "ffn.lin2")) + x, p + "output_layer_norm")
+        h = F.dropout(F.relu(lin(x[:, 0], "pre_classifier")), cfg["seq_classif_dropout"], training=train)
+        return lin(h, "classifier")
+    # gpt2
+    H, NH, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
+    D = H // NH
+    act = ACTIVATIONS[cfg["activation_function"]]
+    drop_r = lambda v: F.dropout(v, cfg["resid_pdrop"], training=train)
+    conv = lambda v, name: torch.addmm(P[name + ".bias"], v.reshape(-1, v.shape[-1]), P[name + ".weight"]).view(
+        *v.shape[:-1], P[name + ".weight"].shape[1])  # Conv1D: x·W + b, W stored (in, out)
+    ln = lambda v, name: F.layer_norm(v, (H,), P[name + ".weight"], P[name + ".bias"], eps)
+    x = P["transformer.wte.weight"][ids] + P["transformer.wpe.weight"][torch.arange(T)][None]
+    x = F.dropout(x, cfg["embd_pdrop"], training=train)
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T)
+    ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * MIN
+    heads = lambda v: v.view(B, T, NH, D).permute(0, 2, 1, 3)
+    for l in range(cfg["n_layer"]):
+        p = f"transformer.h.{l}."
+        q, k, v = conv(ln(x, p + "ln_1"), p + "attn.c_attn").split(H, dim=2)
+        q, k, v = heads(q), heads(k), heads(v)
+        w = torch.matmul(q, k.transpose(-1, -2)) / torch.full([], v.size(-1) ** 0.5)
+        w = torch.where(causal, w, torch.full([], MIN)) + ext
+        w = F.dropout(torch.softmax(w, dim=-1), cfg["attn_pdrop"], training=train)
+        a = torch.matmul(w, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
+        x = x + drop_r(conv(a, p + "attn.c_proj"))
+        x = x + drop_r(conv(act(conv(ln(x, p + "ln_2"), p + "mlp.c_fc")), p + "mlp.c_proj"))
+    x = ln(x, "transformer.ln_f")
+    all_logits = F.linear(x, P["score.weight"])
+    # GPT2ForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
+    non_pad = (ids != cfg["pad_token_id"]).int()
+    last = (torch.arange(T) * non_pad).argmax(-1)
+    return all_logits[torch.arange(B), last]
+
+
+# ---------------------------------------------------------------- generation
+PROBLEMS = {"single": ("single_label_classification", 3), "multi": ("multi_label_classification", 4),
+            "regression": ("regression", 1)}
+
+
+def generate(out, family, problem, act, seed, with_bin):
+    problem_type, C = PROBLEMS[problem]
+    V, B, T = 300, 4, 16
+    cfg = make_config(family, C, problem_type, act, V)
+    g = torch.Generator().manual_seed(seed)
+    P = {}
+    for name, shape in shapes(family, cfg):
+        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_"))
+        if norm and name.endswith(".weight"):
+            P[name] = 1.0 + 0.1 * torch.randn(shape, generator=g)
+        else:
+            P[name] = 0.05 * torch.randn(shape, generator=g)
+    pad = cfg["pad_token_id"]
+    for name in P:  # padding rows of embeddings with padding_idx are zero in HF models
+        if family != "gpt2" and name.endswith("word_embeddings.weight"):
+            P[name][pad].zero_()
+        if family == "roberta" and name.endswith("position_embeddings.weight"):
+            P[name][pad].zero_()
+
+    ids = torch.full((B, T), pad, dtype=torch.int64)
+    tt = torch.zeros(B, T, dtype=torch.int64)
+    mask = torch.zeros(B, T, dtype=torch.int64)
+    for b in range(B):
+        length = T if b == 0 else max(3, T - 3 * b)
+        ids[b, :length] = torch.randint(3, V - 1, (length,), generator=g)
+        if family == "electra":
+            tt[b, max(1, length // 2):length] = 1
+        mask[b, :length] = 1
+    if problem == "single":
+        labels = torch.randint(0, C, (B,), generator=g)
+        labels[1] = -100
+    elif problem == "multi":
+        labels = torch.randint(0, 2, (B, C), generator=g).to(torch.float32)
+    else:
+        labels = torch.randn(B, C, generator=g) if C > 1 else torch.randn(B, generator=g)
+
+    for t in P.values():
+        t.requires_grad_(True)
+    logits = logits_of(family, P, cfg, ids, tt, mask)
+    loss = loss_of(logits, labels, cfg)
+    loss.backward()
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+    state = {k: v.detach() for k, v in P.items()}
+    write_safetensors(os.path.join(out, "model.safetensors"), state)
+    write_safetensors(os.path.join(out, "inputs.safetensors"),
+                      {"input_ids": ids, "token_type_ids": tt, "attention_mask": mask, "labels": labels})
+    expected = {"logits": logits.detach(), "loss": loss.detach().reshape([])}
+    for k, v in P.items():
+        expected["grad." + k] = v.grad
+    P64 = {k: v.detach().double().requires_grad_(True) for k, v in P.items()}
+    logits64 = logits_of(family, P64, cfg, ids, tt, mask)
+    loss64 = loss_of(logits64, labels, cfg)
+    loss64.backward()
+    expected["logits64"] = logits64.detach().float()
+    expected["loss64"] = loss64.detach().float().reshape([])
+    for k, v in P64.items():
+        expected["grad64." + k] = v.grad.float()
+    write_safetensors(os.path.join(out, "expected.safetensors"), expected)
+    if with_bin:
+        write_bin_variants(out, state)
+
+
+def write_bin_variants(out, state):
+    """pytorch_model.bin next to model.safetensors (safetensors must win), a .bin-only copy, a sharded copy."""
+    # Next to the safetensors: a .bin with different values, so a loader that wrongly prefers it is caught.
+    torch.save({k: v + 1.0 for k, v in state.items()}, os.path.join(out, "pytorch_model.bin"))
+    only = out.rstrip("/") + "_bin"
+    os.makedirs(only, exist_ok=True)
+    shutil.copy(os.path.join(out, "config.json"), only)
+    torch.save(state, os.path.join(only, "pytorch_model.bin"))
+    sharded = out.rstrip("/") + "_sharded"
+    os.makedirs(sharded, exist_ok=True)
+    shutil.copy(os.path.join(out, "config.json"), sharded)
+    names = list(state)
+    half = len(names) // 2
+    weight_map = {}
+    for i, part in enumerate((names[:half], names[half:])):
+        fname = f"pytorch_model-0000{i + 1}-of-00002.bin"
+        torch.save({k: state[k] for k in part}, os.path.join(sharded, fname))
+        weight_map.update({k: fname for k in part})
+    total = sum(v.numel() * 4 for v in state.values())
+    with open(os.path.join(sharded, "pytorch_model.bin.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+
+
+def logits_cmd(family, model_dir, inputs_path, out_path):
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    if family == "gpt2" and cfg.get("pad_token_id") is None:
+        cfg["pad_token_id"] = cfg["eos_token_id"]
+    for k, v in {"embd_pdrop": 0.1, "classifier_dropout": None, "seq_classif_dropout": 0.2}.items():
+        cfg.setdefault(k, v)
+    P = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    x = read_safetensors(inputs_path)
+    with torch.no_grad():
+        logits = logits_of(family, P, cfg, x["input_ids"], x["token_type_ids"], x["attention_mask"])
+    write_safetensors(out_path, {"logits": logits})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--out", required=True)
+    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2"], required=True)
+    g.add_argument("--problem", choices=sorted(PROBLEMS), default="single")
+    g.add_argument("--act", choices=sorted(ACTIVATIONS), default="gelu")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--bin", action="store_true")
+    l = sub.add_parser("logits")
+    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2"], required=True)
+    l.add_argument("--model", required=True)
+    l.add_argument("--inputs", required=True)
+    l.add_argument("--out", required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if a.cmd == "gen":
+        generate(a.out, a.family, a.problem, a.act, a.seed, a.bin)
+    else:
+        logits_cmd(a.family, a.model, a.inputs, a.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
