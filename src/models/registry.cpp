@@ -12,6 +12,7 @@
 #include "models/checkpoint_tensors.h"
 #include "models/classification_loss.h"
 #include "models/encoder_classifier.h"
+#include "models/gpt2_classifier.h"
 #include "models/weight_loading.h"
 
 namespace accent {
@@ -61,7 +62,7 @@ void print_warnings(const LoadReport& r, const std::string& dir) {
                  "inference.\n";
 }
 
-const char* const kSupportedFamilies[] = {"bert", "roberta", "xlm-roberta", "electra", "distilbert"};
+const char* const kSupportedFamilies[] = {"bert", "roberta", "xlm-roberta", "electra", "distilbert", "gpt2"};
 
 bool any_architecture_starts_with(const ModelConfig& c, const std::string& prefix) {
   return std::any_of(c.architectures.begin(), c.architectures.end(),
@@ -100,6 +101,7 @@ std::unique_ptr<SequenceClassifier> build_model(const std::string& family, Model
   if (family == "electra") return std::make_unique<EncoderClassifier>(EncoderFamily::Electra, std::move(config), origin);
   if (family == "distilbert")
     return std::make_unique<EncoderClassifier>(EncoderFamily::DistilBert, std::move(config), origin);
+  if (family == "gpt2") return std::make_unique<Gpt2ForSequenceClassification>(std::move(config), origin);
   fail(origin, ": model family \"", family, "\" has no implementation");
 }
 

@@ -1,7 +1,8 @@
 // models/registry.h — from_pretrained / save_pretrained for sequence classifiers, by model family.
 //
 // The family is chosen from config.json's model_type (or architectures when model_type is missing): bert
-// (bert_classifier.h), roberta / xlm-roberta / electra / distilbert (encoder_classifier.h). Weights come from
+// (bert_classifier.h), roberta / xlm-roberta / electra / distilbert (encoder_classifier.h), gpt2
+// (gpt2_classifier.h). Weights come from
 // model.safetensors (or its sharded index), else pytorch_model.bin (or its index) — models/checkpoint_tensors.h.
 #pragma once
 #include <cstdint>

@@ -1,0 +1,172 @@
+#include "models/gpt2_block.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/attention_softmax.h"
+#include "ops/matmul.h"
+#include "ops/tensor_ops.h"
+
+namespace accent {
+
+Gpt2Block::Gpt2Block(const std::string& prefix, const Gpt2Dims& d, int64_t layer_index)
+    : ln_1(prefix + ".ln_1", d.H, d.eps),
+      c_attn(prefix + ".attn.c_attn", d.H, 3 * d.H),
+      attn_c_proj(prefix + ".attn.c_proj", d.H, d.H),
+      ln_2(prefix + ".ln_2", d.H, d.eps),
+      c_fc(prefix + ".mlp.c_fc", d.H, d.I),
+      mlp_c_proj(prefix + ".mlp.c_proj", d.I, d.H),
+      H_(d.H),
+      NH_(d.NH),
+      D_(d.H / d.NH),
+      I_(d.I),
+      scale_divisor_((d.scale_attn_weights ? std::sqrt(static_cast<float>(d.H / d.NH)) : 1.0f) *
+                     (d.scale_by_inverse_layer_idx ? static_cast<float>(layer_index + 1) : 1.0f)),
+      act_(d.act),
+      attn_dropout_(d.attn_dropout),
+      resid_attn_dropout_(d.resid_dropout),
+      resid_mlp_dropout_(d.resid_dropout) {}
+
+namespace {
+
+// q|k|v (rows, 3H) → three (B, NH, T, D) blocks (HF: split(H, dim=2) then _split_heads).
+void split_qkv(const float* qkv, float* qh, float* kh, float* vh, int64_t B, int64_t T, int64_t NH, int64_t D) {
+  const int64_t H = NH * D;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const float* row = qkv + (b * T + t) * 3 * H;
+      for (int64_t h = 0; h < NH; ++h) {
+        const int64_t dst = ((b * NH + h) * T + t) * D;
+        std::copy(row + h * D, row + h * D + D, qh + dst);
+        std::copy(row + H + h * D, row + H + h * D + D, kh + dst);
+        std::copy(row + 2 * H + h * D, row + 2 * H + h * D + D, vh + dst);
+      }
+    }
+}
+
+// The inverse: three (B, NH, T, D) gradients → d(q|k|v) (rows, 3H).
+void merge_qkv(const float* dq, const float* dk, const float* dv, float* dqkv, int64_t B, int64_t T, int64_t NH,
+               int64_t D) {
+  const int64_t H = NH * D;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      float* row = dqkv + (b * T + t) * 3 * H;
+      for (int64_t h = 0; h < NH; ++h) {
+        const int64_t src = ((b * NH + h) * T + t) * D;
+        std::copy(dq + src, dq + src + D, row + h * D);
+        std::copy(dk + src, dk + src + D, row + H + h * D);
+        std::copy(dv + src, dv + src + D, row + 2 * H + h * D);
+      }
+    }
+}
+
+// scores[.., i, j] = finfo.min for every key j after query i.
+void fill_causal(float* scores, int64_t BNH, int64_t T) {
+  for (int64_t m = 0; m < BNH; ++m)
+    for (int64_t i = 0; i < T; ++i) std::fill(scores + (m * T + i) * T + i + 1, scores + (m * T + i + 1) * T,
+                                              kAttentionMaskMin);
+}
+
+}  // namespace
+
+void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T,
+                        Rng* rng) {
+  const int64_t rows = B * T, n = rows * H_, BNH = B * NH_, nprobs = BNH * T * T;
+  float* a = a_.f32(n);
+  float* qkv = qkv_.f32(3 * n);
+  float* heads = heads_.f32(3 * n);
+  float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
+  ln_1.forward(ctx, x, a, rows);
+  c_attn.forward(ctx, a, qkv, rows);
+  split_qkv(qkv, qh, kh, vh, B, T, NH_, D_);
+
+  float* probs = probs_.f32(nprobs);
+  gemm(ctx, GemmShape{BNH, T, T, D_, false, true}, qh, kh, nullptr, probs, false);
+  fill_causal(probs, BNH, T);
+  attention_softmax_forward(ctx, probs, mask_add, probs, AttentionDims{B, NH_, T, T}, scale_divisor_);
+  const float* used = probs;
+  if (rng != nullptr && attn_dropout_.p() > 0.0f) {
+    float* dropped = probs_dropped_.f32(nprobs);
+    attn_dropout_.forward(ctx, probs, dropped, nprobs, rng);
+    used = dropped;
+  } else {
+    attn_dropout_.forward(ctx, probs, probs, nprobs, nullptr);  // records "inactive" for backward
+  }
+  float* ctx_heads = ctx_heads_.f32(n);
+  gemm(ctx, GemmShape{BNH, T, D_, T, false, false}, used, vh, nullptr, ctx_heads, false);
+  float* context = ctx_.f32(n);
+  merge_heads(ctx, ctx_heads, context, B, T, NH_, D_);
+
+  float* branch = branch_.f32(n);
+  float* h1 = h1_.f32(n);
+  attn_c_proj.forward(ctx, context, branch, rows);
+  resid_attn_dropout_.forward(ctx, branch, branch, n, rng);
+  std::copy(x, x + n, h1);
+  add_inplace(ctx, branch, h1, n);
+
+  float* m = m_.f32(n);
+  float* pre = pre_.f32(rows * I_);
+  float* g = act_out_.f32(rows * I_);
+  ln_2.forward(ctx, h1, m, rows);
+  c_fc.forward(ctx, m, pre, rows);
+  activation_forward(ctx, act_, pre, g, rows * I_);
+  mlp_c_proj.forward(ctx, g, branch, rows);
+  resid_mlp_dropout_.forward(ctx, branch, branch, n, rng);
+  std::copy(h1, h1 + n, y);
+  add_inplace(ctx, branch, y, n);
+}
+
+void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
+  const int64_t rows = B * T, n = rows * H_, BNH = B * NH_, nprobs = BNH * T * T;
+  float* a = a_.f32(n);
+  float* qkv = qkv_.f32(3 * n);
+  float* heads = heads_.f32(3 * n);
+  float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
+  float* probs = probs_.f32(nprobs);
+  float* context = ctx_.f32(n);
+  float* h1 = h1_.f32(n);
+  float* m = m_.f32(n);
+  float* pre = pre_.f32(rows * I_);
+  float* g = act_out_.f32(rows * I_);
+  float* branch = branch_.f32(n);
+  float* dh1 = dh1_.f32(n);
+
+  // MLP branch: Y = X' + Dropout(c_proj(act(c_fc(ln_2(X'))))).
+  resid_mlp_dropout_.backward(ctx, dy, branch, n);
+  mlp_c_proj.backward(ctx, g, branch, /*dx=*/g, rows);          // dg over g
+  activation_backward(ctx, act_, pre, g, /*dx=*/pre, rows * I_);  // dpre over pre
+  c_fc.backward(ctx, m, pre, /*dx=*/branch, rows);                // dm into branch
+  ln_2.backward(ctx, h1, branch, dh1, rows);
+  add_inplace(ctx, dy, dh1, n);
+
+  // Attention branch: X' = X + Dropout(c_proj(ctx)).
+  resid_attn_dropout_.backward(ctx, dh1, branch, n);
+  attn_c_proj.backward(ctx, context, branch, /*dx=*/m, rows);  // dctx into m (free now)
+  float* dctx_h = ctx_heads_.f32(n);
+  split_heads(ctx, m, dctx_h, B, T, NH_, D_);
+  const float* used = attn_dropout_.active() ? probs_dropped_.f32(nprobs) : probs;
+  float* dprobs = dprobs_.f32(nprobs);
+  gemm(ctx, GemmShape{BNH, T, T, D_, false, true}, dctx_h, vh, nullptr, dprobs, false);  // dP' = dctx·Vᵀ
+  gemm(ctx, GemmShape{BNH, T, D_, T, true, false}, used, dctx_h, nullptr, vh, false);    // dV = P'ᵀ·dctx
+  attn_dropout_.backward(ctx, dprobs, dprobs, nprobs);
+  attention_softmax_backward(ctx, probs, dprobs, dprobs, AttentionDims{B, NH_, T, T}, scale_divisor_);
+  // Causal entries have probability 0, so their score gradient is 0 already: the fill needs no backward.
+  float* dqh = dctx_h;
+  gemm(ctx, GemmShape{BNH, T, D_, T, false, false}, dprobs, kh, nullptr, dqh, false);  // dQ = dS·K
+  gemm(ctx, GemmShape{BNH, T, D_, T, true, false}, dprobs, qh, nullptr, kh, false);    // dK = dSᵀ·Q
+  merge_qkv(dqh, kh, vh, qkv, B, T, NH_, D_);                                          // d(q|k|v) over qkv
+  c_attn.backward(ctx, a, qkv, /*dx=*/branch, rows);  // da into branch
+  ln_1.backward(ctx, x, branch, dx, rows);
+  add_inplace(ctx, dh1, dx, n);
+}
+
+void Gpt2Block::collect(ParameterList& out) {
+  ln_1.collect(out);
+  c_attn.collect(out);
+  attn_c_proj.collect(out);
+  ln_2.collect(out);
+  c_fc.collect(out);
+  mlp_c_proj.collect(out);
+}
+
+}  // namespace accent

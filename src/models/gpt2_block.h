@@ -1,0 +1,67 @@
+// models/gpt2_block.h — GPT2Block (pre-LN, causal self-attention), forward and hand-written backward.
+//
+//   a   = ln_1(X)                                         (B, T, H)
+//   q|k|v = c_attn(a)                                     Conv1D (H → 3H), columns [q | k | v], heads inside each
+//   S   = Q·Kᵀ / √D  (scale_attn_weights; / (layer+1) too when scale_attn_by_inverse_layer_idx)
+//   S[i, j > i] = finfo.min (causal);  P = softmax(S + M)  M = additive padding mask (B, T)
+//   ctx = merge_heads(Dropout_attn(P)·V)
+//   X'  = X + Dropout_resid(c_proj(ctx))
+//   Y   = X' + Dropout_resid(mlp.c_proj(act(mlp.c_fc(ln_2(X')))))
+// The causal fill happens before the scale here (HF scales first): min/√D is still a "never attended" score,
+// its probability is exactly 0 either way. Parameters "<prefix>.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
+// mlp.c_proj}.*" in HF state-dict order.
+#pragma once
+#include <string>
+
+#include "models/gpt2_conv1d.h"
+#include "nn/dropout.h"
+#include "nn/layer_norm.h"
+#include "nn/scratch.h"
+#include "ops/activation.h"
+
+namespace accent {
+
+struct Gpt2Dims {
+  int64_t V = 0, H = 0, L = 0, NH = 0, I = 0, P = 0, C = 0;
+  int64_t pad = -1;  // pad_token_id (or eos when the config has none): pooling skips it
+  float eps = 1e-5f;
+  float resid_dropout = 0.1f, embd_dropout = 0.1f, attn_dropout = 0.1f;
+  bool scale_attn_weights = true, scale_by_inverse_layer_idx = false;
+  Activation act = Activation::GeluTanh;
+};
+
+class Gpt2Block {
+ public:
+  Gpt2Block(const std::string& prefix, const Gpt2Dims& d, int64_t layer_index);
+
+  LayerNorm ln_1;
+  Conv1D c_attn, attn_c_proj;
+  LayerNorm ln_2;
+  Conv1D c_fc, mlp_c_proj;
+
+  // x (B, T, H), mask_add (B, T) or null → y (B, T, H); y must not alias x.
+  void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
+  // dy → dx (overwrite, must not alias dy). x = the forward's input.
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t H_, NH_, D_, I_;
+  float scale_divisor_;
+  Activation act_;
+  Dropout attn_dropout_, resid_attn_dropout_, resid_mlp_dropout_;
+  ScratchBuffer a_;        // (rows, H) ln_1 output; reused for its gradient
+  ScratchBuffer qkv_;      // (rows, 3H) c_attn output; reused for its gradient
+  ScratchBuffer heads_;    // 3 × (B, NH, T, D) qh | kh | vh; kh, vh reused for dkh, dvh
+  ScratchBuffer probs_, probs_dropped_, dprobs_;  // (B, NH, T, T)
+  ScratchBuffer ctx_heads_;  // (B, NH, T, D) P'·V; reused for dctx heads then dqh
+  ScratchBuffer ctx_;      // (rows, H) merged context; reused for its gradient
+  ScratchBuffer h1_;       // (rows, H) X' = X + attention branch
+  ScratchBuffer m_;        // (rows, H) ln_2 output; reused for its gradient
+  ScratchBuffer pre_;      // (rows, I) c_fc output; reused for its gradient
+  ScratchBuffer act_out_;  // (rows, I) act(pre); reused for its gradient
+  ScratchBuffer branch_;   // (rows, H) a residual branch (dropped projection) / its gradient
+  ScratchBuffer dh1_;      // (rows, H) gradient of X'
+};
+
+}  // namespace accent

@@ -1,0 +1,146 @@
+#include "models/gpt2_classifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace accent {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+double extra_number(const ModelConfig& c, const char* key, double fallback) {
+  const auto it = c.extra.find(key);
+  return it != c.extra.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+bool extra_bool(const ModelConfig& c, const char* key, bool fallback) {
+  const auto it = c.extra.find(key);
+  return it != c.extra.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+// GPT-2 has no pad token: HF's recipe sets pad_token_id = eos_token_id (50256), which we store in the config.
+ModelConfig with_pad_token(ModelConfig c, const std::string& origin) {
+  if (c.pad_token_id) return c;
+  const auto eos = c.extra.find("eos_token_id");
+  ACCENT_CHECK(eos != c.extra.end() && eos->is_number_integer(), origin,
+               ": GPT-2 config has neither pad_token_id nor an integer eos_token_id; set pad_token_id so that "
+               "batches can be padded and pooled");
+  c.pad_token_id = eos->get<int64_t>();
+  return c;
+}
+
+Gpt2Dims gpt2_dims(const ModelConfig& c, const std::string& origin) {
+  Gpt2Dims d;
+  d.V = c.vocab_size, d.H = c.hidden_size, d.L = c.num_hidden_layers, d.NH = c.num_attention_heads;
+  d.I = c.intermediate_size, d.P = c.max_position_embeddings, d.C = c.num_labels();
+  d.pad = c.pad_token_id.value_or(-1);
+  d.eps = static_cast<float>(c.layer_norm_eps);
+  d.resid_dropout = static_cast<float>(c.hidden_dropout_prob);
+  d.attn_dropout = static_cast<float>(c.attention_probs_dropout_prob);
+  d.embd_dropout = static_cast<float>(extra_number(c, "embd_pdrop", 0.1));
+  d.scale_attn_weights = extra_bool(c, "scale_attn_weights", true);
+  d.scale_by_inverse_layer_idx = extra_bool(c, "scale_attn_by_inverse_layer_idx", false);
+  d.act = activation_from_name(c.hidden_act);
+  ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0 && d.P > 0, origin,
+               ": model sizes must be positive (vocab_size ", d.V, ", n_embd ", d.H, ", n_head ", d.NH, ", n_inner ",
+               d.I, ", n_positions ", d.P, ")");
+  ACCENT_CHECK(d.H % d.NH == 0, origin, ": n_embd ", d.H, " is not a multiple of n_head ", d.NH);
+  ACCENT_CHECK(d.C >= 1, origin, ": num_labels must be at least 1 (id2label is empty)");
+  ACCENT_CHECK(d.pad < d.V, origin, ": pad_token_id ", d.pad, " is outside the vocabulary (vocab_size ", d.V, ")");
+  for (float p : {d.resid_dropout, d.attn_dropout, d.embd_dropout})
+    ACCENT_CHECK(p >= 0.0f && p < 1.0f, origin, ": dropout probabilities must be in [0, 1), got ", p);
+  return d;
+}
+
+}  // namespace
+
+Gpt2ForSequenceClassification::Gpt2ForSequenceClassification(ModelConfig config, const std::string& origin)
+    : TransformerClassifier(with_pad_token(std::move(config), origin)),
+      dims_(gpt2_dims(config_, origin)),
+      wte_("transformer.wte", dims_.V, dims_.H),
+      wpe_("transformer.wpe", dims_.P, dims_.H),
+      ln_f_("transformer.ln_f", dims_.H, dims_.eps),
+      score_("score", dims_.H, dims_.C, /*bias=*/false),
+      embd_dropout_(dims_.embd_dropout) {
+  for (int64_t l = 0; l < dims_.L; ++l)
+    blocks_.push_back(std::make_unique<Gpt2Block>("transformer.h." + std::to_string(l), dims_, l));
+}
+
+void Gpt2ForSequenceClassification::init_parameter(Parameter& p, const Rng& rng) const {
+  float stddev = static_cast<float>(config_.initializer_range);
+  if (ends_with(p.name, "c_proj.weight")) stddev /= std::sqrt(2.0f * static_cast<float>(std::max<int64_t>(1, dims_.L)));
+  const bool is_norm = ends_with(p.name, "ln_1.weight") || ends_with(p.name, "ln_1.bias") ||
+                       ends_with(p.name, "ln_2.weight") || ends_with(p.name, "ln_2.bias") ||
+                       ends_with(p.name, "ln_f.weight") || ends_with(p.name, "ln_f.bias");
+  init_standard(p, rng, stddev, is_norm);
+}
+
+void Gpt2ForSequenceClassification::collect(ParameterList& out) {
+  wte_.collect(out);
+  wpe_.collect(out);
+  for (auto& block : blocks_) block->collect(out);
+  ln_f_.collect(out);
+  score_.collect(out);
+}
+
+void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const float* mask_add, float* logits,
+                                                   Rng* rng) {
+  const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
+  ACCENT_CHECK(T <= dims_.P, "sequence length ", T, " is longer than n_positions ", dims_.P,
+               " (truncate the inputs to at most ", dims_.P, " tokens)");
+  int32_t* ids = reinterpret_cast<int32_t*>(ids_.u8(2 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  int32_t* positions = ids + rows;
+  std::copy(batch.input_ids.begin(), batch.input_ids.end(), ids);
+  last_.assign(static_cast<size_t>(B), 0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      positions[b * T + t] = static_cast<int32_t>(t);
+      if (ids[b * T + t] != dims_.pad) last_[b] = t;  // rightmost non-pad token (argmax of t·[id ≠ pad])
+    }
+
+  float* hidden = hidden_.f32((L + 1) * n);
+  wte_.forward(ctx_, ids, hidden, rows, /*accumulate=*/false);
+  wpe_.forward(ctx_, positions, hidden, rows, /*accumulate=*/true);
+  embd_dropout_.forward(ctx_, hidden, hidden, n, rng);
+  for (int64_t l = 0; l < L; ++l) blocks_[l]->forward(ctx_, hidden + l * n, mask_add, hidden + (l + 1) * n, B, T, rng);
+
+  const float* last_hidden = hidden + L * n;
+  float* pooled = pooled_.f32(B * H);
+  float* normed = normed_.f32(B * H);
+  for (int64_t b = 0; b < B; ++b)
+    std::memcpy(pooled + b * H, last_hidden + (b * T + last_[b]) * H, static_cast<size_t>(H) * sizeof(float));
+  ln_f_.forward(ctx_, pooled, normed, B);
+  score_.forward(ctx_, normed, logits, B);
+}
+
+void Gpt2ForSequenceClassification::backward_logits(const Batch& batch, const float* dlogits) {
+  const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
+  float* hidden = hidden_.f32((L + 1) * n);
+  float* pooled = pooled_.f32(B * H);
+  float* normed = normed_.f32(B * H);
+  score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
+  ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
+  float* grads = grads_.f32(2 * n);
+  float* dy = grads;
+  std::fill(dy, dy + n, 0.0f);
+  for (int64_t b = 0; b < B; ++b)
+    std::memcpy(dy + (b * T + last_[b]) * H, normed + b * H, static_cast<size_t>(H) * sizeof(float));
+  for (int64_t l = L - 1; l >= 0; --l) {
+    float* dx = grads + ((L - l) % 2) * n;  // the other half of the ping-pong pair
+    blocks_[l]->backward(ctx_, hidden + l * n, dy, dx, B, T);
+    dy = dx;
+  }
+  float* d0 = dy;
+  embd_dropout_.backward(ctx_, d0, d0, n);
+  const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(2 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  wte_.backward(ctx_, ids, d0, rows);
+  wpe_.backward(ctx_, ids + rows, d0, rows);
+}
+
+}  // namespace accent

@@ -1,0 +1,60 @@
+// models/gpt2_classifier.h — GPT2ForSequenceClassification, forward and hand-written backward.
+//
+//   X0 = Dropout_embd(wte[ids] + wpe[0..T−1])          positions ignore padding; token types unused (HF's GPT-2
+//                                                       tokenizer gives none)
+//   X  = GPT2Block_L(…GPT2Block_1(X0))                  models/gpt2_block.h (pre-LN, causal)
+//   logits[b] = ln_f(X[b, last_b])·Wscoreᵀ              score (C, H), no bias; ln_f and the score head are per
+//                                                       row, so only the pooled rows are computed
+//   last_b = the rightmost position whose id ≠ pad_token_id (transformers ≥ 4.48; 0 when the row is all pad).
+// pad_token_id: GPT-2 has none; as in HF's fine-tuning recipe (model.config.pad_token_id = eos_token_id) the
+// config's eos_token_id is used and written into the config, so batches can be padded and the model saved with it.
+// Parameters "transformer.wte.weight", "transformer.wpe.weight", "transformer.h.L.…", "transformer.ln_f.*",
+// "score.weight". Init (GPT2PreTrainedModel._init_weights): Normal(0, σ) for matrices and embeddings,
+// Normal(0, σ/√(2·n_layer)) for every c_proj.weight, biases 0, LayerNorm 1/0.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/gpt2_block.h"
+#include "models/transformer_classifier.h"
+#include "nn/dropout.h"
+#include "nn/embedding.h"
+#include "nn/layer_norm.h"
+#include "nn/linear.h"
+
+namespace accent {
+
+class Gpt2ForSequenceClassification final : public TransformerClassifier {
+ public:
+  explicit Gpt2ForSequenceClassification(ModelConfig config, const std::string& origin = "config");
+
+  std::string architecture() const override { return "GPT2ForSequenceClassification"; }
+  std::string base_prefix() const override { return "transformer"; }
+  std::string word_embeddings_name() const override { return wte_.weight.name; }
+  int64_t vocab_size() const override { return dims_.V; }
+  int64_t hidden_size() const override { return dims_.H; }
+  void init_parameter(Parameter& p, const Rng& rng) const override;
+  const Gpt2Dims& dims() const { return dims_; }
+
+ protected:
+  void collect(ParameterList& out) override;
+  void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) override;
+  void backward_logits(const Batch& batch, const float* dlogits) override;
+
+ private:
+  Gpt2Dims dims_;
+  Embedding wte_, wpe_;
+  std::vector<std::unique_ptr<Gpt2Block>> blocks_;
+  LayerNorm ln_f_;
+  Linear score_;
+  Dropout embd_dropout_;
+  std::vector<int64_t> last_;  // (B) pooled position per row
+  ScratchBuffer ids_;          // 2 × (B, T) int32: ids, positions
+  ScratchBuffer hidden_;       // (L + 1) × (B, T, H): X0 and every block output
+  ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient
+  ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient
+  ScratchBuffer grads_;        // 2 × (B, T, H) ping-pong gradients
+};
+
+}  // namespace accent

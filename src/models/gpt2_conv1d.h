@@ -1,0 +1,32 @@
+// models/gpt2_conv1d.h — transformers' Conv1D (GPT-2): a linear layer whose weight is stored [in, out].
+//
+//   y = x·W + b            x (rows, in), W (in, out), b (out)       (no transpose, unlike nn.Linear)
+//   dx = dy·Wᵀ ;  dW += xᵀ·dy ;  db += Σ_rows dy
+#pragma once
+#include <string>
+
+#include "nn/parameter.h"
+#include "ops/backend.h"
+
+namespace accent {
+
+class Conv1D {
+ public:
+  Conv1D() = default;
+  // "<name>.weight" (in, out), "<name>.bias" (out).
+  Conv1D(const std::string& name, int64_t in_features, int64_t out_features);
+
+  Parameter weight;  // (in, out)
+  Parameter bias;    // (out)
+
+  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const;
+  // Parameter gradients accumulate; dx (rows, in) overwritten (null = not wanted); dx may alias x (read first),
+  // never dy.
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);
+  void collect(ParameterList& out);
+
+ private:
+  int64_t in_ = 0, out_ = 0;
+};
+
+}  // namespace accent

@@ -1,0 +1,114 @@
+// Loading and saving the non-BERT families: parameter names, pytorch_model.bin (alone, sharded, and losing to
+// model.safetensors when both exist), save_pretrained read back by the PyTorch twin, random initialisation, the
+// hub's GPT-2 base layout.
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "models_family_twin_util.h"
+
+using namespace accent;
+using namespace accent::testing;
+
+TEST(FamilyLoading, RobertaArchitectureAndNames) {
+  TempDir dir("family_names_roberta");
+  run_family_twin(dir.str(), "roberta", "single", "gelu");
+  LoadReport report;
+  auto model = load_sequence_classifier(dir.str(), quiet_load(), &report);
+  EXPECT_EQ(report.architecture, "RobertaForSequenceClassification");
+  const ParameterList params = model->parameters();
+  EXPECT_EQ(params.front()->name, "roberta.embeddings.word_embeddings.weight");
+  EXPECT_EQ(params.back()->name, "classifier.out_proj.bias");
+}
+
+// pytorch_model.bin through the restricted reader: alone, sharded with an index, and ignored when
+// model.safetensors is present (the twin writes a .bin with every value shifted by 1 next to it).
+TEST(FamilyLoading, PytorchModelBinLoading) {
+  TempDir dir("family_bin_distilbert");
+  run_family_twin(dir.str(), "distilbert", "single", "gelu", /*with_bin=*/true);
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  const Tensor want = SafetensorsFile::open(dir / "expected.safetensors")->load("logits");
+  for (const std::string& variant : {dir.str(), dir.str() + "_bin", dir.str() + "_sharded"}) {
+    LoadReport report;
+    auto model = load_sequence_classifier(variant, quiet_load(), &report);
+    EXPECT_TRUE(report.missing_keys.empty()) << variant;
+    EXPECT_TRUE(report.unexpected_keys.empty()) << variant;
+    EXPECT_LE(max_abs_diff(model->forward(batch).logits, want), 1e-5) << variant;
+  }
+  std::filesystem::remove_all(dir.str() + "_bin");
+  std::filesystem::remove_all(dir.str() + "_sharded");
+}
+
+// save_pretrained writes the family's layout; the twin computes the same logits from the saved directory.
+TEST(FamilyLoading, SavePretrainedReadByTwin) {
+  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2"}) {
+    TempDir dir("family_save_" + family);
+    run_family_twin(dir.str(), family, "single", "gelu");
+    auto model = load_sequence_classifier(dir.str(), quiet_load());
+    const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+    const Tensor logits = model->forward(batch).logits;
+    model->save_pretrained(dir / "saved");
+    const auto config = load_config(dir / "saved/config.json");
+    EXPECT_EQ(config.model_type, family);
+    const std::string cmd = "/usr/bin/python3 " + kFamilyTwin + " logits --family " + family + " --model " +
+                            (dir / "saved") + " --inputs " + (dir / "inputs.safetensors") + " --out " +
+                            (dir / "twin_logits.safetensors");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    EXPECT_LE(max_abs_diff(logits, SafetensorsFile::open(dir / "twin_logits.safetensors")->load("logits")), 1e-5)
+        << family;
+    // And accent reloads its own save to the same logits.
+    EXPECT_LE(max_abs_diff(load_sequence_classifier(dir / "saved", quiet_load())->forward(batch).logits, logits), 0.0);
+  }
+}
+
+// A random model per family (create_sequence_classifier) runs and initialises padding rows to zero.
+TEST(FamilyLoading, RandomInitialisation) {
+  TempDir dir("family_init_roberta");
+  run_family_twin(dir.str(), "roberta", "single", "gelu");
+  const ModelConfig config = load_config(dir / "config.json");
+  auto model = create_sequence_classifier(config, 7);
+  for (Parameter* p : model->parameters()) {
+    if (p->name.find("position_embeddings") != std::string::npos || p->name.find("word_embeddings") != std::string::npos) {
+      const int64_t H = p->value.dim(1);
+      double row_pad = 0.0, row_next = 0.0;
+      for (int64_t j = 0; j < H; ++j) row_pad += std::fabs(p->value.f32()[1 * H + j]), row_next += std::fabs(p->value.f32()[2 * H + j]);
+      EXPECT_EQ(row_pad, 0.0) << p->name << ": padding row (pad_token_id 1) must be zero";
+      EXPECT_GT(row_next, 0.0) << p->name;
+    }
+  }
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  EXPECT_EQ(model->forward(batch).logits.numel(), batch.B * 3);
+}
+
+// The hub's gpt2 checkpoint layout: GPT2Model keys without "transformer.", causal-mask buffers "h.L.attn.bias"
+// and "h.L.attn.masked_bias" (dropped silently), no score head (missing, freshly initialised); pad_token_id
+// null in config.json becomes the eos id.
+TEST(FamilyLoading, Gpt2BaseCheckpointWithoutPrefix) {
+  TempDir dir("family_gpt2_base");
+  run_family_twin(dir.str(), "gpt2", "single", "gelu_new");
+  auto twin = SafetensorsFile::open(dir / "model.safetensors");
+  std::map<std::string, Tensor> base;
+  for (const std::string& name : twin->names()) {
+    if (name == "score.weight") continue;
+    base[name.substr(std::string("transformer.").size())] = twin->load(name);
+  }
+  base["h.0.attn.bias"] = Tensor(DType::F32, {1, 1, 64, 64});
+  base["h.0.attn.masked_bias"] = Tensor(DType::F32, {});
+  std::filesystem::create_directories(dir / "base");
+  save_safetensors(dir / "base/model.safetensors", base);
+  nlohmann::json config = nlohmann::json::parse(read_file(dir / "config.json"));
+  config["pad_token_id"] = nullptr;
+  write_file_atomic(dir / "base/config.json", config.dump());
+  LoadReport report;
+  auto model = load_sequence_classifier(dir / "base", quiet_load(), &report);
+  EXPECT_EQ(report.architecture, "GPT2ForSequenceClassification");
+  EXPECT_EQ(report.missing_keys, std::vector<std::string>{"score.weight"});
+  EXPECT_TRUE(report.unexpected_keys.empty());
+  EXPECT_EQ(report.ignored_buffers.size(), 2u);
+  ASSERT_TRUE(model->config()->pad_token_id.has_value());
+  EXPECT_EQ(*model->config()->pad_token_id, config["eos_token_id"].get<int64_t>());
+  const Tensor wte = twin->load("transformer.wte.weight");
+  EXPECT_EQ(max_abs_diff(model->parameters().front()->value, wte), 0.0);
+}
