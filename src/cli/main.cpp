@@ -1,10 +1,15 @@
 // cli/main.cpp — `accent <verb> ...`: collects the verbs registered by the files of cli/ and runs the chosen one.
+#include <omp.h>
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "cli/verb.h"
 #include "core/error.h"
+#include "ops/precision.h"
 
 namespace accent::cli {
 std::vector<VerbEntry>& verb_registry() {
@@ -21,9 +26,21 @@ int main(int argc, char** argv) {
   auto verbs = verb_registry();
   std::sort(verbs.begin(), verbs.end(), [](const VerbEntry& a, const VerbEntry& b) { return a.name < b.name; });
   std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
+  // Compute options of the verbs that run a model: matmul precision (bf16 mixed precision on CPUs with AMX or
+  // AVX512-BF16 by default; ACCENT_PRECISION overrides) and OpenMP threads (default: physical cores).
+  const std::set<std::string> model_verbs{"train", "evaluate", "predict", "serve"};
+  std::string precision = "auto";
+  int threads = 0;
   for (auto& v : verbs) {
     CLI::App* sub = app.add_subcommand(v.name, v.help);
     runners.emplace_back(sub, v.setup(*sub));
+    if (model_verbs.count(v.name)) {
+      sub->add_option("--precision", precision, "Matmul precision: auto (bf16 when the CPU has AMX/AVX512-BF16), bf16 "
+                      "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss) or fp32")
+          ->capture_default_str();
+      sub->add_flag_callback("--bf16", [&precision] { precision = "bf16"; }, "Same as --precision bf16");
+      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)");
+    }
   }
   try {
     app.parse(argc, argv);
@@ -31,6 +48,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    accent::set_default_precision(accent::resolve_precision(precision));
+    omp_set_num_threads(threads > 0 ? threads : accent::physical_core_count());
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();
   } catch (const accent::Error& e) {

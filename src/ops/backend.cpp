@@ -2,7 +2,16 @@
 
 #include "core/error.h"
 
+#include <atomic>
+
 namespace accent {
+
+namespace {
+std::atomic<Precision> g_default_precision{Precision::F32};
+}  // namespace
+
+Precision default_precision() { return g_default_precision.load(std::memory_order_relaxed); }
+void set_default_precision(Precision precision) { g_default_precision.store(precision, std::memory_order_relaxed); }
 
 const char* backend_name(Backend backend) {
   switch (backend) {

@@ -12,9 +12,14 @@ namespace accent {
 enum class Backend : uint8_t { Ref, Cpu };
 enum class Precision : uint8_t { F32, BF16 };
 
+// The precision a default-constructed OpContext (hence a newly created model) gets: F32 unless the program
+// chose otherwise (the CLI's --precision sets it once at start-up, before any model exists).
+Precision default_precision();
+void set_default_precision(Precision precision);
+
 struct OpContext {
   Backend backend = Backend::Cpu;
-  Precision precision = Precision::F32;
+  Precision precision = default_precision();
 };
 
 const char* backend_name(Backend backend);

@@ -2,8 +2,13 @@
 
 #include <cpuid.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/dtype.h"
 #include "core/error.h"
@@ -52,6 +57,19 @@ Precision resolve_precision(std::string_view requested) {
   if (want == "auto" || want.empty()) return cpu_has_fast_bf16() ? Precision::BF16 : Precision::F32;
   fail("unknown precision '", want, "' (expected auto, bf16 or fp32", requested != want ? "; from ACCENT_PRECISION" : "",
        ")");
+}
+
+int physical_core_count() {
+  std::set<std::pair<int, int>> cores;  // (package, core id)
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  for (long cpu = 0; cpu < cpus; ++cpu) {
+    const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    std::ifstream core(dir + "core_id"), package(dir + "physical_package_id");
+    int c = -1, p = -1;
+    if (!(core >> c) || !(package >> p)) return cpus > 0 ? static_cast<int>(cpus) : 1;
+    cores.emplace(p, c);
+  }
+  return cores.empty() ? 1 : static_cast<int>(cores.size());
 }
 
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {

@@ -24,6 +24,10 @@ bool cpu_has_fast_bf16();
 // "bf16" on a CPU without bf16 units still works (oneDNN emulates it), only slowly.
 Precision resolve_precision(std::string_view requested);
 
+// Physical cores of this machine (distinct core ids per package in /sys; falls back to the online CPU count):
+// the default thread count (a hyper-thread pair shares one core's AMX/AVX-512 units).
+int physical_core_count();
+
 // dst[i] = bf16(src[i]), round to nearest even (NaN stays NaN); parallel and vectorised.
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
 // In place: x[i] = float(bf16(x[i])) — what a value looks like after a trip through bf16 (used by ref paths).

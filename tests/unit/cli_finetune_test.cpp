@@ -3,6 +3,8 @@
 // errors of issue "Fine-tune BERT…" (one-class labels, --max-length above the positions, a missing column).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -124,17 +126,28 @@ TEST(CliFinetune, TrainEvaluatePredictRoundTrip) {
   // Raw logits (--function-to-apply none, all labels) against the PyTorch twin reading the saved directory.
   const std::string inputs = tmp.str("inputs.txt");
   write_file_atomic(inputs, texts[0] + "\n" + texts[1] + "\n");
-  r = run_command(kCli + " predict --model " + out_dir + " --input " + inputs + " --top-k all --function-to-apply none", false);
-  ASSERT_EQ(r.rc, 0) << r.out;
-  std::vector<std::array<double, 2>> ours;
-  std::istringstream l2(r.out);
-  while (std::getline(l2, line)) {
-    json j = json::parse(line);
-    std::array<double, 2> row{};
-    for (const auto& e : j) row[e["label"] == "negative" ? 0 : 1] = e["score"].get<double>();
-    ours.push_back(row);
-  }
+  // Raw logits in fp32 (compared with the fp32 twin at 1e-5) and in bf16 mixed precision (the default on CPUs
+  // with AMX/AVX512-BF16; compared with the same twin at kBf16LogitTolerance, relative to max|logit|).
+  auto predict_logits = [&](const std::string& precision, const std::string& env = "") {
+    CmdResult p = run_command(env + kCli + " predict --model " + out_dir + " --input " + inputs +
+                                  " --top-k all --function-to-apply none --precision " + precision, false);
+    EXPECT_EQ(p.rc, 0) << p.out;
+    std::vector<std::array<double, 2>> rows;
+    std::istringstream lines(p.out);
+    std::string l;
+    while (std::getline(lines, l)) {
+      json j = json::parse(l);
+      std::array<double, 2> row{};
+      for (const auto& e : j) row[e["label"] == "negative" ? 0 : 1] = e["score"].get<double>();
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  const std::vector<std::array<double, 2>> ours = predict_logits("fp32"), ours_bf16 = predict_logits("bf16");
   ASSERT_EQ(ours.size(), 2u);
+  ASSERT_EQ(ours_bf16.size(), 2u);
+  // ACCENT_PRECISION=fp32 forces the fp32 path (what a CPU without bf16 units runs), whatever the flag says.
+  EXPECT_EQ(predict_logits("bf16", "ACCENT_PRECISION=fp32 "), ours);
   Tokenizer tok = Tokenizer::from_pretrained(out_dir);
   auto enc = tok.encode_batch({{texts[0], std::nullopt}, {texts[1], std::nullopt}}, {.padding = PaddingStrategy::Longest});
   const int64_t B = 2, T = static_cast<int64_t>(enc[0].ids.size());
@@ -152,6 +165,12 @@ TEST(CliFinetune, TrainEvaluatePredictRoundTrip) {
   Tensor twin = SafetensorsFile::open(tmp.str("twin.safetensors"))->load("logits");
   for (int64_t b = 0; b < B; ++b)
     for (int64_t c = 0; c < 2; ++c) EXPECT_NEAR(ours[b][c], twin.f32()[b * 2 + c], 1e-5) << "row " << b << " label " << c;
+  constexpr double kBf16LogitTolerance = 2e-2;
+  double max_logit = 1e-6;
+  for (int64_t i = 0; i < B * 2; ++i) max_logit = std::max(max_logit, std::fabs(static_cast<double>(twin.f32()[i])));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < 2; ++c)
+      EXPECT_NEAR(ours_bf16[b][c], twin.f32()[b * 2 + c], kBf16LogitTolerance * max_logit) << "bf16 row " << b << " label " << c;
 
   // Fine-tuning the saved model again keeps its labels and loads every weight (no new head).
   r = run_command(kCli + " train --model " + out_dir + " --train-file " + tmp.str("train.csv") + " --output-dir " +

@@ -61,6 +61,15 @@ TEST(Precision, ResolveNamesAutoAndEnvironmentOverride) {
   }
 }
 
+TEST(Precision, DefaultPrecisionAndThreads) {
+  EXPECT_EQ(OpContext{}.precision, Precision::F32);  // nothing set it: models are fp32 unless asked
+  set_default_precision(Precision::BF16);
+  EXPECT_EQ(OpContext{}.precision, Precision::BF16);
+  set_default_precision(Precision::F32);
+  EXPECT_EQ(OpContext{}.precision, Precision::F32);
+  EXPECT_GE(physical_core_count(), 1);
+}
+
 TEST(Precision, VectorConversionMatchesScalarRoundToNearestEven) {
   auto x = random_vector(100003, 7, 3.0f);
   const float specials[] = {0.0f, -0.0f, 1.0f, std::numeric_limits<float>::infinity(),
