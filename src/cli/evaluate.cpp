@@ -27,6 +27,7 @@ VerbRegistration reg{"evaluate", "Score a saved model on a labelled file; prints
     app.add_option("--per-device-eval-batch-size,--batch-size,-b", o->batch_size)->capture_default_str();
     app.add_flag("--report", o->report, "Include per-class precision/recall/F1 and the confusion matrix");
     app.add_flag("--offline", o->model.offline, "Use only the Hugging Face cache");
+    app.add_option("--base-model", o->model.base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");
     return [o] {
       EvalResult r = run_evaluate(o->model, o->data, o->read, o->max_length, o->batch_size);
       nlohmann::json out = r.metrics;

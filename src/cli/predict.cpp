@@ -20,6 +20,7 @@ struct PredictOptions {
   int64_t max_length = 0;
   int64_t batch_size = 32;
   bool offline = false;
+  std::string base_model;
 };
 
 // Inputs from --input: a table (.csv .tsv .jsonl .json) by column, or plain text (one input per line; a pair is
@@ -72,7 +73,7 @@ int run_predict(const PredictOptions& o) {
   } else {
     inputs = read_inputs(PredictOptions{o.model, {}, o.input.empty() ? "-" : o.input, o.text_column, o.text_pair_column});
   }
-  auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline);
+  auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline, o.base_model);
   for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
   return 0;
 }
@@ -91,6 +92,7 @@ VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipel
     app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens");
     app.add_option("--batch-size,-b", o->batch_size)->capture_default_str();
     app.add_flag("--offline", o->offline, "Use only the Hugging Face cache");
+    app.add_option("--base-model", o->base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");
     return [o] { return run_predict(*o); };
   }};
 

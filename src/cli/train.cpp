@@ -17,6 +17,9 @@ struct TrainOptions {
   std::string metric;
   int64_t patience = 0;
   bool greater_is_better = false, lower_is_better = false;
+  bool lora = false;
+  LoraConfig lora_config;
+  std::vector<std::string> lora_targets;
 };
 
 int run_train(TrainOptions& o) {
@@ -25,6 +28,19 @@ int run_train(TrainOptions& o) {
   if (o.patience > 0) o.args.early_stopping_patience = o.patience;
   if (o.greater_is_better) o.args.greater_is_better = true;
   if (o.lower_is_better) o.args.greater_is_better = false;
+  if (o.lora) {
+    // One value may hold a comma list ("query,value"), as PEFT's CLI examples pass it.
+    for (const std::string& t : o.lora_targets) {
+      size_t start = 0;
+      while (start <= t.size()) {
+        const size_t comma = std::min(t.find(',', start), t.size());
+        if (comma > start) o.lora_config.target_modules.push_back(t.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    o.lora_config.validate();
+    o.model.lora = o.lora_config;
+  }
   FinetuneResult r = run_finetune(o.model, o.data, o.args);
   nlohmann::json out = r.train.metrics;
   if (r.eval) {
@@ -60,6 +76,15 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_flag("--group-by-length", o->data.group_by_length, "Batch examples of similar length (less padding)");
     app.add_flag("--ignore-mismatched-sizes", o->model.ignore_mismatched_sizes, "Re-initialise checkpoint tensors whose shape differs (e.g. a head with another num_labels)");
     app.add_option("--problem-type", o->model.problem_type, "single_label_classification|multi_label_classification|regression (default: from the labels)");
+    app.add_flag("--lora", o->lora, "Train a LoRA adapter (PEFT layout) instead of the whole model");
+    app.add_option("--lora-r", o->lora_config.hyper.r, "LoRA rank")->capture_default_str();
+    app.add_option("--lora-alpha", o->lora_config.hyper.alpha, "LoRA alpha (scale = alpha / r)")->capture_default_str();
+    app.add_option("--lora-dropout", o->lora_config.hyper.dropout, "Dropout on the LoRA branch input")->capture_default_str();
+    app.add_option("--lora-target-modules", o->lora_targets, "Modules to adapt, e.g. query,value (default: PEFT's for the model type) or all-linear");
+    app.add_option("--lora-bias", o->lora_config.bias, "none|all|lora_only: which biases train")->capture_default_str();
+    app.add_flag("--use-rslora", o->lora_config.hyper.use_rslora, "rsLoRA scale alpha / sqrt(r)");
+    app.add_flag("--freeze-embeddings", o->model.freeze.embeddings, "Do not train the embeddings");
+    app.add_option("--freeze-layers", o->model.freeze.layers, "Do not train the bottom N encoder layers");
     app.add_option("--output-dir,-o", a.output_dir, "Where the model, checkpoints and metrics go")->required();
     app.add_option("--learning-rate,--lr", a.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
     app.add_option("--num-train-epochs,--epochs", a.num_train_epochs, "Epochs")->capture_default_str();

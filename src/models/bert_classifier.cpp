@@ -64,6 +64,25 @@ ParameterList BertForSequenceClassification::parameters() {
   return out;
 }
 
+std::vector<NamedLinear> BertForSequenceClassification::linear_modules() {
+  std::vector<NamedLinear> out;
+  auto add = [&](Linear& l) {
+    const std::string& w = l.weight.name;  // "<module>.weight"
+    out.push_back({w.substr(0, w.size() - 7), &l});
+  };
+  for (auto& layer : encoder_.layers) {
+    add(layer->attention.self.query);
+    add(layer->attention.self.key);
+    add(layer->attention.self.value);
+    add(layer->attention.output_dense);
+    add(layer->feed_forward.ffn.dense_in);
+    add(layer->feed_forward.ffn.dense_out);
+  }
+  add(head_.pooler_dense);
+  add(head_.classifier);
+  return out;
+}
+
 ProblemType BertForSequenceClassification::problem_type() const {
   if (config_.problem_type) return problem_type_from_name(*config_.problem_type);
   return dims_.C == 1 ? ProblemType::Regression : ProblemType::SingleLabel;
@@ -109,7 +128,12 @@ ForwardResult BertForSequenceClassification::run(const Batch& batch, Rng* rng, b
   float *dlast = grads, *dx0 = grads + n;
   head_.backward(ctx_, dlogits, dlast, B, T);
   encoder_.backward(ctx_, x0, dlast, dx0, B, T);
-  embeddings_.backward(ctx_, dx0, B, T);
+  // Frozen embeddings (--freeze-embeddings, LoRA): their backward would only feed gradients nobody keeps.
+  ParameterList embedding_params;
+  embeddings_.collect(embedding_params);
+  bool embeddings_trainable = false;
+  for (const Parameter* p : embedding_params) embeddings_trainable = embeddings_trainable || p->trainable;
+  if (embeddings_trainable) embeddings_.backward(ctx_, dx0, B, T);
   return result;
 }
 

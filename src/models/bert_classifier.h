@@ -40,6 +40,7 @@ class BertForSequenceClassification final : public SequenceClassifier {
   void set_problem_type(ProblemType type) override;
   void save_pretrained(const std::string& dir) const override;
   void set_op_context(const OpContext& ctx) override { ctx_ = ctx; }
+  std::vector<NamedLinear> linear_modules() override;
 
   const BertDims& dims() const { return dims_; }
 

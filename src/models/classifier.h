@@ -2,12 +2,14 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "core/error.h"
 #include "data/batch.h"
 #include "io/config.h"
+#include "nn/linear.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
 
@@ -17,6 +19,12 @@ struct ForwardResult {
   Tensor logits;      // (B, C) F32
   float loss = 0.0f;  // mean loss (0 when the batch has no labels)
   bool has_loss = false;
+};
+
+// A Linear module of a model with its Hugging Face module name ("bert.encoder.layer.0.attention.self.query").
+struct NamedLinear {
+  std::string name;
+  Linear* linear = nullptr;
 };
 
 class SequenceClassifier {
@@ -43,6 +51,9 @@ class SequenceClassifier {
   virtual void save_pretrained(const std::string& dir) const { fail("this model cannot be saved (", dir, ")"); }
   // Which op implementations run (Backend::Cpu by default; Backend::Ref is the slow oracle used by tests).
   virtual void set_op_context(const OpContext&) {}
+  // Every Linear of the model (for LoRA, models/peft_adapter.h), in state-dict order, the head last. Empty when
+  // the model does not expose them (then LoRA cannot wrap it).
+  virtual std::vector<NamedLinear> linear_modules() { return {}; }
 };
 
 }  // namespace accent

@@ -15,6 +15,7 @@ void Embedding::forward(const OpContext& ctx, const int32_t* ids, float* y, int6
 }
 
 void Embedding::backward(const OpContext& ctx, const int32_t* ids, const float* dy, int64_t rows) {
+  if (!weight.trainable) return;  // frozen (nn/freeze.h): no gradient buffer, nothing to accumulate
   embedding_backward(ctx, ids, dy, weight.grad.f32(), rows, num_, C_, padding_idx_);
 }
 

@@ -16,8 +16,11 @@ void LayerNorm::forward(const OpContext& ctx, const float* x, float* y, int64_t 
 }
 
 void LayerNorm::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
-  layernorm_backward(ctx, dy, x, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), dx, weight.grad.f32(),
-                     bias.grad.f32(), rows, C_);
+  // A frozen weight/bias has no gradient buffer (nn/freeze.h): its (C) sums go to a small discard buffer.
+  float* discard = (!weight.trainable || !bias.trainable) ? discard_.f32(2 * C_) : nullptr;
+  layernorm_backward(ctx, dy, x, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), dx,
+                     weight.trainable ? weight.grad.f32() : discard, bias.trainable ? bias.grad.f32() : discard + C_,
+                     rows, C_);
 }
 
 void LayerNorm::collect(ParameterList& out) {

@@ -28,6 +28,7 @@ class LayerNorm {
   int64_t C_ = 0;
   float eps_ = 1e-12f;
   ScratchBuffer mean_, rstd_;  // (rows)
+  ScratchBuffer discard_;      // 2 × (C) parameter-gradient sums of a frozen LayerNorm (thrown away)
 };
 
 }  // namespace accent

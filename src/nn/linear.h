@@ -12,6 +12,8 @@
 
 namespace accent {
 
+class LoraAdapter;  // nn/lora.h
+
 class Linear {
  public:
   Linear() = default;
@@ -23,6 +25,9 @@ class Linear {
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool has_bias() const { return has_bias_; }
+  // Optional LoRA adapter (nn/lora.h) added to the output, not owned (the PEFT model wrapper owns it). Frozen
+  // weight/bias (Parameter::trainable == false, nn/freeze.h) get no gradient products; dx still flows.
+  LoraAdapter* lora = nullptr;
 
   // x (rows, in) → y (rows, out)
   void forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const;

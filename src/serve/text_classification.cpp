@@ -5,15 +5,25 @@
 #include "core/error.h"
 #include "data/batcher.h"
 #include "io/hub.h"
+#include "models/peft_adapter.h"
 #include "models/registry.h"
 
 namespace accent {
 
-TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std::string& path_or_id, bool offline) {
+TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std::string& path_or_id, bool offline,
+                                                                     const std::string& base_model) {
   HubOptions hub = HubOptions::from_env();
   if (offline) hub.offline = true;
   const std::string dir = resolve_pretrained(path_or_id, default_pretrained_files(), hub);
   TextClassificationPipeline p;
+  if (is_adapter_dir(dir)) {
+    const std::string base = resolve_adapter_base(dir, base_model, offline);
+    const bool own_tokenizer = std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json") ||
+                               std::filesystem::exists(std::filesystem::path(dir) / "vocab.txt");
+    p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(own_tokenizer ? dir : base));
+    p.model_ = load_lora_model(dir, base);
+    return p;
+  }
   p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
   LoadOptions load;
   load.print_warnings = true;

@@ -30,8 +30,11 @@ using TextInput = std::pair<std::string, std::optional<std::string>>;  // text, 
 
 class TextClassificationPipeline {
  public:
-  // A model directory or hub id; the tokenizer is read from the same place.
-  static TextClassificationPipeline from_pretrained(const std::string& path_or_id, bool offline = false);
+  // A model directory or hub id; the tokenizer is read from the same place. A PEFT LoRA adapter directory
+  // (adapter_config.json) is loaded on its base: `base_model` when given, else base_model_name_or_path; the
+  // tokenizer then comes from the adapter directory when it has one, else from the base.
+  static TextClassificationPipeline from_pretrained(const std::string& path_or_id, bool offline = false,
+                                                    const std::string& base_model = "");
 
   // Raw logits, (N, C) row-major, in input order.
   std::vector<float> logits(const std::vector<TextInput>& inputs, const PipelineOptions& options);

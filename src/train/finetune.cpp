@@ -17,8 +17,12 @@ namespace accent {
 
 namespace {
 
+// Weights in either format from_pretrained reads (model.safetensors wins over pytorch_model.bin when both exist).
 bool has_weights(const std::string& dir) {
-  return fs::exists(fs::path(dir) / "model.safetensors") || fs::exists(fs::path(dir) / "model.safetensors.index.json");
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                           "pytorch_model.bin.index.json"})
+    if (fs::exists(fs::path(dir) / name)) return true;
+  return false;
 }
 
 std::string resolve_model(const ModelArguments& m) {
@@ -69,8 +73,20 @@ BatcherOptions batcher_options(const Tokenizer& tok, int64_t batch_size, int64_t
   BatcherOptions o;
   o.batch_size = batch_size;
   auto pad = tok.pad_token_id();
-  ACCENT_CHECK(pad.has_value(), "the tokenizer has no pad token, so batches cannot be padded; set pad_token in "
-               "tokenizer_config.json (GPT-2: the usual choice is the EOS token)");
+  if (!pad) {
+    // GPT-2 has no pad token. HF's fine-tuning recipe: tokenizer.pad_token = tokenizer.eos_token and
+    // model.config.pad_token_id = eos_token_id; GPT2ForSequenceClassification then pools the rightmost token that
+    // is not the pad id, so padding with EOS is harmless (models/gpt2_classifier.h does the same).
+    if (auto eos = tok.special_token("eos_token")) pad = tok.token_to_id(*eos);
+    ACCENT_CHECK(pad.has_value(), "the tokenizer has neither a pad token nor an EOS token, so batches cannot be "
+                 "padded; set pad_token in tokenizer_config.json");
+    static bool said = false;
+    if (!said) {
+      std::cerr << "note: the tokenizer has no pad token; padding with the EOS token (id " << *pad
+                << ") as Hugging Face's GPT-2 recipe does (pad_token = eos_token)\n";
+      said = true;
+    }
+  }
   o.pad_id = *pad;
   o.seed = static_cast<uint64_t>(seed);
   return o;
@@ -205,6 +221,27 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed));
   }
 
+  if (model_args.lora) {
+    LoraConfig lc = *model_args.lora;
+    // As PEFT: the name passed to from_pretrained (a local directory is made absolute so the adapter loads from
+    // any working directory).
+    lc.base_model_name_or_path = fs::is_directory(model_args.model) ? fs::absolute(model_args.model).lexically_normal().string()
+                                                                     : model_args.model;
+    auto lora = std::make_unique<LoraModel>(std::move(model), lc, static_cast<uint64_t>(args.seed));
+    int64_t trainable = 0, total = 0;
+    for (const Parameter* p : lora->parameters()) (p->trainable ? trainable : total) += p->value.numel();
+    total += trainable;
+    std::cerr << "LoRA: " << lora->adapters().size() << " adapted modules (r=" << lc.hyper.r << ", alpha="
+              << lc.hyper.alpha << "); trainable params: " << trainable << " || all params: " << total
+              << " || trainable%: " << 100.0 * static_cast<double>(trainable) / static_cast<double>(total) << "\n";
+    model = std::move(lora);
+  }
+  if (model_args.freeze.embeddings || model_args.freeze.layers > 0) {
+    const int64_t n = apply_freezing(*model, model_args.freeze);
+    std::cerr << "frozen: " << n << " parameter tensors (embeddings " << (model_args.freeze.embeddings ? "yes" : "no")
+              << ", bottom layers " << model_args.freeze.layers << ")\n";
+  }
+
   // ---- tokenize ----
   EncodedDataset train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
   EncodedDataset eval_enc;
@@ -231,7 +268,10 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   TrainingArguments run_args = args;
   if (!have_eval) run_args.eval_strategy = "no";
   TrainCallbacks callbacks;
-  callbacks.save_extra_files = [&](const std::string& checkpoint_dir) { tokenizer.save_pretrained(checkpoint_dir); };
+  callbacks.save_extra_files = [&](const std::string& checkpoint_dir) {
+    tokenizer.save_pretrained(checkpoint_dir);
+    if (model_args.lora) model->save_pretrained(checkpoint_dir);  // the checkpoint is also a PEFT adapter directory
+  };
   FinetuneResult result;
   result.output_dir = args.output_dir;
   result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);
@@ -254,13 +294,23 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
 EvalResult run_evaluate(const ModelArguments& model_args, const std::string& data_file, const ReadOptions& read,
                         int64_t max_length, int64_t batch_size) {
   const std::string dir = resolve_model(model_args);
-  Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
-  ModelConfig config = load_config((fs::path(dir) / "config.json").string());
-  check_model_fits(config, tokenizer, max_length, dir);
-  ACCENT_CHECK(has_weights(dir), dir, ": no model weights (model.safetensors) to evaluate");
-  LoadOptions load;
-  load.print_warnings = true;
-  std::unique_ptr<SequenceClassifier> model = load_sequence_classifier(dir, load);
+  std::unique_ptr<SequenceClassifier> model;
+  std::string tokenizer_dir = dir, base_dir = dir;
+  if (is_adapter_dir(dir)) {  // a PEFT LoRA adapter on its base model
+    base_dir = resolve_adapter_base(dir, model_args.base_model, model_args.offline);
+    if (!fs::exists(fs::path(dir) / "tokenizer.json") && !fs::exists(fs::path(dir) / "vocab.txt")) tokenizer_dir = base_dir;
+  }
+  Tokenizer tokenizer = Tokenizer::from_pretrained(tokenizer_dir);
+  ModelConfig config = load_config((fs::path(base_dir) / "config.json").string());
+  check_model_fits(config, tokenizer, max_length, base_dir);
+  ACCENT_CHECK(has_weights(base_dir), base_dir, ": no model weights (model.safetensors) to evaluate");
+  if (base_dir != dir) {
+    model = load_lora_model(dir, base_dir);
+  } else {
+    LoadOptions load;
+    load.print_warnings = true;
+    model = load_sequence_classifier(dir, load);
+  }
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 

@@ -16,6 +16,8 @@
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "data/label_map.h"
+#include "models/partial_freeze.h"
+#include "models/peft_adapter.h"
 #include "text/tokenizer.h"
 #include "train/batcher_source.h"
 #include "train/trainer.h"
@@ -29,6 +31,11 @@ struct ModelArguments {
   bool offline = false;            // resolve from the Hugging Face cache only
   bool ignore_mismatched_sizes = false;
   std::optional<std::string> problem_type;  // overrides the one inferred from the labels
+  // Training: LoRA instead of full fine-tuning (the output directory becomes a PEFT adapter directory).
+  std::optional<LoraConfig> lora;
+  FreezeOptions freeze;               // full fine-tuning with frozen embeddings / bottom layers
+  // Loading an adapter directory: its base model (default: adapter_config.json's base_model_name_or_path).
+  std::string base_model;
 };
 
 struct DataArguments {

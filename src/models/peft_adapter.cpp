@@ -1,0 +1,369 @@
+#include "models/peft_adapter.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "io/hub.h"
+#include "io/safetensors.h"
+#include "models/registry.h"
+#include "nn/freeze.h"
+#include "text/tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace accent {
+
+namespace {
+
+constexpr const char* kPrefix = "base_model.model.";
+constexpr const char* kAllLinear = "all-linear";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// PEFT check_target_module_exists (list form): exact name or a ".<target>" suffix.
+bool matches_target(const std::string& module, const std::string& target) {
+  return module == target || ends_with(module, "." + target);
+}
+
+std::string module_of(const std::string& param_name) {
+  const size_t dot = param_name.rfind('.');
+  return dot == std::string::npos ? "" : param_name.substr(0, dot);
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos)) s.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------- config
+
+void LoraConfig::validate() const {
+  ACCENT_CHECK(hyper.r > 0, "LoRA rank r must be a positive integer, got ", hyper.r);
+  ACCENT_CHECK(hyper.alpha > 0, "lora_alpha must be positive, got ", hyper.alpha);
+  ACCENT_CHECK(hyper.dropout >= 0 && hyper.dropout < 1, "lora_dropout must be in [0, 1), got ", hyper.dropout);
+  ACCENT_CHECK(bias == "none" || bias == "all" || bias == "lora_only", "LoRA bias must be none, all or lora_only, got '",
+               bias, "'");
+  ACCENT_CHECK(!fan_in_fan_out, "fan_in_fan_out = true (GPT-2 Conv1D weights) is not supported for the models accent "
+               "wraps with LoRA");
+}
+
+nlohmann::json LoraConfig::to_json() const {
+  nlohmann::json j;
+  j["peft_type"] = "LORA";
+  j["task_type"] = "SEQ_CLS";
+  j["r"] = hyper.r;
+  j["lora_alpha"] = hyper.alpha;
+  j["lora_dropout"] = hyper.dropout;
+  j["target_modules"] = target_modules;
+  j["bias"] = bias;
+  j["modules_to_save"] = modules_to_save;
+  j["base_model_name_or_path"] = base_model_name_or_path;
+  j["fan_in_fan_out"] = fan_in_fan_out;
+  j["inference_mode"] = true;
+  j["use_rslora"] = hyper.use_rslora;
+  j["init_lora_weights"] = init_lora_weights;
+  j["revision"] = nullptr;
+  j["layers_to_transform"] = nullptr;
+  j["layers_pattern"] = nullptr;
+  j["rank_pattern"] = nlohmann::json::object();
+  j["alpha_pattern"] = nlohmann::json::object();
+  return j;
+}
+
+LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& origin) {
+  ACCENT_CHECK(j.is_object(), origin, ": adapter config is not a JSON object");
+  LoraConfig c;
+  try {
+    const std::string type = j.value("peft_type", std::string("LORA"));
+    ACCENT_CHECK(type == "LORA", origin, ": peft_type ", type, " is not supported (only LORA)");
+    if (j.contains("task_type") && !j["task_type"].is_null()) {
+      const std::string task = j["task_type"].get<std::string>();
+      ACCENT_CHECK(task == "SEQ_CLS", origin, ": task_type ", task, " is not a sequence-classification adapter (SEQ_CLS)");
+    }
+    c.hyper.r = j.at("r").get<int64_t>();
+    c.hyper.alpha = j.value("lora_alpha", 8.0);
+    c.hyper.dropout = j.value("lora_dropout", 0.0);
+    c.hyper.use_rslora = j.value("use_rslora", false);
+    const auto& t = j.at("target_modules");
+    if (t.is_string()) c.target_modules = {t.get<std::string>()};
+    else c.target_modules = t.get<std::vector<std::string>>();
+    std::sort(c.target_modules.begin(), c.target_modules.end());
+    c.bias = j.value("bias", std::string("none"));
+    if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
+      c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
+    else
+      c.modules_to_save.clear();
+    if (j.contains("base_model_name_or_path") && !j["base_model_name_or_path"].is_null())
+      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
+    c.fan_in_fan_out = j.value("fan_in_fan_out", false);
+    if (j.contains("init_lora_weights") && j["init_lora_weights"].is_boolean())
+      c.init_lora_weights = j["init_lora_weights"].get<bool>();
+    for (const char* pattern : {"rank_pattern", "alpha_pattern"})
+      ACCENT_CHECK(!j.contains(pattern) || j[pattern].is_null() || j[pattern].empty(), origin, ": ", pattern,
+                   " (per-module ranks) is not supported");
+    for (const char* key : {"layers_to_transform", "use_dora"})
+      ACCENT_CHECK(!j.contains(key) || j[key].is_null() || j[key] == false, origin, ": ", key, " is not supported");
+  } catch (const nlohmann::json::exception& e) {
+    fail(origin, ": malformed adapter config (", e.what(), ")");
+  }
+  c.validate();
+  return c;
+}
+
+std::vector<std::string> default_lora_target_modules(const std::string& model_type) {
+  if (model_type == "bert" || model_type == "roberta" || model_type == "electra" || model_type == "xlm-roberta")
+    return {"query", "value"};
+  if (model_type == "gpt2") return {"c_attn"};
+  if (model_type == "distilbert") return {"q_lin", "v_lin"};
+  fail("no default LoRA target modules for model type '", model_type, "'; pass --lora-target-modules");
+}
+
+// ---------------------------------------------------------------------------------------------- model
+
+bool LoraModel::is_head_parameter(const std::string& name) const {
+  const std::string module = module_of(name);
+  for (const std::string& m : config_.modules_to_save)
+    if (matches_target(module, m)) return true;
+  return false;
+}
+
+LoraModel::LoraModel(std::unique_ptr<SequenceClassifier> base, LoraConfig config, uint64_t seed)
+    : base_(std::move(base)), config_(std::move(config)) {
+  config_.validate();
+  ACCENT_CHECK(base_ != nullptr, "LoRA: no base model");
+  if (config_.target_modules.empty()) {
+    const ModelConfig* mc = base_->config();
+    ACCENT_CHECK(mc != nullptr, "LoRA: the base model has no config; pass target modules explicitly");
+    config_.target_modules = default_lora_target_modules(mc->model_type.empty() ? "bert" : mc->model_type);
+  }
+  std::vector<NamedLinear> linears = base_->linear_modules();
+  ACCENT_CHECK(!linears.empty(), "LoRA: this model family does not expose its Linear layers, so it cannot be wrapped");
+
+  const bool all_linear = config_.target_modules.size() == 1 && config_.target_modules[0] == kAllLinear;
+  const bool regex = !all_linear && config_.target_modules.size() == 1 &&
+                     config_.target_modules[0].find_first_of("*[(|\\") != std::string::npos;
+  std::set<std::string> used;
+  const Rng root(seed);
+  for (const NamedLinear& nl : linears) {
+    bool wrap = false;
+    if (is_head_parameter(nl.name + ".weight")) {
+      wrap = false;  // the head is trained in full (modules_to_save), never wrapped — also not by all-linear
+    } else if (all_linear) {
+      wrap = true;
+    } else if (regex) {
+      wrap = std::regex_match(nl.name, std::regex(config_.target_modules[0]));  // PEFT: re.fullmatch
+      if (wrap) used.insert(config_.target_modules[0]);
+    } else {
+      for (const std::string& t : config_.target_modules)
+        if (matches_target(nl.name, t)) wrap = true, used.insert(t);
+    }
+    if (!wrap) continue;
+    auto adapter = std::make_unique<LoraAdapter>(nl.name, nl.linear->in_features(), nl.linear->out_features(),
+                                                 config_.hyper);
+    adapter->init(root.fork(adapters_.size()));
+    ACCENT_CHECK(nl.linear->lora == nullptr, "LoRA: module ", nl.name, " already has an adapter");
+    nl.linear->lora = adapter.get();
+    wrapped_.push_back(nl.linear);
+    adapters_.push_back(std::move(adapter));
+  }
+  if (!all_linear) {
+    std::vector<std::string> unknown;
+    for (const std::string& t : config_.target_modules)
+      if (!used.count(t)) unknown.push_back(t);
+    if (!unknown.empty()) {
+      std::set<std::string> valid;  // short names (last component) of every wrappable Linear
+      for (const NamedLinear& nl : linears)
+        if (!is_head_parameter(nl.name + ".weight")) valid.insert(nl.name.substr(nl.name.rfind('.') + 1));
+      fail("LoRA target module(s) ", join(unknown), " not found in the model; valid names: ",
+           join(std::vector<std::string>(valid.begin(), valid.end())), ", all-linear (or full module names such as ",
+           linears.front().name, ")");
+    }
+  }
+  ACCENT_CHECK(!adapters_.empty(), "LoRA: the target modules matched no Linear layer");
+
+  // Freeze: everything but the head, then re-enable biases as PEFT's mark_only_lora_as_trainable does.
+  std::set<std::string> wrapped_bias;
+  for (Linear* l : wrapped_)
+    if (l->has_bias()) wrapped_bias.insert(l->bias.name);
+  for (Parameter* p : base_->parameters()) {
+    bool train = is_head_parameter(p->name);
+    if (config_.bias == "all" && p->name.find("bias") != std::string::npos) train = true;
+    if (config_.bias == "lora_only" && wrapped_bias.count(p->name)) train = true;
+    if (train) unfreeze(*p);
+    else freeze(*p);
+  }
+}
+
+LoraModel::~LoraModel() {
+  for (Linear* l : wrapped_) l->lora = nullptr;
+}
+
+ParameterList LoraModel::parameters() {
+  ParameterList out = base_->parameters();
+  for (auto& a : adapters_) a->collect(out);
+  return out;
+}
+
+ForwardResult LoraModel::forward(const Batch& batch) {
+  for (auto& a : adapters_) a->set_dropout_rng(nullptr);
+  return base_->forward(batch);
+}
+
+ForwardResult LoraModel::forward_backward(const Batch& batch, Rng& dropout_rng) {
+  // LoRA dropout draws from its own stream, derived from the step's dropout RNG position (reproducible/resumable).
+  Rng lora_rng = Rng(dropout_rng.seed(), 0).fork(0x4c6f5241ULL + dropout_rng.counter());
+  for (auto& a : adapters_) a->set_dropout_rng(&lora_rng);
+  ForwardResult r = base_->forward_backward(batch, dropout_rng);
+  for (auto& a : adapters_) a->set_dropout_rng(nullptr);
+  return r;
+}
+
+std::map<std::string, Tensor> LoraModel::adapter_tensors() const {
+  std::map<std::string, Tensor> out;
+  for (const auto& a : adapters_) {
+    out[kPrefix + a->A.name] = a->A.value;
+    out[kPrefix + a->B.name] = a->B.value;
+  }
+  for (Parameter* p : base_->parameters())
+    if (p->trainable) out[kPrefix + p->name] = p->value;  // head (modules_to_save) and trained biases
+  return out;
+}
+
+void LoraModel::save_pretrained(const std::string& dir) const {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  ACCENT_CHECK(!ec, dir, ": cannot create the adapter directory (", ec.message(), ")");
+  save_safetensors((fs::path(dir) / "adapter_model.safetensors").string(), adapter_tensors());
+  if (const ModelConfig* mc = base_->config()) {
+    nlohmann::json labels;
+    nlohmann::json id2label = nlohmann::json::object();
+    for (const auto& [id, name] : mc->id2label) id2label[std::to_string(id)] = name;
+    labels["id2label"] = id2label;
+    labels["problem_type"] = mc->problem_type ? nlohmann::json(*mc->problem_type) : nlohmann::json(nullptr);
+    labels["model_type"] = mc->model_type;
+    write_file_atomic((fs::path(dir) / "accent_labels.json").string(), labels.dump(2) + "\n");
+  }
+  write_file_atomic((fs::path(dir) / "adapter_config.json").string(), config_.to_json().dump(2) + "\n");
+}
+
+void LoraModel::load_adapter_tensors(const std::string& path) {
+  auto file = SafetensorsFile::open(path);
+  std::map<std::string, Parameter*> by_name;
+  for (auto& a : adapters_) by_name[a->A.name] = &a->A, by_name[a->B.name] = &a->B;
+  for (Parameter* p : base_->parameters()) by_name[p->name] = p;
+  std::set<std::string> loaded;
+  for (const std::string& key : file->names()) {
+    std::string name = key;
+    if (name.rfind(kPrefix, 0) == 0) name = name.substr(std::string(kPrefix).size());
+    replace_all(name, ".base_layer.", ".");
+    replace_all(name, ".modules_to_save.default.", ".");
+    replace_all(name, ".modules_to_save.", ".");
+    replace_all(name, ".lora_A.default.", ".lora_A.");
+    replace_all(name, ".lora_B.default.", ".lora_B.");
+    auto it = by_name.find(name);
+    ACCENT_CHECK(it != by_name.end(), path, ": tensor ", key, " does not belong to this base model with targets [",
+                 join(config_.target_modules), "] (no module parameter ", name, ")");
+    Parameter* p = it->second;
+    const SafetensorsEntry& e = file->entry(key);
+    ACCENT_CHECK(e.shape == p->value.shape(), path, ": tensor ", key, " has shape ", shape_str(e.shape),
+                 " but the base model's ", p->name, " needs ", shape_str(p->value.shape()),
+                 " — the adapter was trained on a base model of another size");
+    Tensor t = file->load(key, DType::F32);
+    std::copy(t.f32(), t.f32() + t.numel(), p->value.f32());
+    loaded.insert(name);
+  }
+  for (auto& a : adapters_)
+    for (const Parameter* p : {&a->A, &a->B})
+      ACCENT_CHECK(loaded.count(p->name), path, ": tensor ", kPrefix, p->name, " is missing");
+}
+
+std::unique_ptr<SequenceClassifier> LoraModel::merge_and_unload() {
+  for (size_t i = 0; i < adapters_.size(); ++i) {
+    adapters_[i]->merge_into(wrapped_[i]->weight.value.f32());
+    wrapped_[i]->lora = nullptr;
+  }
+  adapters_.clear();
+  wrapped_.clear();
+  for (Parameter* p : base_->parameters()) unfreeze(*p);
+  return std::move(base_);
+}
+
+// ---------------------------------------------------------------------------------------------- loading
+
+bool is_adapter_dir(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / "adapter_config.json"); }
+
+LoraConfig read_adapter_config(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "adapter_config.json").string();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": not valid JSON (", e.what(), ")");
+  }
+  return LoraConfig::from_json(j, path);
+}
+
+std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const std::string& base_dir) {
+  LoraConfig config = read_adapter_config(adapter_dir);
+  const std::string weights = (fs::path(adapter_dir) / "adapter_model.safetensors").string();
+  ACCENT_CHECK(fs::exists(weights), adapter_dir, ": adapter_model.safetensors is missing (adapter_model.bin is not "
+               "read; re-save the adapter with safe_serialization=True)");
+  LoadOptions load;
+  load.print_warnings = false;
+  load.ignore_mismatched_sizes = true;  // the head comes from the adapter file
+  const fs::path labels_path = fs::path(adapter_dir) / "accent_labels.json";
+  if (fs::exists(labels_path)) {
+    nlohmann::json j = nlohmann::json::parse(read_file(labels_path.string()));
+    std::vector<std::string> names;
+    for (size_t i = 0; i < j.at("id2label").size(); ++i) names.push_back(j["id2label"].at(std::to_string(i)).get<std::string>());
+    if (!j.value("problem_type", nlohmann::json()).is_null()) load.problem_type = j["problem_type"].get<std::string>();
+    if (load.problem_type && *load.problem_type == "regression") load.num_labels = 1;
+    else load.labels = names;
+  } else {
+    // No label names: the head's row count gives num_labels (labels LABEL_i), as PEFT + transformers would need.
+    auto file = SafetensorsFile::open(weights);
+    for (const std::string& head : config.modules_to_save)
+      for (const std::string& key : file->names())
+        if (ends_with(key, "." + head + ".weight") && file->entry(key).shape.size() == 2)
+          load.num_labels = file->entry(key).shape[0];
+  }
+  LoadReport report;
+  std::unique_ptr<SequenceClassifier> base = load_sequence_classifier(base_dir, load, &report);
+  auto model = std::make_unique<LoraModel>(std::move(base), config, /*seed=*/0);
+  model->load_adapter_tensors(weights);
+  return model;
+}
+
+std::string resolve_adapter_base(const std::string& adapter_dir, const std::string& base_override, bool offline) {
+  std::string base = base_override;
+  if (base.empty()) base = read_adapter_config(adapter_dir).base_model_name_or_path;
+  ACCENT_CHECK(!base.empty(), adapter_dir, ": adapter_config.json has no base_model_name_or_path; pass --base-model");
+  HubOptions hub = HubOptions::from_env();
+  if (offline) hub.offline = true;
+  return resolve_pretrained(base, default_pretrained_files(), hub);
+}
+
+void merge_adapter_to_dir(const std::string& adapter_dir, const std::string& base_dir, const std::string& output_dir) {
+  ACCENT_CHECK(fs::weakly_canonical(output_dir) != fs::weakly_canonical(base_dir), output_dir,
+               ": the merged model must not overwrite the base model directory");
+  std::unique_ptr<LoraModel> lora = load_lora_model(adapter_dir, base_dir);
+  std::unique_ptr<SequenceClassifier> merged = lora->merge_and_unload();
+  merged->save_pretrained(output_dir);
+  const bool own = fs::exists(fs::path(adapter_dir) / "tokenizer.json") || fs::exists(fs::path(adapter_dir) / "vocab.txt");
+  Tokenizer::from_pretrained(own ? adapter_dir : base_dir).save_pretrained(output_dir);
+}
+
+}  // namespace accent

@@ -1,0 +1,103 @@
+// models/peft_adapter.h — LoRA fine-tuning of a sequence classifier, saved and loaded exactly as PEFT does.
+//
+// LoraModel wraps a base SequenceClassifier (PEFT's PeftModelForSequenceClassification): a LoraAdapter
+// (nn/lora.h) is attached to every target Linear, every base parameter is frozen (nn/freeze.h: no gradient
+// buffer, no weight-gradient product, no AdamW state) except the classification head (modules_to_save
+// ["classifier", "score"], trained in full) and the biases chosen by `bias` (none | all | lora_only).
+//
+// Files (PEFT ≥ 0.6 layout):
+//   adapter_config.json         peft_type LORA, task_type SEQ_CLS, r, lora_alpha, lora_dropout, target_modules,
+//                               bias, modules_to_save, base_model_name_or_path, fan_in_fan_out, inference_mode,
+//                               use_rslora, init_lora_weights
+//   adapter_model.safetensors   "base_model.model.<module>.lora_A.weight" (r, in), "….lora_B.weight" (out, r),
+//                               "base_model.model.classifier.weight"/".bias", trained biases; metadata format pt
+//   accent_labels.json          id2label / problem_type of the head (PEFT ignores it; without it labels are LABEL_i)
+// Target matching as PEFT: a module is wrapped when its name equals a target or ends with "." + target;
+// "all-linear" wraps every Linear except the classification head.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/classifier.h"
+#include "nn/lora.h"
+
+namespace accent {
+
+struct LoraConfig {
+  LoraHyper hyper;                          // r, lora_alpha, lora_dropout, use_rslora
+  std::vector<std::string> target_modules;  // empty → PEFT's default for the model type
+  std::string bias = "none";                // none | all | lora_only
+  std::vector<std::string> modules_to_save = {"classifier", "score"};
+  std::string base_model_name_or_path;
+  bool fan_in_fan_out = false;
+  bool init_lora_weights = true;
+
+  void validate() const;  // r > 0, alpha > 0, dropout in [0, 1), bias spelling
+  nlohmann::json to_json() const;  // adapter_config.json
+  // Reads adapter_config.json (as PEFT writes it; unknown keys are ignored). `origin` names the file in errors.
+  static LoraConfig from_json(const nlohmann::json& j, const std::string& origin);
+};
+
+// PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: bert/roberta/electra → query,value; gpt2 → c_attn;
+// distilbert → q_lin,v_lin. Throws for a model type without a default (then --lora-target-modules is needed).
+std::vector<std::string> default_lora_target_modules(const std::string& model_type);
+
+class LoraModel final : public SequenceClassifier {
+ public:
+  // Attaches adapters to `base` (A Kaiming-uniform from `seed`, B zero) and freezes the base as described above.
+  // Throws when a target matches no module (listing the valid names) or when the model exposes no Linears.
+  LoraModel(std::unique_ptr<SequenceClassifier> base, LoraConfig config, uint64_t seed);
+  ~LoraModel() override;
+  LoraModel(const LoraModel&) = delete;
+  LoraModel& operator=(const LoraModel&) = delete;
+
+  // Base parameters (frozen ones included) in state-dict order, then every adapter's A and B.
+  ParameterList parameters() override;
+  int64_t num_labels() const override { return base_->num_labels(); }
+  ProblemType problem_type() const override { return base_->problem_type(); }
+  ForwardResult forward(const Batch& batch) override;
+  ForwardResult forward_backward(const Batch& batch, Rng& dropout_rng) override;
+  const ModelConfig* config() const override { return base_->config(); }
+  void set_problem_type(ProblemType type) override { base_->set_problem_type(type); }
+  // Writes the adapter directory (adapter_config.json, adapter_model.safetensors, accent_labels.json).
+  void save_pretrained(const std::string& dir) const override;
+  void set_op_context(const OpContext& ctx) override { base_->set_op_context(ctx); }
+  std::vector<NamedLinear> linear_modules() override { return base_->linear_modules(); }
+
+  const LoraConfig& lora_config() const { return config_; }
+  SequenceClassifier& base() { return *base_; }
+  const std::vector<std::unique_ptr<LoraAdapter>>& adapters() const { return adapters_; }
+  // The tensors of adapter_model.safetensors (PEFT key names).
+  std::map<std::string, Tensor> adapter_tensors() const;
+  // Loads adapter_model.safetensors tensors (PEFT names; ".base_layer" / "modules_to_save" spellings accepted).
+  void load_adapter_tensors(const std::string& path);
+  // PEFT merge_and_unload: W += scale·B·A for every adapter, adapters detached; returns the plain base model
+  // (every parameter trainable again). The LoraModel is empty afterwards.
+  std::unique_ptr<SequenceClassifier> merge_and_unload();
+
+ private:
+  bool is_head_parameter(const std::string& name) const;
+  std::unique_ptr<SequenceClassifier> base_;
+  LoraConfig config_;
+  std::vector<std::unique_ptr<LoraAdapter>> adapters_;
+  std::vector<Linear*> wrapped_;  // parallel to adapters_
+};
+
+// True when `dir` holds adapter_config.json (a PEFT adapter directory, not a full model).
+bool is_adapter_dir(const std::string& dir);
+LoraConfig read_adapter_config(const std::string& dir);
+// Loads base + adapter: the base from `base_dir` (read only, never written), the head labels from
+// accent_labels.json when present. Shapes that do not match the base are errors naming the tensor.
+std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const std::string& base_dir);
+// The base model directory of an adapter: `base_override` when non-empty, else adapter_config.json's
+// base_model_name_or_path (a local directory, or a hub id resolved through the cache / download).
+std::string resolve_adapter_base(const std::string& adapter_dir, const std::string& base_override, bool offline);
+// `accent merge`: base + adapter with W + scale·B·A folded in, saved as a plain Hugging Face model directory
+// (config.json + model.safetensors + the tokenizer of the adapter directory, else of the base).
+void merge_adapter_to_dir(const std::string& adapter_dir, const std::string& base_dir, const std::string& output_dir);
+
+}  // namespace accent

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""PyTorch twin of accent's LoRA (PEFT math) on the BERT twin (tests/reference/bert_twin.py).
+
+`gen --out DIR` writes a tiny random BERT exactly as bert_twin.py does (config.json, model.safetensors,
+inputs.safetensors), then a LoRA adapter in PEFT's own on-disk layout into DIR/adapter:
+  adapter_config.json          as PEFT 0.10+ writes it (extra keys included: revision, use_dora, megatron_config, ...)
+  adapter_model.safetensors    base_model.model.<module>.lora_A.weight (r, in), ...lora_B.weight (out, r),
+                               base_model.model.classifier.weight/.bias (modules_to_save), trained biases
+and DIR/lora_expected.safetensors: logits, loss and grad.<name> of every trainable tensor (accent's internal
+names, no "base_model.model." prefix), in fp32 torch and float64 (logits64, loss64, grad64.<name>).
+The LoRA forward is PEFT's lora.Linear.forward:
+    result = base_layer(x) + lora_B(lora_A(dropout(x))) * scaling,  scaling = alpha / r  (alpha / sqrt(r): rsLoRA)
+B is random here (PEFT initialises it to zero, which would make A's gradient zero and the test blind).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_twin  # noqa: E402
+
+LINEARS = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+           "intermediate.dense", "output.dense"]
+
+
+class LoraFunctional:
+    """Stands in for torch.nn.functional inside bert_twin: F.linear on a wrapped weight adds the LoRA branch."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped  # id(base weight tensor) -> (A, B, scaling)
+
+    def __getattr__(self, name):
+        return getattr(F, name)
+
+    def linear(self, x, weight, bias=None):
+        result = F.linear(x, weight, bias)
+        lora = self.wrapped.get(id(weight))
+        if lora is not None:
+            A, B, scaling = lora
+            result = result + F.linear(F.linear(x, A), B) * scaling
+        return result
+
+
+def targets_of(cfg, spec):
+    mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
+    mods.append("bert.pooler.dense")
+    if spec == "all-linear":
+        return mods
+    names = spec.split(",")
+    return [m for m in mods if any(m == t or m.endswith("." + t) for t in names)]
+
+
+def run(P, lora, cfg, x, scaling, dtype):
+    Pd = {k: v.detach().to(dtype).requires_grad_(True) for k, v in P.items()}
+    Ld = {k: (a.detach().to(dtype).requires_grad_(True), b.detach().to(dtype).requires_grad_(True))
+          for k, (a, b) in lora.items()}
+    wrapped = {id(Pd[m + ".weight"]): (a, b, scaling) for m, (a, b) in Ld.items()}
+    saved = bert_twin.F
+    bert_twin.F = LoraFunctional(wrapped)
+    try:
+        logits = bert_twin.logits_of(Pd, cfg, x["input_ids"], x["token_type_ids"], x["attention_mask"])
+    finally:
+        bert_twin.F = saved
+    loss = bert_twin.loss_of(logits, x["labels"], cfg)
+    loss.backward()
+    return logits, loss, Pd, Ld
+
+
+def generate(out, targets, r, alpha, rslora, bias, seed):
+    bert_twin.generate(out, "tiny", "single", "gelu", seed)
+    with open(os.path.join(out, "config.json")) as f:
+        cfg = json.load(f)
+    P = bert_twin.read_safetensors(os.path.join(out, "model.safetensors"))
+    x = bert_twin.read_safetensors(os.path.join(out, "inputs.safetensors"))
+    g = torch.Generator().manual_seed(seed + 1)
+    H = cfg["hidden_size"]
+    lora = {}
+    for m in targets_of(cfg, targets):
+        out_f, in_f = P[m + ".weight"].shape
+        bound = 1.0 / math.sqrt(in_f)  # kaiming_uniform_(a=sqrt(5))
+        A = (torch.rand(r, in_f, generator=g) * 2 - 1) * bound
+        B = 0.05 * torch.randn(out_f, r, generator=g)
+        lora[m] = (A, B)
+    # The adapter's head differs from the base checkpoint's (it was trained): modules_to_save wins.
+    head = {"classifier.weight": P["classifier.weight"] + 0.03 * torch.randn(P["classifier.weight"].shape, generator=g),
+            "classifier.bias": P["classifier.bias"] + 0.03 * torch.randn(P["classifier.bias"].shape, generator=g)}
+    trained_bias = {}
+    if bias == "all":
+        for k in P:
+            if "bias" in k and not k.startswith("classifier."):
+                trained_bias[k] = P[k] + 0.02 * torch.randn(P[k].shape, generator=g)
+    Pmod = dict(P)
+    Pmod.update(head)
+    Pmod.update(trained_bias)
+    scaling = alpha / math.sqrt(r) if rslora else alpha / r
+
+    adapter = os.path.join(out, "adapter")
+    os.makedirs(adapter, exist_ok=True)
+    tensors = {}
+    for m, (A, B) in lora.items():
+        tensors[f"base_model.model.{m}.lora_A.weight"] = A
+        tensors[f"base_model.model.{m}.lora_B.weight"] = B
+    for k, v in list(head.items()) + list(trained_bias.items()):
+        tensors["base_model.model." + k] = v
+    bert_twin.write_safetensors(os.path.join(adapter, "adapter_model.safetensors"), tensors)
+    target_list = "all-linear" if targets == "all-linear" else sorted(set(targets.split(",")))
+    config = {  # what PEFT 0.10–0.13 writes for get_peft_model(bert, LoraConfig(task_type="SEQ_CLS", ...))
+        "alpha_pattern": {}, "auto_mapping": None, "base_model_name_or_path": os.path.abspath(out), "bias": bias,
+        "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True, "layer_replication": None,
+        "layers_pattern": None, "layers_to_transform": None, "loftq_config": {}, "lora_alpha": alpha,
+        "lora_dropout": 0.0, "megatron_config": None, "megatron_core": "megatron.core",
+        "modules_to_save": ["classifier", "score"], "peft_type": "LORA", "r": r, "rank_pattern": {},
+        "revision": None, "target_modules": target_list, "task_type": "SEQ_CLS", "use_dora": False,
+        "use_rslora": rslora,
+    }
+    with open(os.path.join(adapter, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+
+    expected = {}
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        logits, loss, Pd, Ld = run(Pmod, lora, cfg, x, scaling, dtype)
+        expected["logits" + suffix] = logits.detach().float()
+        expected["loss" + suffix] = loss.detach().float().reshape([])
+        for m, (A, B) in Ld.items():
+            expected[f"grad{suffix}.{m}.lora_A.weight"] = A.grad.float()
+            expected[f"grad{suffix}.{m}.lora_B.weight"] = B.grad.float()
+        for k in list(head) + list(trained_bias):
+            expected[f"grad{suffix}.{k}"] = Pd[k].grad.float()
+    bert_twin.write_safetensors(os.path.join(out, "lora_expected.safetensors"), expected)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--out", required=True)
+    g.add_argument("--targets", default="query,value")
+    g.add_argument("--r", type=int, default=4)
+    g.add_argument("--alpha", type=float, default=8.0)
+    g.add_argument("--rslora", action="store_true")
+    g.add_argument("--bias", default="none", choices=["none", "all"])
+    g.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    generate(a.out, a.targets, a.r, a.alpha, a.rslora, a.bias, a.seed)
+
+
+if __name__ == "__main__":
+    main()
