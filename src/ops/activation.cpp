@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "ops/gelu_fast.h"
 
 namespace accent {
 
@@ -84,6 +85,11 @@ void activation_forward(const OpContext& ctx, Activation act, const float* x, fl
     for (int64_t i = 0; i < n; ++i) y[i] = forward_one(act, x[i]);
     return;
   }
+  if (act == Activation::Gelu) {  // the BERT activation: vectorised erf (ops/gelu_fast.h)
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) y[i] = fast::gelu(x[i]);
+    return;
+  }
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = forward_one(act, x[i]);
 }
@@ -92,6 +98,11 @@ void activation_backward(const OpContext& ctx, Activation act, const float* x, c
   check_op_context(ctx, "activation_backward");
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * derivative_one(act, x[i]);
+    return;
+  }
+  if (act == Activation::Gelu) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * fast::gelu_derivative(x[i]);
     return;
   }
 #pragma omp parallel for simd schedule(static)
