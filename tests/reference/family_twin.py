@@ -214,9 +214,10 @@ PROBLEMS = {"single": ("single_label_classification", 3), "multi": ("multi_label
             "regression": ("regression", 1)}
 
 
-def generate(out, family, problem, act, seed, with_bin):
+def generate(out, family, problem, act, seed, with_bin, vocab=300, num_labels=None):
     problem_type, C = PROBLEMS[problem]
-    V, B, T = 300, 4, 16
+    C = num_labels or C
+    V, B, T = vocab, 4, 16
     cfg = make_config(family, C, problem_type, act, V)
     g = torch.Generator().manual_seed(seed)
     P = {}
@@ -325,6 +326,8 @@ def main():
     g.add_argument("--act", choices=sorted(ACTIVATIONS), default="gelu")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--bin", action="store_true")
+    g.add_argument("--vocab", type=int, default=300, help="vocab_size (a real tokenizer's, for the CLI tests)")
+    g.add_argument("--num-labels", type=int, default=None)
     l = sub.add_parser("logits")
     l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2"], required=True)
     l.add_argument("--model", required=True)
@@ -333,7 +336,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if a.cmd == "gen":
-        generate(a.out, a.family, a.problem, a.act, a.seed, a.bin)
+        generate(a.out, a.family, a.problem, a.act, a.seed, a.bin, a.vocab, a.num_labels)
     else:
         logits_cmd(a.family, a.model, a.inputs, a.out)
 

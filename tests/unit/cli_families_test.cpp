@@ -1,0 +1,151 @@
+// End-to-end `accent train` → `evaluate` → `predict` from a directory of each non-BERT family (RoBERTa, ELECTRA,
+// DistilBERT, GPT-2): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
+// layout with the family's real tokenizer files, fine-tuned on SST-2 rows; the saved directory has the family's
+// architecture and names, evaluate reproduces the trainer's validation metrics, and predict's raw logits equal
+// the twin's logits computed from the saved directory. GPT-2 starts from a config without pad_token_id (as the
+// hub's gpt2): batches are padded with EOS and the model pools the last non-pad token, as HF's recipe does.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/fs.h"
+#include "data/csv_writer.h"
+#include "io/safetensors.h"
+#include "test_util.h"
+#include "text/tokenizer.h"
+
+using namespace accent;
+using namespace accent::testing;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kCli = ACCENT_CLI_PATH;
+const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/family_twin.py";
+
+struct FamilyCase {
+  std::string family, architecture, vocab_dir, weight_name;
+  int64_t vocab_size;
+};
+
+void write_sst2_csv(const fs::path& path, size_t n) {
+  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
+  std::string line;
+  std::getline(in, line);  // header
+  std::string out = csv_record({"text", "label"});
+  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
+    const size_t tab = line.rfind('\t');
+    out += csv_record({line.substr(0, tab), line.substr(tab + 1) == "1" ? "positive" : "negative"});
+  }
+  write_file_atomic(path.string(), out);
+}
+
+json last_json_line(const std::string& out) {
+  std::istringstream in(out);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') last = line;
+  return json::parse(last);
+}
+
+void run_family(const FamilyCase& c) {
+  TempDir tmp("accent_cli_family_" + c.family);
+  const std::string base = tmp.str("base");
+  CmdResult r = run_command("/usr/bin/python3 " + kTwin + " gen --out " + base + " --family " + c.family +
+                            " --problem single --num-labels 2 --act " + (c.family == "gpt2" ? "gelu_new" : "gelu") +
+                            " --vocab " + std::to_string(c.vocab_size));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  for (const auto& f : fs::directory_iterator(kShared + "/data/vocab/" + c.vocab_dir))  // tokenizer files only
+    if (f.path().filename() != "config.json") fs::copy_file(f.path(), fs::path(base) / f.path().filename());
+  json config = json::parse(read_file(base + "/config.json"));
+  if (c.family == "gpt2") config["pad_token_id"] = nullptr;  // the hub's gpt2 has none
+  write_file_atomic(base + "/config.json", config.dump(2));
+  write_sst2_csv(tmp.path / "train.csv", 120);
+
+  const std::string out_dir = tmp.str("out");
+  r = run_command(kCli + " train --model " + base + " --train-file " + tmp.str("train.csv") + " --output-dir " +
+                  out_dir + " --validation-split 0.25 --max-steps 3 --per-device-train-batch-size 8 " +
+                  "--learning-rate 1e-3 --max-length 32 --progress none --json --seed 3");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const json metrics = last_json_line(r.out);
+  ASSERT_TRUE(metrics.contains("eval_accuracy")) << r.out;
+  const json saved = json::parse(read_file(out_dir + "/config.json"));
+  EXPECT_EQ(saved["architectures"], json::array({c.architecture}));
+  EXPECT_EQ(saved["model_type"], c.family);
+  EXPECT_EQ(saved["id2label"], json({{"0", "negative"}, {"1", "positive"}}));
+  auto weights = SafetensorsFile::open(out_dir + "/model.safetensors");
+  EXPECT_TRUE(weights->contains(c.weight_name)) << c.weight_name;
+  if (c.family == "gpt2") {
+    EXPECT_NE(r.out.find("padding with the EOS token"), std::string::npos) << r.out;
+    EXPECT_EQ(saved["pad_token_id"], 50256);
+  }
+
+  r = run_command(kCli + " evaluate --model " + out_dir + " --data " + out_dir + "/validation.csv --max-length 32", false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const json eval = json::parse(r.out);
+  EXPECT_NEAR(eval["eval_accuracy"].get<double>(), metrics["eval_accuracy"].get<double>(), 1e-12);
+  EXPECT_NEAR(eval["eval_loss"].get<double>(), metrics["eval_loss"].get<double>(), 1e-5);
+
+  // predict's raw logits (fp32) against the twin reading the saved directory.
+  const std::vector<std::string> texts = {"a gorgeous , witty , seductive movie .",
+                                          "the plot is nothing but boilerplate clichés and tired jokes"};
+  write_file_atomic(tmp.str("inputs.txt"), texts[0] + "\n" + texts[1] + "\n");
+  r = run_command("ACCENT_PRECISION=fp32 " + kCli + " predict --model " + out_dir + " --input " + tmp.str("inputs.txt") +
+                      " --top-k all --function-to-apply none",
+                  false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::vector<std::array<double, 2>> ours;
+  std::istringstream lines(r.out);
+  std::string l;
+  while (std::getline(lines, l)) {
+    const json j = json::parse(l);
+    std::array<double, 2> row{};
+    for (const auto& e : j) row[e["label"] == "negative" ? 0 : 1] = e["score"].get<double>();
+    ours.push_back(row);
+  }
+  ASSERT_EQ(ours.size(), 2u);
+
+  Tokenizer tok = Tokenizer::from_pretrained(out_dir);
+  std::vector<Encoding> enc;
+  for (const auto& t : texts) enc.push_back(tok.encode(t));
+  const int64_t B = 2, T = static_cast<int64_t>(std::max(enc[0].size(), enc[1].size()));
+  const int64_t pad = saved["pad_token_id"].get<int64_t>();
+  Tensor ids(DType::I64, {B, T}), types(DType::I64, {B, T}), mask(DType::I64, {B, T});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const bool real = t < static_cast<int64_t>(enc[b].size());
+      ids.data_as<int64_t>()[b * T + t] = real ? enc[b].ids[t] : pad;
+      types.data_as<int64_t>()[b * T + t] = real && !enc[b].type_ids.empty() ? enc[b].type_ids[t] : 0;
+      mask.data_as<int64_t>()[b * T + t] = real ? 1 : 0;
+    }
+  save_safetensors(tmp.str("inputs.safetensors"), {{"input_ids", ids}, {"token_type_ids", types}, {"attention_mask", mask}});
+  r = run_command("/usr/bin/python3 " + kTwin + " logits --family " + c.family + " --model " + out_dir + " --inputs " +
+                  tmp.str("inputs.safetensors") + " --out " + tmp.str("twin.safetensors"));
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const Tensor twin = SafetensorsFile::open(tmp.str("twin.safetensors"))->load("logits");
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < 2; ++k)
+      EXPECT_NEAR(ours[b][k], twin.f32()[b * 2 + k], 1e-5) << c.family << " row " << b << " label " << k;
+}
+
+}  // namespace
+
+TEST(CliFamilies, Roberta) {
+  run_family({"roberta", "RobertaForSequenceClassification", "roberta-base", "classifier.out_proj.weight", 50265});
+}
+TEST(CliFamilies, Electra) {
+  run_family({"electra", "ElectraForSequenceClassification", "bert-base-uncased", "electra.embeddings_project.weight",
+              30522});
+}
+TEST(CliFamilies, DistilBert) {
+  run_family({"distilbert", "DistilBertForSequenceClassification", "bert-base-uncased",
+              "distilbert.transformer.layer.1.ffn.lin2.weight", 30522});
+}
+TEST(CliFamilies, Gpt2) { run_family({"gpt2", "GPT2ForSequenceClassification", "gpt2", "score.weight", 50257}); }
