@@ -121,6 +121,26 @@ void EncoderClassifier::collect(ParameterList& out) {
   head_.collect(out);
 }
 
+std::vector<NamedLinear> EncoderClassifier::linear_modules() {
+  std::vector<NamedLinear> out;
+  auto add = [&](Linear& l) {
+    const std::string& w = l.weight.name;  // "<module>.weight"
+    out.push_back({w.substr(0, w.size() - 7), &l});
+  };
+  if (projection_) add(*projection_);
+  for (auto& layer : encoder_.layers) {
+    add(layer->attention.self.query);
+    add(layer->attention.self.key);
+    add(layer->attention.self.value);
+    add(layer->attention.output_dense);
+    add(layer->feed_forward.ffn.dense_in);
+    add(layer->feed_forward.ffn.dense_out);
+  }
+  add(head_.dense);
+  add(head_.out);
+  return out;
+}
+
 void EncoderClassifier::forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) {
   const int64_t B = batch.B, T = batch.T;
   // RoBERTa/DistilBERT tokenizers give no token_type_ids (HF model_input_names): the model sees its default.

@@ -17,6 +17,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "models/bert_dims.h"
 #include "models/bert_embeddings.h"
@@ -39,6 +40,8 @@ class EncoderClassifier final : public TransformerClassifier {
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
   EncoderFamily family() const { return family_; }
+  // Every Linear (for LoRA), in state-dict order, HF module names (DistilBERT's q_lin/…/ffn.lin2 included).
+  std::vector<NamedLinear> linear_modules() override;
 
  protected:
   void collect(ParameterList& out) override;
