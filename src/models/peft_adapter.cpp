@@ -259,7 +259,7 @@ void LoraModel::save_pretrained(const std::string& dir) const {
   write_file_atomic((fs::path(dir) / "adapter_config.json").string(), config_.to_json().dump(2) + "\n");
 }
 
-void LoraModel::load_adapter_tensors(const std::string& path) {
+std::set<std::string> LoraModel::load_adapter_tensors(const std::string& path) {
   auto file = SafetensorsFile::open(path);
   std::map<std::string, Parameter*> by_name;
   for (auto& a : adapters_) by_name[a->A.name] = &a->A, by_name[a->B.name] = &a->B;
@@ -288,6 +288,7 @@ void LoraModel::load_adapter_tensors(const std::string& path) {
   for (auto& a : adapters_)
     for (const Parameter* p : {&a->A, &a->B})
       ACCENT_CHECK(loaded.count(p->name), path, ": tensor ", kPrefix, p->name, " is missing");
+  return loaded;
 }
 
 std::unique_ptr<SequenceClassifier> LoraModel::merge_and_unload() {
@@ -343,7 +344,13 @@ std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const
   LoadReport report;
   std::unique_ptr<SequenceClassifier> base = load_sequence_classifier(base_dir, load, &report);
   auto model = std::make_unique<LoraModel>(std::move(base), config, /*seed=*/0);
-  model->load_adapter_tensors(weights);
+  const std::set<std::string> loaded = model->load_adapter_tensors(weights);
+  // A head that is neither in the adapter nor (with the right shape) in the base would be random: refuse.
+  std::set<std::string> fresh(report.missing_keys.begin(), report.missing_keys.end());
+  for (const MismatchedKey& m : report.mismatched_keys) fresh.insert(m.name);
+  for (Parameter* p : model->base().parameters())
+    ACCENT_CHECK(!p->trainable || loaded.count(p->name) || !fresh.count(p->name), weights, ": the trained tensor ",
+                 kPrefix, p->name, " is in neither the adapter nor the base model ", base_dir);
   return model;
 }
 

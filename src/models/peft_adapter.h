@@ -17,6 +17,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,8 @@ class LoraModel final : public SequenceClassifier {
   // The tensors of adapter_model.safetensors (PEFT key names).
   std::map<std::string, Tensor> adapter_tensors() const;
   // Loads adapter_model.safetensors tensors (PEFT names; ".base_layer" / "modules_to_save" spellings accepted).
-  void load_adapter_tensors(const std::string& path);
+  // Returns the model parameter names that were filled.
+  std::set<std::string> load_adapter_tensors(const std::string& path);
   // PEFT merge_and_unload: W += scale·B·A for every adapter, adapters detached; returns the plain base model
   // (every parameter trainable again). The LoraModel is empty afterwards.
   std::unique_ptr<SequenceClassifier> merge_and_unload();

@@ -1,0 +1,148 @@
+// bench/lora_step_bench.cpp — one training step (forward + backward + AdamW) of a bert-base-shaped classifier,
+// full fine-tuning vs LoRA (query,value, r=8 by default), with the optimizer-state and gradient-buffer bytes and
+// the process's peak RSS. --mode interleaved builds both models and alternates their steps, so a loaded machine
+// slows both alike (the step-time ratio); peak RSS is per process, so full and lora run alone for it.
+// bench/compare_lora.sh runs all three.
+//
+//   build-*/lora_step_bench --mode full|lora|interleaved [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
+//                           [--r 8] [--targets query,value] [--precision auto|bf16|fp32]
+#include <omp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "models/peft_adapter.h"
+#include "models/registry.h"
+#include "nn/freeze.h"
+#include "ops/precision.h"
+#include "train/adamw.h"
+
+using namespace accent;
+
+namespace {
+
+Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng data_rng(seed);
+  for (int64_t i = 0; i < B * T; ++i) {
+    batch.input_ids.push_back(static_cast<int32_t>(1 + data_rng.below(30000)));
+    batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
+    batch.attention_mask.push_back(1);
+  }
+  for (int64_t b = 0; b < B; ++b) batch.class_labels.push_back(static_cast<int64_t>(b % 2));
+  return batch;
+}
+
+struct Runner {
+  std::string mode;
+  std::unique_ptr<SequenceClassifier> model;
+  std::unique_ptr<AdamW> opt;
+  Rng dropout_rng{5};
+  std::vector<double> times;
+
+  void step(const Batch& batch, bool timed) {
+    const auto t0 = std::chrono::steady_clock::now();
+    model->forward_backward(batch, dropout_rng);
+    opt->step(1e-4);
+    opt->zero_grad();
+    if (timed) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  double median() const {
+    std::vector<double> t = times;
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+  }
+  double min() const { return *std::min_element(times.begin(), times.end()); }
+  void report() const {
+    int64_t state_bytes = 0, trainable = 0;
+    for (const auto& [name, t] : opt->state_tensors()) state_bytes += static_cast<int64_t>(t.nbytes());
+    const ParameterList params = model->parameters();
+    for (const Parameter* p : params) trainable += p->trainable ? p->value.numel() : 0;
+    std::printf("RESULT %s step_seconds_median %.4f (min %.4f, %zu steps)\n", mode.c_str(), median(), min(), times.size());
+    std::printf("RESULT %s trainable_params %lld\n", mode.c_str(), static_cast<long long>(trainable));
+    std::printf("RESULT %s optimizer_state_bytes %lld\n", mode.c_str(), static_cast<long long>(state_bytes));
+    std::printf("RESULT %s gradient_bytes %lld\n", mode.c_str(), static_cast<long long>(gradient_bytes(params)));
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12, r = 8;
+  std::string mode = "lora", targets = "query,value", precision_arg = "fp32";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--mode") mode = v;
+    else if (k == "--batch") B = std::stoll(v);
+    else if (k == "--seq") T = std::stoll(v);
+    else if (k == "--steps") steps = std::stoll(v);
+    else if (k == "--threads") threads = std::stoll(v);
+    else if (k == "--layers") layers = std::stoll(v);
+    else if (k == "--r") r = std::stoll(v);
+    else if (k == "--targets") targets = v;
+    else if (k == "--precision") precision_arg = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  omp_set_num_threads(static_cast<int>(threads));
+  const Precision precision = resolve_precision(precision_arg);
+  auto make_runner = [&](const std::string& m) {
+    auto run = std::make_unique<Runner>();
+    ModelConfig config;  // BERT-base defaults
+    config.model_type = "bert";
+    config.num_hidden_layers = layers;
+    config.set_num_labels(2);
+    run->model = create_sequence_classifier(config, 0);
+    run->model->set_op_context(OpContext{Backend::Cpu, precision});
+    if (m == "lora") {
+      LoraConfig lc;
+      lc.hyper.r = r;
+      lc.hyper.alpha = static_cast<double>(r);
+      for (size_t s = 0; s <= targets.size();) {
+        const size_t c = std::min(targets.find(',', s), targets.size());
+        if (c > s) lc.target_modules.push_back(targets.substr(s, c - s));
+        s = c + 1;
+      }
+      run->model = std::make_unique<LoraModel>(std::move(run->model), lc, 0);
+    }
+    run->mode = m;
+    AdamWOptions ao;
+    ao.weight_decay = 0.01;
+    run->opt = std::make_unique<AdamW>(run->model->parameters(), ao);
+    return run;
+  };
+  if (mode != "full" && mode != "lora" && mode != "interleaved") {
+    std::fprintf(stderr, "--mode full|lora|interleaved\n");
+    return 2;
+  }
+  std::vector<std::unique_ptr<Runner>> runners;
+  if (mode == "interleaved") {
+    runners.push_back(make_runner("full"));
+    runners.push_back(make_runner("lora"));
+  } else {
+    runners.push_back(make_runner(mode));
+  }
+  const Batch batch = random_batch(B, T, 1);
+  for (int64_t s = 0; s <= steps; ++s)  // step 0 warms up (scratch buffers, oneDNN primitives)
+    for (auto& run : runners) run->step(batch, s > 0);  // interleaved: the machine's load hits both alike
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("RESULT mode %s precision %s B %lld T %lld layers %lld threads %lld\n", mode.c_str(),
+              precision == Precision::BF16 ? "bf16" : "fp32", static_cast<long long>(B), static_cast<long long>(T),
+              static_cast<long long>(layers), static_cast<long long>(threads));
+  for (auto& run : runners) run->report();
+  if (runners.size() == 2)
+    std::printf("RESULT ratio lora/full step time: median %.3f, min %.3f\n", runners[1]->median() / runners[0]->median(),
+                runners[1]->min() / runners[0]->min());
+  else
+    std::printf("RESULT peak_rss_mib %.0f\n", usage.ru_maxrss / 1024.0);
+  return 0;
+}
