@@ -1,9 +1,11 @@
 // bench/train_step_bench.cpp — one training step (forward + backward) of a bert-base-shaped
-// BertForSequenceClassification with random weights, in fp32 or bf16 mixed precision; the achieved matmul
+// BertForSequenceClassification (or, with --family, roberta-base / distilbert-base-uncased / gpt2 /
+// electra-base-discriminator shapes of the other families) with random weights, in fp32 or bf16 mixed precision; the achieved matmul
 // TFLOP/s next to oneDNN's own matmul rate on 2048×768×3072 measured in the same run; inference throughput at
 // batch 32 and single-sentence latency; the process's peak RSS.
 //
-//   build-*/train_step_bench [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
+//   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra] [--batch 16] [--seq 128] [--steps 3]
+//                            [--threads 2] [--layers 12 (distilbert 6)]
 //                            [--precision auto|bf16|fp32] [--ref] [--infer] [--infer-batch 32] [--no-train]
 // The PyTorch side of the comparison is bench/torch_step.py (same shapes, same dropout, torch.set_num_threads;
 // --autocast for torch.autocast("cpu", dtype=torch.bfloat16)). Timing lives here, never in tests.
@@ -59,12 +61,34 @@ double onednn_tflops(bool bf16, int64_t M = 2048, int64_t K = 768, int64_t N = 3
   return 2.0 * M * N * K / best / 1e12;
 }
 
+// The hub base checkpoint's config of each family (shapes, activations, eps, pad ids).
+ModelConfig family_config(const std::string& family) {
+  ModelConfig c;  // BERT-base defaults: V=30522, H=768, 12 layers, 12 heads, I=3072, P=512
+  c.model_type = family;
+  c.pad_token_id = 0;
+  if (family == "roberta") {
+    c.vocab_size = 50265, c.max_position_embeddings = 514, c.type_vocab_size = 1, c.pad_token_id = 1;
+    c.layer_norm_eps = 1e-5;
+  } else if (family == "distilbert") {
+    c.num_hidden_layers = 6, c.type_vocab_size = 0, c.classifier_dropout = 0.2;
+  } else if (family == "gpt2") {
+    c.vocab_size = 50257, c.max_position_embeddings = 1024, c.type_vocab_size = 0, c.hidden_act = "gelu_new";
+    c.layer_norm_eps = 1e-5, c.pad_token_id = 50256;
+  } else if (family == "electra") {
+    c.embedding_size = 768;  // electra-base-discriminator
+  } else if (family != "bert") {
+    std::fprintf(stderr, "unknown --family %s\n", family.c_str());
+    std::exit(2);
+  }
+  return c;
+}
+
 Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
   Batch batch;
   batch.B = B, batch.T = T;
   Rng data_rng(seed);
   for (int64_t i = 0; i < B * T; ++i) {
-    batch.input_ids.push_back(static_cast<int32_t>(1 + data_rng.below(30000)));
+    batch.input_ids.push_back(static_cast<int32_t>(3 + data_rng.below(30000)));
     batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
     batch.attention_mask.push_back(1);
   }
@@ -75,9 +99,9 @@ Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12, infer_batch = 32;
+  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = -1, infer_batch = 32;
   bool use_ref = false, infer = false, train = true;
-  std::string precision_arg = "auto";
+  std::string precision_arg = "auto", family = "bert";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atoll(argv[++i]) : 0; };
@@ -88,13 +112,14 @@ int main(int argc, char** argv) {
     else if (a == "--layers") layers = next();
     else if (a == "--infer-batch") infer_batch = next();
     else if (a == "--precision" && i + 1 < argc) precision_arg = argv[++i];
+    else if (a == "--family" && i + 1 < argc) family = argv[++i];
     else if (a == "--bf16") precision_arg = "bf16";
     else if (a == "--ref") use_ref = true;
     else if (a == "--infer") infer = true;
     else if (a == "--no-train") train = false;
     else {
       std::fprintf(stderr,
-                   "usage: %s [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
+                   "usage: %s [--family bert|roberta|distilbert|gpt2|electra] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
                    " [--ref] [--infer] [--infer-batch B] [--no-train]\n",
                    argv[0]);
       return 2;
@@ -104,10 +129,9 @@ int main(int argc, char** argv) {
   const Precision precision = resolve_precision(precision_arg);
   const bool bf16 = precision == Precision::BF16;
 
-  ModelConfig config;  // BERT-base defaults: V=30522, H=768, 12 layers, 12 heads, I=3072, P=512
-  config.model_type = "bert";
+  ModelConfig config = family_config(family);
+  if (layers < 0) layers = config.num_hidden_layers;
   config.num_hidden_layers = layers;
-  config.pad_token_id = 0;
   config.set_num_labels(2);
   config.problem_type = "single_label_classification";
   auto model = create_sequence_classifier(config, 0);
@@ -123,7 +147,7 @@ int main(int argc, char** argv) {
   if (train) {
     const Batch batch = random_batch(B, T, 1);
     Rng dropout_rng(2);
-    std::printf("accent train step: bert-base shape (%lld layers), B=%lld T=%lld, %s\n",
+    std::printf("accent train step: %s-base shape (%lld layers), B=%lld T=%lld, %s\n", family.c_str(),
                 static_cast<long long>(layers), static_cast<long long>(B), static_cast<long long>(T),
                 precision_name(precision));
     double total = 0.0, best = 1e30;
@@ -137,9 +161,9 @@ int main(int argc, char** argv) {
       if (s > 0) total += sec, best = sec < best ? sec : best;
     }
     const double flops = 3.0 * forward_matmul_flops(B, T, layers);
-    std::printf("RESULT accent train %s: mean %.3f s/step, best %.3f s/step, %.3f TFLOP/s (matmul FLOPs %.1f G), "
+    std::printf("RESULT accent train %s %s: mean %.3f s/step, best %.3f s/step, %.3f TFLOP/s (matmul FLOPs %.1f G), "
                 "%.0f%% of oneDNN %s matmul\n",
-                precision_name(precision), steps > 0 ? total / static_cast<double>(steps) : 0.0, best,
+                family.c_str(), precision_name(precision), steps > 0 ? total / static_cast<double>(steps) : 0.0, best,
                 flops / best / 1e12, flops / 1e9, 100.0 * flops / best / 1e12 / (bf16 ? ceiling_bf16 : ceiling_f32),
                 precision_name(precision));
   }
