@@ -112,3 +112,24 @@ TEST(FamilyLoading, Gpt2BaseCheckpointWithoutPrefix) {
   const Tensor wte = twin->load("transformer.wte.weight");
   EXPECT_EQ(max_abs_diff(model->parameters().front()->value, wte), 0.0);
 }
+
+// XLM-RoBERTa is RoBERTa's architecture under its own model_type/class name (base prefix still "roberta").
+TEST(FamilyLoading, XlmRobertaIsRobertaUnderItsOwnName) {
+  TempDir dir("family_xlmr");
+  run_family_twin(dir.str(), "roberta", "single", "gelu");
+  nlohmann::json config = nlohmann::json::parse(read_file(dir / "config.json"));
+  config["model_type"] = "xlm-roberta";
+  config["architectures"] = {"XLMRobertaForMaskedLM"};
+  write_file_atomic(dir / "config.json", config.dump());
+  LoadReport report;
+  auto model = load_sequence_classifier(dir.str(), quiet_load(), &report);
+  EXPECT_EQ(report.architecture, "XLMRobertaForSequenceClassification");
+  EXPECT_TRUE(report.missing_keys.empty());
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  const Tensor want = SafetensorsFile::open(dir / "expected.safetensors")->load("logits");
+  EXPECT_LE(max_abs_diff(model->forward(batch).logits, want), 1e-5);
+  model->save_pretrained(dir / "saved");
+  const auto saved = nlohmann::json::parse(read_file(dir / "saved/config.json"));
+  EXPECT_EQ(saved["model_type"], "xlm-roberta");
+  EXPECT_EQ(saved["architectures"], nlohmann::json::array({"XLMRobertaForSequenceClassification"}));
+}
