@@ -1,4 +1,5 @@
 #include "models/bert_classifier.h"
+#include "models/transformer_classifier.h"
 
 #include <filesystem>
 
@@ -13,17 +14,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-void check_batch(const Batch& batch) {
-  const size_t n = static_cast<size_t>(batch.B * batch.T);
-  ACCENT_CHECK(batch.B > 0 && batch.T > 0, "batch: B and T must be positive, got B=", batch.B, " T=", batch.T);
-  ACCENT_CHECK(batch.input_ids.size() == n, "batch: input_ids has ", batch.input_ids.size(), " values, expected B×T = ",
-               batch.B, "×", batch.T);
-  ACCENT_CHECK(batch.token_type_ids.empty() || batch.token_type_ids.size() == n, "batch: token_type_ids has ",
-               batch.token_type_ids.size(), " values, expected B×T = ", n, " (or none)");
-  ACCENT_CHECK(batch.attention_mask.empty() || batch.attention_mask.size() == n, "batch: attention_mask has ",
-               batch.attention_mask.size(), " values, expected B×T = ", n, " (or none)");
 }
 
 }  // namespace
@@ -70,14 +60,7 @@ std::vector<NamedLinear> BertForSequenceClassification::linear_modules() {
     const std::string& w = l.weight.name;  // "<module>.weight"
     out.push_back({w.substr(0, w.size() - 7), &l});
   };
-  for (auto& layer : encoder_.layers) {
-    add(layer->attention.self.query);
-    add(layer->attention.self.key);
-    add(layer->attention.self.value);
-    add(layer->attention.output_dense);
-    add(layer->feed_forward.ffn.dense_in);
-    add(layer->feed_forward.ffn.dense_out);
-  }
+  for (Linear* l : encoder_.linears()) add(*l);
   add(head_.pooler_dense);
   add(head_.classifier);
   return out;
@@ -98,7 +81,7 @@ ForwardResult BertForSequenceClassification::forward_backward(const Batch& batch
 }
 
 ForwardResult BertForSequenceClassification::run(const Batch& batch, Rng* rng, bool with_backward) {
-  check_batch(batch);
+  check_batch_shape(batch);
   const int64_t B = batch.B, T = batch.T, H = dims_.H, C = dims_.C, n = B * T * H;
   const float* mask_add = nullptr;
   if (!batch.attention_mask.empty()) {

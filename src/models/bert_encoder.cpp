@@ -67,4 +67,13 @@ void BertEncoder::collect(ParameterList& out) {
   for (auto& layer : layers) layer->collect(out);
 }
 
+std::vector<Linear*> BertEncoder::linears() {
+  std::vector<Linear*> out;
+  for (auto& layer : layers)
+    for (Linear* l : {&layer->attention.self.query, &layer->attention.self.key, &layer->attention.self.value,
+                      &layer->attention.output_dense, &layer->feed_forward.ffn.dense_in, &layer->feed_forward.ffn.dense_out})
+      out.push_back(l);
+  return out;
+}
+
 }  // namespace accent

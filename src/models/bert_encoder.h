@@ -43,6 +43,8 @@ class BertEncoder {
   // d(last hidden state) → d(x0) (B, T, H) written into dx0 (overwrite). x0 = the forward's input.
   void backward(const OpContext& ctx, const float* x0, const float* dlast, float* dx0, int64_t B, int64_t T);
   void collect(ParameterList& out);
+  // The dense layers of every block in order (query, key, value, attention output, FFN in, FFN out), for LoRA.
+  std::vector<Linear*> linears();
 
  private:
   int64_t H_ = 0;

@@ -128,14 +128,7 @@ std::vector<NamedLinear> EncoderClassifier::linear_modules() {
     out.push_back({w.substr(0, w.size() - 7), &l});
   };
   if (projection_) add(*projection_);
-  for (auto& layer : encoder_.layers) {
-    add(layer->attention.self.query);
-    add(layer->attention.self.key);
-    add(layer->attention.self.value);
-    add(layer->attention.output_dense);
-    add(layer->feed_forward.ffn.dense_in);
-    add(layer->feed_forward.ffn.dense_out);
-  }
+  for (Linear* l : encoder_.linears()) add(*l);
   add(head_.dense);
   add(head_.out);
   return out;
