@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "data/batch.h"
 #include "io/config.h"
+#include "models/gpt2_conv1d.h"
 #include "nn/linear.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
@@ -21,10 +22,20 @@ struct ForwardResult {
   bool has_loss = false;
 };
 
-// A Linear module of a model with its Hugging Face module name ("bert.encoder.layer.0.attention.self.query").
+// A Linear module of a model with its Hugging Face module name ("bert.encoder.layer.0.attention.self.query"):
+// either an nn.Linear or a GPT-2 Conv1D (weight stored (in, out); PEFT wraps it with fan_in_fan_out = True).
 struct NamedLinear {
   std::string name;
   Linear* linear = nullptr;
+  Conv1D* conv1d = nullptr;  // set instead of `linear` for GPT-2's Conv1D
+
+  bool is_conv1d() const { return conv1d != nullptr; }
+  int64_t in_features() const { return conv1d ? conv1d->in_features() : linear->in_features(); }
+  int64_t out_features() const { return conv1d ? conv1d->out_features() : linear->out_features(); }
+  LoraAdapter*& lora() const { return conv1d ? conv1d->lora : linear->lora; }
+  Parameter& weight() const { return conv1d ? conv1d->weight : linear->weight; }
+  // The bias parameter, or null when the module has none.
+  Parameter* bias() const { return conv1d ? &conv1d->bias : (linear->has_bias() ? &linear->bias : nullptr); }
 };
 
 class SequenceClassifier {

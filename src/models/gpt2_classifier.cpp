@@ -89,6 +89,16 @@ void Gpt2ForSequenceClassification::collect(ParameterList& out) {
   score_.collect(out);
 }
 
+std::vector<NamedLinear> Gpt2ForSequenceClassification::linear_modules() {
+  std::vector<NamedLinear> out;
+  auto module_name = [](const Parameter& weight) { return weight.name.substr(0, weight.name.size() - 7); };
+  for (auto& block : blocks_)
+    for (Conv1D* c : {&block->c_attn, &block->attn_c_proj, &block->c_fc, &block->mlp_c_proj})
+      out.push_back(NamedLinear{module_name(c->weight), nullptr, c});
+  out.push_back(NamedLinear{module_name(score_.weight), &score_, nullptr});
+  return out;
+}
+
 void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const float* mask_add, float* logits,
                                                    Rng* rng) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;

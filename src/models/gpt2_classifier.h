@@ -36,6 +36,8 @@ class Gpt2ForSequenceClassification final : public TransformerClassifier {
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
   const Gpt2Dims& dims() const { return dims_; }
+  // Every Conv1D (c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per block) in state-dict order, then the score head.
+  std::vector<NamedLinear> linear_modules() override;
 
  protected:
   void collect(ParameterList& out) override;

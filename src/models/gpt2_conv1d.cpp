@@ -1,5 +1,6 @@
 #include "models/gpt2_conv1d.h"
 
+#include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
 
@@ -11,17 +12,22 @@ Conv1D::Conv1D(const std::string& name, int64_t in_features, int64_t out_feature
   bias = make_parameter(name + ".bias", {out_features}, /*decay=*/false);
 }
 
-void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const {
+void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) {
   // (rows, in) · (in, out) + b
   gemm(ctx, GemmShape{1, rows, out_, in_, false, false}, x, weight.value.f32(), bias.value.f32(), y, false);
+  if (lora) lora->forward_add(ctx, x, y, rows);
 }
 
 void Conv1D::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
-  // dW (in, out) += xᵀ (in, rows) · dy (rows, out)
-  gemm(ctx, GemmShape{1, in_, out_, rows, true, false}, x, dy, nullptr, weight.grad.f32(), true);
-  column_sum_accumulate(ctx, dy, bias.grad.f32(), rows, out_);
+  if (lora) lora->backward_params(ctx, x, dy, rows);  // reads x before dx (which may alias it) is written
+  // dW (in, out) += xᵀ (in, rows) · dy (rows, out); frozen weight/bias: no product
+  if (weight.trainable)
+    gemm(ctx, GemmShape{1, in_, out_, rows, true, false}, x, dy, nullptr, weight.grad.f32(), true);
+  if (bias.trainable) column_sum_accumulate(ctx, dy, bias.grad.f32(), rows, out_);
+  if (!dx) return;
   // dx (rows, in) = dy (rows, out) · Wᵀ, W stored (in, out) = (N, K) for trans_b
-  if (dx) gemm(ctx, GemmShape{1, rows, in_, out_, false, true}, dy, weight.value.f32(), nullptr, dx, false);
+  gemm(ctx, GemmShape{1, rows, in_, out_, false, true}, dy, weight.value.f32(), nullptr, dx, false);
+  if (lora) lora->backward_input_add(ctx, dx, rows);
 }
 
 void Conv1D::collect(ParameterList& out) {

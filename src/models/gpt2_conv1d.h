@@ -2,6 +2,9 @@
 //
 //   y = x·W + b            x (rows, in), W (in, out), b (out)       (no transpose, unlike nn.Linear)
 //   dx = dy·Wᵀ ;  dW += xᵀ·dy ;  db += Σ_rows dy
+// A LoRA adapter (nn/lora.h) hooks in exactly as on Linear (PEFT's lora.Linear with fan_in_fan_out = True: the
+// adapter's A (r, in) and B (out, r) are the same; only the base weight is stored transposed). Frozen weight/bias
+// (nn/freeze.h) get no gradient products; dx still flows.
 #pragma once
 #include <string>
 
@@ -9,6 +12,8 @@
 #include "ops/backend.h"
 
 namespace accent {
+
+class LoraAdapter;  // nn/lora.h
 
 class Conv1D {
  public:
@@ -18,8 +23,12 @@ class Conv1D {
 
   Parameter weight;  // (in, out)
   Parameter bias;    // (out)
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  // Optional LoRA adapter added to the output, not owned (the PEFT model wrapper owns it).
+  LoraAdapter* lora = nullptr;
 
-  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const;
+  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows);
   // Parameter gradients accumulate; dx (rows, in) overwritten (null = not wanted); dx may alias x (read first),
   // never dy.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);

@@ -8,6 +8,17 @@
 
 namespace accent {
 
+namespace {
+
+// BERT-like families keep their embeddings under "*.embeddings.*"; GPT-2 has "transformer.wte" (tokens) and
+// "transformer.wpe" (positions).
+bool is_embedding_parameter(const std::string& name) {
+  static const std::regex gpt2_re(R"((^|\.)(wte|wpe)\.)");
+  return name.find("embeddings.") != std::string::npos || std::regex_search(name, gpt2_re);
+}
+
+}  // namespace
+
 int64_t apply_freezing(SequenceClassifier& model, const FreezeOptions& options) {
   ACCENT_CHECK(options.layers >= 0, "--freeze-layers must be ≥ 0, got ", options.layers);
   if (!options.embeddings && options.layers == 0) return 0;
@@ -21,7 +32,7 @@ int64_t apply_freezing(SequenceClassifier& model, const FreezeOptions& options) 
   ACCENT_CHECK(options.layers <= num_layers, "--freeze-layers ", options.layers, " but the model has ", num_layers,
                " layers");
   for (Parameter* p : params) {
-    bool freeze_it = options.embeddings && p->name.find("embeddings.") != std::string::npos;
+    bool freeze_it = options.embeddings && is_embedding_parameter(p->name);
     std::smatch m;
     if (std::regex_search(p->name, m, layer_re) && std::stoll(m[3]) < options.layers) freeze_it = true;
     if (freeze_it) {

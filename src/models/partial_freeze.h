@@ -9,7 +9,7 @@
 namespace accent {
 
 struct FreezeOptions {
-  bool embeddings = false;  // every "*.embeddings.*" parameter
+  bool embeddings = false;  // every "*.embeddings.*" parameter (GPT-2: transformer.wte and transformer.wpe)
   int64_t layers = 0;       // encoder layers 0..N−1 ("*.layer.<l>.*" / "*.h.<l>.*"); the top layers stay trainable
 };
 

@@ -56,8 +56,6 @@ void LoraConfig::validate() const {
   ACCENT_CHECK(hyper.dropout >= 0 && hyper.dropout < 1, "lora_dropout must be in [0, 1), got ", hyper.dropout);
   ACCENT_CHECK(bias == "none" || bias == "all" || bias == "lora_only", "LoRA bias must be none, all or lora_only, got '",
                bias, "'");
-  ACCENT_CHECK(!fan_in_fan_out, "fan_in_fan_out = true (GPT-2 Conv1D weights) is not supported for the models accent "
-               "wraps with LoRA");
 }
 
 nlohmann::json LoraConfig::to_json() const {
@@ -171,12 +169,14 @@ LoraModel::LoraModel(std::unique_ptr<SequenceClassifier> base, LoraConfig config
         if (matches_target(nl.name, t)) wrap = true, used.insert(t);
     }
     if (!wrap) continue;
-    auto adapter = std::make_unique<LoraAdapter>(nl.name, nl.linear->in_features(), nl.linear->out_features(),
-                                                 config_.hyper);
+    auto adapter = std::make_unique<LoraAdapter>(nl.name, nl.in_features(), nl.out_features(), config_.hyper);
     adapter->init(root.fork(adapters_.size()));
-    ACCENT_CHECK(nl.linear->lora == nullptr, "LoRA: module ", nl.name, " already has an adapter");
-    nl.linear->lora = adapter.get();
-    wrapped_.push_back(nl.linear);
+    ACCENT_CHECK(nl.lora() == nullptr, "LoRA: module ", nl.name, " already has an adapter");
+    nl.lora() = adapter.get();
+    // PEFT (LoraModel._create_new_module) forces fan_in_fan_out to match the wrapped layer — True for GPT-2's
+    // Conv1D, False for nn.Linear — and writes that value back into the config it saves.
+    config_.fan_in_fan_out = nl.is_conv1d();
+    wrapped_.push_back(nl);
     adapters_.push_back(std::move(adapter));
   }
   if (!all_linear) {
@@ -196,8 +196,8 @@ LoraModel::LoraModel(std::unique_ptr<SequenceClassifier> base, LoraConfig config
 
   // Freeze: everything but the head, then re-enable biases as PEFT's mark_only_lora_as_trainable does.
   std::set<std::string> wrapped_bias;
-  for (Linear* l : wrapped_)
-    if (l->has_bias()) wrapped_bias.insert(l->bias.name);
+  for (const NamedLinear& l : wrapped_)
+    if (const Parameter* b = l.bias()) wrapped_bias.insert(b->name);
   for (Parameter* p : base_->parameters()) {
     bool train = is_head_parameter(p->name);
     if (config_.bias == "all" && p->name.find("bias") != std::string::npos) train = true;
@@ -208,7 +208,7 @@ LoraModel::LoraModel(std::unique_ptr<SequenceClassifier> base, LoraConfig config
 }
 
 LoraModel::~LoraModel() {
-  for (Linear* l : wrapped_) l->lora = nullptr;
+  for (const NamedLinear& l : wrapped_) l.lora() = nullptr;
 }
 
 ParameterList LoraModel::parameters() {
@@ -293,8 +293,8 @@ std::set<std::string> LoraModel::load_adapter_tensors(const std::string& path) {
 
 std::unique_ptr<SequenceClassifier> LoraModel::merge_and_unload() {
   for (size_t i = 0; i < adapters_.size(); ++i) {
-    adapters_[i]->merge_into(wrapped_[i]->weight.value.f32());
-    wrapped_[i]->lora = nullptr;
+    adapters_[i]->merge_into(wrapped_[i].weight().value.f32(), wrapped_[i].is_conv1d());
+    wrapped_[i].lora() = nullptr;
   }
   adapters_.clear();
   wrapped_.clear();

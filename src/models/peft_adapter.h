@@ -13,7 +13,8 @@
 //                               "base_model.model.classifier.weight"/".bias", trained biases; metadata format pt
 //   accent_labels.json          id2label / problem_type of the head (PEFT ignores it; without it labels are LABEL_i)
 // Target matching as PEFT: a module is wrapped when its name equals a target or ends with "." + target;
-// "all-linear" wraps every Linear except the classification head.
+// "all-linear" wraps every Linear except the classification head. GPT-2's Conv1D layers are wrapped too (PEFT's
+// fan_in_fan_out = True: same A/B, the merge adds (scale·B·A)ᵀ to the (in, out) weight).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -86,7 +87,7 @@ class LoraModel final : public SequenceClassifier {
   std::unique_ptr<SequenceClassifier> base_;
   LoraConfig config_;
   std::vector<std::unique_ptr<LoraAdapter>> adapters_;
-  std::vector<Linear*> wrapped_;  // parallel to adapters_
+  std::vector<NamedLinear> wrapped_;  // parallel to adapters_
 };
 
 // True when `dir` holds adapter_config.json (a PEFT adapter directory, not a full model).

@@ -74,7 +74,7 @@ void LoraAdapter::backward_input_add(const OpContext& ctx, float* dx, int64_t ro
   for (int64_t i = 0; i < rows * in_; ++i) dx[i] += t[i];
 }
 
-void LoraAdapter::merge_into(float* weight) const {
+void LoraAdapter::merge_into(float* weight, bool fan_in_fan_out) const {
   // W[o, i] += scale · Σ_k B[o, k]·A[k, i], accumulated in double (merging is done once).
   const int64_t r = hyper_.r;
   const float* a = A.value.f32();
@@ -83,7 +83,7 @@ void LoraAdapter::merge_into(float* weight) const {
     for (int64_t i = 0; i < in_; ++i) {
       double s = 0;
       for (int64_t k = 0; k < r; ++k) s += static_cast<double>(b[o * r + k]) * a[k * in_ + i];
-      weight[o * in_ + i] += static_cast<float>(scale_ * s);
+      weight[fan_in_fan_out ? i * out_ + o : o * in_ + i] += static_cast<float>(scale_ * s);
     }
 }
 

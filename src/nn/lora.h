@@ -1,4 +1,5 @@
-// nn/lora.h — a LoRA adapter on a Linear (PEFT's lora.Linear, fan_in_fan_out = False):
+// nn/lora.h — a LoRA adapter on a Linear (PEFT's lora.Linear; also on GPT-2's Conv1D, fan_in_fan_out = True,
+// where only the base weight is stored transposed and A, B and the math below are the same):
 //
 //   y = W x + b + B (A (dropout(x))) · scale        A (r, in), B (out, r)
 //   scale = alpha / r, or alpha / √r with rsLoRA (use_rslora)
@@ -51,8 +52,9 @@ class LoraAdapter {
   void backward_params(const OpContext& ctx, const float* x, const float* dy, int64_t rows);
   // dx (rows, in) += the adapter's input gradient (after backward_params for the same step).
   void backward_input_add(const OpContext& ctx, float* dx, int64_t rows);
-  // weight (out, in) += scale · B·A  (PEFT merge_and_unload)
-  void merge_into(float* weight) const;
+  // weight (out, in) += scale · B·A  (PEFT merge_and_unload); with fan_in_fan_out (GPT-2 Conv1D, weight stored
+  // (in, out)) weight += (scale · B·A)ᵀ, as PEFT's transpose(delta_weight, fan_in_fan_out).
+  void merge_into(float* weight, bool fan_in_fan_out = false) const;
 
   void collect(ParameterList& out);
 
