@@ -7,7 +7,7 @@
 
 #include "cli/data_options.h"
 #include "cli/verb.h"
-#include "io/hub.h"
+#include "cli/tokenizer_location.h"
 #include "text/tokenizer.h"
 
 namespace accent::cli {
@@ -43,9 +43,7 @@ int run_data(const DataOptions& o) {
     for (const auto& n : ex.label.names) counts[n]++;
   if (d.label_kind != LabelKind::Float) out["label_counts"] = counts;
   if (!o.model.empty()) {
-    const std::string dir = resolve_pretrained(o.model, {"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt",
-                                                         "tokenizer_config.json", "special_tokens_map.json", "config.json"});
-    Tokenizer tok = Tokenizer::from_pretrained(dir);
+    Tokenizer tok = Tokenizer::from_pretrained(tokenizer_location(o.model));
     std::vector<int64_t> lengths(d.rows.size());
 #pragma omp parallel for schedule(dynamic, 64)
     for (size_t i = 0; i < d.rows.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/tokenizer_location.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "text/tokenizer.h"
@@ -25,7 +26,7 @@ accent::Side parse_side(const std::string& s, const char* flag) {
 }
 
 int run_tokenize(const TokenizeOptions& o) {
-  const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(o.model);
+  const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(accent::cli::tokenizer_location(o.model));
   accent::EncodeOptions eo;
   eo.add_special_tokens = !o.no_special_tokens;
   eo.max_length = o.max_length;
@@ -84,7 +85,7 @@ accent::cli::VerbRegistration reg{
     "tokenize", "Tokenize each line of a file like Hugging Face tokenizers (one JSON array per line)",
     [](CLI::App& app) -> std::function<int()> {
       auto o = std::make_shared<TokenizeOptions>();
-      app.add_option("--model", o->model, "Tokenizer directory or tokenizer.json")->required();
+      app.add_option("--model", o->model, "Tokenizer directory, tokenizer.json, or Hugging Face hub id")->required();
       app.add_option("--input", o->input, "Text file, one input per line")->required();
       app.add_flag("--pair", o->pair, "Lines are text_a<TAB>text_b pairs");
       app.add_option("--max-length", o->max_length, "Maximum length (default: model_max_length when truncating)");
