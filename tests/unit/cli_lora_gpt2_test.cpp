@@ -54,16 +54,6 @@ std::string make_gpt2_base(const TempDir& tmp) {
   return base;
 }
 
-std::vector<double> scores_of(const std::string& output) {
-  std::vector<double> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] == '[')
-      for (const auto& s : json::parse(line)) out.push_back(s["score"].get<double>());
-  return out;
-}
-
 }  // namespace
 
 TEST(CliLoraGpt2, AdapterKeysMergeTransposedPredictSame) {

@@ -69,16 +69,6 @@ std::string make_base(const TempDir& tmp, const std::string& name, int64_t hidde
   return tmp.str(name);
 }
 
-std::vector<double> scores_of(const std::string& output) {
-  std::vector<double> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] == '[')
-      for (const auto& s : json::parse(line)) out.push_back(s["score"].get<double>());
-  return out;
-}
-
 }  // namespace
 
 TEST(CliLora, AdapterFilesPredictEvaluateMerge) {

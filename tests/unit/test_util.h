@@ -7,8 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace accent::testing {
 
@@ -62,6 +66,17 @@ inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+// Every "score" of `accent predict` output (one JSON array per line; other lines ignored), in order.
+inline std::vector<double> scores_of(const std::string& output) {
+  std::vector<double> out;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '[')
+      for (const auto& s : nlohmann::json::parse(line)) out.push_back(s["score"].get<double>());
+  return out;
 }
 
 }  // namespace accent::testing
