@@ -16,6 +16,7 @@
 #include "core/fs.h"
 #include "data/csv_writer.h"
 #include "io/safetensors.h"
+#include "cli_test_data.h"
 #include "test_util.h"
 #include "text/tokenizer.h"
 
@@ -34,26 +35,6 @@ struct FamilyCase {
   std::string family, architecture, vocab_dir, weight_name;
   int64_t vocab_size;
 };
-
-void write_sst2_csv(const fs::path& path, size_t n) {
-  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
-  std::string line;
-  std::getline(in, line);  // header
-  std::string out = csv_record({"text", "label"});
-  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
-    const size_t tab = line.rfind('\t');
-    out += csv_record({line.substr(0, tab), line.substr(tab + 1) == "1" ? "positive" : "negative"});
-  }
-  write_file_atomic(path.string(), out);
-}
-
-json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] == '{') last = line;
-  return json::parse(last);
-}
 
 void run_family(const FamilyCase& c) {
   TempDir tmp("accent_cli_family_" + c.family);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_test_data.h"
 #include "test_util.h"
 #include "core/fs.h"
 #include "data/csv_writer.h"
@@ -44,28 +45,6 @@ void write_tiny_bert(const fs::path& dir) {
   c.pad_token_id = 0;
   c.set_num_labels(2);
   save_config((dir / "config.json").string(), c);
-}
-
-// The first `n` rows of SST-2 train as text,label with label names "negative"/"positive".
-void write_sst2_csv(const fs::path& path, size_t n, bool one_class = false) {
-  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
-  std::string line;
-  std::getline(in, line);  // header
-  std::string out = csv_record({"text", "label"});
-  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
-    const size_t tab = line.rfind('\t');
-    const std::string label = one_class ? "positive" : (line.substr(tab + 1) == "1" ? "positive" : "negative");
-    out += csv_record({line.substr(0, tab), label});
-  }
-  write_file_atomic(path.string(), out);
-}
-
-json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty() && line[0] == '{') last = line;
-  return json::parse(last);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/fs.h"
 #include "data/csv_writer.h"
 #include "io/safetensors.h"
+#include "cli_test_data.h"
 #include "test_util.h"
 
 using namespace accent;
@@ -30,18 +31,6 @@ const std::string kShared = ACCENT_SHARED_DIR;
 const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/family_twin.py";
 const std::string kFlags = " --validation-split 0.25 --max-steps 2 --per-device-train-batch-size 8 "
                            "--learning-rate 1e-2 --max-length 32 --progress none --save-strategy no --seed 3";
-
-void write_sst2_csv(const fs::path& path, size_t n) {
-  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
-  std::string line;
-  std::getline(in, line);
-  std::string out = csv_record({"text", "label"});
-  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
-    const size_t tab = line.rfind('\t');
-    out += csv_record({line.substr(0, tab), line.substr(tab + 1) == "1" ? "positive" : "negative"});
-  }
-  write_file_atomic(path.string(), out);
-}
 
 std::string make_gpt2_base(const TempDir& tmp) {
   const std::string base = tmp.str("base");

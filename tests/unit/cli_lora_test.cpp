@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli_test_data.h"
 #include "test_util.h"
 #include "core/fs.h"
 #include "data/csv_writer.h"
@@ -43,18 +44,6 @@ void write_tiny_bert(const fs::path& dir, int64_t hidden) {
   c.pad_token_id = 0;
   c.set_num_labels(2);
   save_config((dir / "config.json").string(), c);
-}
-
-void write_sst2_csv(const fs::path& path, size_t n) {
-  std::ifstream in(kShared + "/data/sentiment/sst2/train.tsv");
-  std::string line;
-  std::getline(in, line);
-  std::string out = csv_record({"text", "label"});
-  for (size_t i = 0; i < n && std::getline(in, line); ++i) {
-    const size_t tab = line.rfind('\t');
-    out += csv_record({line.substr(0, tab), line.substr(tab + 1) == "1" ? "positive" : "negative"});
-  }
-  write_file_atomic(path.string(), out);
 }
 
 const std::string kTrainFlags = " --validation-split 0.25 --max-steps 4 --per-device-train-batch-size 16 "

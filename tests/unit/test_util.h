@@ -79,4 +79,13 @@ inline std::vector<double> scores_of(const std::string& output) {
   return out;
 }
 
+// The last line of `output` that is a JSON object (e.g. `accent train --json`'s final metrics).
+inline nlohmann::json last_json_line(const std::string& output) {
+  std::istringstream in(output);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') last = line;
+  return nlohmann::json::parse(last);
+}
+
 }  // namespace accent::testing
