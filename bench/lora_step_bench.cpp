@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "random_batch.h"
 #include "models/peft_adapter.h"
 #include "models/registry.h"
 #include "nn/freeze.h"
@@ -25,19 +26,6 @@
 using namespace accent;
 
 namespace {
-
-Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
-  Batch batch;
-  batch.B = B, batch.T = T;
-  Rng data_rng(seed);
-  for (int64_t i = 0; i < B * T; ++i) {
-    batch.input_ids.push_back(static_cast<int32_t>(1 + data_rng.below(30000)));
-    batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
-    batch.attention_mask.push_back(1);
-  }
-  for (int64_t b = 0; b < B; ++b) batch.class_labels.push_back(static_cast<int64_t>(b % 2));
-  return batch;
-}
 
 struct Runner {
   std::string mode;
@@ -130,7 +118,7 @@ int main(int argc, char** argv) {
   } else {
     runners.push_back(make_runner(mode));
   }
-  const Batch batch = random_batch(B, T, 1);
+  const Batch batch = bench::random_batch(B, T, 1, 1);
   for (int64_t s = 0; s <= steps; ++s)  // step 0 warms up (scratch buffers, oneDNN primitives)
     for (auto& run : runners) run->step(batch, s > 0);  // interleaved: the machine's load hits both alike
   rusage usage{};

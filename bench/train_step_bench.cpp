@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "random_batch.h"
 #include "models/registry.h"
 #include "ops/matmul.h"
 #include "ops/precision.h"
@@ -83,19 +84,6 @@ ModelConfig family_config(const std::string& family) {
   return c;
 }
 
-Batch random_batch(int64_t B, int64_t T, uint64_t seed) {
-  Batch batch;
-  batch.B = B, batch.T = T;
-  Rng data_rng(seed);
-  for (int64_t i = 0; i < B * T; ++i) {
-    batch.input_ids.push_back(static_cast<int32_t>(3 + data_rng.below(30000)));
-    batch.token_type_ids.push_back(i % T < T / 2 ? 0 : 1);
-    batch.attention_mask.push_back(1);
-  }
-  for (int64_t b = 0; b < B; ++b) batch.class_labels.push_back(static_cast<int64_t>(b % 2));
-  return batch;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,7 +133,7 @@ int main(int argc, char** argv) {
               ceiling_f32);
 
   if (train) {
-    const Batch batch = random_batch(B, T, 1);
+    const Batch batch = bench::random_batch(B, T, 1, 3);
     Rng dropout_rng(2);
     std::printf("accent train step: %s-base shape (%lld layers), B=%lld T=%lld, %s\n", family.c_str(),
                 static_cast<long long>(layers), static_cast<long long>(B), static_cast<long long>(T),
@@ -168,7 +156,7 @@ int main(int argc, char** argv) {
                 precision_name(precision));
   }
   if (infer) {
-    const Batch big = random_batch(infer_batch, T, 3), one = random_batch(1, T, 4);
+    const Batch big = bench::random_batch(infer_batch, T, 3, 3), one = bench::random_batch(1, T, 4, 3);
     model->forward(big);  // warm-up
     double best = 1e30;
     for (int i = 0; i < 2; ++i) {
