@@ -125,6 +125,12 @@ def bert_encoder(P, prefix, x, ext, cfg, act, drop_h, drop_a):
     return x
 
 
+def conv1d(x, weight, bias):
+    """transformers' Conv1D (GPT-2): x·W + b with W stored (in, out). Module-level so that lora_twin.py can add
+    PEFT's LoRA branch to it."""
+    return torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight).view(*x.shape[:-1], weight.shape[1])
+
+
 def logits_of(family, P, cfg, ids, tt, mask, train=False):
     B, T = ids.shape
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
@@ -183,8 +189,7 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False):
     D = H // NH
     act = ACTIVATIONS[cfg["activation_function"]]
     drop_r = lambda v: F.dropout(v, cfg["resid_pdrop"], training=train)
-    conv = lambda v, name: torch.addmm(P[name + ".bias"], v.reshape(-1, v.shape[-1]), P[name + ".weight"]).view(
-        *v.shape[:-1], P[name + ".weight"].shape[1])  # Conv1D: x·W + b, W stored (in, out)
+    conv = lambda v, name: conv1d(v, P[name + ".weight"], P[name + ".bias"])
     ln = lambda v, name: F.layer_norm(v, (H,), P[name + ".weight"], P[name + ".bias"], eps)
     x = P["transformer.wte.weight"][ids] + P["transformer.wpe.weight"][torch.arange(T)][None]
     x = F.dropout(x, cfg["embd_pdrop"], training=train)

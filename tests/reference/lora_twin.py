@@ -1,15 +1,21 @@
 #!/usr/bin/python3
-"""PyTorch twin of accent's LoRA (PEFT math) on the BERT twin (tests/reference/bert_twin.py).
+"""PyTorch twin of accent's LoRA (PEFT math) on the BERT twin (tests/reference/bert_twin.py) and the GPT-2 twin
+(tests/reference/family_twin.py).
 
-`gen --out DIR` writes a tiny random BERT exactly as bert_twin.py does (config.json, model.safetensors,
-inputs.safetensors), then a LoRA adapter in PEFT's own on-disk layout into DIR/adapter:
+`gen --out DIR [--family bert|gpt2]` writes a tiny random model exactly as bert_twin.py / family_twin.py do
+(config.json, model.safetensors, inputs.safetensors), then a LoRA adapter in PEFT's own on-disk layout into DIR/adapter:
   adapter_config.json          as PEFT 0.10+ writes it (extra keys included: revision, use_dora, megatron_config, ...)
   adapter_model.safetensors    base_model.model.<module>.lora_A.weight (r, in), ...lora_B.weight (out, r),
-                               base_model.model.classifier.weight/.bias (modules_to_save), trained biases
+                               base_model.model.classifier.weight/.bias or score.weight (modules_to_save),
+                               trained biases
 and DIR/lora_expected.safetensors: logits, loss and grad.<name> of every trainable tensor (accent's internal
 names, no "base_model.model." prefix), in fp32 torch and float64 (logits64, loss64, grad64.<name>).
 The LoRA forward is PEFT's lora.Linear.forward:
     result = base_layer(x) + lora_B(lora_A(dropout(x))) * scaling,  scaling = alpha / r  (alpha / sqrt(r): rsLoRA)
+For GPT-2 the base layer is transformers' Conv1D (x·W + b, W stored (in, out)); PEFT wraps it with
+fan_in_fan_out=True, which changes only how the delta is merged (W += (B·A)ᵀ·scaling): lora_A.weight is still
+(r, in) and lora_B.weight (out, r). all-linear on GPT-2 wraps every Conv1D (c_attn, c_proj, c_fc, c_proj), never
+the score head (PEFT excludes the SEQ_CLS head).
 B is random here (PEFT initialises it to zero, which would make A's gradient zero and the test blind).
 """
 import argparse
@@ -23,9 +29,20 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_twin  # noqa: E402
+import family_twin  # noqa: E402
 
 LINEARS = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense"]
+GPT2_CONV1DS = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
+
+
+def lora_branch(wrapped, x, weight):
+    """PEFT's lora_B(lora_A(x)) * scaling for the layer whose base weight is `weight`, or None when unwrapped."""
+    lora = wrapped.get(id(weight))
+    if lora is None:
+        return None
+    A, B, scaling = lora
+    return F.linear(F.linear(x, A), B) * scaling
 
 
 class LoraFunctional:
@@ -39,60 +56,81 @@ class LoraFunctional:
 
     def linear(self, x, weight, bias=None):
         result = F.linear(x, weight, bias)
-        lora = self.wrapped.get(id(weight))
-        if lora is not None:
-            A, B, scaling = lora
-            result = result + F.linear(F.linear(x, A), B) * scaling
-        return result
+        delta = lora_branch(self.wrapped, x, weight)
+        return result if delta is None else result + delta
 
 
-def targets_of(cfg, spec):
-    mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
-    mods.append("bert.pooler.dense")
+def conv1d_with_lora(wrapped, conv1d):
+    """Stands in for family_twin.conv1d: PEFT's lora.Linear around a Conv1D base layer (fan_in_fan_out=True)."""
+    def f(x, weight, bias):
+        result = conv1d(x, weight, bias)
+        delta = lora_branch(wrapped, x, weight)
+        return result if delta is None else result + delta
+    return f
+
+
+def targets_of(family, cfg, spec):
+    if family == "gpt2":
+        mods = [f"transformer.h.{l}.{m}" for l in range(cfg["n_layer"]) for m in GPT2_CONV1DS]
+    else:
+        mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
+        mods.append("bert.pooler.dense")
     if spec == "all-linear":
         return mods
     names = spec.split(",")
     return [m for m in mods if any(m == t or m.endswith("." + t) for t in names)]
 
 
-def run(P, lora, cfg, x, scaling, dtype):
+def run(family, P, lora, cfg, x, scaling, dtype):
     Pd = {k: v.detach().to(dtype).requires_grad_(True) for k, v in P.items()}
     Ld = {k: (a.detach().to(dtype).requires_grad_(True), b.detach().to(dtype).requires_grad_(True))
           for k, (a, b) in lora.items()}
     wrapped = {id(Pd[m + ".weight"]): (a, b, scaling) for m, (a, b) in Ld.items()}
-    saved = bert_twin.F
-    bert_twin.F = LoraFunctional(wrapped)
-    try:
-        logits = bert_twin.logits_of(Pd, cfg, x["input_ids"], x["token_type_ids"], x["attention_mask"])
-    finally:
-        bert_twin.F = saved
+    inputs = (x["input_ids"], x["token_type_ids"], x["attention_mask"])
+    if family == "gpt2":
+        saved = family_twin.conv1d
+        family_twin.conv1d = conv1d_with_lora(wrapped, saved)
+        try:
+            logits = family_twin.logits_of("gpt2", Pd, cfg, *inputs)
+        finally:
+            family_twin.conv1d = saved
+    else:
+        saved = bert_twin.F
+        bert_twin.F = LoraFunctional(wrapped)
+        try:
+            logits = bert_twin.logits_of(Pd, cfg, *inputs)
+        finally:
+            bert_twin.F = saved
     loss = bert_twin.loss_of(logits, x["labels"], cfg)
     loss.backward()
     return logits, loss, Pd, Ld
 
 
-def generate(out, targets, r, alpha, rslora, bias, seed):
-    bert_twin.generate(out, "tiny", "single", "gelu", seed)
+def generate(out, family, targets, r, alpha, rslora, bias, seed):
+    if family == "gpt2":
+        family_twin.generate(out, "gpt2", "single", "gelu_new", seed, False)
+    else:
+        bert_twin.generate(out, "tiny", "single", "gelu", seed)
     with open(os.path.join(out, "config.json")) as f:
         cfg = json.load(f)
     P = bert_twin.read_safetensors(os.path.join(out, "model.safetensors"))
     x = bert_twin.read_safetensors(os.path.join(out, "inputs.safetensors"))
     g = torch.Generator().manual_seed(seed + 1)
-    H = cfg["hidden_size"]
     lora = {}
-    for m in targets_of(cfg, targets):
+    for m in targets_of(family, cfg, targets):
         out_f, in_f = P[m + ".weight"].shape
+        if family == "gpt2":  # Conv1D stores its weight (in, out)
+            out_f, in_f = in_f, out_f
         bound = 1.0 / math.sqrt(in_f)  # kaiming_uniform_(a=sqrt(5))
         A = (torch.rand(r, in_f, generator=g) * 2 - 1) * bound
         B = 0.05 * torch.randn(out_f, r, generator=g)
         lora[m] = (A, B)
     # The adapter's head differs from the base checkpoint's (it was trained): modules_to_save wins.
-    head = {"classifier.weight": P["classifier.weight"] + 0.03 * torch.randn(P["classifier.weight"].shape, generator=g),
-            "classifier.bias": P["classifier.bias"] + 0.03 * torch.randn(P["classifier.bias"].shape, generator=g)}
+    head = {k: P[k] + 0.03 * torch.randn(P[k].shape, generator=g) for k in P if k.startswith(("classifier.", "score."))}
     trained_bias = {}
     if bias == "all":
         for k in P:
-            if "bias" in k and not k.startswith("classifier."):
+            if "bias" in k and k not in head:
                 trained_bias[k] = P[k] + 0.02 * torch.randn(P[k].shape, generator=g)
     Pmod = dict(P)
     Pmod.update(head)
@@ -111,7 +149,7 @@ def generate(out, targets, r, alpha, rslora, bias, seed):
     target_list = "all-linear" if targets == "all-linear" else sorted(set(targets.split(",")))
     config = {  # what PEFT 0.10–0.13 writes for get_peft_model(bert, LoraConfig(task_type="SEQ_CLS", ...))
         "alpha_pattern": {}, "auto_mapping": None, "base_model_name_or_path": os.path.abspath(out), "bias": bias,
-        "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True, "layer_replication": None,
+        "fan_in_fan_out": family == "gpt2", "inference_mode": True, "init_lora_weights": True, "layer_replication": None,
         "layers_pattern": None, "layers_to_transform": None, "loftq_config": {}, "lora_alpha": alpha,
         "lora_dropout": 0.0, "megatron_config": None, "megatron_core": "megatron.core",
         "modules_to_save": ["classifier", "score"], "peft_type": "LORA", "r": r, "rank_pattern": {},
@@ -123,7 +161,7 @@ def generate(out, targets, r, alpha, rslora, bias, seed):
 
     expected = {}
     for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
-        logits, loss, Pd, Ld = run(Pmod, lora, cfg, x, scaling, dtype)
+        logits, loss, Pd, Ld = run(family, Pmod, lora, cfg, x, scaling, dtype)
         expected["logits" + suffix] = logits.detach().float()
         expected["loss" + suffix] = loss.detach().float().reshape([])
         for m, (A, B) in Ld.items():
@@ -139,6 +177,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
+    g.add_argument("--family", default="bert", choices=["bert", "gpt2"])
     g.add_argument("--targets", default="query,value")
     g.add_argument("--r", type=int, default=4)
     g.add_argument("--alpha", type=float, default=8.0)
@@ -146,7 +185,8 @@ def main():
     g.add_argument("--bias", default="none", choices=["none", "all"])
     g.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    generate(a.out, a.targets, a.r, a.alpha, a.rslora, a.bias, a.seed)
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    generate(a.out, a.family, a.targets, a.r, a.alpha, a.rslora, a.bias, a.seed)
 
 
 if __name__ == "__main__":

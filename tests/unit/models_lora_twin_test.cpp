@@ -1,5 +1,6 @@
 // Proof of exactness for LoRA: accent's LoraModel (models/peft_adapter.h, nn/lora.h) against the PyTorch twin
-// with PEFT's math (tests/reference/lora_twin.py) on a tiny BERT. The twin writes the adapter in PEFT's own file
+// with PEFT's math (tests/reference/lora_twin.py) on a tiny BERT and a tiny GPT-2 (LoRA around Conv1D,
+// fan_in_fan_out). The twin writes the adapter in PEFT's own file
 // layout (with the extra config keys PEFT versions write), so loading a PEFT adapter is tested too. Compared:
 // logits (≤ 1e-5 absolute), loss (≤ 1e-5 relative), the gradients of every A, B, the head and trained biases
 // (≤ 1e-4 relative as for full fine-tuning, models_twin_check.h); frozen tensors get no gradient buffer; a merged
@@ -23,9 +24,11 @@ void run_lora_twin(const std::string& out, const std::string& args) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
-void check_lora_against_twin(const std::string& tag, const std::string& args, size_t expected_adapters) {
+// `family` is bert or gpt2 (lora_twin.py --family); the merged directory is read back by that family's twin.
+void check_lora_against_twin(const std::string& family, const std::string& tag, const std::string& args,
+                             size_t expected_adapters) {
   TempDir dir("lora_twin_" + tag);
-  run_lora_twin(dir.str(), args);
+  run_lora_twin(dir.str(), "--family " + family + " " + args);
   auto model = load_lora_model(dir / "adapter", dir.str());
   EXPECT_EQ(model->adapters().size(), expected_adapters);
   const Batch batch = read_twin_batch(dir / "inputs.safetensors");
@@ -64,7 +67,7 @@ void check_lora_against_twin(const std::string& tag, const std::string& args, si
     worst = std::max(worst, vs_torch);
   }
   EXPECT_EQ(ours, twin_trainable);
-  std::cout << "[lora twin " << tag << "] logits max|diff| " << max_abs_diff(train.logits, want_logits) << ", loss "
+  std::cout << "[lora twin " << family << " " << tag << "] logits max|diff| " << max_abs_diff(train.logits, want_logits) << ", loss "
             << train.loss << " vs " << want_loss << ", " << ours.size() << " trainable tensors, worst gradient diff "
             << worst << "\n";
 
@@ -72,8 +75,12 @@ void check_lora_against_twin(const std::string& tag, const std::string& args, si
   std::unique_ptr<SequenceClassifier> merged = model->merge_and_unload();
   const ForwardResult m = merged->forward(batch);
   EXPECT_LE(max_abs_diff(m.logits, eval.logits), 1e-5) << "merged vs adapter logits";
+  std::cout << "[lora twin " << family << " " << tag << "] merged vs adapter logits max|diff| "
+            << max_abs_diff(m.logits, eval.logits) << "\n";
   merged->save_pretrained(dir / "merged");
-  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/bert_twin.py logits --model " +
+  const std::string twin_logits = family == "bert" ? "/tests/reference/bert_twin.py logits"
+                                                    : "/tests/reference/family_twin.py logits --family " + family;
+  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + twin_logits + " --model " +
                           dir / "merged" + " --inputs " + dir / "inputs.safetensors" + " --out " + dir / "merged_logits.safetensors";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   EXPECT_LE(max_abs_diff(SafetensorsFile::open(dir / "merged_logits.safetensors")->load("logits"), want_logits), 1e-5)
@@ -83,10 +90,16 @@ void check_lora_against_twin(const std::string& tag, const std::string& args, si
 }  // namespace
 
 // 2 layers × {query, value}.
-TEST(LoraTwin, QueryValueDefaults) { check_lora_against_twin("qv", "--targets query,value --r 4 --alpha 8", 4); }
+TEST(LoraTwin, QueryValueDefaults) { check_lora_against_twin("bert", "qv", "--targets query,value --r 4 --alpha 8", 4); }
 // all-linear (6 per layer + pooler, never the classifier), rsLoRA scaling, bias="all".
 TEST(LoraTwin, AllLinearRsloraBiasAll) {
-  check_lora_against_twin("all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 13);
+  check_lora_against_twin("bert", "all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 13);
+}
+// GPT-2, PEFT's default target: 2 layers × c_attn (Conv1D, fan_in_fan_out); the score head trained in full.
+TEST(LoraTwin, Gpt2CAttn) { check_lora_against_twin("gpt2", "gpt2_c_attn", "--targets c_attn --r 4 --alpha 8", 2); }
+// GPT-2 all-linear: every Conv1D (c_attn, attn.c_proj, c_fc, mlp.c_proj) × 2 layers, never score; rsLoRA, bias=all.
+TEST(LoraTwin, Gpt2AllLinearRsloraBiasAll) {
+  check_lora_against_twin("gpt2", "gpt2_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 8);
 }
 
 TEST(LoraTwin, BadInputs) {

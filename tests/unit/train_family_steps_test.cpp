@@ -1,0 +1,189 @@
+// 10 AdamW steps of fine-tuning a small random model of every family (BERT, RoBERTa, ELECTRA with an embedding
+// projection, DistilBERT, GPT-2) through accent's Trainer (dropout off) against the same 10 steps in PyTorch
+// (tests/reference/train_family_steps.py: the models layer's twins bert_twin.py / family_twin.py trained the way
+// transformers.Trainer trains). Right-padded batches with the family's pad id, some labels -100. Compared:
+//   - the weight-decay groups: accent's Parameter::decay against the Trainer's no-decay group, which the oracle
+//     derives from module kind (every parameter given to layer_norm, plus names matching bias/layernorm/rmsnorm);
+//   - per-step losses within 1e-4, final weights within 1e-4 relative to each tensor's largest value.
+// Weight decay is 0.1 so that a wrong decay flag moves a weight by ~1e-3 relative, well outside the tolerance.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+#include "io/safetensors.h"
+#include "models/registry.h"
+#include "test_util.h"
+#include "train/trainer.h"
+
+using namespace accent;
+using namespace accent::testing;
+
+namespace {
+
+// The batches the oracle trained on, served in order (one epoch, no shuffling).
+class SafetensorsBatches : public BatchSource {
+ public:
+  SafetensorsBatches(std::shared_ptr<SafetensorsFile> file, size_t n) : file_(std::move(file)), n_(n) {}
+  size_t num_batches(int64_t) const override { return n_; }
+  Batch batch(int64_t, size_t k) override {
+    const std::string s = std::to_string(k);
+    const Tensor ids = file_->load("input_ids." + s, DType::I64), tt = file_->load("token_type_ids." + s, DType::I64),
+                 mask = file_->load("attention_mask." + s, DType::I64), labels = file_->load("labels." + s, DType::I64);
+    Batch b;
+    b.B = ids.dim(0);
+    b.T = ids.dim(1);
+    for (int64_t i = 0; i < b.B * b.T; ++i) {
+      b.input_ids.push_back(static_cast<int32_t>(ids.data_as<int64_t>()[i]));
+      b.token_type_ids.push_back(static_cast<int32_t>(tt.data_as<int64_t>()[i]));
+      b.attention_mask.push_back(static_cast<int32_t>(mask.data_as<int64_t>()[i]));
+    }
+    for (int64_t i = 0; i < b.B; ++i) b.class_labels.push_back(labels.data_as<int64_t>()[i]);
+    return b;
+  }
+
+ private:
+  std::shared_ptr<SafetensorsFile> file_;
+  size_t n_;
+};
+
+// Records the loss of every training forward.
+class LossRecorder : public SequenceClassifier {
+ public:
+  explicit LossRecorder(SequenceClassifier& inner) : inner_(inner) {}
+  ParameterList parameters() override { return inner_.parameters(); }
+  int64_t num_labels() const override { return inner_.num_labels(); }
+  ProblemType problem_type() const override { return inner_.problem_type(); }
+  const ModelConfig* config() const override { return inner_.config(); }
+  ForwardResult forward(const Batch& b) override { return inner_.forward(b); }
+  ForwardResult forward_backward(const Batch& b, Rng& rng) override {
+    ForwardResult r = inner_.forward_backward(b, rng);
+    losses.push_back(r.loss);
+    return r;
+  }
+  std::vector<float> losses;
+
+ private:
+  SequenceClassifier& inner_;
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The entries [first, last) of a parameter whose true gradient is identically zero: the attention key bias (it
+// shifts all scores of a query by the same q·b_k, which softmax ignores, causal mask or not). Its computed gradient
+// is rounding noise of size ~1e-9 that AdamW normalises (m / (√v + ε)) into updates of up to ~0.1·lr, different
+// in accent and torch, so there the bound is absolute: within 0.1 of one full learning-rate step.
+// GPT-2 keeps the key bias inside c_attn.bias = (q | k | v), so only its middle third is such.
+std::pair<int64_t, int64_t> zero_gradient_entries(const std::string& name, int64_t numel) {
+  if (ends_with(name, "attention.self.key.bias") || ends_with(name, "attention.k_lin.bias")) return {0, numel};
+  if (ends_with(name, "attn.c_attn.bias")) return {numel / 3, 2 * numel / 3};
+  return {0, 0};
+}
+
+std::set<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::set<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.insert(line);
+  return out;
+}
+
+void check_ten_steps(const std::string& family) {
+  const int steps = 10;
+  const double lr = 1e-3;
+  TempDir dir("train_steps_" + family);
+  const std::string cmd = "/usr/bin/python3 " ACCENT_SOURCE_DIR "/tests/reference/train_family_steps.py --out " +
+                          dir.str() + " --family " + family + " --steps " + std::to_string(steps) +
+                          " --lr 1e-3 --weight-decay 0.1 --warmup 2 --max-grad-norm 1.0";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  LoadOptions opts;
+  opts.print_warnings = false;
+  std::unique_ptr<SequenceClassifier> loaded = load_sequence_classifier(dir.str(), opts);
+  LossRecorder model(*loaded);
+
+  // The Trainer's decay groups, before any step.
+  const std::set<std::string> no_decay = read_lines(dir / "no_decay.txt");
+  ASSERT_FALSE(no_decay.empty());
+  size_t seen_no_decay = 0;
+  for (const Parameter* p : model.parameters()) {
+    const bool hf_decay = no_decay.count(p->name) == 0;
+    seen_no_decay += !hf_decay;
+    EXPECT_EQ(p->decay, hf_decay) << family << " " << p->name << ": accent decay=" << p->decay
+                                  << ", HF Trainer's group has weight_decay " << (hf_decay ? "on" : "0");
+  }
+  EXPECT_EQ(seen_no_decay, no_decay.size()) << "names in the oracle's no-decay group that accent does not have";
+
+  SafetensorsBatches batches(SafetensorsFile::open(dir / "batches.safetensors"), steps);
+  TrainingArguments args;
+  args.output_dir = dir / "run";
+  args.progress = "none";
+  args.learning_rate = lr;
+  args.weight_decay = 0.1;
+  args.warmup_steps = 2;
+  args.max_steps = steps;
+  args.max_grad_norm = 1.0;
+  args.save_strategy = "steps";
+  args.save_steps = 5;
+  const TrainResult r = train(model, args, batches, nullptr);
+  ASSERT_EQ(r.global_step, steps);
+  // The last checkpoint is a loadable model directory (config.json + model.safetensors) with the final weights.
+  ASSERT_EQ(r.last_checkpoint, args.output_dir + "/checkpoint-10");
+  std::unique_ptr<SequenceClassifier> reloaded = load_sequence_classifier(r.last_checkpoint, opts);
+  {
+    ParameterList a = model.parameters(), b = reloaded->parameters();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_EQ(0, std::memcmp(a[i]->value.data(), b[i]->value.data(), a[i]->value.nbytes())) << a[i]->name;
+  }
+
+  auto expected = SafetensorsFile::open(dir / "trained.safetensors");
+  const Tensor ref_losses = expected->load("losses");
+  ASSERT_EQ(model.losses.size(), static_cast<size_t>(steps));
+  double worst_loss = 0;
+  for (int k = 0; k < steps; ++k) {
+    const double d = std::fabs(model.losses[k] - ref_losses.f32()[k]);
+    worst_loss = std::max(worst_loss, d);
+    EXPECT_LE(d, 1e-4) << family << " loss of step " << k + 1 << ": accent " << model.losses[k] << ", torch "
+                       << ref_losses.f32()[k];
+  }
+  double worst_weight = 0, worst_key_bias = 0;
+  std::string worst_name;
+  for (const Parameter* p : model.parameters()) {
+    const Tensor ref = expected->load(p->name);
+    ASSERT_EQ(ref.shape(), p->value.shape()) << p->name;
+    const auto [zero_first, zero_last] = zero_gradient_entries(p->name, ref.numel());
+    double max_ref = 0, max_diff = 0, key_diff = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) {
+      const double d = std::fabs(ref.f32()[i] - p->value.f32()[i]);
+      max_ref = std::max(max_ref, static_cast<double>(std::fabs(ref.f32()[i])));
+      double& slot = (i >= zero_first && i < zero_last) ? key_diff : max_diff;
+      slot = std::max(slot, d);
+    }
+    if (zero_last > zero_first) {
+      worst_key_bias = std::max(worst_key_bias, key_diff);
+      EXPECT_LE(key_diff, 0.1 * lr) << family << " " << p->name << " (key bias): max |accent − torch| = " << key_diff;
+      if (zero_last - zero_first == ref.numel()) continue;
+    }
+    const double rel = max_diff / std::max(max_ref, 1e-12);
+    if (rel > worst_weight) worst_weight = rel, worst_name = p->name;
+    EXPECT_LE(rel, 1e-4) << family << " " << p->name << ": max |accent − torch| = " << max_diff
+                         << ", max |torch| = " << max_ref;
+  }
+  std::printf("%s %d AdamW steps vs torch: max |loss diff| = %.3g, max tensor-relative weight diff = %.3g (%s), "
+              "key-bias max |diff| = %.3g; %zu no-decay tensors agree\n",
+              family.c_str(), steps, worst_loss, worst_weight, worst_name.c_str(), worst_key_bias, seen_no_decay);
+}
+
+}  // namespace
+
+TEST(TrainFamilySteps, Bert) { check_ten_steps("bert"); }
+TEST(TrainFamilySteps, Roberta) { check_ten_steps("roberta"); }
+TEST(TrainFamilySteps, ElectraWithProjection) { check_ten_steps("electra"); }
+TEST(TrainFamilySteps, DistilBert) { check_ten_steps("distilbert"); }
+TEST(TrainFamilySteps, Gpt2) { check_ten_steps("gpt2"); }
