@@ -2,7 +2,8 @@
 // full fine-tuning vs LoRA (query,value, r=8 by default), with the optimizer-state and gradient-buffer bytes and
 // the process's peak RSS. --mode interleaved builds both models and alternates their steps, so a loaded machine
 // slows both alike (the step-time ratio); peak RSS is per process, so full and lora run alone for it.
-// bench/compare_lora.sh runs all three.
+// bench/compare_lora.sh runs all three. bf16_weight_conversions_per_step: bf16 weight copies re-made per timed
+// step (full: each trained matrix once after its AdamW update; LoRA: 0, the frozen weights convert once).
 //
 //   build-*/lora_step_bench --mode full|lora|interleaved [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
 //                           [--r 8] [--targets query,value] [--precision auto|bf16|fp32]
@@ -19,6 +20,7 @@
 #include "random_batch.h"
 #include "models/peft_adapter.h"
 #include "models/registry.h"
+#include "nn/bf16_weight_cache.h"
 #include "nn/freeze.h"
 #include "ops/precision.h"
 #include "train/adamw.h"
@@ -33,13 +35,17 @@ struct Runner {
   std::unique_ptr<AdamW> opt;
   Rng dropout_rng{5};
   std::vector<double> times;
+  int64_t conversions = 0;  // bf16 weight copies made during the timed steps (nn/bf16_weight_cache.h)
 
   void step(const Batch& batch, bool timed) {
+    const int64_t c0 = Bf16WeightCache::total_conversions();
     const auto t0 = std::chrono::steady_clock::now();
     model->forward_backward(batch, dropout_rng);
     opt->step(1e-4);
     opt->zero_grad();
-    if (timed) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!timed) return;
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    conversions += Bf16WeightCache::total_conversions() - c0;
   }
   double median() const {
     std::vector<double> t = times;
@@ -56,6 +62,8 @@ struct Runner {
     std::printf("RESULT %s trainable_params %lld\n", mode.c_str(), static_cast<long long>(trainable));
     std::printf("RESULT %s optimizer_state_bytes %lld\n", mode.c_str(), static_cast<long long>(state_bytes));
     std::printf("RESULT %s gradient_bytes %lld\n", mode.c_str(), static_cast<long long>(gradient_bytes(params)));
+    std::printf("RESULT %s bf16_weight_conversions_per_step %.1f\n", mode.c_str(),
+                static_cast<double>(conversions) / static_cast<double>(times.size()));
   }
 };
 

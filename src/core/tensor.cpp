@@ -23,14 +23,27 @@ std::string shape_str(const Shape& shape) {
   return s + "]";
 }
 
-namespace {
-std::shared_ptr<std::byte> allocate_aligned(size_t nbytes) {
-  const size_t rounded = ((nbytes + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!p) fail("out of memory allocating ", nbytes, " bytes");
-  std::memset(p, 0, rounded == 0 ? 64 : rounded);
-  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+namespace detail {
+
+uint64_t next_tensor_version() {
+  static std::atomic<uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
+
+TensorStorage::TensorStorage(size_t nbytes) {
+  const size_t rounded = nbytes == 0 ? 64 : ((nbytes + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) fail("out of memory allocating ", nbytes, " bytes");
+  std::memset(p, 0, rounded);
+  bytes = static_cast<std::byte*>(p);
+  version.store(next_tensor_version(), std::memory_order_relaxed);
+}
+
+TensorStorage::~TensorStorage() { std::free(bytes); }
+
+}  // namespace detail
+
+namespace {
 
 // Reads element i of a buffer of type t as double (exact for every type accent converts).
 double load_as_double(const void* p, DType t, int64_t i) {
@@ -73,7 +86,7 @@ void store_from_double(void* p, DType t, int64_t i, double v) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
-  storage_ = allocate_aligned(nbytes());
+  storage_ = std::make_shared<detail::TensorStorage>(nbytes());
 }
 
 Tensor Tensor::from_bytes(DType dtype, Shape shape, const void* bytes) {
@@ -110,7 +123,8 @@ Tensor Tensor::to(DType dtype) const {
     for (int64_t i = 0; i < numel_; ++i) dst[i] = bf16_to_f32(src[i]);
     return out;
   }
-  for (int64_t i = 0; i < numel_; ++i) store_from_double(out.data(), dtype, i, load_as_double(data(), dtype_, i));
+  void* dst = out.data();  // once: a non-const access stamps a version
+  for (int64_t i = 0; i < numel_; ++i) store_from_double(dst, dtype, i, load_as_double(data(), dtype_, i));
   return out;
 }
 
@@ -122,7 +136,7 @@ Tensor Tensor::reshape(Shape shape) const {
 }
 
 void Tensor::zero() {
-  if (storage_) std::memset(storage_.get(), 0, nbytes());
+  if (storage_) std::memset(data(), 0, nbytes());
 }
 
 }  // namespace accent

@@ -2,7 +2,17 @@
 //
 // A Tensor is a handle: copying it shares the storage (like torch.Tensor). clone() copies the bytes.
 // Layout is always C-contiguous (row-major); views of a sub-range are made with raw pointers by ops.
+//
+// Version (like torch.Tensor._version, but stamped rather than incremented): the storage carries a number that
+// changes whenever it may have been written. Every NON-const data access (data(), f32(), data_as<T>(), zero())
+// stamps it with a fresh value of one process-wide counter, and a new storage starts with a fresh value too, so
+// (data pointer, version) never repeats: a cache of something derived from the bytes (e.g. a Linear's bf16 weight,
+// nn/bf16_weight_cache.h) is valid exactly while that pair is unchanged. All handles of one storage (copies,
+// reshape) share its version. Read through const handles or std::as_const to keep caches valid. Caveat (as for
+// PyTorch's data_ptr): a raw pointer taken from a non-const access and written AFTER a cache was refreshed is not
+// seen — take the pointer again (which stamps) for each round of writes.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +29,20 @@ using Shape = std::vector<int64_t>;
 int64_t shape_numel(const Shape& shape);
 // "[2, 768]" — for error messages.
 std::string shape_str(const Shape& shape);
+
+namespace detail {
+// The bytes of a tensor and their version; shared by every handle of the storage.
+struct TensorStorage {
+  explicit TensorStorage(size_t nbytes);
+  ~TensorStorage();
+  TensorStorage(const TensorStorage&) = delete;
+  TensorStorage& operator=(const TensorStorage&) = delete;
+  std::byte* bytes = nullptr;  // 64-byte aligned, zero-filled at allocation
+  std::atomic<uint64_t> version{0};
+};
+// A fresh value of the process-wide version counter (relaxed atomic; never 0).
+uint64_t next_tensor_version();
+}  // namespace detail
 
 class Tensor {
  public:
@@ -38,8 +62,13 @@ class Tensor {
   int64_t numel() const { return numel_; }
   size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
 
-  void* data() { return storage_.get(); }
-  const void* data() const { return storage_.get(); }
+  // Non-const access stamps a new version (the caller may write); const access does not.
+  void* data() {
+    if (!storage_) return nullptr;
+    storage_->version.store(detail::next_tensor_version(), std::memory_order_relaxed);
+    return storage_->bytes;
+  }
+  const void* data() const { return storage_ ? storage_->bytes : nullptr; }
   // Typed access; checks that the element type matches.
   float* f32();
   const float* f32() const;
@@ -54,14 +83,16 @@ class Tensor {
   Tensor to(DType dtype) const;
   // Same storage, new shape with the same numel.
   Tensor reshape(Shape shape) const;
-  // Sets every byte to zero.
+  // Sets every byte to zero (a write: stamps a new version).
   void zero();
+  // The storage's current version (0 for an undefined tensor); see the top of this file.
+  uint64_t version() const { return storage_ ? storage_->version.load(std::memory_order_relaxed) : 0; }
 
  private:
   DType dtype_ = DType::F32;
   Shape shape_;
   int64_t numel_ = 0;
-  std::shared_ptr<std::byte> storage_;
+  std::shared_ptr<detail::TensorStorage> storage_;
 };
 
 }  // namespace accent

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nn/lora.h"
+
 namespace accent {
 
 BertLayer::BertLayer(const std::string& prefix, const BertDims& d)
@@ -18,12 +20,43 @@ void BertLayer::backward(const OpContext& ctx, const float* x, const float* dy, 
   const int64_t n = B * T * H_;
   float* dmiddle = dmiddle_.f32(n);
   feed_forward.backward(ctx, middle_.f32(n), dy, dmiddle, B * T);
-  attention.backward(ctx, x, dmiddle, dx, B, T);
+  if (dx) {
+    attention.backward(ctx, x, dmiddle, dx, B, T);
+  } else if (attention_trainable()) {
+    // BertAttention::backward needs a dx target today (its residual add); with `if (dx)` around that add (and
+    // SelfAttention passing the null dx on to Linear::backward, which already skips the product) this could pass
+    // nullptr and skip the Q/K/V input-gradient products of the lowest layer.
+    attention.backward(ctx, x, dmiddle, unused_dx_.f32(n), B, T);
+  }
 }
 
 void BertLayer::collect(ParameterList& out) {
   attention.collect(out);
   feed_forward.collect(out);
+}
+
+namespace {
+
+bool adapter_trainable(const Linear& l) { return l.lora && (l.lora->A.trainable || l.lora->B.trainable); }
+
+bool any_trainable(const ParameterList& params) {
+  return std::any_of(params.begin(), params.end(), [](const Parameter* p) { return p->trainable; });
+}
+
+}  // namespace
+
+bool BertLayer::attention_trainable() {
+  ParameterList params;
+  attention.collect(params);
+  return any_trainable(params) || adapter_trainable(attention.self.query) || adapter_trainable(attention.self.key) ||
+         adapter_trainable(attention.self.value) || adapter_trainable(attention.output_dense);
+}
+
+bool BertLayer::trainable() {
+  ParameterList params;
+  feed_forward.collect(params);
+  return attention_trainable() || any_trainable(params) || adapter_trainable(feed_forward.ffn.dense_in) ||
+         adapter_trainable(feed_forward.ffn.dense_out);
 }
 
 BertEncoder::BertEncoder(const std::string& prefix, const BertDims& d) : H_(d.H) {
@@ -49,18 +82,28 @@ void BertEncoder::backward(const OpContext& ctx, const float* x0, const float* d
                            int64_t T) {
   const int64_t n = B * T * H_, L = static_cast<int64_t>(layers.size());
   if (L == 0) {
-    std::copy(dlast, dlast + n, dx0);
+    if (dx0) std::copy(dlast, dlast + n, dx0);
     return;
   }
+  // Without an input gradient to deliver, layers below the lowest trainable one have nothing to compute.
+  const int64_t lowest = dx0 ? 0 : lowest_trainable_layer();
+  if (lowest == L) return;
   float* hidden = hidden_.f32(L * n);
   float* ping = gradient_.f32(2 * n);
   const float* dy = dlast;
-  for (int64_t l = L - 1; l >= 0; --l) {
+  for (int64_t l = L - 1; l >= lowest; --l) {
     const float* x = l == 0 ? x0 : hidden + (l - 1) * n;
-    float* dx = l == 0 ? dx0 : ping + (l % 2) * n;
+    float* dx = l == lowest ? dx0 : ping + (l % 2) * n;  // the lowest layer's: dx0, or null when not wanted
     layers[l]->backward(ctx, x, dy, dx, B, T);
     dy = dx;
   }
+}
+
+int64_t BertEncoder::lowest_trainable_layer() {
+  const int64_t L = static_cast<int64_t>(layers.size());
+  for (int64_t l = 0; l < L; ++l)
+    if (layers[l]->trainable()) return l;
+  return L;
 }
 
 void BertEncoder::collect(ParameterList& out) {

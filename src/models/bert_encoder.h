@@ -2,6 +2,11 @@
 //
 // BertLayer: X' = BertAttention(X), X_next = BertFeedForward(X'). BertEncoder runs L layers and keeps every
 // layer's input (B, T, H) for backward. Parameters "<prefix>.layer.<l>.…" in HF state-dict order.
+//
+// Backward does only the work some trainable tensor needs (as autograd does with requires_grad=False below a
+// point): when the caller wants no input gradient (nothing below the encoder trains: frozen embeddings, LoRA),
+// layers below the lowest one holding a trainable parameter or LoRA adapter (--freeze-layers N) are not run at
+// all, and the lowest one's input gradient is not wanted either.
 #pragma once
 #include <memory>
 #include <string>
@@ -21,14 +26,20 @@ class BertLayer {
 
   // x → y (B, T, H), y must not alias x.
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
-  // dy → dx (overwrite, must not alias dy).
+  // dy → dx (overwrite, must not alias dy). dx null = no input gradient wanted: the attention's backward runs
+  // only when the attention holds something trainable.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
   void collect(ParameterList& out);
+  // Whether any parameter of the attention block / of the whole layer is trainable or carries a LoRA adapter with
+  // a trainable matrix.
+  bool attention_trainable();
+  bool trainable();
 
  private:
   int64_t H_;
   ScratchBuffer middle_;   // (B, T, H) attention output = feed-forward input
   ScratchBuffer dmiddle_;  // (B, T, H) its gradient
+  ScratchBuffer unused_dx_;  // (B, T, H) input gradient nobody wants (dx null while the attention needs a target)
 };
 
 class BertEncoder {
@@ -40,9 +51,12 @@ class BertEncoder {
 
   // x0 (B, T, H) → the last hidden state (B, T, H), which lives in the encoder and stays valid until the next call.
   const float* forward(const OpContext& ctx, const float* x0, const float* mask_add, int64_t B, int64_t T, Rng* rng);
-  // d(last hidden state) → d(x0) (B, T, H) written into dx0 (overwrite). x0 = the forward's input.
+  // d(last hidden state) → d(x0) (B, T, H) written into dx0 (overwrite). x0 = the forward's input. dx0 null = the
+  // input gradient is not wanted: backward stops at lowest_trainable_layer(), which skips its input gradient.
   void backward(const OpContext& ctx, const float* x0, const float* dlast, float* dx0, int64_t B, int64_t T);
   void collect(ParameterList& out);
+  // The lowest layer holding a trainable parameter or LoRA adapter; layers.size() when none does.
+  int64_t lowest_trainable_layer();
   // The dense layers of every block in order (query, key, value, attention output, FFN in, FFN out), for LoRA.
   std::vector<Linear*> linears();
 

@@ -1,8 +1,11 @@
 #include "models/gpt2_conv1d.h"
 
+#include <utility>
+
 #include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
+#include "ops/precision.h"
 
 namespace accent {
 
@@ -13,8 +16,15 @@ Conv1D::Conv1D(const std::string& name, int64_t in_features, int64_t out_feature
 }
 
 void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) {
-  // (rows, in) · (in, out) + b
-  gemm(ctx, GemmShape{1, rows, out_, in_, false, false}, x, weight.value.f32(), bias.value.f32(), y, false);
+  // (rows, in) · (in, out) + b. The weight is read through const (std::as_const): a non-const access would stamp a
+  // new version and invalidate the bf16 copy.
+  const GemmShape shape{1, rows, out_, in_, false, false};
+  const Tensor& w = std::as_const(weight.value);
+  const float* b = std::as_const(bias.value).f32();
+  if (ctx.precision == Precision::BF16)
+    gemm_bf16_weights(ctx, shape, x, weight_bf16_.get(w), b, y, false);
+  else
+    gemm(ctx, shape, x, w.f32(), b, y, false);
   if (lora) lora->forward_add(ctx, x, y, rows);
 }
 
@@ -26,7 +36,12 @@ void Conv1D::backward(const OpContext& ctx, const float* x, const float* dy, flo
   if (bias.trainable) column_sum_accumulate(ctx, dy, bias.grad.f32(), rows, out_);
   if (!dx) return;
   // dx (rows, in) = dy (rows, out) · Wᵀ, W stored (in, out) = (N, K) for trans_b
-  gemm(ctx, GemmShape{1, rows, in_, out_, false, true}, dy, weight.value.f32(), nullptr, dx, false);
+  const GemmShape shape{1, rows, in_, out_, false, true};
+  const Tensor& w = std::as_const(weight.value);
+  if (ctx.precision == Precision::BF16)
+    gemm_bf16_weights(ctx, shape, dy, weight_bf16_.get(w), nullptr, dx, false);
+  else
+    gemm(ctx, shape, dy, w.f32(), nullptr, dx, false);
   if (lora) lora->backward_input_add(ctx, dx, rows);
 }
 

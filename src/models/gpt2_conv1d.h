@@ -4,10 +4,12 @@
 //   dx = dy·Wᵀ ;  dW += xᵀ·dy ;  db += Σ_rows dy
 // A LoRA adapter (nn/lora.h) hooks in exactly as on Linear (PEFT's lora.Linear with fan_in_fan_out = True: the
 // adapter's A (r, in) and B (out, r) are the same; only the base weight is stored transposed). Frozen weight/bias
-// (nn/freeze.h) get no gradient products; dx still flows.
+// (nn/freeze.h) get no gradient products; dx still flows. Under Precision::BF16 the forward and dx products use a
+// bf16 copy of the weight re-made only when the weight changed (nn/bf16_weight_cache.h), as Linear does.
 #pragma once
 #include <string>
 
+#include "nn/bf16_weight_cache.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
 
@@ -36,6 +38,7 @@ class Conv1D {
 
  private:
   int64_t in_ = 0, out_ = 0;
+  Bf16WeightCache weight_bf16_;  // (in, out) bf16 copy of weight
 };
 
 }  // namespace accent

@@ -15,19 +15,11 @@ Linear::Linear(const std::string& name, int64_t in_features, int64_t out_feature
   if (bias) this->bias = make_parameter(name + ".bias", {out_features}, /*decay=*/false);
 }
 
-const uint16_t* Linear::refresh_weight_bf16() const {
-  if (weight_bf16_.dtype() != DType::BF16 || weight_bf16_.numel() != weight.value.numel())
-    weight_bf16_ = Tensor(DType::BF16, weight.value.shape());
-  uint16_t* w16 = weight_bf16_.data_as<uint16_t>();
-  convert_f32_to_bf16(weight.value.f32(), w16, weight.value.numel());
-  return w16;
-}
-
 void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const {
   if (ctx.precision == Precision::BF16) {
     GemmShape s;
     s.M = rows, s.N = out_, s.K = in_, s.trans_b = true;  // y = x (rows, in) · Wᵀ, W (out, in) = (N, K)
-    gemm_bf16_weights(ctx, s, x, refresh_weight_bf16(), has_bias_ ? bias.value.f32() : nullptr, y, false);
+    gemm_bf16_weights(ctx, s, x, weight_bf16_.get(weight.value), has_bias_ ? bias.value.f32() : nullptr, y, false);
   } else {
     linear_forward(ctx, x, weight.value.f32(), has_bias_ ? bias.value.f32() : nullptr, y, rows, in_, out_);
   }
@@ -46,12 +38,13 @@ void Linear::backward(const OpContext& ctx, const float* x, const float* dy, flo
   if (!dx) return;
   GemmShape s;
   s.M = rows, s.N = in_, s.K = out_;  // dx = dy (rows, out) · W (out, in)
+  // Reads of the weight go through const (std::as_const): a non-const access would stamp a new version and
+  // needlessly invalidate the bf16 copy.
+  const Tensor& w = std::as_const(weight.value);
   if (ctx.precision == Precision::BF16) {
-    const bool fresh = weight_bf16_.dtype() == DType::BF16 && weight_bf16_.numel() == weight.value.numel();
-    const uint16_t* w16 = fresh ? std::as_const(weight_bf16_).data_as<uint16_t>() : refresh_weight_bf16();
-    gemm_bf16_weights(ctx, s, dy, w16, nullptr, dx, accumulate_dx);
+    gemm_bf16_weights(ctx, s, dy, weight_bf16_.get(w), nullptr, dx, accumulate_dx);
   } else {
-    gemm(ctx, s, dy, weight.value.f32(), nullptr, dx, accumulate_dx);
+    gemm(ctx, s, dy, w.f32(), nullptr, dx, accumulate_dx);
   }
   if (lora) lora->backward_input_add(ctx, dx, rows);
 }

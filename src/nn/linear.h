@@ -2,11 +2,13 @@
 //
 // Contract (all modules in nn/): parameter gradients accumulate (+=), activation gradients overwrite unless the
 // call says accumulate. backward needs the same x that forward saw (the caller keeps it; Linear saves nothing).
-// Under Precision::BF16, forward converts the fp32 master weight into a bf16 copy once and backward reuses that
-// copy for dx = dy·W (so the weight is converted once per forward/backward pass, not per product).
+// Under Precision::BF16, forward and dx = dy·W multiply a bf16 copy of the fp32 master weight that is re-made only
+// when the weight changed (nn/bf16_weight_cache.h: keyed by the storage's version, which every non-const access
+// stamps): once per optimizer step for a trained weight, once in all for a frozen one or for inference.
 #pragma once
 #include <string>
 
+#include "nn/bf16_weight_cache.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
 
@@ -38,9 +40,7 @@ class Linear {
   void collect(ParameterList& out);
 
  private:
-  // bf16 copy of weight made by the last BF16 forward (empty until then); grows once, then reused.
-  const uint16_t* refresh_weight_bf16() const;
-  mutable Tensor weight_bf16_;  // (out, in) BF16
+  Bf16WeightCache weight_bf16_;  // (out, in) bf16 copy of weight, made by the first BF16 use after a change
   int64_t in_ = 0, out_ = 0;
   bool has_bias_ = true;
 };

@@ -1,10 +1,12 @@
 #include "nn/lora.h"
 
 #include <cmath>
+#include <utility>
 
 #include "core/error.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
+#include "ops/precision.h"
 
 namespace accent {
 
@@ -35,7 +37,22 @@ void LoraAdapter::init(const Rng& rng) {
   B.value.zero();
 }
 
-void LoraAdapter::forward_add(const OpContext& ctx, const float* x, float* y, int64_t rows) {
+namespace {
+
+// The adapter's products run in fp32 even under bf16 mixed precision: each has r (8–64) as its inner or output
+// size, so they are bound by reading the (rows, in) / (rows, out) activations, and bf16 would only add a
+// conversion pass of those activations per product (the base Linear already converts x for its own product).
+// fp32 is also the more accurate of the two.
+OpContext adapter_context(const OpContext& ctx) {
+  OpContext c = ctx;
+  c.precision = Precision::F32;
+  return c;
+}
+
+}  // namespace
+
+void LoraAdapter::forward_add(const OpContext& base_ctx, const float* x, float* y, int64_t rows) {
+  const OpContext ctx = adapter_context(base_ctx);
   const int64_t r = hyper_.r;
   const float* xd = x;
   dropout_active_ = rng_ != nullptr && hyper_.dropout > 0;
@@ -45,31 +62,33 @@ void LoraAdapter::forward_add(const OpContext& ctx, const float* x, float* y, in
     xd = d;
   }
   float* h = h_.f32(rows * r);
-  gemm(ctx, GemmShape{1, rows, r, in_, false, true}, xd, A.value.f32(), nullptr, h, false);  // x'·Aᵀ
+  gemm(ctx, GemmShape{1, rows, r, in_, false, true}, xd, std::as_const(A.value).f32(), nullptr, h, false);  // x'·Aᵀ
   for (int64_t i = 0; i < rows * r; ++i) h[i] *= scale_;
-  gemm(ctx, GemmShape{1, rows, out_, r, false, true}, h, B.value.f32(), nullptr, y, true);  // y += h·Bᵀ
+  gemm(ctx, GemmShape{1, rows, out_, r, false, true}, h, std::as_const(B.value).f32(), nullptr, y, true);  // y += h·Bᵀ
 }
 
-void LoraAdapter::backward_params(const OpContext& ctx, const float* x, const float* dy, int64_t rows) {
+void LoraAdapter::backward_params(const OpContext& base_ctx, const float* x, const float* dy, int64_t rows) {
+  const OpContext ctx = adapter_context(base_ctx);
   const int64_t r = hyper_.r;
   const float* h = h_.f32(rows * r);
   const float* xd = dropout_active_ ? dropped_.f32(rows * in_) : x;
   float* u = u_.f32(rows * r);
   if (B.trainable) gemm(ctx, GemmShape{1, out_, r, rows, true, false}, dy, h, nullptr, B.grad.f32(), true);
-  gemm(ctx, GemmShape{1, rows, r, out_, false, false}, dy, B.value.f32(), nullptr, u, false);  // dy·B
+  gemm(ctx, GemmShape{1, rows, r, out_, false, false}, dy, std::as_const(B.value).f32(), nullptr, u, false);  // dy·B
   for (int64_t i = 0; i < rows * r; ++i) u[i] *= scale_;
   if (A.trainable) gemm(ctx, GemmShape{1, r, in_, rows, true, false}, u, xd, nullptr, A.grad.f32(), true);
 }
 
-void LoraAdapter::backward_input_add(const OpContext& ctx, float* dx, int64_t rows) {
+void LoraAdapter::backward_input_add(const OpContext& base_ctx, float* dx, int64_t rows) {
+  const OpContext ctx = adapter_context(base_ctx);
   const int64_t r = hyper_.r;
   const float* u = u_.f32(rows * r);
   if (!dropout_active_) {
-    gemm(ctx, GemmShape{1, rows, in_, r, false, false}, u, A.value.f32(), nullptr, dx, true);  // dx += u·A
+    gemm(ctx, GemmShape{1, rows, in_, r, false, false}, u, std::as_const(A.value).f32(), nullptr, dx, true);  // dx += u·A
     return;
   }
   float* t = tmp_.f32(rows * in_);
-  gemm(ctx, GemmShape{1, rows, in_, r, false, false}, u, A.value.f32(), nullptr, t, false);
+  gemm(ctx, GemmShape{1, rows, in_, r, false, false}, u, std::as_const(A.value).f32(), nullptr, t, false);
   dropout_.backward(ctx, t, t, rows * in_);
   for (int64_t i = 0; i < rows * in_; ++i) dx[i] += t[i];
 }

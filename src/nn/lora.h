@@ -11,6 +11,7 @@
 // without the "base_model.model." prefix). Gradients (scale folded into the stored h = scale·A·x'):
 //   dB += dyᵀ · h            u = scale · dy · B  (rows, r)
 //   dA += uᵀ · x'            dx += dropout_backward(u · A)
+// These rank-r products run in fp32 under bf16 mixed precision too (memory-bound; see adapter_context in lora.cpp).
 #pragma once
 #include <string>
 

@@ -1,0 +1,38 @@
+#include "nn/bf16_weight_cache.h"
+
+#include <atomic>
+#include <utility>
+
+#include "ops/precision.h"
+
+namespace accent {
+
+namespace {
+std::atomic<int64_t> conversions{0};
+}  // namespace
+
+const uint16_t* Bf16WeightCache::get(const Tensor& weight) const {
+  ACCENT_CHECK(weight.dtype() == DType::F32, "bf16 weight cache: the master weight must be F32, got ",
+               dtype_name(weight.dtype()), " of shape ", shape_str(weight.shape()));
+  const void* source = weight.data();  // const access: does not stamp
+  const uint64_t version = weight.version();
+  if (source == source_ && version == version_ && bf16_.numel() == weight.numel() && bf16_.dtype() == DType::BF16)
+    return std::as_const(bf16_).data_as<uint16_t>();
+  if (bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel()) bf16_ = Tensor(DType::BF16, weight.shape());
+  uint16_t* dst = bf16_.data_as<uint16_t>();
+  convert_f32_to_bf16(weight.f32(), dst, weight.numel());
+  source_ = source;
+  version_ = version;
+  conversions.fetch_add(1, std::memory_order_relaxed);
+  return dst;
+}
+
+void Bf16WeightCache::clear() {
+  bf16_ = Tensor();
+  source_ = nullptr;
+  version_ = 0;
+}
+
+int64_t Bf16WeightCache::total_conversions() { return conversions.load(std::memory_order_relaxed); }
+
+}  // namespace accent

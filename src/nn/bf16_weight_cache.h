@@ -1,0 +1,43 @@
+// nn/bf16_weight_cache.h — a bf16 copy of an fp32 weight, re-made only when the weight changed.
+//
+// Mixed precision (ops/precision.h) multiplies bf16 weights; the fp32 master weight changes only when something
+// writes it (AdamW, loading, LoRA merge, a test). The cache keys the copy by the weight's (data pointer,
+// Tensor::version()): any non-const access to the weight's storage stamps a new version (core/tensor.h), so the
+// next get() converts again; const reads (forward, backward through std::as_const) keep the copy. Frozen weights
+// (LoRA, --freeze-layers) and inference over many batches therefore convert once, trained weights once per
+// optimizer step — not once per use.
+//
+// Not thread-safe for concurrent get() on one cache (modules are not re-entrant anyway: they own scratch buffers).
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace accent {
+
+class Bf16WeightCache {
+ public:
+  Bf16WeightCache() = default;
+  // A copy starts empty: sharing the bf16 storage (Tensor handles share) would let one cache overwrite the other's.
+  Bf16WeightCache(const Bf16WeightCache&) {}
+  Bf16WeightCache& operator=(const Bf16WeightCache&) {
+    clear();
+    return *this;
+  }
+
+  // The bf16 bits of `weight` (F32, any shape), converted (round to nearest even) when it changed since the last
+  // call. The pointer stays valid until the next get() with a different weight size.
+  const uint16_t* get(const Tensor& weight) const;
+  // Forgets the copy and releases its memory.
+  void clear();
+
+  // Conversions made by every cache of the process (tests and benchmarks count re-conversions with it).
+  static int64_t total_conversions();
+
+ private:
+  mutable Tensor bf16_;                   // same shape as the weight, BF16
+  mutable const void* source_ = nullptr;  // the weight's data pointer at the last conversion
+  mutable uint64_t version_ = 0;          // and its version then
+};
+
+}  // namespace accent

@@ -1,0 +1,120 @@
+// bf16 weight copies are re-made after every optimizer step and reused otherwise: a bf16 model trained for a few
+// AdamW steps gives logits bit-identical to a fresh model (no cache yet) holding the same fp32 weights — for BERT
+// (Linear) and GPT-2 (Conv1D) — and a Conv1D's bf16 forward and dx equal the ref oracle that rounds the fp32
+// weight itself. Inference over several batches converts each weight once (not once per forward).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/rng.h"
+#include "models/gpt2_conv1d.h"
+#include "models/registry.h"
+#include "nn/bf16_weight_cache.h"
+#include "ops/matmul.h"
+#include "train/adamw.h"
+
+using namespace accent;
+
+namespace {
+
+ModelConfig small_config(const std::string& family) {
+  ModelConfig c;
+  c.model_type = family;
+  c.vocab_size = 120, c.hidden_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 4;
+  c.intermediate_size = 128, c.max_position_embeddings = 64;
+  c.pad_token_id = 0;
+  c.set_num_labels(3);
+  c.problem_type = "single_label_classification";
+  return c;
+}
+
+Batch make_batch(int64_t B, int64_t T, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng rng(seed);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = T - b;
+    for (int64_t t = 0; t < T; ++t) {
+      batch.input_ids.push_back(t < len ? static_cast<int32_t>(1 + rng.below(119)) : 0);
+      batch.token_type_ids.push_back(0);
+      batch.attention_mask.push_back(t < len ? 1 : 0);
+    }
+    batch.class_labels.push_back(b % 3);
+  }
+  return batch;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.nbytes() == b.nbytes() && std::memcmp(std::as_const(a).data(), std::as_const(b).data(), a.nbytes()) == 0;
+}
+
+// Trains `family` in bf16 for 3 AdamW steps, checking after each step that the logits equal those of a model built
+// from scratch with the trained fp32 weights.
+void check_trained_logits_match_fresh(const std::string& family) {
+  const ModelConfig config = small_config(family);
+  const OpContext bf16{Backend::Cpu, Precision::BF16};
+  auto model = create_sequence_classifier(config, 11);
+  model->set_op_context(bf16);
+  AdamWOptions o;
+  o.weight_decay = 0.01;
+  AdamW opt(model->parameters(), o);
+  const Batch train = make_batch(4, 16, 1), probe = make_batch(3, 12, 2);
+  Rng rng(3);
+  for (int step = 0; step < 3; ++step) {
+    model->forward_backward(train, rng);
+    opt.step(5e-2);  // large steps: every bf16 weight changes visibly
+    opt.zero_grad();
+    auto fresh = create_sequence_classifier(config, 99);
+    fresh->set_op_context(bf16);
+    const ParameterList src = model->parameters(), dst = fresh->parameters();
+    ASSERT_EQ(src.size(), dst.size());
+    for (size_t i = 0; i < src.size(); ++i) dst[i]->value = src[i]->value.clone();
+    const Tensor got = model->forward(probe).logits, want = fresh->forward(probe).logits;
+    ASSERT_TRUE(same_bits(got, want)) << family << ": logits after step " << step
+                                      << " differ from a fresh model with the same weights (stale bf16 weights)";
+  }
+  // Inference reuses the copies: more forwards of an unchanged model convert nothing.
+  const int64_t n0 = Bf16WeightCache::total_conversions();
+  for (int i = 0; i < 3; ++i) model->forward(probe);
+  EXPECT_EQ(Bf16WeightCache::total_conversions(), n0) << family;
+}
+
+void fill_normal(float* v, int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  for (int64_t i = 0; i < n; ++i) v[i] = rng.normal();
+}
+
+}  // namespace
+
+TEST(TrainWeightCache, BertLogitsAfterAdamWStepsMatchFreshModel) { check_trained_logits_match_fresh("bert"); }
+
+TEST(TrainWeightCache, Gpt2LogitsAfterAdamWStepsMatchFreshModel) { check_trained_logits_match_fresh("gpt2"); }
+
+TEST(TrainWeightCache, Conv1DBf16MatchesOracleAcrossAdamWStep) {
+  const int64_t rows = 5, in = 12, out = 20;
+  Conv1D conv("c", in, out);
+  fill_normal(conv.weight.value.f32(), in * out, 1);
+  fill_normal(conv.bias.value.f32(), out, 2);
+  std::vector<float> x(static_cast<size_t>(rows * in)), dy(static_cast<size_t>(rows * out));
+  fill_normal(x.data(), rows * in, 3);
+  fill_normal(dy.data(), rows * out, 4);
+  const OpContext ref16{Backend::Ref, Precision::BF16};
+  AdamW opt({&conv.weight, &conv.bias}, AdamWOptions{});
+  for (int step = 0; step < 2; ++step) {
+    // Oracle: ref::gemm_bf16 rounds the fp32 weight itself. y = x·W + b; dx = dy·Wᵀ.
+    const float* w = std::as_const(conv.weight.value).f32();
+    std::vector<float> y(static_cast<size_t>(rows * out)), want_y(y.size());
+    std::vector<float> dx(static_cast<size_t>(rows * in)), want_dx(dx.size());
+    ref::gemm_bf16(GemmShape{1, rows, out, in, false, false}, x.data(), w, std::as_const(conv.bias.value).f32(),
+                   want_y.data(), false);
+    ref::gemm_bf16(GemmShape{1, rows, in, out, false, true}, dy.data(), w, nullptr, want_dx.data(), false);
+    conv.forward(ref16, x.data(), y.data(), rows);
+    conv.backward(ref16, x.data(), dy.data(), dx.data(), rows);
+    EXPECT_EQ(std::memcmp(y.data(), want_y.data(), y.size() * 4), 0) << "step " << step;
+    EXPECT_EQ(std::memcmp(dx.data(), want_dx.data(), dx.size() * 4), 0) << "step " << step;
+    opt.step(0.1);
+    opt.zero_grad();
+  }
+}
