@@ -110,3 +110,37 @@ void activation_backward(const OpContext& ctx, Activation act, const float* x, c
 }
 
 }  // namespace accent
+
+namespace accent {
+
+void activation_forward_with_derivative(const OpContext& ctx, Activation act, const float* x, float* y, float* dydx,
+                                        int64_t n) {
+  check_op_context(ctx, "activation_forward_with_derivative");
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      y[i] = forward_one(act, v);
+      dydx[i] = derivative_one(act, v);
+    }
+    return;
+  }
+  if (act == Activation::Gelu) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      float cdf, gauss;
+      fast::normal_cdf_and_gauss(v, &cdf, &gauss);
+      y[i] = v * cdf;                                   // = fast::gelu(v)
+      dydx[i] = cdf + v * gauss * 0.39894228040143267794f;  // = fast::gelu_derivative(v)
+    }
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = forward_one(act, v);
+    dydx[i] = derivative_one(act, v);
+  }
+}
+
+}  // namespace accent

@@ -23,5 +23,10 @@ const char* activation_name(Activation act);
 
 void activation_forward(const OpContext& ctx, Activation act, const float* x, float* y, int64_t n);
 void activation_backward(const OpContext& ctx, Activation act, const float* x, const float* dy, float* dx, int64_t n);
+// y = f(x) and dydx = f'(x) in one pass (GELU evaluates Φ and e^{−x²/2} once for both). dydx may alias x (the
+// input is dead once both are known); y must not. For a backward that recomputes the activation it dropped:
+// afterwards dx = dy·dydx (multiply_inplace) equals activation_backward(x, dy) bit for bit.
+void activation_forward_with_derivative(const OpContext& ctx, Activation act, const float* x, float* y, float* dydx,
+                                        int64_t n);
 
 }  // namespace accent

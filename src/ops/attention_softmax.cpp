@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/gelu_fast.h"
+
 namespace accent {
 
 namespace {
@@ -39,9 +41,11 @@ inline void softmax_row_fast(const float* s, const float* mask, float* p, int64_
     max = v > max ? v : max;
   }
   float sum = 0.0f;
+  // e^{v − max} by the vectorised polynomial of ops/gelu_fast.h (relative error < 2e-7, libm's expf ~6e-8);
+  // exactly 0 for masked keys, so padded positions still get probability 0.
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < Tk; ++j) {
-    p[j] = std::exp(p[j] - max);
+    p[j] = fast::exp_neg_or_zero(p[j] - max);
     sum += p[j];
   }
   const float inv = 1.0f / sum;
@@ -56,6 +60,42 @@ inline void softmax_row_backward_fast(const float* p, const float* dp, float* ds
   const float inv_scale = 1.0f / scale_divisor;
 #pragma omp simd
   for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (dp[j] - dot) * inv_scale;
+}
+
+// P' = P·keep·scale for one row whose first element has flat index `first` in the draw.
+inline void dropout_row_fast(const float* p, float* out, int64_t Tk, const DropoutDraw& d, int64_t first) {
+  const uint64_t seed = d.seed, base = d.counter + static_cast<uint64_t>(first);
+  const float prob = d.p, scale = d.scale();
+#pragma omp simd
+  for (int64_t j = 0; j < Tk; ++j) out[j] = dropout_keeps(seed, base + static_cast<uint64_t>(j), prob) ? p[j] * scale : 0.0f;
+}
+
+// Softmax backward with the dropout backward folded in: dp_j = dq_j·keep_j·scale; optionally P'_j = p_j·keep_j·scale.
+inline void softmax_dropout_row_backward_fast(const float* p, const float* dq, float* ds, float* dropped, int64_t Tk,
+                                              float scale_divisor, const DropoutDraw& d, int64_t first) {
+  const uint64_t seed = d.seed, base = d.counter + static_cast<uint64_t>(first);
+  const float prob = d.p, scale = d.scale();
+  float dot = 0.0f;
+  if (dropped) {
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < Tk; ++j) {
+      const bool keep = dropout_keeps(seed, base + static_cast<uint64_t>(j), prob);
+      const float dp = keep ? dq[j] * scale : 0.0f;
+      dropped[j] = keep ? p[j] * scale : 0.0f;
+      ds[j] = dp;  // staged (ds may alias dq: element j is read before it is written)
+      dot += dp * p[j];
+    }
+  } else {
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < Tk; ++j) {
+      const float dp = dropout_keeps(seed, base + static_cast<uint64_t>(j), prob) ? dq[j] * scale : 0.0f;
+      ds[j] = dp;
+      dot += dp * p[j];
+    }
+  }
+  const float inv_scale = 1.0f / scale_divisor;
+#pragma omp simd
+  for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (ds[j] - dot) * inv_scale;
 }
 
 }  // namespace
@@ -91,6 +131,42 @@ void attention_softmax_backward(const OpContext& ctx, const float* probs, const 
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r)
     softmax_row_backward_fast(probs + r * d.Tk, dprobs + r * d.Tk, dscores + r * d.Tk, d.Tk, scale_divisor);
+}
+
+void attention_softmax_dropout_forward(const OpContext& ctx, const float* scores, const float* mask_add, float* probs,
+                                       float* dropped, const AttentionDims& d, float scale_divisor,
+                                       const DropoutDraw& draw) {
+  check_op_context(ctx, "attention_softmax_dropout_forward");
+  const int64_t rows = d.B * d.NH * d.Tq, rows_per_batch = d.NH * d.Tq, n = rows * d.Tk;
+  if (ctx.backend == Backend::Ref) {  // the composition of the two reference ops
+    attention_softmax_forward(ctx, scores, mask_add, probs, d, scale_divisor);
+    if (draw.active()) dropout_forward(ctx, probs, dropped, draw, n);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* mask = mask_add ? mask_add + (r / rows_per_batch) * d.Tk : nullptr;
+    softmax_row_fast(scores + r * d.Tk, mask, probs + r * d.Tk, d.Tk, scale_divisor);
+    if (draw.active()) dropout_row_fast(probs + r * d.Tk, dropped + r * d.Tk, d.Tk, draw, r * d.Tk);
+  }
+}
+
+void attention_softmax_dropout_backward(const OpContext& ctx, const float* probs, const float* ddropped,
+                                        float* dscores, const AttentionDims& d, float scale_divisor,
+                                        const DropoutDraw& draw, float* dropped) {
+  check_op_context(ctx, "attention_softmax_dropout_backward");
+  const int64_t rows = d.B * d.NH * d.Tq, n = rows * d.Tk;
+  if (!draw.active()) dropped = nullptr;  // P' = P: nothing to re-materialise
+  if (ctx.backend == Backend::Ref || !draw.active()) {
+    if (dropped) dropout_forward(ctx, probs, dropped, draw, n);
+    dropout_backward(ctx, ddropped, draw, dscores, n);  // regenerated mask (a copy when inactive)
+    attention_softmax_backward(ctx, probs, dscores, dscores, d, scale_divisor);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r)
+    softmax_dropout_row_backward_fast(probs + r * d.Tk, ddropped + r * d.Tk, dscores + r * d.Tk,
+                                      dropped ? dropped + r * d.Tk : nullptr, d.Tk, scale_divisor, draw, r * d.Tk);
 }
 
 void attention_additive_mask(const int32_t* attention_mask, float* mask_add, int64_t B, int64_t T) {

@@ -6,11 +6,16 @@
 // padded key gets probability exactly 0 and a fully masked row becomes uniform (as in PyTorch).
 // Backward (dprobs → dscores, overwrite; dscores may alias dprobs):
 //   dscores = probs·(dprobs − Σ_j dprobs·probs) / scale_divisor
-// Dropout on the probabilities is a separate op (ops/dropout.h) applied by the caller.
+// Fused with attention dropout (HF: self.dropout(attention_probs)), the mask described by a DropoutDraw over the
+// flat (B, NH, Tq, Tk) index, exactly the mask ops/dropout.h would draw for that buffer:
+//   forward   probs = softmax(...) (saved) and dropped = probs·keep/(1 − p) (P', the operand of P'·V)
+//   backward  dprobs = dropped_grad·keep/(1 − p) (mask regenerated, not stored), then the softmax backward
+// so backward needs only P, never a stored P' or mask.
 #pragma once
 #include <cstdint>
 
 #include "ops/backend.h"
+#include "ops/dropout.h"
 
 namespace accent {
 
@@ -25,6 +30,17 @@ void attention_softmax_forward(const OpContext& ctx, const float* scores, const 
                                const AttentionDims& dims, float scale_divisor);
 void attention_softmax_backward(const OpContext& ctx, const float* probs, const float* dprobs, float* dscores,
                                 const AttentionDims& dims, float scale_divisor);
+
+// probs as above; dropped (may be null when the draw is inactive) = dropout(probs). probs may alias scores.
+void attention_softmax_dropout_forward(const OpContext& ctx, const float* scores, const float* mask_add, float* probs,
+                                       float* dropped, const AttentionDims& dims, float scale_divisor,
+                                       const DropoutDraw& draw);
+// ddropped = gradient of P' → dscores (overwrite; may alias ddropped), the mask regenerated from draw. When
+// `dropped` is given (active draw only) the same pass also writes P' again — what the forward's dropped was — for
+// the caller's dV = P'ᵀ·dcontext product, so backward draws the mask once.
+void attention_softmax_dropout_backward(const OpContext& ctx, const float* probs, const float* ddropped,
+                                        float* dscores, const AttentionDims& dims, float scale_divisor,
+                                        const DropoutDraw& draw, float* dropped = nullptr);
 
 // mask_add[b, j] = (1 − attention_mask[b, j]) · finfo(float).min ; attention_mask null = all ones (adds zeros).
 void attention_additive_mask(const int32_t* attention_mask, float* mask_add, int64_t B, int64_t T);

@@ -1,5 +1,7 @@
 #include "ops/dropout.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace accent {
@@ -34,6 +36,46 @@ void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* ma
   const uint64_t base = rng.counter();
   dropout_forward(ctx, x, y, mask, n, p, rng.seed(), base);
   rng.set_counter(base + static_cast<uint64_t>(n));
+}
+
+DropoutDraw dropout_draw(float p, Rng* rng, int64_t n) {
+  ACCENT_CHECK(p >= 0.0f && p <= 1.0f, "dropout probability has to be between 0 and 1, but got ", p);
+  DropoutDraw d;
+  if (rng == nullptr || p == 0.0f) return d;
+  d.p = p;
+  d.seed = rng->seed();
+  d.counter = rng->counter();
+  rng->set_counter(d.counter + static_cast<uint64_t>(n));
+  return d;
+}
+
+namespace {
+// y = x·keep·scale over n elements, the mask regenerated from the draw (shared by forward and backward).
+void apply_draw(const OpContext& ctx, const float* x, const DropoutDraw& d, float* y, int64_t n) {
+  if (!d.active()) {
+    if (x != y) std::copy(x, x + n, y);
+    return;
+  }
+  const float scale = d.scale();
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) y[i] = d.keeps(i) ? x[i] * scale : 0.0f;
+    return;
+  }
+  const uint64_t seed = d.seed, base = d.counter;
+  const float p = d.p;
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = dropout_keeps(seed, base + static_cast<uint64_t>(i), p) ? x[i] * scale : 0.0f;
+}
+}  // namespace
+
+void dropout_forward(const OpContext& ctx, const float* x, float* y, const DropoutDraw& draw, int64_t n) {
+  check_op_context(ctx, "dropout_forward");
+  apply_draw(ctx, x, draw, y, n);
+}
+
+void dropout_backward(const OpContext& ctx, const float* dy, const DropoutDraw& draw, float* dx, int64_t n) {
+  check_op_context(ctx, "dropout_backward");
+  apply_draw(ctx, dy, draw, dx, n);
 }
 
 void dropout_backward(const OpContext& ctx, const float* dy, const uint8_t* mask, float* dx, int64_t n, float p) {

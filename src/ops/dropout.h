@@ -5,6 +5,10 @@
 // y = x·noise). The mask is a pure function of (seed, counter_base + i): the same seed and counter give the same
 // mask for any thread count, and a resumed run reproduces it. mask (n) stores 1 = kept, 0 = dropped.
 // Backward: dx = dy·mask/(1 − p) (dx may alias dy). p = 1 drops everything (y = 0), as PyTorch.
+//
+// Because the mask is a pure function of (seed, counter), it need not be stored: a DropoutDraw names the counter
+// range a forward used, and the backward (or a fused kernel) regenerates the same bits. keeps(i) is exactly the
+// test dropout_forward applies, so the stored-mask and regenerated paths give the same mask bit for bit.
 #pragma once
 #include <cstdint>
 
@@ -12,6 +16,31 @@
 #include "ops/backend.h"
 
 namespace accent {
+
+// Element i of a draw (seed, counter) is kept iff Rng(seed, counter + i).uniform() ≥ p. Inline so fused kernels
+// vectorise it (two SplitMix64 rounds per element; no state).
+inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) { return Rng(seed, counter).uniform() >= p; }
+
+// The counter range one dropout call used. p == 0 (or a default DropoutDraw) = identity, nothing drawn.
+struct DropoutDraw {
+  float p = 0.0f;
+  uint64_t seed = 0;
+  uint64_t counter = 0;  // element i uses counter + i
+
+  bool active() const { return p > 0.0f; }
+  bool keeps(int64_t i) const { return dropout_keeps(seed, counter + static_cast<uint64_t>(i), p); }
+  // 1/(1 − p) for kept elements (0 when p = 1: everything dropped).
+  float scale() const { return p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
+};
+
+// Reserves n counters of rng for one dropout (advances rng by n) — or an inactive draw, rng untouched, when rng
+// is null (inference) or p == 0.
+DropoutDraw dropout_draw(float p, Rng* rng, int64_t n);
+
+// y = x·keep/(1 − p) with the mask of `draw` (a copy when inactive); y may alias x.
+void dropout_forward(const OpContext& ctx, const float* x, float* y, const DropoutDraw& draw, int64_t n);
+// dx = dy·keep/(1 − p), the mask regenerated from `draw` (a copy when inactive); dx may alias dy.
+void dropout_backward(const OpContext& ctx, const float* dy, const DropoutDraw& draw, float* dx, int64_t n);
 
 void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* mask, int64_t n, float p, uint64_t seed,
                      uint64_t counter_base);

@@ -1,4 +1,5 @@
-// ops/gelu_fast.h — exact (erf) GELU and its derivative in a form the compiler vectorises (AVX-512 lanes): no
+// ops/gelu_fast.h — exact (erf) GELU and its derivative (and the vectorisable e^y they use, also used by the
+// attention softmax) in a form the compiler vectorises (AVX-512 lanes): no
 // libm calls, no branches the vectoriser cannot turn into blends. Used by the cpu backend; ref keeps std::erf.
 //
 // With z = |x|/√2 and E = e^{−z²} (= e^{−x²/2}):
@@ -24,6 +25,13 @@ inline float exp_neg(float y) {  // e^y for y ≤ 0 (flushes to 0 below −87)
   float scale;
   std::memcpy(&scale, &bits, 4);
   return p * scale;
+}
+
+// e^y for y ≤ 0 that is exactly 0 below −87 (where e^y < 1.7e-38), as libm's expf underflows towards 0: the
+// softmax of a masked key (score + finfo.min) must be exactly 0 as in PyTorch. Branch-free (a blend).
+inline float exp_neg_or_zero(float y) {
+  const float e = exp_neg(y);
+  return y < -87.0f ? 0.0f : e;
 }
 
 // Φ(x) (standard normal CDF) and e^{−x²/2}.

@@ -26,6 +26,16 @@ void add_inplace(const OpContext& ctx, const float* a, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a[i];
 }
 
+void multiply_inplace(const OpContext& ctx, const float* a, float* y, int64_t n) {
+  check_op_context(ctx, "multiply_inplace");
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) y[i] *= a[i];
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] *= a[i];
+}
+
 void split_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
   check_op_context(ctx, "split_heads");
   const bool parallel = ctx.backend != Backend::Ref;

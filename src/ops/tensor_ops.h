@@ -3,6 +3,7 @@
 // Contracts:
 //   add            y = a + b (elementwise, n elements; y may alias a or b)
 //   add_inplace    y += a
+//   multiply_inplace  y *= a (elementwise)
 //   split_heads    x (B, T, NH·D) → y (B, NH, T, D)     the view+transpose of HF's transpose_for_scores, copied
 //   merge_heads    x (B, NH, T, D) → y (B, T, NH·D)     inverse (context.permute(0, 2, 1, 3).view(B, T, H))
 //   gather_rows    y[b, :] = x[b, index, :] for x (B, T, C)     (token 0 for the BERT pooler)
@@ -16,6 +17,7 @@ namespace accent {
 
 void add(const OpContext& ctx, const float* a, const float* b, float* y, int64_t n);
 void add_inplace(const OpContext& ctx, const float* a, float* y, int64_t n);
+void multiply_inplace(const OpContext& ctx, const float* a, float* y, int64_t n);
 void split_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
 void merge_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
 void gather_rows(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index);

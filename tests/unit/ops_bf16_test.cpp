@@ -11,6 +11,8 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "ops/activation.h"
+#include "ops/add_layernorm.h"
+#include "ops/attention_softmax.h"
 #include "ops/matmul.h"
 #include "ops/precision.h"
 #include "ops_test_util.h"
@@ -158,4 +160,32 @@ TEST(Precision, NonMatmulOpsComputeInF32UnderBf16) {
                      static_cast<int64_t>(x.size()));
   activation_forward(kCpuBf16, Activation::Gelu, x.data(), y16.data(), static_cast<int64_t>(x.size()));
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(y16[i], y32[i]) << "at " << i;
+}
+
+TEST(Precision, FusedNonMatmulOpsComputeInF32UnderBf16) {
+  // The fused attention softmax + dropout and residual + LayerNorm kernels ignore the precision: bit-identical.
+  const OpContext f32{Backend::Cpu, Precision::F32};
+  AttentionDims d{2, 2, 9, 9};
+  const int64_t np = d.B * d.NH * d.Tq * d.Tk;
+  auto s = random_vector(np, 22, 3.0f), dq = random_vector(np, 23);
+  Rng rng(4, 0);
+  const DropoutDraw draw = dropout_draw(0.1f, &rng, np);
+  std::vector<float> p32(np), q32(np), p16(np), q16(np), ds32(np), ds16(np);
+  attention_softmax_dropout_forward(f32, s.data(), nullptr, p32.data(), q32.data(), d, 3.0f, draw);
+  attention_softmax_dropout_forward(kCpuBf16, s.data(), nullptr, p16.data(), q16.data(), d, 3.0f, draw);
+  EXPECT_EQ(p32, p16);
+  EXPECT_EQ(q32, q16);
+  attention_softmax_dropout_backward(f32, p32.data(), dq.data(), ds32.data(), d, 3.0f, draw);
+  attention_softmax_dropout_backward(kCpuBf16, p32.data(), dq.data(), ds16.data(), d, 3.0f, draw);
+  EXPECT_EQ(ds32, ds16);
+
+  const int64_t rows = 5, C = 70, n = rows * C;
+  auto br = random_vector(n, 24), res = random_vector(n, 25), w = random_vector(C, 26), b = random_vector(C, 27);
+  std::vector<float> sum32(n), y32(n), sum16(n), y16(n), m(rows), r(rows);
+  add_layernorm_forward(f32, br.data(), res.data(), draw, w.data(), b.data(), sum32.data(), y32.data(), m.data(),
+                        r.data(), rows, C, 1e-12f);
+  add_layernorm_forward(kCpuBf16, br.data(), res.data(), draw, w.data(), b.data(), sum16.data(), y16.data(), m.data(),
+                        r.data(), rows, C, 1e-12f);
+  EXPECT_EQ(sum32, sum16);
+  EXPECT_EQ(y32, y16);
 }

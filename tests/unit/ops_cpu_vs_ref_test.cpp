@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "ops/activation.h"
+#include "ops/add_layernorm.h"
 #include "ops/attention_softmax.h"
 #include "ops/dropout.h"
 #include "ops/embedding.h"
@@ -132,6 +133,95 @@ TEST_P(OpsBackend, AttentionSoftmax) {
   expect_close(ds_f, ds_r, n, p.tolerance, "softmax backward");
 }
 
+TEST_P(OpsBackend, AttentionSoftmaxDropoutFused) {
+  // The fused softmax + attention dropout against the ref composition, and its mask against ops/dropout's.
+  const auto& p = GetParam();
+  AttentionDims d{2, 3, 17, 17};
+  const int64_t n = d.B * d.NH * d.Tq * d.Tk;
+  auto s = random_vector(n, 40, 4.0f), dq = random_vector(n, 41);
+  std::vector<int32_t> mask(d.B * d.Tk, 1);
+  for (int64_t j = 9; j < d.Tk; ++j) mask[d.Tk + j] = 0;  // batch 1 padded after 9 tokens
+  std::vector<float> mask_add(d.B * d.Tk);
+  attention_additive_mask(mask.data(), mask_add.data(), d.B, d.Tk);
+  for (float prob : {0.0f, 0.1f, 1.0f}) {
+    Rng rng(31, 1000);
+    const DropoutDraw draw = dropout_draw(prob, &rng, n);
+    const std::string what = "p=" + std::to_string(prob);
+    auto p_f = with_sentinels(n), p_r = with_sentinels(n), q_f = with_sentinels(n), q_r = with_sentinels(n);
+    attention_softmax_dropout_forward(p.ctx, s.data(), mask_add.data(), p_f.data(), q_f.data(), d, 8.0f, draw);
+    attention_softmax_dropout_forward(kRef, s.data(), mask_add.data(), p_r.data(), q_r.data(), d, 8.0f, draw);
+    expect_close(p_f, p_r, n, p.tolerance, "fused softmax forward P " + what);
+    for (int64_t r = 0; r < d.NH * d.Tq; ++r)  // batch 1's padded keys: probability exactly 0 (as PyTorch)
+      for (int64_t j = 9; j < d.Tk; ++j) ASSERT_EQ(p_f[(d.NH * d.Tq + r) * d.Tk + j], 0.0f) << what;
+    if (draw.active()) {
+      // P' is exactly dropout_forward(P) with the stored-mask API at the same (seed, counter).
+      std::vector<float> q_stored(n);
+      std::vector<uint8_t> m(n);
+      dropout_forward(kRef, p_f.data(), q_stored.data(), m.data(), n, prob, draw.seed, draw.counter);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(q_f[i], q_stored[i]) << what << " at " << i;
+      expect_close(q_f, q_r, n, p.tolerance, "fused softmax forward P' " + what);
+    }
+    auto ds_f = with_sentinels(n), ds_r = with_sentinels(n);
+    attention_softmax_dropout_backward(p.ctx, p_r.data(), dq.data(), ds_f.data(), d, 8.0f, draw);
+    attention_softmax_dropout_backward(kRef, p_r.data(), dq.data(), ds_r.data(), d, 8.0f, draw);
+    expect_close(ds_f, ds_r, n, p.tolerance, "fused softmax backward " + what);
+    auto inplace = dq;  // dscores may alias the incoming gradient; P' re-materialised on request
+    auto again = with_sentinels(n);
+    attention_softmax_dropout_backward(p.ctx, p_f.data(), inplace.data(), inplace.data(), d, 8.0f, draw, again.data());
+    std::vector<float> ds_same(n);
+    attention_softmax_dropout_backward(p.ctx, p_f.data(), dq.data(), ds_same.data(), d, 8.0f, draw);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(inplace[i], ds_same[i]) << what << " in place at " << i;
+    if (draw.active())
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(again[i], q_f[i]) << what << " re-materialised P' at " << i;
+  }
+}
+
+TEST_P(OpsBackend, AddLayerNormFused) {
+  // sum = dropout(branch) + residual, y = LN(sum) and its backward against the unfused ref sequence; the cpu path
+  // must also equal the unfused cpu ops bit for bit (same row kernels, same mask).
+  const auto& p = GetParam();
+  const int64_t rows = 37, C = 150, n = rows * C;
+  auto branch = random_vector(n, 42, 2.0f), residual = random_vector(n, 43), w = random_vector(C, 44);
+  auto b = random_vector(C, 45), dy = random_vector(n, 46);
+  for (float prob : {0.0f, 0.2f}) {
+    Rng rng(5, 77);
+    const DropoutDraw draw = dropout_draw(prob, &rng, n);
+    const std::string what = "p=" + std::to_string(prob);
+    auto sum_f = with_sentinels(n), sum_r = with_sentinels(n), y_f = with_sentinels(n), y_r = with_sentinels(n);
+    std::vector<float> m_f(rows), s_f(rows), m_r(rows), s_r(rows);
+    add_layernorm_forward(p.ctx, branch.data(), residual.data(), draw, w.data(), b.data(), sum_f.data(), y_f.data(),
+                          m_f.data(), s_f.data(), rows, C, 1e-12f);
+    add_layernorm_forward(kRef, branch.data(), residual.data(), draw, w.data(), b.data(), sum_r.data(), y_r.data(),
+                          m_r.data(), s_r.data(), rows, C, 1e-12f);
+    expect_close(sum_f, sum_r, n, 0.0, "add_layernorm sum " + what);  // elementwise: exact
+    expect_close(y_f, y_r, n, p.tolerance, "add_layernorm y " + what);
+    // Unfused cpu sequence: dropout, add, layernorm.
+    std::vector<float> sum_u(n), y_u(n), m_u(rows), s_u(rows);
+    dropout_forward(p.ctx, branch.data(), sum_u.data(), draw, n);
+    add_inplace(p.ctx, residual.data(), sum_u.data(), n);
+    layernorm_forward(p.ctx, sum_u.data(), w.data(), b.data(), y_u.data(), m_u.data(), s_u.data(), rows, C, 1e-12f);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y_f[i], y_u[i]) << "fused != unfused y " << what << " at " << i;
+
+    auto dsum_f = with_sentinels(n), dsum_r = with_sentinels(n), dbr_f = with_sentinels(n), dbr_r = with_sentinels(n);
+    auto dw_f = with_sentinels(C, 0.5f), dw_r = with_sentinels(C, 0.5f), db_f = with_sentinels(C), db_r = with_sentinels(C);
+    add_layernorm_backward(p.ctx, dy.data(), sum_f.data(), w.data(), m_f.data(), s_f.data(), draw, dsum_f.data(),
+                           dbr_f.data(), dw_f.data(), db_f.data(), rows, C);
+    add_layernorm_backward(kRef, dy.data(), sum_r.data(), w.data(), m_r.data(), s_r.data(), draw, dsum_r.data(),
+                           dbr_r.data(), dw_r.data(), db_r.data(), rows, C);
+    expect_close(dsum_f, dsum_r, n, p.tolerance, "add_layernorm dsum " + what);
+    expect_close(dbr_f, dbr_r, n, p.tolerance, "add_layernorm dbranch " + what);
+    expect_close(dw_f, dw_r, C, p.tolerance, "add_layernorm dw " + what);
+    expect_close(db_f, db_r, C, p.tolerance, "add_layernorm db " + what);
+    // No residual gradient wanted, dbranch written over the saved sum: same dbranch, same parameter sums.
+    auto sum_alias = sum_f;
+    std::vector<float> dw2(C, 0.5f), db2(C, 0.0f);
+    add_layernorm_backward(p.ctx, dy.data(), sum_alias.data(), w.data(), m_f.data(), s_f.data(), draw, nullptr,
+                           sum_alias.data(), dw2.data(), db2.data(), rows, C);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(sum_alias[i], dbr_f[i]) << what << " aliased dbranch at " << i;
+    for (int64_t c = 0; c < C; ++c) ASSERT_EQ(dw2[c], dw_f[c]) << what << " dw at " << c;
+  }
+}
+
 TEST_P(OpsBackend, ActivationsForwardBackward) {
   const auto& p = GetParam();
   const int64_t n = 1001;
@@ -145,6 +235,19 @@ TEST_P(OpsBackend, ActivationsForwardBackward) {
     activation_backward(p.ctx, act, x.data(), dy.data(), dx_f.data(), n);
     activation_backward(kRef, act, x.data(), dy.data(), dx_r.data(), n);
     expect_close(dx_f, dx_r, n, p.tolerance, std::string("backward ") + activation_name(act));
+    // The fused forward + derivative: the same y, and dy·f' equal to activation_backward bit for bit.
+    auto y2 = with_sentinels(n), d2 = with_sentinels(n), d2_r = with_sentinels(n), y2_r = with_sentinels(n);
+    activation_forward_with_derivative(p.ctx, act, x.data(), y2.data(), d2.data(), n);
+    activation_forward_with_derivative(kRef, act, x.data(), y2_r.data(), d2_r.data(), n);
+    expect_close(d2, d2_r, n, p.tolerance, std::string("derivative ") + activation_name(act));
+    expect_close(y2, y_f, n, 0.0, std::string("fused forward ") + activation_name(act));
+    multiply_inplace(p.ctx, dy.data(), d2.data(), n);
+    expect_close(d2, dx_f, n, 0.0, std::string("fused backward ") + activation_name(act));
+    auto inplace = with_sentinels(n);  // dydx over x
+    std::copy(x.begin(), x.end(), inplace.begin());
+    activation_forward_with_derivative(p.ctx, act, inplace.data(), y2.data(), inplace.data(), n);
+    multiply_inplace(p.ctx, dy.data(), inplace.data(), n);
+    expect_close(inplace, dx_f, n, 0.0, std::string("fused backward in place ") + activation_name(act));
   }
 }
 
@@ -175,6 +278,28 @@ TEST_P(OpsBackend, DropoutMaskIsIdenticalAcrossBackends) {
   dropout_forward(kRef, x.data(), y_r.data(), m_r.data(), n, 0.1f, 7, 123);
   EXPECT_EQ(m_f, m_r);
   expect_close(y_f, y_r, n, 0.0, "dropout forward");  // bit-identical
+}
+
+TEST_P(OpsBackend, DropoutDrawRegeneratesTheStoredMask) {
+  // A DropoutDraw (mask regenerated, never stored) gives exactly the stored-mask forward and backward.
+  const auto& p = GetParam();
+  const int64_t n = 5003;
+  auto x = random_vector(n, 47), dy = random_vector(n, 48);
+  Rng rng(9, 321);
+  const DropoutDraw draw = dropout_draw(0.15f, &rng, n);
+  EXPECT_EQ(rng.counter(), 321u + n);
+  EXPECT_EQ(draw.counter, 321u);
+  std::vector<float> y_mask(n), y_draw(n), dx_mask(n), dx_draw(n);
+  std::vector<uint8_t> m(n);
+  dropout_forward(p.ctx, x.data(), y_mask.data(), m.data(), n, 0.15f, 9, 321);
+  dropout_forward(p.ctx, x.data(), y_draw.data(), draw, n);
+  EXPECT_EQ(y_mask, y_draw);
+  dropout_backward(p.ctx, dy.data(), m.data(), dx_mask.data(), n, 0.15f);
+  dropout_backward(p.ctx, dy.data(), draw, dx_draw.data(), n);
+  EXPECT_EQ(dx_mask, dx_draw);
+  EXPECT_FALSE(dropout_draw(0.15f, nullptr, n).active());  // inference: identity
+  EXPECT_FALSE(dropout_draw(0.0f, &rng, n).active());
+  EXPECT_EQ(rng.counter(), 321u + n);  // an inactive draw does not advance the stream
 }
 
 TEST_P(OpsBackend, HeadLayoutAndAdds) {

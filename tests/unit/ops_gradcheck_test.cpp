@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "ops/activation.h"
+#include "ops/add_layernorm.h"
 #include "ops/attention_softmax.h"
 #include "ops/dropout.h"
 #include "ops/embedding.h"
@@ -107,6 +108,50 @@ TEST(OpsGradcheck, AttentionSoftmaxWithPaddingMask) {
   std::vector<float> ds(n);
   attention_softmax_backward(kRef, p.data(), w.data(), ds.data(), d, scale);
   EXPECT_LT(rel(ds, numeric_gradient(s, loss, 1e-3f)), kTol);
+}
+
+TEST(OpsGradcheck, AttentionSoftmaxWithDropoutFixedDraw) {
+  // Loss = Σ w·P' with P' = dropout(softmax(...)) at a fixed draw: the fused backward regenerates the mask.
+  AttentionDims d{1, 2, 3, 6};
+  const int64_t n = d.B * d.NH * d.Tq * d.Tk;
+  auto s = random_vector(n, 30), w = random_vector(n, 31);
+  std::vector<float> p(n), dropped(n);
+  Rng rng(12, 40);
+  const DropoutDraw draw = dropout_draw(0.3f, &rng, n);
+  auto loss = [&] {
+    attention_softmax_dropout_forward(kRef, s.data(), nullptr, p.data(), dropped.data(), d, 1.5f, draw);
+    return weighted_sum(dropped, w);
+  };
+  loss();
+  int64_t zeros = 0;
+  for (float v : dropped) zeros += v == 0.0f;
+  EXPECT_GT(zeros, 0);  // the draw really drops something
+  std::vector<float> ds(n);
+  attention_softmax_dropout_backward(kRef, p.data(), w.data(), ds.data(), d, 1.5f, draw);
+  EXPECT_LT(rel(ds, numeric_gradient(s, loss, 1e-3f)), kTol);
+}
+
+TEST(OpsGradcheck, AddLayerNormWithDropout) {
+  // Loss = Σ w·LN(dropout(branch) + residual): gradients for branch, residual (dsum), gain and bias.
+  const int64_t rows = 3, C = 8, n = rows * C;
+  auto br = random_vector(n, 32), res = random_vector(n, 33), g = random_vector(C, 34), b = random_vector(C, 35);
+  auto w = random_vector(n, 36);
+  std::vector<float> sum(n), y(n), mean(rows), rstd(rows);
+  Rng rng(3, 0);
+  const DropoutDraw draw = dropout_draw(0.25f, &rng, n);
+  auto loss = [&] {
+    add_layernorm_forward(kRef, br.data(), res.data(), draw, g.data(), b.data(), sum.data(), y.data(), mean.data(),
+                          rstd.data(), rows, C, 1e-5f);
+    return weighted_sum(y, w);
+  };
+  loss();
+  std::vector<float> dsum(n), dbr(n), dg(C, 0.0f), db(C, 0.0f);
+  add_layernorm_backward(kRef, w.data(), sum.data(), g.data(), mean.data(), rstd.data(), draw, dsum.data(), dbr.data(),
+                         dg.data(), db.data(), rows, C);
+  EXPECT_LT(rel(dbr, numeric_gradient(br, loss, 1e-3f)), kTol);
+  EXPECT_LT(rel(dsum, numeric_gradient(res, loss, 1e-3f)), kTol);
+  EXPECT_LT(rel(dg, numeric_gradient(g, loss, 1e-3f)), kTol);
+  EXPECT_LT(rel(db, numeric_gradient(b, loss, 1e-3f)), kTol);
 }
 
 TEST(OpsGradcheck, FullyMaskedRowIsUniformLikePyTorch) {
