@@ -1,6 +1,5 @@
 #include "models/bert_attention.h"
 
-#include "ops/tensor_ops.h"
 
 namespace accent {
 
@@ -18,21 +17,18 @@ void BertAttention::forward(const OpContext& ctx, const float* x, const float* m
   float* residual = residual_.f32(n);
   self.forward(ctx, x, mask_add, context, B, T, rng);
   output_dense.forward(ctx, context, residual, rows);
-  dropout_.forward(ctx, residual, residual, n, rng);
-  add_inplace(ctx, x, residual, n);
-  output_layer_norm.forward(ctx, residual, y, rows);
+  // residual = Dropout(projection) + x ; y = LayerNorm(residual), in one pass.
+  output_layer_norm.forward_add(ctx, residual, x, dropout_.draw(n, rng), residual, y, rows);
 }
 
 void BertAttention::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
   const int64_t rows = B * T, n = rows * H_;
   float* context = context_.f32(n);
   float* residual = residual_.f32(n);
-  float* grad = grad_.f32(n);
-  output_layer_norm.backward(ctx, residual, dy, grad, rows);  // grad = d(LayerNorm input) = d(residual branch)
-  dropout_.backward(ctx, grad, residual, n);                 // d(projection), over the no longer needed input
+  // dx = d(LayerNorm input) (the residual path), d(projection) = its dropout backward over the dead LN input.
+  output_layer_norm.backward_add(ctx, residual, dy, dropout_.last_draw(), /*dsum=*/dx, /*dbranch=*/residual, rows);
   output_dense.backward(ctx, context, residual, /*dx=*/context, rows);  // d(context) over context
-  self.backward(ctx, x, context, dx, B, T);
-  add_inplace(ctx, grad, dx, n);  // the residual path
+  self.backward(ctx, x, context, dx, B, T, /*accumulate_dx=*/true);    // dx null: skipped inside
 }
 
 void BertAttention::collect(ParameterList& out) {

@@ -1,6 +1,8 @@
 // models/bert_attention.h — BertAttention = BertSelfAttention + BertSelfOutput (post-LN):
 //   Y = LayerNorm(Dropout_h(SelfAttention(X)·Woᵀ + bo) + X)
 // Parameters "<prefix>.self.{query,key,value}.*", "<prefix>.output.dense.*", "<prefix>.output.LayerNorm.*".
+// Dropout + residual add + LayerNorm run as one fused op (ops/add_layernorm.h); per instance it keeps the
+// attention context and the LayerNorm input (2 × (B, T, H)) besides SelfAttention's own buffers.
 #pragma once
 #include <string>
 
@@ -25,6 +27,8 @@ class BertAttention {
   // x (B, T, H), mask_add (B, T) or null → y (B, T, H); y must not alias x.
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
   // dy → dx (overwrite, must not alias dy); parameter gradients accumulate. x = the forward's input.
+  // dx == nullptr: no input gradient wanted (nothing below trains) — the residual path and SelfAttention's
+  // dX products are skipped; every parameter gradient of this block is still produced.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
   void collect(ParameterList& out);
 
@@ -33,7 +37,6 @@ class BertAttention {
   Dropout dropout_;
   ScratchBuffer context_;   // (B, T, H) self-attention output; reused for its gradient
   ScratchBuffer residual_;  // (B, T, H) LayerNorm input (dropped projection + x); reused for d(projection)
-  ScratchBuffer grad_;      // (B, T, H) gradient of the LayerNorm input
 };
 
 }  // namespace accent

@@ -58,7 +58,7 @@ void BertEmbeddings::backward(const OpContext& ctx, float* dx0, int64_t B, int64
   const int64_t rows = B * T;
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
   const int32_t *types = ids + rows, *positions = ids + 2 * rows;
-  float* grad = grad_.f32(rows * H_);
+  float* grad = dx0;  // both backward steps run in place: dx0 becomes d(dropout input), then d(embedding sum)
   dropout_.backward(ctx, dx0, dx0, rows * H_);
   layer_norm.backward(ctx, sum_.f32(rows * H_), dx0, grad, rows);
   word.backward(ctx, ids, grad, rows);

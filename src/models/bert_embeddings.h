@@ -38,7 +38,6 @@ class BertEmbeddings {
   bool has_token_types_ = true, padding_offset_positions_ = false;
   Dropout dropout_;
   ScratchBuffer sum_;        // (B, T, H) embedding sum = LayerNorm input
-  ScratchBuffer grad_;       // (B, T, H) gradient of the sum
   ScratchBuffer ids_;        // int32 copies: input ids, token types, position ids (3 × B·T)
 };
 

@@ -1,6 +1,5 @@
 #include "models/bert_feed_forward.h"
 
-#include "ops/tensor_ops.h"
 
 namespace accent {
 
@@ -14,19 +13,13 @@ void BertFeedForward::forward(const OpContext& ctx, const float* x, float* y, in
   const int64_t n = rows * H_;
   float* residual = residual_.f32(n);
   ffn.forward(ctx, x, residual, rows);
-  dropout_.forward(ctx, residual, residual, n, rng);
-  add_inplace(ctx, x, residual, n);
-  output_layer_norm.forward(ctx, residual, y, rows);
+  output_layer_norm.forward_add(ctx, residual, x, dropout_.draw(n, rng), residual, y, rows);
 }
 
 void BertFeedForward::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
-  const int64_t n = rows * H_;
-  float* residual = residual_.f32(n);
-  float* grad = grad_.f32(n);
-  output_layer_norm.backward(ctx, residual, dy, grad, rows);
-  dropout_.backward(ctx, grad, residual, n);
-  ffn.backward(ctx, x, residual, dx, rows);
-  add_inplace(ctx, grad, dx, n);
+  float* residual = residual_.f32(rows * H_);
+  output_layer_norm.backward_add(ctx, residual, dy, dropout_.last_draw(), /*dsum=*/dx, /*dbranch=*/residual, rows);
+  ffn.backward(ctx, x, residual, dx, rows, /*accumulate_dx=*/true);
 }
 
 void BertFeedForward::collect(ParameterList& out) {

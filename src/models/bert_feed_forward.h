@@ -1,6 +1,7 @@
 // models/bert_feed_forward.h — BertIntermediate + BertOutput (post-LN):
 //   Y = LayerNorm(Dropout_h(act(X·W1ᵀ + b1)·W2ᵀ + b2) + X)
 // Parameters "<layer>.intermediate.dense.*" (I, H), "<layer>.output.dense.*" (H, I), "<layer>.output.LayerNorm.*".
+// Dropout + residual add + LayerNorm run as one fused op (ops/add_layernorm.h).
 #pragma once
 #include <string>
 
@@ -22,7 +23,7 @@ class BertFeedForward {
 
   // x (rows, H) → y (rows, H); y must not alias x.
   void forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng);
-  // dy → dx (overwrite, must not alias dy). x = the forward's input.
+  // dy → dx (overwrite, must not alias dy; null = not wanted). x = the forward's input.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);
   void collect(ParameterList& out);
 
@@ -30,7 +31,6 @@ class BertFeedForward {
   int64_t H_ = 0;
   Dropout dropout_;
   ScratchBuffer residual_;  // (rows, H) LayerNorm input; reused for d(ffn output)
-  ScratchBuffer grad_;      // (rows, H) gradient of the LayerNorm input
 };
 
 }  // namespace accent

@@ -1,5 +1,7 @@
 #include "nn/feed_forward.h"
 
+#include "ops/tensor_ops.h"
+
 namespace accent {
 
 FeedForward::FeedForward(const std::string& in_name, const std::string& out_name, int64_t hidden,
@@ -8,18 +10,21 @@ FeedForward::FeedForward(const std::string& in_name, const std::string& out_name
 
 void FeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) {
   float* pre = pre_.f32(rows * I_);
-  float* h = act_out_.f32(rows * I_);
+  float* h = shared_scratch(SharedSlot::FeedForwardHidden).f32(rows * I_);
   dense_in.forward(ctx, x, pre, rows);
   activation_forward(ctx, act_, pre, h, rows * I_);
   dense_out.forward(ctx, h, y, rows);
 }
 
-void FeedForward::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
+void FeedForward::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows,
+                           bool accumulate_dx) {
   float* pre = pre_.f32(rows * I_);
-  float* h = act_out_.f32(rows * I_);
-  dense_out.backward(ctx, h, dy, /*dx=*/h, rows);             // dW2 uses h, then dh overwrites it
-  activation_backward(ctx, act_, pre, h, /*dx=*/pre, rows * I_);  // dpre overwrites pre
-  dense_in.backward(ctx, x, pre, dx, rows);
+  float* h = shared_scratch(SharedSlot::FeedForwardHidden).f32(rows * I_);
+  // Recompute h = act(pre) (same op, same bits as forward) and, in the same pass, act'(pre) over the dead pre.
+  activation_forward_with_derivative(ctx, act_, pre, h, /*dydx=*/pre, rows * I_);
+  dense_out.backward(ctx, h, dy, /*dx=*/h, rows);  // dW2 uses h, then dh overwrites it
+  multiply_inplace(ctx, h, pre, rows * I_);         // dpre = dh·act'(pre), over pre
+  dense_in.backward(ctx, x, pre, dx, rows, accumulate_dx);
 }
 
 void FeedForward::collect(ParameterList& out) {

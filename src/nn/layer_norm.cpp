@@ -1,6 +1,7 @@
 #include "nn/layer_norm.h"
 
 #include "nn/parameter_init.h"
+#include "ops/add_layernorm.h"
 #include "ops/layernorm.h"
 
 namespace accent {
@@ -15,12 +16,25 @@ void LayerNorm::forward(const OpContext& ctx, const float* x, float* y, int64_t 
   layernorm_forward(ctx, x, weight.value.f32(), bias.value.f32(), y, mean_.f32(rows), rstd_.f32(rows), rows, C_, eps_);
 }
 
+float* LayerNorm::weight_grad_sink() { return weight.trainable ? weight.grad.f32() : discard_.f32(2 * C_); }
+float* LayerNorm::bias_grad_sink() { return bias.trainable ? bias.grad.f32() : discard_.f32(2 * C_) + C_; }
+
+// A frozen weight/bias has no gradient buffer (nn/freeze.h): its (C) sums go to a small discard buffer.
 void LayerNorm::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
-  // A frozen weight/bias has no gradient buffer (nn/freeze.h): its (C) sums go to a small discard buffer.
-  float* discard = (!weight.trainable || !bias.trainable) ? discard_.f32(2 * C_) : nullptr;
-  layernorm_backward(ctx, dy, x, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), dx,
-                     weight.trainable ? weight.grad.f32() : discard, bias.trainable ? bias.grad.f32() : discard + C_,
-                     rows, C_);
+  layernorm_backward(ctx, dy, x, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), dx, weight_grad_sink(),
+                     bias_grad_sink(), rows, C_);
+}
+
+void LayerNorm::forward_add(const OpContext& ctx, const float* branch, const float* residual, const DropoutDraw& draw,
+                            float* sum, float* y, int64_t rows) {
+  add_layernorm_forward(ctx, branch, residual, draw, weight.value.f32(), bias.value.f32(), sum, y, mean_.f32(rows),
+                        rstd_.f32(rows), rows, C_, eps_);
+}
+
+void LayerNorm::backward_add(const OpContext& ctx, const float* sum, const float* dy, const DropoutDraw& draw,
+                             float* dsum, float* dbranch, int64_t rows) {
+  add_layernorm_backward(ctx, dy, sum, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), draw, dsum, dbranch,
+                         weight_grad_sink(), bias_grad_sink(), rows, C_);
 }
 
 void LayerNorm::collect(ParameterList& out) {

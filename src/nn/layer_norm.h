@@ -5,6 +5,7 @@
 #include "nn/parameter.h"
 #include "nn/scratch.h"
 #include "ops/backend.h"
+#include "ops/dropout.h"
 
 namespace accent {
 
@@ -22,6 +23,15 @@ class LayerNorm {
   void forward(const OpContext& ctx, const float* x, float* y, int64_t rows);
   // dx (rows, C) overwrite (may alias dy); weight/bias grads accumulate. x = the input of the last forward.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);
+
+  // Post-LN residual block tail, fused (ops/add_layernorm.h): sum = Dropout(branch) + residual (the dropout mask
+  // given as a draw), y = LayerNorm(sum). sum is what backward_add needs; it may alias branch.
+  void forward_add(const OpContext& ctx, const float* branch, const float* residual, const DropoutDraw& draw,
+                   float* sum, float* y, int64_t rows);
+  // From dy: dsum = d(sum) (overwrite; null = not wanted) and dbranch = dropout backward of it (overwrite; may
+  // alias sum). sum and draw = those of the last forward_add.
+  void backward_add(const OpContext& ctx, const float* sum, const float* dy, const DropoutDraw& draw, float* dsum,
+                    float* dbranch, int64_t rows);
   void collect(ParameterList& out);
 
  private:
@@ -29,6 +39,9 @@ class LayerNorm {
   float eps_ = 1e-12f;
   ScratchBuffer mean_, rstd_;  // (rows)
   ScratchBuffer discard_;      // 2 × (C) parameter-gradient sums of a frozen LayerNorm (thrown away)
+  // Where the weight/bias gradient sums go: the gradient buffers, or discard_ for a frozen parameter.
+  float* weight_grad_sink();
+  float* bias_grad_sink();
 };
 
 }  // namespace accent

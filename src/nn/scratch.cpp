@@ -10,6 +10,11 @@ std::atomic<int64_t> g_allocations{0};
 
 int64_t ScratchBuffer::total_allocations() { return g_allocations.load(); }
 
+ScratchBuffer& shared_scratch(SharedSlot slot) {
+  thread_local ScratchBuffer buffers[static_cast<int>(SharedSlot::Count)];
+  return buffers[static_cast<int>(slot)];
+}
+
 void* ScratchBuffer::reserve(int64_t bytes) {
   if (bytes > storage_.numel()) {
     storage_ = Tensor(DType::U8, {bytes});

@@ -3,6 +3,12 @@
 // Modules keep what backward needs in ScratchBuffers sized on first use for a (B, T): a later step whose sizes
 // are no larger reuses the memory, so the training step allocates nothing once the largest shape has been seen.
 // total_allocations() counts every (re)allocation in the process, so tests can check that claim.
+//
+// Temporaries that do not outlive one module call (backward products, forward intermediates that backward
+// recomputes) do not need a buffer per layer instance: shared_scratch(slot) is one ScratchBuffer per slot and per
+// thread, shared by every module on that thread. Each slot belongs to one module class (the enum says which), and
+// a module's call never re-enters its own class, so two users of a slot never overlap. Being thread-local, two
+// models run on two threads do not share them.
 #pragma once
 #include <cstdint>
 
@@ -23,5 +29,18 @@ class ScratchBuffer {
   void* reserve(int64_t bytes);
   Tensor storage_;  // U8
 };
+
+enum class SharedSlot : int {
+  AttentionHeadsTemp,  // SelfAttention: (B, T, H) projection / merged-gradient staging
+  AttentionContext,    // SelfAttention: (B, NH, T, D) P'·V, then dcontext heads and dQ heads
+  AttentionProbsA,     // SelfAttention: (B, NH, T, T) dropped probabilities P' (forward and backward)
+  AttentionProbsB,     // SelfAttention: (B, NH, T, T) gradient of the scores
+  FeedForwardHidden,   // FeedForward: (rows, I) act(pre), recomputed in backward, then its gradient
+  LayerGradient,       // an encoder layer (models/bert_encoder BertLayer): (B, T, H) gradient between its blocks
+  Count
+};
+
+// This thread's buffer for `slot` (see above).
+ScratchBuffer& shared_scratch(SharedSlot slot);
 
 }  // namespace accent

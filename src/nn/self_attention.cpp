@@ -24,67 +24,63 @@ SelfAttention::SelfAttention(const std::string& name, int64_t hidden, int64_t he
 void SelfAttention::forward(const OpContext& ctx, const float* x, const float* mask_add, float* context, int64_t B,
                             int64_t T, Rng* rng) {
   const int64_t rows = B * T, n = rows * H_, nprobs = B * NH_ * T * T;
-  float* proj = projections_.f32(3 * n);
   float* heads = heads_.f32(3 * n);
-  float *q = proj, *k = proj + n, *v = proj + 2 * n;
   float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
-  query.forward(ctx, x, q, rows);
-  key.forward(ctx, x, k, rows);
-  value.forward(ctx, x, v, rows);
-  split_heads(ctx, q, qh, B, T, NH_, D_);
-  split_heads(ctx, k, kh, B, T, NH_, D_);
-  split_heads(ctx, v, vh, B, T, NH_, D_);
+  float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(n);  // one projection at a time
+  query.forward(ctx, x, stage, rows);
+  split_heads(ctx, stage, qh, B, T, NH_, D_);
+  key.forward(ctx, x, stage, rows);
+  split_heads(ctx, stage, kh, B, T, NH_, D_);
+  value.forward(ctx, x, stage, rows);
+  split_heads(ctx, stage, vh, B, T, NH_, D_);
 
   float* probs = probs_.f32(nprobs);
   GemmShape scores{B * NH_, T, T, D_, false, true};  // Q (T, D) · Kᵀ, K stored (T, D)
   gemm(ctx, scores, qh, kh, nullptr, probs, false);
-  const AttentionDims dims{B, NH_, T, T};
-  attention_softmax_forward(ctx, probs, mask_add, probs, dims, std::sqrt(static_cast<float>(D_)));
-
-  const float* used = probs;
-  if (rng != nullptr && attention_dropout_.p() > 0.0f) {
-    float* dropped = probs_dropped_.f32(nprobs);
-    attention_dropout_.forward(ctx, probs, dropped, nprobs, rng);
-    used = dropped;
-  } else {
-    attention_dropout_.forward(ctx, probs, probs, nprobs, nullptr);  // records "inactive" for backward
-  }
-  float* ctx_heads = context_heads_.f32(n);
+  // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it.
+  const DropoutDraw& draw = attention_dropout_.draw(nprobs, rng);
+  float* dropped = draw.active() ? shared_scratch(SharedSlot::AttentionProbsA).f32(nprobs) : nullptr;
+  attention_softmax_dropout_forward(ctx, probs, mask_add, probs, dropped, AttentionDims{B, NH_, T, T},
+                                    std::sqrt(static_cast<float>(D_)), draw);
+  const float* used = dropped ? dropped : probs;
+  float* ctx_heads = shared_scratch(SharedSlot::AttentionContext).f32(n);
   GemmShape weighted{B * NH_, T, D_, T, false, false};  // P' (T, T) · V (T, D)
   gemm(ctx, weighted, used, vh, nullptr, ctx_heads, false);
   merge_heads(ctx, ctx_heads, context, B, T, NH_, D_);
 }
 
 void SelfAttention::backward(const OpContext& ctx, const float* x, const float* dcontext, float* dx, int64_t B,
-                             int64_t T) {
+                             int64_t T, bool accumulate_dx) {
   const int64_t rows = B * T, n = rows * H_, nprobs = B * NH_ * T * T;
-  float* proj = projections_.f32(3 * n);
   float* heads = heads_.f32(3 * n);
-  float *dq = proj, *dk = proj + n, *dv = proj + 2 * n;
   float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
-  float* probs = probs_.f32(nprobs);
-  const float* used = attention_dropout_.active() ? probs_dropped_.f32(nprobs) : probs;
-  float* dprobs = dprobs_.f32(nprobs);
-  float* dctx_h = context_heads_.f32(n);
+  const float* probs = probs_.f32(nprobs);
+  const DropoutDraw& draw = attention_dropout_.last_draw();
+  float* dctx_h = shared_scratch(SharedSlot::AttentionContext).f32(n);
+  float* dscores = shared_scratch(SharedSlot::AttentionProbsB).f32(nprobs);
 
   split_heads(ctx, dcontext, dctx_h, B, T, NH_, D_);
   // dP' = dctx_h · Vᵀ  (T, D)·(D, T)
-  gemm(ctx, GemmShape{B * NH_, T, T, D_, false, true}, dctx_h, vh, nullptr, dprobs, false);
-  // dV = P'ᵀ · dctx_h  — written over vh, which nothing needs any more.
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, used, dctx_h, nullptr, vh, false);
-  attention_dropout_.backward(ctx, dprobs, dprobs, nprobs);
-  attention_softmax_backward(ctx, probs, dprobs, dprobs, AttentionDims{B, NH_, T, T},
-                             std::sqrt(static_cast<float>(D_)));
+  gemm(ctx, GemmShape{B * NH_, T, T, D_, false, true}, dctx_h, vh, nullptr, dscores, false);
+  // dS = softmax backward of (dP'·mask/(1 − p)), in place; the same pass re-materialises P' (mask regenerated
+  // from the draw, never stored) for dV.
+  float* dropped = draw.active() ? shared_scratch(SharedSlot::AttentionProbsA).f32(nprobs) : nullptr;
+  attention_softmax_dropout_backward(ctx, probs, dscores, dscores, AttentionDims{B, NH_, T, T},
+                                     std::sqrt(static_cast<float>(D_)), draw, dropped);
+  // dV = P'ᵀ · dctx_h — written over vh, which nothing needs any more.
+  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, dropped ? dropped : probs, dctx_h, nullptr, vh, false);
   // dQ = dS · K (into the context-heads slot), then dK = dSᵀ · Q (over kh, read by the previous product only).
   float* dqh = dctx_h;
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, false, false}, dprobs, kh, nullptr, dqh, false);
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, dprobs, qh, nullptr, kh, false);
-  merge_heads(ctx, dqh, dq, B, T, NH_, D_);
-  merge_heads(ctx, kh, dk, B, T, NH_, D_);
-  merge_heads(ctx, vh, dv, B, T, NH_, D_);
-  query.backward(ctx, x, dq, dx, rows, /*accumulate_dx=*/false);
-  key.backward(ctx, x, dk, dx, rows, /*accumulate_dx=*/true);
-  value.backward(ctx, x, dv, dx, rows, /*accumulate_dx=*/true);
+  gemm(ctx, GemmShape{B * NH_, T, D_, T, false, false}, dscores, kh, nullptr, dqh, false);
+  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, dscores, qh, nullptr, kh, false);
+  // One merged gradient at a time through the staging slot; dx == nullptr makes Linear skip its dX product.
+  float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(n);
+  merge_heads(ctx, dqh, stage, B, T, NH_, D_);
+  query.backward(ctx, x, stage, dx, rows, accumulate_dx);
+  merge_heads(ctx, kh, stage, B, T, NH_, D_);
+  key.backward(ctx, x, stage, dx, rows, /*accumulate_dx=*/true);
+  merge_heads(ctx, vh, stage, B, T, NH_, D_);
+  value.backward(ctx, x, stage, dx, rows, /*accumulate_dx=*/true);
 }
 
 void SelfAttention::collect(ParameterList& out) {

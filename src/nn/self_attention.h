@@ -6,6 +6,11 @@
 //   P'      = Dropout_attn(P)
 //   context = merge_heads(P'·V)         (B, T, H)
 // The output projection, residual and LayerNorm belong to the caller (BertSelfOutput).
+//
+// Memory: per instance only what backward cannot recompute cheaply is kept — the heads Q, K, V (3 × (B, T, H))
+// and P (B, NH, T, T). P' is never stored (its dropout mask is regenerated from the counter range, ops/dropout.h);
+// projections, P'·V, P' and every backward temporary live in this thread's shared scratch (nn/scratch.h), one
+// copy for all layers.
 #pragma once
 #include <string>
 
@@ -28,19 +33,18 @@ class SelfAttention {
   // x (B, T, H), mask_add (B, T) or null → context (B, T, H). rng null = inference (no dropout).
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* context, int64_t B, int64_t T,
                Rng* rng);
-  // dcontext (B, T, H) → dx (B, T, H) overwrite; parameter gradients accumulate. x = the forward's input.
-  void backward(const OpContext& ctx, const float* x, const float* dcontext, float* dx, int64_t B, int64_t T);
+  // dcontext (B, T, H) → dx (B, T, H), overwritten (or += when accumulate_dx); parameter gradients accumulate.
+  // x = the forward's input. dx == nullptr: no input gradient wanted (e.g. the lowest layer when nothing below
+  // trains) — the three dX = dQ·Wq + dK·Wk + dV·Wv products are skipped; parameter gradients are still produced.
+  void backward(const OpContext& ctx, const float* x, const float* dcontext, float* dx, int64_t B, int64_t T,
+                bool accumulate_dx = false);
   void collect(ParameterList& out);
 
  private:
   int64_t H_ = 0, NH_ = 0, D_ = 0;
   Dropout attention_dropout_;
-  ScratchBuffer projections_;   // 3 × (B, T, H): q | k | v projections; reused for dq | dk | dv in backward
-  ScratchBuffer heads_;         // 3 × (B, NH, T, D): qh | kh | vh; kh, vh slots reused for dkh, dvh
-  ScratchBuffer probs_;         // (B, NH, T, T) softmax output P
-  ScratchBuffer probs_dropped_; // (B, NH, T, T) P' (only when dropout is active)
-  ScratchBuffer dprobs_;        // (B, NH, T, T) backward temporary
-  ScratchBuffer context_heads_; // (B, NH, T, D) P'·V; reused for dcontext heads, then dqh
+  ScratchBuffer heads_;  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh slots reused for dkh, dvh in backward
+  ScratchBuffer probs_;  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
 };
 
 }  // namespace accent

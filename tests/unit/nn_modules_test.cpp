@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "nn/embedding.h"
 #include "nn/feed_forward.h"
@@ -155,6 +157,88 @@ TEST(NnModules, CpuMatchesRefAndGradientsAccumulate) {
   const auto g2 = to_vector(pc[0]->grad);
   for (size_t i = 0; i < g1.size(); ++i) ASSERT_NEAR(g2[i], 2 * g1[i], 1e-5 + 1e-5 * std::fabs(g1[i]));
   EXPECT_LT(relative_error(dxc, dxr), 1e-5);
+}
+
+TEST(NnModules, SelfAttentionWithoutInputGradientAndAccumulate) {
+  // dx == nullptr skips the input-gradient products but yields the same parameter gradients; accumulate_dx adds.
+  const int64_t B = 2, T = 7, H = 24, NH = 3;
+  SelfAttention a("a", H, NH, 0.2f);
+  ParameterList params;
+  a.collect(params);
+  randomise(params, 21, 0.3f);
+  auto x = random_vector(B * T * H, 22), dy = random_vector(B * T * H, 23);
+  std::vector<float> y(x.size()), dx(x.size());
+  auto run = [&](float* dx_out, bool accumulate) {
+    for (Parameter* p : params) p->grad.zero();
+    Rng rng(8, 0);
+    a.forward(kCpu, x.data(), nullptr, y.data(), B, T, &rng);
+    a.backward(kCpu, x.data(), dy.data(), dx_out, B, T, accumulate);
+    std::vector<std::vector<float>> grads;
+    for (Parameter* p : params) grads.push_back(to_vector(p->grad));
+    return grads;
+  };
+  const auto with_dx = run(dx.data(), false);
+  const auto without_dx = run(nullptr, false);
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_EQ(with_dx[i], without_dx[i]) << params[i]->name;
+  std::vector<float> acc(x.size(), 1.5f);
+  run(acc.data(), true);
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(acc[i], dx[i] + 1.5f, 1e-5f) << i;
+}
+
+TEST(NnModules, InstancesSharingScratchInterleaveSafely) {
+  // Two layers on one thread share their temporaries (nn/scratch.h shared_scratch): running forward A, forward B,
+  // backward B, backward A (as an encoder does) gives exactly what each layer gives on its own.
+  const int64_t B = 2, T = 6, H = 16, NH = 2, I = 40;
+  auto make = [&](uint64_t seed) {
+    auto a = std::make_unique<SelfAttention>("a", H, NH, 0.25f);
+    auto f = std::make_unique<FeedForward>("i", "o", H, I, Activation::Gelu);
+    ParameterList p;
+    a->collect(p);
+    f->collect(p);
+    randomise(p, seed, 0.3f);
+    return std::make_pair(std::move(a), std::move(f));
+  };
+  auto [a1, f1] = make(31);
+  auto [a2, f2] = make(32);
+  auto x = random_vector(B * T * H, 33), dy = random_vector(B * T * H, 34);
+  const int64_t n = B * T * H;
+  auto alone = [&](SelfAttention& a, FeedForward& f, uint64_t seed) {
+    std::vector<float> h(n), y(n), dh(n), dx(n);
+    Rng rng(seed, 0);
+    a.forward(kCpu, x.data(), nullptr, h.data(), B, T, &rng);
+    f.forward(kCpu, h.data(), y.data(), B * T);
+    f.backward(kCpu, h.data(), dy.data(), dh.data(), B * T);
+    a.backward(kCpu, x.data(), dh.data(), dx.data(), B, T);
+    return dx;
+  };
+  const auto dx1 = alone(*a1, *f1, 1), dx2 = alone(*a2, *f2, 2);
+  std::vector<float> h1(n), y1(n), h2(n), y2(n), dh(n), dx(n);
+  Rng r1(1, 0), r2(2, 0);
+  a1->forward(kCpu, x.data(), nullptr, h1.data(), B, T, &r1);
+  f1->forward(kCpu, h1.data(), y1.data(), B * T);
+  a2->forward(kCpu, x.data(), nullptr, h2.data(), B, T, &r2);
+  f2->forward(kCpu, h2.data(), y2.data(), B * T);
+  f2->backward(kCpu, h2.data(), dy.data(), dh.data(), B * T);
+  a2->backward(kCpu, x.data(), dh.data(), dx.data(), B, T);
+  EXPECT_EQ(dx, dx2);
+  f1->backward(kCpu, h1.data(), dy.data(), dh.data(), B * T);
+  a1->backward(kCpu, x.data(), dh.data(), dx.data(), B, T);
+  EXPECT_EQ(dx, dx1);
+}
+
+TEST(NnModules, FeedForwardAccumulatesInputGradient) {
+  const int64_t rows = 5, H = 8, I = 20;
+  FeedForward ff("i", "o", H, I, Activation::Gelu);
+  ParameterList params;
+  ff.collect(params);
+  randomise(params, 41, 0.4f);
+  auto x = random_vector(rows * H, 42), dy = random_vector(rows * H, 43);
+  std::vector<float> y(x.size()), dx(x.size()), acc(x.size(), -2.0f);
+  ff.forward(kCpu, x.data(), y.data(), rows);
+  ff.backward(kCpu, x.data(), dy.data(), dx.data(), rows);
+  ff.forward(kCpu, x.data(), y.data(), rows);
+  ff.backward(kCpu, x.data(), dy.data(), acc.data(), rows, /*accumulate_dx=*/true);
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(acc[i], dx[i] - 2.0f, 1e-5f) << i;
 }
 
 TEST(NnModules, NoAllocationAfterFirstStepOfAShape) {
