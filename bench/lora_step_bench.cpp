@@ -5,8 +5,10 @@
 // bench/compare_lora.sh runs all three. bf16_weight_conversions_per_step: bf16 weight copies re-made per timed
 // step (full: each trained matrix once after its AdamW update; LoRA: 0, the frozen weights convert once).
 //
-//   build-*/lora_step_bench --mode full|lora|interleaved [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
-//                           [--r 8] [--targets query,value] [--precision auto|bf16|fp32]
+//   build-*/lora_step_bench --mode full|lora|interleaved|cache-ab [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
+//                           [--r 8] [--targets query,value] [--precision auto|bf16|fp32] [--weight-cache on|off]
+// --weight-cache off re-converts every bf16 weight copy at each use (as before nn/bf16_weight_cache.h); --mode
+// cache-ab alternates LoRA steps with the cache on and off (two models) and prints their ratio.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -36,8 +38,10 @@ struct Runner {
   Rng dropout_rng{5};
   std::vector<double> times;
   int64_t conversions = 0;  // bf16 weight copies made during the timed steps (nn/bf16_weight_cache.h)
+  bool weight_cache = true;
 
   void step(const Batch& batch, bool timed) {
+    Bf16WeightCache::set_enabled(weight_cache);
     const int64_t c0 = Bf16WeightCache::total_conversions();
     const auto t0 = std::chrono::steady_clock::now();
     model->forward_backward(batch, dropout_rng);
@@ -72,6 +76,7 @@ struct Runner {
 int main(int argc, char** argv) {
   int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12, r = 8;
   std::string mode = "lora", targets = "query,value", precision_arg = "fp32";
+  bool weight_cache = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--mode") mode = v;
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
     else if (k == "--r") r = std::stoll(v);
     else if (k == "--targets") targets = v;
     else if (k == "--precision") precision_arg = v;
+    else if (k == "--weight-cache") weight_cache = v != "off";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -98,7 +104,7 @@ int main(int argc, char** argv) {
     config.set_num_labels(2);
     run->model = create_sequence_classifier(config, 0);
     run->model->set_op_context(OpContext{Backend::Cpu, precision});
-    if (m == "lora") {
+    if (m == "lora" || m == "lora-nocache") {
       LoraConfig lc;
       lc.hyper.r = r;
       lc.hyper.alpha = static_cast<double>(r);
@@ -110,18 +116,22 @@ int main(int argc, char** argv) {
       run->model = std::make_unique<LoraModel>(std::move(run->model), lc, 0);
     }
     run->mode = m;
+    run->weight_cache = weight_cache && m != "lora-nocache";
     AdamWOptions ao;
     ao.weight_decay = 0.01;
     run->opt = std::make_unique<AdamW>(run->model->parameters(), ao);
     return run;
   };
-  if (mode != "full" && mode != "lora" && mode != "interleaved") {
-    std::fprintf(stderr, "--mode full|lora|interleaved\n");
+  if (mode != "full" && mode != "lora" && mode != "interleaved" && mode != "cache-ab") {
+    std::fprintf(stderr, "--mode full|lora|interleaved|cache-ab\n");
     return 2;
   }
   std::vector<std::unique_ptr<Runner>> runners;
   if (mode == "interleaved") {
     runners.push_back(make_runner("full"));
+    runners.push_back(make_runner("lora"));
+  } else if (mode == "cache-ab") {
+    runners.push_back(make_runner("lora-nocache"));
     runners.push_back(make_runner("lora"));
   } else {
     runners.push_back(make_runner(mode));
@@ -136,7 +146,8 @@ int main(int argc, char** argv) {
               static_cast<long long>(layers), static_cast<long long>(threads));
   for (auto& run : runners) run->report();
   if (runners.size() == 2)
-    std::printf("RESULT ratio lora/full step time: median %.3f, min %.3f\n", runners[1]->median() / runners[0]->median(),
+    std::printf("RESULT ratio %s/%s step time: median %.3f, min %.3f\n", runners[1]->mode.c_str(),
+                runners[0]->mode.c_str(), runners[1]->median() / runners[0]->median(),
                 runners[1]->min() / runners[0]->min());
   else
     std::printf("RESULT peak_rss_mib %.0f\n", usage.ru_maxrss / 1024.0);

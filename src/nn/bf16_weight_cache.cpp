@@ -9,6 +9,7 @@ namespace accent {
 
 namespace {
 std::atomic<int64_t> conversions{0};
+std::atomic<bool> enabled{true};
 }  // namespace
 
 const uint16_t* Bf16WeightCache::get(const Tensor& weight) const {
@@ -16,7 +17,7 @@ const uint16_t* Bf16WeightCache::get(const Tensor& weight) const {
                dtype_name(weight.dtype()), " of shape ", shape_str(weight.shape()));
   const void* source = weight.data();  // const access: does not stamp
   const uint64_t version = weight.version();
-  if (source == source_ && version == version_ && bf16_.numel() == weight.numel() && bf16_.dtype() == DType::BF16)
+  if (enabled.load(std::memory_order_relaxed) && source == source_ && version == version_ && bf16_.numel() == weight.numel() && bf16_.dtype() == DType::BF16)
     return std::as_const(bf16_).data_as<uint16_t>();
   if (bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel()) bf16_ = Tensor(DType::BF16, weight.shape());
   uint16_t* dst = bf16_.data_as<uint16_t>();
@@ -34,5 +35,7 @@ void Bf16WeightCache::clear() {
 }
 
 int64_t Bf16WeightCache::total_conversions() { return conversions.load(std::memory_order_relaxed); }
+
+void Bf16WeightCache::set_enabled(bool on) { enabled.store(on, std::memory_order_relaxed); }
 
 }  // namespace accent

@@ -33,6 +33,9 @@ class Bf16WeightCache {
 
   // Conversions made by every cache of the process (tests and benchmarks count re-conversions with it).
   static int64_t total_conversions();
+  // Benchmarks only: with false, every get() converts again (the behaviour before the cache), so one binary can
+  // measure what the cache saves. Process-wide; default true.
+  static void set_enabled(bool enabled);
 
  private:
   mutable Tensor bf16_;                   // same shape as the weight, BF16
