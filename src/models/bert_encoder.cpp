@@ -20,14 +20,9 @@ void BertLayer::backward(const OpContext& ctx, const float* x, const float* dy, 
   const int64_t n = B * T * H_;
   float* dmiddle = dmiddle_.f32(n);
   feed_forward.backward(ctx, middle_.f32(n), dy, dmiddle, B * T);
-  if (dx) {
-    attention.backward(ctx, x, dmiddle, dx, B, T);
-  } else if (attention_trainable()) {
-    // BertAttention::backward needs a dx target today (its residual add); with `if (dx)` around that add (and
-    // SelfAttention passing the null dx on to Linear::backward, which already skips the product) this could pass
-    // nullptr and skip the Q/K/V input-gradient products of the lowest layer.
-    attention.backward(ctx, x, dmiddle, unused_dx_.f32(n), B, T);
-  }
+  // dx null: BertAttention skips the residual path and the Q/K/V input-gradient products; a fully frozen
+  // attention (no trainable parameter or adapter) has nothing else to compute.
+  if (dx || attention_trainable()) attention.backward(ctx, x, dmiddle, dx, B, T);
 }
 
 void BertLayer::collect(ParameterList& out) {

@@ -27,7 +27,7 @@ class BertLayer {
   // x → y (B, T, H), y must not alias x.
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
   // dy → dx (overwrite, must not alias dy). dx null = no input gradient wanted: the attention's backward runs
-  // only when the attention holds something trainable.
+  // only when the attention holds something trainable, and then without its input-gradient products.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
   void collect(ParameterList& out);
   // Whether any parameter of the attention block / of the whole layer is trainable or carries a LoRA adapter with
@@ -39,7 +39,6 @@ class BertLayer {
   int64_t H_;
   ScratchBuffer middle_;   // (B, T, H) attention output = feed-forward input
   ScratchBuffer dmiddle_;  // (B, T, H) its gradient
-  ScratchBuffer unused_dx_;  // (B, T, H) input gradient nobody wants (dx null while the attention needs a target)
 };
 
 class BertEncoder {
