@@ -1,4 +1,5 @@
 #include "models/bert_classifier.h"
+
 #include "models/transformer_classifier.h"
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include "models/classification_loss.h"
 #include "nn/parameter_init.h"
 #include "ops/attention_softmax.h"
+#include "nn/freeze.h"
 
 namespace accent {
 
@@ -110,12 +112,12 @@ ForwardResult BertForSequenceClassification::run(const Batch& batch, Rng* rng, b
   float* grads = grads_.f32(2 * n);
   float *dlast = grads, *dx0 = grads + n;
   head_.backward(ctx_, dlogits, dlast, B, T);
-  encoder_.backward(ctx_, x0, dlast, dx0, B, T);
-  // Frozen embeddings (--freeze-embeddings, LoRA): their backward would only feed gradients nobody keeps.
+  // Frozen embeddings (--freeze-embeddings, LoRA): nobody keeps a gradient below the encoder, so the encoder is
+  // asked for no input gradient (it then stops at its lowest trainable layer) and the embeddings' backward is skipped.
   ParameterList embedding_params;
   embeddings_.collect(embedding_params);
-  bool embeddings_trainable = false;
-  for (const Parameter* p : embedding_params) embeddings_trainable = embeddings_trainable || p->trainable;
+  const bool embeddings_trainable = any_trainable(embedding_params);
+  encoder_.backward(ctx_, x0, dlast, embeddings_trainable ? dx0 : nullptr, B, T);
   if (embeddings_trainable) embeddings_.backward(ctx_, dx0, B, T);
   return result;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "nn/freeze.h"
 #include "nn/lora.h"
 
 namespace accent {
@@ -18,7 +19,8 @@ void BertLayer::forward(const OpContext& ctx, const float* x, const float* mask_
 
 void BertLayer::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
   const int64_t n = B * T * H_;
-  float* dmiddle = dmiddle_.f32(n);
+  // d(middle) lives only inside this call: one buffer shared by all layers (nn/scratch.h).
+  float* dmiddle = shared_scratch(SharedSlot::LayerGradient).f32(n);
   feed_forward.backward(ctx, middle_.f32(n), dy, dmiddle, B * T);
   // dx null: BertAttention skips the residual path and the Q/K/V input-gradient products; a fully frozen
   // attention (no trainable parameter or adapter) has nothing else to compute.
@@ -30,28 +32,19 @@ void BertLayer::collect(ParameterList& out) {
   feed_forward.collect(out);
 }
 
-namespace {
-
-bool adapter_trainable(const Linear& l) { return l.lora && (l.lora->A.trainable || l.lora->B.trainable); }
-
-bool any_trainable(const ParameterList& params) {
-  return std::any_of(params.begin(), params.end(), [](const Parameter* p) { return p->trainable; });
-}
-
-}  // namespace
-
 bool BertLayer::attention_trainable() {
   ParameterList params;
   attention.collect(params);
-  return any_trainable(params) || adapter_trainable(attention.self.query) || adapter_trainable(attention.self.key) ||
-         adapter_trainable(attention.self.value) || adapter_trainable(attention.output_dense);
+  return any_trainable(params) || has_trainable_adapter(attention.self.query.lora) ||
+         has_trainable_adapter(attention.self.key.lora) || has_trainable_adapter(attention.self.value.lora) ||
+         has_trainable_adapter(attention.output_dense.lora);
 }
 
 bool BertLayer::trainable() {
   ParameterList params;
   feed_forward.collect(params);
-  return attention_trainable() || any_trainable(params) || adapter_trainable(feed_forward.ffn.dense_in) ||
-         adapter_trainable(feed_forward.ffn.dense_out);
+  return attention_trainable() || any_trainable(params) ||
+         has_trainable_adapter(feed_forward.ffn.dense_in.lora) || has_trainable_adapter(feed_forward.ffn.dense_out.lora);
 }
 
 BertEncoder::BertEncoder(const std::string& prefix, const BertDims& d) : H_(d.H) {

@@ -38,7 +38,6 @@ class BertLayer {
  private:
   int64_t H_;
   ScratchBuffer middle_;   // (B, T, H) attention output = feed-forward input
-  ScratchBuffer dmiddle_;  // (B, T, H) its gradient
 };
 
 class BertEncoder {

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "nn/freeze.h"
+#include "nn/lora.h"
 
 namespace accent {
 
@@ -153,10 +155,22 @@ void EncoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   float *dlast = grads, *dx0 = grads + n, *de0 = grads + 2 * n;
   head_.backward(ctx_, dlogits, dlast, B, T);
   float* x0 = x0_.f32(n);
+  // Below the encoder: the ELECTRA projection, then the embeddings. When neither trains (--freeze-embeddings,
+  // LoRA), the encoder is asked for no input gradient and stops at its lowest trainable layer.
+  ParameterList embedding_params, projection_params;
+  embeddings_.collect(embedding_params);
+  if (projection_) projection_->collect(projection_params);
+  const bool embeddings_trainable = any_trainable(embedding_params);
+  const bool projection_trainable =
+      projection_ && (any_trainable(projection_params) || has_trainable_adapter(projection_->lora));
+  if (!embeddings_trainable && !projection_trainable) {
+    encoder_.backward(ctx_, x0, dlast, nullptr, B, T);
+    return;
+  }
   encoder_.backward(ctx_, x0, dlast, dx0, B, T);
   if (projection_) {
-    projection_->backward(ctx_, e0_.f32(ne), dx0, de0, B * T);
-    embeddings_.backward(ctx_, de0, B, T);
+    projection_->backward(ctx_, e0_.f32(ne), dx0, embeddings_trainable ? de0 : nullptr, B * T);
+    if (embeddings_trainable) embeddings_.backward(ctx_, de0, B, T);
   } else {
     embeddings_.backward(ctx_, dx0, B, T);
   }

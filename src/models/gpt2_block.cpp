@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/freeze.h"
+#include "nn/lora.h"
 #include "ops/attention_softmax.h"
 #include "ops/matmul.h"
 #include "ops/tensor_ops.h"
@@ -167,6 +169,13 @@ void Gpt2Block::collect(ParameterList& out) {
   ln_2.collect(out);
   c_fc.collect(out);
   mlp_c_proj.collect(out);
+}
+
+bool Gpt2Block::trainable() {
+  ParameterList params;
+  collect(params);
+  return any_trainable(params) || has_trainable_adapter(c_attn.lora) || has_trainable_adapter(attn_c_proj.lora) ||
+         has_trainable_adapter(c_fc.lora) || has_trainable_adapter(mlp_c_proj.lora);
 }
 
 }  // namespace accent

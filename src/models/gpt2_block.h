@@ -44,6 +44,8 @@ class Gpt2Block {
   // dy → dx (overwrite, must not alias dy). x = the forward's input.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
   void collect(ParameterList& out);
+  // Whether any parameter of the block is trainable or one of its Conv1D layers carries a trainable LoRA adapter.
+  bool trainable();
 
  private:
   int64_t H_, NH_, D_, I_;

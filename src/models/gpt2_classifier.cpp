@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "nn/freeze.h"
 
 namespace accent {
 
@@ -141,11 +142,21 @@ void Gpt2ForSequenceClassification::backward_logits(const Batch& batch, const fl
   std::fill(dy, dy + n, 0.0f);
   for (int64_t b = 0; b < B; ++b)
     std::memcpy(dy + (b * T + last_[b]) * H, normed + b * H, static_cast<size_t>(H) * sizeof(float));
-  for (int64_t l = L - 1; l >= 0; --l) {
+  // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
+  // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
+  ParameterList embedding_params;
+  wte_.collect(embedding_params);
+  wpe_.collect(embedding_params);
+  const bool embeddings_trainable = any_trainable(embedding_params);
+  int64_t lowest = 0;
+  if (!embeddings_trainable)
+    while (lowest < L && !blocks_[lowest]->trainable()) ++lowest;
+  for (int64_t l = L - 1; l >= lowest; --l) {
     float* dx = grads + ((L - l) % 2) * n;  // the other half of the ping-pong pair
     blocks_[l]->backward(ctx_, hidden + l * n, dy, dx, B, T);
     dy = dx;
   }
+  if (!embeddings_trainable) return;
   float* d0 = dy;
   embd_dropout_.backward(ctx_, d0, d0, n);
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(2 * rows * static_cast<int64_t>(sizeof(int32_t))));

@@ -19,4 +19,10 @@ int64_t gradient_bytes(const ParameterList& params) {
   return total;
 }
 
+bool any_trainable(const ParameterList& params) {
+  for (const Parameter* p : params)
+    if (p->trainable) return true;
+  return false;
+}
+
 }  // namespace accent

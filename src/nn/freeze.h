@@ -12,5 +12,7 @@ void freeze(Parameter& p);    // trainable = false, grad released
 void unfreeze(Parameter& p);  // trainable = true, zero gradient of the value's shape
 // Bytes of gradient buffers held by `params` (0 for frozen ones).
 int64_t gradient_bytes(const ParameterList& params);
+// Whether any of `params` is trainable (a backward into them produces a gradient somebody keeps).
+bool any_trainable(const ParameterList& params);
 
 }  // namespace accent

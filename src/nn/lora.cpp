@@ -111,4 +111,8 @@ void LoraAdapter::collect(ParameterList& out) {
   out.push_back(&B);
 }
 
+bool has_trainable_adapter(const LoraAdapter* adapter) {
+  return adapter && (adapter->A.trainable || adapter->B.trainable);
+}
+
 }  // namespace accent

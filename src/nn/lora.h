@@ -73,4 +73,8 @@ class LoraAdapter {
   ScratchBuffer tmp_;      // (rows, in) u·A before the dropout backward
 };
 
+// Whether `adapter` (a Linear's or Conv1D's `lora`, may be null) has a trainable matrix: the wrapped module's
+// backward is then needed even when its own weight is frozen.
+bool has_trainable_adapter(const LoraAdapter* adapter);
+
 }  // namespace accent
