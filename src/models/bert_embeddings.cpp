@@ -46,21 +46,24 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
     }
   }
 
-  float* sum = sum_.f32(rows * H_);
-  word.forward(ctx, ids, sum, rows, /*accumulate=*/false);
-  if (has_token_types_) token_type.forward(ctx, types, sum, rows, /*accumulate=*/true);
-  position.forward(ctx, positions, sum, rows, /*accumulate=*/true);
-  layer_norm.forward(ctx, sum, x0, rows);
-  dropout_.forward(ctx, x0, x0, rows * H_, rng);
+  // word + token type + position (HF's order), LayerNorm and dropout in one pass per row (ops/embedding_layernorm).
+  const auto lookup = [](const Embedding& e, const int32_t* idx) {
+    return EmbeddingLookup{idx, e.weight.value.f32(), e.num_embeddings(), e.weight.name.c_str()};
+  };
+  EmbeddingLookup lookups[3];
+  int count = 0;
+  lookups[count++] = lookup(word, ids);
+  if (has_token_types_) lookups[count++] = lookup(token_type, types);
+  lookups[count++] = lookup(position, positions);
+  layer_norm.forward_embeddings(ctx, lookups, count, dropout_.draw(rows * H_, rng), sum_.f32(rows * H_), x0, rows);
 }
 
 void BertEmbeddings::backward(const OpContext& ctx, float* dx0, int64_t B, int64_t T) {
   const int64_t rows = B * T;
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
   const int32_t *types = ids + rows, *positions = ids + 2 * rows;
-  float* grad = dx0;  // both backward steps run in place: dx0 becomes d(dropout input), then d(embedding sum)
-  dropout_.backward(ctx, dx0, dx0, rows * H_);
-  layer_norm.backward(ctx, sum_.f32(rows * H_), dx0, grad, rows);
+  float* grad = dx0;  // in place: dx0 becomes d(embedding sum)
+  layer_norm.backward_embeddings(ctx, sum_.f32(rows * H_), dx0, dropout_.last_draw(), grad, rows);
   word.backward(ctx, ids, grad, rows);
   if (has_token_types_) token_type.backward(ctx, types, grad, rows);
   position.backward(ctx, positions, grad, rows);

@@ -2,6 +2,7 @@
 
 #include "nn/parameter_init.h"
 #include "ops/add_layernorm.h"
+#include "ops/embedding_layernorm.h"
 #include "ops/layernorm.h"
 
 namespace accent {
@@ -35,6 +36,18 @@ void LayerNorm::backward_add(const OpContext& ctx, const float* sum, const float
                              float* dsum, float* dbranch, int64_t rows) {
   add_layernorm_backward(ctx, dy, sum, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), draw, dsum, dbranch,
                          weight_grad_sink(), bias_grad_sink(), rows, C_);
+}
+
+void LayerNorm::forward_embeddings(const OpContext& ctx, const EmbeddingLookup* lookups, int count,
+                                   const DropoutDraw& draw, float* sum, float* y, int64_t rows) {
+  embedding_layernorm_forward(ctx, lookups, count, weight.value.f32(), bias.value.f32(), draw, sum, y,
+                              mean_.f32(rows), rstd_.f32(rows), rows, C_, eps_);
+}
+
+void LayerNorm::backward_embeddings(const OpContext& ctx, const float* sum, const float* dy, const DropoutDraw& draw,
+                                    float* dsum, int64_t rows) {
+  embedding_layernorm_backward(ctx, dy, sum, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), draw, dsum,
+                               weight_grad_sink(), bias_grad_sink(), rows, C_);
 }
 
 void LayerNorm::collect(ParameterList& out) {

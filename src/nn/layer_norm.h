@@ -6,6 +6,7 @@
 #include "nn/scratch.h"
 #include "ops/backend.h"
 #include "ops/dropout.h"
+#include "ops/embedding_layernorm.h"
 
 namespace accent {
 
@@ -32,6 +33,12 @@ class LayerNorm {
   // alias sum). sum and draw = those of the last forward_add.
   void backward_add(const OpContext& ctx, const float* sum, const float* dy, const DropoutDraw& draw, float* dsum,
                     float* dbranch, int64_t rows);
+  // Embedding block, fused (ops/embedding_layernorm.h): sum = Σ lookups, y = Dropout(LayerNorm(sum)) with the
+  // mask of `draw`. backward_embeddings: dsum = d(sum) (overwrite; may alias dy) for the tables' scatter-add.
+  void forward_embeddings(const OpContext& ctx, const EmbeddingLookup* lookups, int count, const DropoutDraw& draw,
+                          float* sum, float* y, int64_t rows);
+  void backward_embeddings(const OpContext& ctx, const float* sum, const float* dy, const DropoutDraw& draw,
+                           float* dsum, int64_t rows);
   void collect(ParameterList& out);
 
  private:

@@ -12,6 +12,7 @@
 #include "ops/attention_softmax.h"
 #include "ops/dropout.h"
 #include "ops/embedding.h"
+#include "ops/embedding_layernorm.h"
 #include "ops/layernorm.h"
 #include "ops/matmul.h"
 #include "ops/tensor_ops.h"
@@ -219,6 +220,64 @@ TEST_P(OpsBackend, AddLayerNormFused) {
                            sum_alias.data(), dw2.data(), db2.data(), rows, C);
     for (int64_t i = 0; i < n; ++i) ASSERT_EQ(sum_alias[i], dbr_f[i]) << what << " aliased dbranch at " << i;
     for (int64_t c = 0; c < C; ++c) ASSERT_EQ(dw2[c], dw_f[c]) << what << " dw at " << c;
+  }
+}
+
+TEST_P(OpsBackend, EmbeddingLayerNormFused) {
+  // y = dropout(LN(word[ids] + type[tt] + pos[t])) and its backward against the unfused ref sequence; the cpu path
+  // must also equal the unfused cpu ops (lookups, layernorm, dropout) bit for bit.
+  const auto& p = GetParam();
+  const int64_t rows = 37, C = 150, n = rows * C, V = 23, TV = 2, P = 40;
+  auto word = random_vector(V * C, 60), type = random_vector(TV * C, 61), pos = random_vector(P * C, 62);
+  auto w = random_vector(C, 63), b = random_vector(C, 64), dy = random_vector(n, 65);
+  std::vector<int32_t> ids(rows), tt(rows), positions(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    ids[r] = static_cast<int32_t>((r * 7) % V), tt[r] = static_cast<int32_t>(r % TV);
+    positions[r] = static_cast<int32_t>(r % 19);
+  }
+  const EmbeddingLookup lookups[3] = {{ids.data(), word.data(), V, "word"}, {tt.data(), type.data(), TV, "type"},
+                                      {positions.data(), pos.data(), P, "position"}};
+  for (int count : {1, 3})
+    for (float prob : {0.0f, 0.1f}) {
+      Rng rng(9, 5);
+      const DropoutDraw draw = dropout_draw(prob, &rng, n);
+      const std::string what = "lookups=" + std::to_string(count) + " p=" + std::to_string(prob);
+      auto sum_f = with_sentinels(n), sum_r = with_sentinels(n), y_f = with_sentinels(n), y_r = with_sentinels(n);
+      std::vector<float> m_f(rows), s_f(rows), m_r(rows), s_r(rows);
+      embedding_layernorm_forward(p.ctx, lookups, count, w.data(), b.data(), draw, sum_f.data(), y_f.data(),
+                                  m_f.data(), s_f.data(), rows, C, 1e-12f);
+      embedding_layernorm_forward(kRef, lookups, count, w.data(), b.data(), draw, sum_r.data(), y_r.data(),
+                                  m_r.data(), s_r.data(), rows, C, 1e-12f);
+      expect_close(sum_f, sum_r, n, 0.0, "embedding sum " + what);  // same additions in the same order: exact
+      expect_close(y_f, y_r, n, p.tolerance, "embedding_layernorm y " + what);
+      std::vector<float> sum_u(n), y_u(n), m_u(rows), s_u(rows);  // unfused cpu sequence
+      for (int k = 0; k < count; ++k)
+        embedding_forward(p.ctx, lookups[k].ids, lookups[k].table, sum_u.data(), rows, lookups[k].V, C, k > 0);
+      layernorm_forward(p.ctx, sum_u.data(), w.data(), b.data(), y_u.data(), m_u.data(), s_u.data(), rows, C, 1e-12f);
+      dropout_forward(p.ctx, y_u.data(), y_u.data(), draw, n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y_f[i], y_u[i]) << "fused != unfused y " << what << " at " << i;
+
+      auto dsum_f = with_sentinels(n), dsum_r = with_sentinels(n);
+      auto dw_f = with_sentinels(C, 0.5f), dw_r = with_sentinels(C, 0.5f), db_f = with_sentinels(C), db_r = with_sentinels(C);
+      embedding_layernorm_backward(p.ctx, dy.data(), sum_f.data(), w.data(), m_f.data(), s_f.data(), draw,
+                                   dsum_f.data(), dw_f.data(), db_f.data(), rows, C);
+      embedding_layernorm_backward(kRef, dy.data(), sum_r.data(), w.data(), m_r.data(), s_r.data(), draw,
+                                   dsum_r.data(), dw_r.data(), db_r.data(), rows, C);
+      expect_close(dsum_f, dsum_r, n, p.tolerance, "embedding_layernorm dsum " + what);
+      expect_close(dw_f, dw_r, C, p.tolerance, "embedding_layernorm dw " + what);
+      expect_close(db_f, db_r, C, p.tolerance, "embedding_layernorm db " + what);
+    }
+  // An id outside its table is an error naming the table, the position and the table size.
+  std::vector<int32_t> bad = ids;
+  bad[5] = static_cast<int32_t>(V);
+  const EmbeddingLookup bad_lookup{bad.data(), word.data(), V, "word"};
+  std::vector<float> sum(n), y(n), m(rows), s(rows);
+  try {
+    embedding_layernorm_forward(p.ctx, &bad_lookup, 1, w.data(), b.data(), DropoutDraw{}, sum.data(), y.data(),
+                                m.data(), s.data(), rows, C, 1e-12f);
+    FAIL() << "out-of-range id accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("word: index 23 at position 5"), std::string::npos) << e.what();
   }
 }
 
