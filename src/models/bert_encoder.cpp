@@ -1,6 +1,7 @@
 #include "models/bert_encoder.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "nn/freeze.h"
 #include "nn/lora.h"
@@ -17,7 +18,14 @@ void BertLayer::forward(const OpContext& ctx, const float* x, const float* mask_
   feed_forward.forward(ctx, middle, y, B * T, rng);
 }
 
+namespace {
+std::atomic<int64_t> g_layer_backward_runs{0};
+}  // namespace
+
+int64_t BertLayer::backward_runs() { return g_layer_backward_runs.load(std::memory_order_relaxed); }
+
 void BertLayer::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
+  g_layer_backward_runs.fetch_add(1, std::memory_order_relaxed);
   const int64_t n = B * T * H_;
   // d(middle) lives only inside this call: one buffer shared by all layers (nn/scratch.h).
   float* dmiddle = shared_scratch(SharedSlot::LayerGradient).f32(n);

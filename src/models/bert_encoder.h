@@ -34,6 +34,9 @@ class BertLayer {
   // a trainable matrix.
   bool attention_trainable();
   bool trainable();
+  // How many BertLayer backward passes this process has run (any layer, any thread): lets tests see which layers
+  // a frozen-bottom backward skipped.
+  static int64_t backward_runs();
 
  private:
   int64_t H_;

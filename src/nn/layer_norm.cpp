@@ -17,10 +17,10 @@ void LayerNorm::forward(const OpContext& ctx, const float* x, float* y, int64_t 
   layernorm_forward(ctx, x, weight.value.f32(), bias.value.f32(), y, mean_.f32(rows), rstd_.f32(rows), rows, C_, eps_);
 }
 
-float* LayerNorm::weight_grad_sink() { return weight.trainable ? weight.grad.f32() : discard_.f32(2 * C_); }
-float* LayerNorm::bias_grad_sink() { return bias.trainable ? bias.grad.f32() : discard_.f32(2 * C_) + C_; }
+// A frozen weight/bias has no gradient buffer (nn/freeze.h): its sum is not computed (null to the ops).
+float* LayerNorm::weight_grad_sink() { return weight.trainable ? weight.grad.f32() : nullptr; }
+float* LayerNorm::bias_grad_sink() { return bias.trainable ? bias.grad.f32() : nullptr; }
 
-// A frozen weight/bias has no gradient buffer (nn/freeze.h): its (C) sums go to a small discard buffer.
 void LayerNorm::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
   layernorm_backward(ctx, dy, x, weight.value.f32(), mean_.f32(rows), rstd_.f32(rows), dx, weight_grad_sink(),
                      bias_grad_sink(), rows, C_);

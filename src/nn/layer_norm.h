@@ -45,8 +45,7 @@ class LayerNorm {
   int64_t C_ = 0;
   float eps_ = 1e-12f;
   ScratchBuffer mean_, rstd_;  // (rows)
-  ScratchBuffer discard_;      // 2 × (C) parameter-gradient sums of a frozen LayerNorm (thrown away)
-  // Where the weight/bias gradient sums go: the gradient buffers, or discard_ for a frozen parameter.
+  // Where the weight/bias gradient sums go: the gradient buffers, or null (not computed) for a frozen parameter.
   float* weight_grad_sink();
   float* bias_grad_sink();
 };

@@ -21,7 +21,8 @@ void add_layernorm_forward(const OpContext& ctx, const float* branch, const floa
                            const float* weight, const float* bias, float* sum, float* y, float* mean, float* rstd,
                            int64_t rows, int64_t C, float eps);
 // dsum (overwrite) may be null when the residual's gradient is not wanted; dbranch (overwrite) may alias sum
-// (the saved LayerNorm input is dead once its gradient is known), never dy or dsum. dweight/dbias accumulate.
+// (the saved LayerNorm input is dead once its gradient is known), never dy or dsum. dweight/dbias accumulate
+// (null = a frozen parameter: its sum is not computed).
 void add_layernorm_backward(const OpContext& ctx, const float* dy, const float* sum, const float* weight,
                             const float* mean, const float* rstd, const DropoutDraw& draw, float* dsum, float* dbranch,
                             float* dweight, float* dbias, int64_t rows, int64_t C);

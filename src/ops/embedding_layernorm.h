@@ -6,7 +6,7 @@
 //                                         from a DropoutDraw over the flat index and is never stored
 // Backward, from dy (dsum overwritten, may alias dy):
 //   g    = dy·keep/(1 − p)                (the mask regenerated from the draw)
-//   dsum = LayerNorm backward of g        dweight += Σ g·x̂, dbias += Σ g
+//   dsum = LayerNorm backward of g        dweight += Σ g·x̂, dbias += Σ g (null: frozen, skipped)
 // The scatter-add of dsum into the tables stays ops/embedding.h's embedding_backward (rows collide on ids).
 // The cpu forward gathers, sums, normalises and drops out each row while it is in cache, with the row kernel of
 // ops/layernorm_rows.h and the mask test of ops/dropout.h, so it equals the unfused sequence (embedding lookups

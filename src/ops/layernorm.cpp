@@ -29,8 +29,8 @@ void layernorm_backward(const OpContext& ctx, const float* dy, const float* x, c
         sw += dy[r * C + c] * ((x[r * C + c] - mean[r]) * rstd[r]);
         sb += dy[r * C + c];
       }
-      dweight[c] += sw;
-      dbias[c] += sb;
+      if (dweight) dweight[c] += sw;
+      if (dbias) dbias[c] += sb;
     }
     for (int64_t r = 0; r < rows; ++r)
       layernorm_row_backward(dy + r * C, x + r * C, weight, mean[r], rstd[r], dx + r * C, C);

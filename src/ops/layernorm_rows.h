@@ -44,8 +44,10 @@ inline void layernorm_row_backward(const float* dy, const float* x, const float*
 }
 
 // dweight += Σ_rows dy·x̂ ; dbias += Σ_rows dy — column blocks in parallel, rows in order (deterministic).
+// A null dweight / dbias (a frozen parameter) is not accumulated; both null = nothing to do.
 inline void param_grads_cpu(const float* dy, const float* x, const float* mean, const float* rstd, float* dweight,
                             float* dbias, int64_t rows, int64_t C) {
+  if (!dweight && !dbias) return;
   constexpr int64_t kBlock = 64;
   const int64_t nblocks = (C + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static)
@@ -63,8 +65,8 @@ inline void param_grads_cpu(const float* dy, const float* x, const float* mean, 
       }
     }
     for (int64_t c = c0; c < c1; ++c) {
-      dweight[c] += static_cast<float>(sw[c - c0]);
-      dbias[c] += static_cast<float>(sb[c - c0]);
+      if (dweight) dweight[c] += static_cast<float>(sw[c - c0]);
+      if (dbias) dbias[c] += static_cast<float>(sb[c - c0]);
     }
   }
 }

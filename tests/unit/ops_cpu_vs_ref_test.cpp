@@ -266,6 +266,11 @@ TEST_P(OpsBackend, EmbeddingLayerNormFused) {
       expect_close(dsum_f, dsum_r, n, p.tolerance, "embedding_layernorm dsum " + what);
       expect_close(dw_f, dw_r, C, p.tolerance, "embedding_layernorm dw " + what);
       expect_close(db_f, db_r, C, p.tolerance, "embedding_layernorm db " + what);
+      // Frozen LayerNorm (null parameter sums): the same input gradient.
+      std::vector<float> dsum_frozen(n);
+      embedding_layernorm_backward(p.ctx, dy.data(), sum_f.data(), w.data(), m_f.data(), s_f.data(), draw,
+                                   dsum_frozen.data(), nullptr, nullptr, rows, C);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(dsum_frozen[i], dsum_f[i]) << what << " frozen dsum at " << i;
     }
   // An id outside its table is an error naming the table, the position and the table size.
   std::vector<int32_t> bad = ids;
