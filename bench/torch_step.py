@@ -16,7 +16,9 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_twin  # noqa: E402
+import torch_bench_common as common  # noqa: E402
 
 
 def main():
@@ -29,30 +31,8 @@ def main():
     ap.add_argument("--autocast", action="store_true", help='torch.autocast("cpu", dtype=torch.bfloat16)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    cfg = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=a.layers, num_attention_heads=12,
-               intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2, hidden_act="gelu",
-               layer_norm_eps=1e-12, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-               classifier_dropout=None, pad_token_id=0, id2label={"0": "LABEL_0", "1": "LABEL_1"},
-               problem_type="single_label_classification")
-    H, I = 768, 3072
-    P = {}
-    for name in bert_twin.param_names(cfg):
-        if name.endswith("LayerNorm.weight"):
-            t = torch.ones(H)
-        elif name.endswith("LayerNorm.bias"):
-            t = torch.zeros(H)
-        elif name == "bert.embeddings.word_embeddings.weight":
-            t = torch.randn(30522, H) * 0.02
-        elif name == "bert.embeddings.position_embeddings.weight":
-            t = torch.randn(512, H) * 0.02
-        elif name == "bert.embeddings.token_type_embeddings.weight":
-            t = torch.randn(2, H) * 0.02
-        else:
-            out_f = 2 if name.startswith("classifier") else (I if "intermediate" in name else H)
-            in_f = I if (".output.dense" in name and "attention" not in name) else H
-            t = torch.randn(out_f, in_f) * 0.02 if name.endswith(".weight") else torch.zeros(out_f)
-        P[name] = t.requires_grad_(True)
+    cfg = common.bert_base_config(a.layers)
+    P = common.random_params(cfg, requires_grad=True)  # seeds torch with 0 first
     B, T = a.batch, a.seq
     ids = torch.randint(1, 30000, (B, T))
     tt = (torch.arange(T) >= T // 2).long().expand(B, T).contiguous()

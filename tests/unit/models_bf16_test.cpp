@@ -10,8 +10,10 @@
 
 #include "models/registry.h"
 #include "ops/precision.h"
+#include "models_test_util.h"
 
 using namespace accent;
+using namespace accent::testing;
 
 namespace {
 
@@ -21,33 +23,6 @@ constexpr double kLogitsBf16VsF32 = 1.5e-2;  // measured 4.6e-3
 constexpr double kLogitsCpuVsRefBf16 = 2e-3;  // measured 1.5e-7
 // parameter gradients bf16 vs fp32, relative to each tensor's max|grad| (largest tensors only, see below).
 constexpr double kGradsBf16VsF32 = 3e-2;  // measured 8.8e-3
-
-ModelConfig small_config() {
-  ModelConfig c;
-  c.model_type = "bert";
-  c.vocab_size = 120, c.hidden_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 4;
-  c.intermediate_size = 128, c.max_position_embeddings = 64;
-  c.pad_token_id = 0;
-  c.set_num_labels(3);
-  c.problem_type = "single_label_classification";
-  return c;
-}
-
-Batch make_batch(int64_t B, int64_t T, uint64_t seed) {
-  Batch batch;
-  batch.B = B, batch.T = T;
-  Rng rng(seed);
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = T - b;  // some padding
-    for (int64_t t = 0; t < T; ++t) {
-      batch.input_ids.push_back(t < len ? static_cast<int32_t>(1 + rng.below(119)) : 0);
-      batch.token_type_ids.push_back(0);
-      batch.attention_mask.push_back(t < len ? 1 : 0);
-    }
-    batch.class_labels.push_back(b % 3);
-  }
-  return batch;
-}
 
 double rel_err(const float* a, const float* b, int64_t n) {
   double diff = 0, scale = 1e-30;
@@ -68,7 +43,7 @@ void scale_weights(SequenceClassifier& m, float factor) {
 }  // namespace
 
 TEST(ModelsBf16, LogitsAndGradientsCloseToF32) {
-  const ModelConfig config = small_config();
+  const ModelConfig config = small_model_config();
   auto f32 = create_sequence_classifier(config, 7);
   auto bf16 = create_sequence_classifier(config, 7);
   auto ref16 = create_sequence_classifier(config, 7);
@@ -76,7 +51,7 @@ TEST(ModelsBf16, LogitsAndGradientsCloseToF32) {
   f32->set_op_context(OpContext{Backend::Cpu, Precision::F32});
   bf16->set_op_context(OpContext{Backend::Cpu, Precision::BF16});
   ref16->set_op_context(OpContext{Backend::Ref, Precision::BF16});
-  const Batch batch = make_batch(4, 24, 3);
+  const Batch batch = small_padded_batch(4, 24, 3);
 
   const ForwardResult a = f32->forward(batch), b = bf16->forward(batch), r = ref16->forward(batch);
   const int64_t n = a.logits.numel();
@@ -107,8 +82,8 @@ TEST(ModelsBf16, LogitsAndGradientsCloseToF32) {
 TEST(ModelsBf16, TrainingConvergesInBf16LikeF32) {
   // Plain SGD on one batch: the loss must fall in bf16 as it does in fp32 (weights change every step, so this
   // also checks that Linear's bf16 weight copy follows the fp32 master weights).
-  const ModelConfig config = small_config();
-  const Batch batch = make_batch(6, 16, 11);
+  const ModelConfig config = small_model_config();
+  const Batch batch = small_padded_batch(6, 16, 11);
   std::vector<float> losses[2];
   for (int k = 0; k < 2; ++k) {
     auto model = create_sequence_classifier(config, 1);

@@ -11,8 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include "core/rng.h"
 #include "core/tensor.h"
 #include "data/batch.h"
+#include "io/config.h"
 #include "io/safetensors.h"
 
 namespace accent::testing {
@@ -89,6 +91,37 @@ inline double max_abs(const Tensor& a) {
   double m = 0.0;
   for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a.f32()[i])));
   return m;
+}
+
+// A small BERT-shaped config of `family` (vocab 120, hidden 64, 2 layers, 4 heads, 3 labels) for tests that
+// build a model from scratch.
+inline ModelConfig small_model_config(const std::string& family = "bert") {
+  ModelConfig c;
+  c.model_type = family;
+  c.vocab_size = 120, c.hidden_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 4;
+  c.intermediate_size = 128, c.max_position_embeddings = 64;
+  c.pad_token_id = 0;
+  c.set_num_labels(3);
+  c.problem_type = "single_label_classification";
+  return c;
+}
+
+// A (B, T) batch for small_model_config: row b has T − b real tokens (random ids in [1, 120)), then padding id 0;
+// labels b mod 3.
+inline Batch small_padded_batch(int64_t B, int64_t T, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng rng(seed);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = T - b;
+    for (int64_t t = 0; t < T; ++t) {
+      batch.input_ids.push_back(t < len ? static_cast<int32_t>(1 + rng.below(119)) : 0);
+      batch.token_type_ids.push_back(0);
+      batch.attention_mask.push_back(t < len ? 1 : 0);
+    }
+    batch.class_labels.push_back(b % 3);
+  }
+  return batch;
 }
 
 }  // namespace accent::testing

@@ -14,37 +14,12 @@
 #include "nn/bf16_weight_cache.h"
 #include "ops/matmul.h"
 #include "train/adamw.h"
+#include "models_test_util.h"
 
 using namespace accent;
+using namespace accent::testing;
 
 namespace {
-
-ModelConfig small_config(const std::string& family) {
-  ModelConfig c;
-  c.model_type = family;
-  c.vocab_size = 120, c.hidden_size = 64, c.num_hidden_layers = 2, c.num_attention_heads = 4;
-  c.intermediate_size = 128, c.max_position_embeddings = 64;
-  c.pad_token_id = 0;
-  c.set_num_labels(3);
-  c.problem_type = "single_label_classification";
-  return c;
-}
-
-Batch make_batch(int64_t B, int64_t T, uint64_t seed) {
-  Batch batch;
-  batch.B = B, batch.T = T;
-  Rng rng(seed);
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = T - b;
-    for (int64_t t = 0; t < T; ++t) {
-      batch.input_ids.push_back(t < len ? static_cast<int32_t>(1 + rng.below(119)) : 0);
-      batch.token_type_ids.push_back(0);
-      batch.attention_mask.push_back(t < len ? 1 : 0);
-    }
-    batch.class_labels.push_back(b % 3);
-  }
-  return batch;
-}
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   return a.nbytes() == b.nbytes() && std::memcmp(std::as_const(a).data(), std::as_const(b).data(), a.nbytes()) == 0;
@@ -53,14 +28,14 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 // Trains `family` in bf16 for 3 AdamW steps, checking after each step that the logits equal those of a model built
 // from scratch with the trained fp32 weights.
 void check_trained_logits_match_fresh(const std::string& family) {
-  const ModelConfig config = small_config(family);
+  const ModelConfig config = small_model_config(family);
   const OpContext bf16{Backend::Cpu, Precision::BF16};
   auto model = create_sequence_classifier(config, 11);
   model->set_op_context(bf16);
   AdamWOptions o;
   o.weight_decay = 0.01;
   AdamW opt(model->parameters(), o);
-  const Batch train = make_batch(4, 16, 1), probe = make_batch(3, 12, 2);
+  const Batch train = small_padded_batch(4, 16, 1), probe = small_padded_batch(3, 12, 2);
   Rng rng(3);
   for (int step = 0; step < 3; ++step) {
     model->forward_backward(train, rng);
