@@ -13,17 +13,21 @@ namespace {
 double sum_of_squares(const float* x, int64_t n) {
   constexpr int64_t kBlock = 1 << 16;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> partial(static_cast<size_t>(blocks));
+  // Grow-only per calling thread, so a training step allocates nothing once the largest tensor has been seen; the
+  // pointer is taken here because the worker threads would see thread_locals of their own.
+  thread_local std::vector<double> partial_storage;
+  if (static_cast<int64_t>(partial_storage.size()) < blocks) partial_storage.resize(static_cast<size_t>(blocks));
+  double* partial = partial_storage.data();
 #pragma omp parallel for schedule(static) if (blocks > 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t lo = b * kBlock, hi = std::min(n, lo + kBlock);
     double sq = 0.0;
 #pragma omp simd reduction(+ : sq)
     for (int64_t i = lo; i < hi; ++i) sq += static_cast<double>(x[i]) * x[i];
-    partial[static_cast<size_t>(b)] = sq;
+    partial[b] = sq;
   }
   double total = 0.0;
-  for (double p : partial) total += p;
+  for (int64_t b = 0; b < blocks; ++b) total += partial[b];
   return total;
 }
 
