@@ -18,12 +18,6 @@ using namespace accent::testing;
 
 namespace {
 
-void run_lora_twin(const std::string& out, const std::string& args) {
-  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/lora_twin.py gen --out " +
-                          out + " " + args;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
-
 // `family` is bert or gpt2 (lora_twin.py --family); the merged directory is read back by that family's twin.
 void check_lora_against_twin(const std::string& family, const std::string& tag, const std::string& args,
                              size_t expected_adapters) {

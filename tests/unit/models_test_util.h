@@ -44,6 +44,13 @@ inline void run_twin(const std::string& out, const std::string& preset, const st
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
+// Runs `lora_twin.py gen --out OUT ARGS` (the PEFT-math twin); fails the test when it does not succeed.
+inline void run_lora_twin(const std::string& out, const std::string& args) {
+  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/lora_twin.py gen --out " +
+                          out + " " + args;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
 inline std::vector<int32_t> as_int32(const Tensor& t) {
   const Tensor i = t.to(DType::I64);
   const int64_t* p = i.data_as<int64_t>();

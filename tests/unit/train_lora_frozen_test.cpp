@@ -13,14 +13,6 @@
 using namespace accent;
 using namespace accent::testing;
 
-namespace {
-void run_lora_twin(const std::string& out, const std::string& args) {
-  const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) + "/tests/reference/lora_twin.py gen --out " +
-                          out + " " + args;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-}
-}  // namespace
-
 TEST(LoraTwin, FrozenTensorsBitIdenticalAfterTraining) {
   TempDir dir("lora_frozen");
   run_lora_twin(dir.str(), "--targets query,value --r 4 --alpha 8");
