@@ -3,57 +3,14 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
+#include "ops/activation_math.h"
 #include "ops/gelu_fast.h"
 
 namespace accent {
 
-namespace {
-
-constexpr float kSqrtHalf = 0.70710678118654752440f;    // 1/√2
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1/√(2π)
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;  // √(2/π)
-constexpr float kGeluCubic = 0.044715f;
-
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-inline float forward_one(Activation act, float x) {
-  switch (act) {
-    case Activation::Gelu: return x * 0.5f * (1.0f + std::erf(x * kSqrtHalf));
-    case Activation::GeluTanh: return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x)));
-    case Activation::QuickGelu: return x * sigmoid(1.702f * x);
-    case Activation::Relu: return x > 0.0f ? x : 0.0f;
-    case Activation::Silu: return x * sigmoid(x);
-    case Activation::Tanh: return std::tanh(x);
-  }
-  return 0.0f;
-}
-
-inline float derivative_one(Activation act, float x) {
-  switch (act) {
-    case Activation::Gelu:
-      return 0.5f * (1.0f + std::erf(x * kSqrtHalf)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
-    case Activation::GeluTanh: {
-      const float t = std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x));
-      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x * x);
-    }
-    case Activation::QuickGelu: {
-      const float s = sigmoid(1.702f * x);
-      return s + 1.702f * x * s * (1.0f - s);
-    }
-    case Activation::Relu: return x > 0.0f ? 1.0f : 0.0f;
-    case Activation::Silu: {
-      const float s = sigmoid(x);
-      return s + x * s * (1.0f - s);
-    }
-    case Activation::Tanh: {
-      const float t = std::tanh(x);
-      return 1.0f - t * t;
-    }
-  }
-  return 0.0f;
-}
-
-}  // namespace
+using activation_math::derivative_one;
+using activation_math::forward_one;
 
 Activation activation_from_name(const std::string& name) {
   if (name == "gelu") return Activation::Gelu;
@@ -81,6 +38,7 @@ const char* activation_name(Activation act) {
 
 void activation_forward(const OpContext& ctx, Activation act, const float* x, float* y, int64_t n) {
   check_op_context(ctx, "activation_forward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(activation_forward, act, x, y, n);
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) y[i] = forward_one(act, x[i]);
     return;
@@ -96,6 +54,7 @@ void activation_forward(const OpContext& ctx, Activation act, const float* x, fl
 
 void activation_backward(const OpContext& ctx, Activation act, const float* x, const float* dy, float* dx, int64_t n) {
   check_op_context(ctx, "activation_backward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(activation_backward, act, x, dy, dx, n);
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * derivative_one(act, x[i]);
     return;
@@ -116,6 +75,7 @@ namespace accent {
 void activation_forward_with_derivative(const OpContext& ctx, Activation act, const float* x, float* y, float* dydx,
                                         int64_t n) {
   check_op_context(ctx, "activation_forward_with_derivative");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(activation_forward_with_derivative, act, x, y, dydx, n);
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) {
       const float v = x[i];

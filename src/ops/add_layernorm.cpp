@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "ops/cuda/kernels.h"
 #include "ops/layernorm.h"
 #include "ops/layernorm_rows.h"
 #include "ops/tensor_ops.h"
@@ -26,6 +27,9 @@ void add_layernorm_forward(const OpContext& ctx, const float* branch, const floa
                            const float* weight, const float* bias, float* sum, float* y, float* mean, float* rstd,
                            int64_t rows, int64_t C, float eps) {
   check_op_context(ctx, "add_layernorm_forward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(add_layernorm_forward, branch, residual, draw, weight, bias,
+                          sum, y, mean, rstd, rows, C, eps);
   const int64_t n = rows * C;
   if (ctx.backend == Backend::Ref) {  // the unfused sequence
     dropout_forward(ctx, branch, sum, draw, n);
@@ -54,6 +58,9 @@ void add_layernorm_backward(const OpContext& ctx, const float* dy, const float* 
                             const float* mean, const float* rstd, const DropoutDraw& draw, float* dsum, float* dbranch,
                             float* dweight, float* dbias, int64_t rows, int64_t C) {
   check_op_context(ctx, "add_layernorm_backward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(add_layernorm_backward, dy, sum, weight, mean, rstd,
+                          draw, dsum, dbranch, dweight, dbias, rows, C);
   const int64_t n = rows * C;
   if (ctx.backend == Backend::Ref) {  // the unfused sequence
     std::vector<float> g(static_cast<size_t>(n));

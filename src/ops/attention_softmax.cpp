@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ops/cuda/kernels.h"
 #include "ops/gelu_fast.h"
 
 namespace accent {
@@ -103,6 +104,8 @@ inline void softmax_dropout_row_backward_fast(const float* p, const float* dq, f
 void attention_softmax_forward(const OpContext& ctx, const float* scores, const float* mask_add, float* probs,
                                const AttentionDims& d, float scale_divisor) {
   check_op_context(ctx, "attention_softmax_forward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(attention_softmax_forward, scores, mask_add, probs, d, scale_divisor);
   const int64_t rows = d.B * d.NH * d.Tq;
   const int64_t rows_per_batch = d.NH * d.Tq;
   if (ctx.backend == Backend::Ref) {
@@ -122,6 +125,8 @@ void attention_softmax_forward(const OpContext& ctx, const float* scores, const 
 void attention_softmax_backward(const OpContext& ctx, const float* probs, const float* dprobs, float* dscores,
                                 const AttentionDims& d, float scale_divisor) {
   check_op_context(ctx, "attention_softmax_backward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(attention_softmax_backward, probs, dprobs, dscores, d, scale_divisor);
   const int64_t rows = d.B * d.NH * d.Tq;
   if (ctx.backend == Backend::Ref) {
     for (int64_t r = 0; r < rows; ++r)
@@ -137,6 +142,8 @@ void attention_softmax_dropout_forward(const OpContext& ctx, const float* scores
                                        float* dropped, const AttentionDims& d, float scale_divisor,
                                        const DropoutDraw& draw) {
   check_op_context(ctx, "attention_softmax_dropout_forward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(attention_softmax_dropout_forward, scores, mask_add, probs, dropped, d, scale_divisor, draw);
   const int64_t rows = d.B * d.NH * d.Tq, rows_per_batch = d.NH * d.Tq, n = rows * d.Tk;
   if (ctx.backend == Backend::Ref) {  // the composition of the two reference ops
     attention_softmax_forward(ctx, scores, mask_add, probs, d, scale_divisor);
@@ -155,6 +162,9 @@ void attention_softmax_dropout_backward(const OpContext& ctx, const float* probs
                                         float* dscores, const AttentionDims& d, float scale_divisor,
                                         const DropoutDraw& draw, float* dropped) {
   check_op_context(ctx, "attention_softmax_dropout_backward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(attention_softmax_dropout_backward, probs, ddropped, dscores, d, scale_divisor,
+                          draw, dropped);
   const int64_t rows = d.B * d.NH * d.Tq, n = rows * d.Tk;
   if (!draw.active()) dropped = nullptr;  // P' = P: nothing to re-materialise
   if (ctx.backend == Backend::Ref || !draw.active()) {

@@ -17,6 +17,7 @@ const char* backend_name(Backend backend) {
   switch (backend) {
     case Backend::Ref: return "ref";
     case Backend::Cpu: return "cpu";
+    case Backend::Cuda: return "cuda";
   }
   return "?";
 }
@@ -34,6 +35,19 @@ void check_op_context(const OpContext& ctx, const char* op) {
   // others keep computing and accumulating in fp32, as torch.autocast does for LayerNorm, softmax and losses.
   ACCENT_CHECK(ctx.precision == Precision::F32 || ctx.precision == Precision::BF16, "op ", op, ": unknown precision ",
                static_cast<int>(ctx.precision), " on backend ", backend_name(ctx.backend));
+}
+
+bool cuda_backend_built() {
+#if ACCENT_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+void fail_cuda_not_built(const char* op) {
+  fail("op ", op, ": this accent was built without the CUDA backend (CMake found no CUDA toolkit: install it at "
+       "/usr/local/cuda, or set CMAKE_CUDA_COMPILER, and rebuild)");
 }
 
 }  // namespace accent

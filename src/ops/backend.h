@@ -2,14 +2,16 @@
 //
 // Every op in ops/ has a naive `ref` implementation (fp32 loops, the oracle, never optimised) and a fast `cpu`
 // one (oneDNN matmul, OpenMP + vectorised loops) that is tested against `ref`. The op interface carries an
-// OpContext so the precision (and a later CUDA path) slots in without changing callers. Precision::BF16 is mixed
+// OpContext so the precision and the device slot in without changing callers. `cuda` (ops/cuda/, built when the
+// CUDA toolkit is found) runs the same contracts on an NVIDIA GPU: every pointer an op gets is then DEVICE memory
+// (ops/cuda/device.h allocates and copies it), and the op is queued on accent's CUDA stream. Precision::BF16 is mixed
 // precision (ops/precision.h): matmuls take bf16 operands with fp32 accumulation; every other op computes in fp32.
 #pragma once
 #include <cstdint>
 
 namespace accent {
 
-enum class Backend : uint8_t { Ref, Cpu };
+enum class Backend : uint8_t { Ref, Cpu, Cuda };
 enum class Precision : uint8_t { F32, BF16 };
 
 // The precision a default-constructed OpContext (hence a newly created model) gets: F32 unless the program
@@ -20,11 +22,18 @@ void set_default_precision(Precision precision);
 struct OpContext {
   Backend backend = Backend::Cpu;
   Precision precision = default_precision();
+  bool allow_tf32 = false;  // cuda, fp32 matmuls: TF32 tensor cores (10-bit mantissa products) only when asked for
 };
 
 const char* backend_name(Backend backend);
 const char* precision_name(Precision precision);
 // Throws accent::Error naming `op` when the context asks for a backend/precision the op does not know.
 void check_op_context(const OpContext& ctx, const char* op);
+
+// Whether this binary contains the CUDA backend (compiled with the CUDA toolkit). Whether a GPU is usable right
+// now is ops/cuda/device.h's probe_device().
+bool cuda_backend_built();
+// Throws naming `op`: this binary was built without the CUDA backend.
+[[noreturn]] void fail_cuda_not_built(const char* op);
 
 }  // namespace accent

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
 
 namespace accent {
 
@@ -14,6 +15,8 @@ void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* ma
                      uint64_t counter_base) {
   check_op_context(ctx, "dropout_forward");
   ACCENT_CHECK(p >= 0.0f && p <= 1.0f, "dropout probability has to be between 0 and 1, but got ", p);
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(dropout_forward_mask, x, y, mask, n, DropoutDraw{p, seed, counter_base});
   const float scale = keep_scale(p);
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) {
@@ -70,16 +73,19 @@ void apply_draw(const OpContext& ctx, const float* x, const DropoutDraw& d, floa
 
 void dropout_forward(const OpContext& ctx, const float* x, float* y, const DropoutDraw& draw, int64_t n) {
   check_op_context(ctx, "dropout_forward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(dropout_forward, x, y, draw, n);
   apply_draw(ctx, x, draw, y, n);
 }
 
 void dropout_backward(const OpContext& ctx, const float* dy, const DropoutDraw& draw, float* dx, int64_t n) {
   check_op_context(ctx, "dropout_backward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(dropout_backward, dy, draw, dx, n);
   apply_draw(ctx, dy, draw, dx, n);
 }
 
 void dropout_backward(const OpContext& ctx, const float* dy, const uint8_t* mask, float* dx, int64_t n, float p) {
   check_op_context(ctx, "dropout_backward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(dropout_backward_mask, dy, mask, dx, n, p);
   const float scale = keep_scale(p);
   if (ctx.backend == Backend::Ref) {
     for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;

@@ -19,7 +19,7 @@ namespace accent {
 
 // Element i of a draw (seed, counter) is kept iff Rng(seed, counter + i).uniform() ≥ p. Inline so fused kernels
 // vectorise it (two SplitMix64 rounds per element; no state).
-inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) { return Rng(seed, counter).uniform() >= p; }
+ACCENT_HD inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) { return Rng(seed, counter).uniform() >= p; }
 
 // The counter range one dropout call used. p == 0 (or a default DropoutDraw) = identity, nothing drawn.
 struct DropoutDraw {
@@ -27,10 +27,10 @@ struct DropoutDraw {
   uint64_t seed = 0;
   uint64_t counter = 0;  // element i uses counter + i
 
-  bool active() const { return p > 0.0f; }
-  bool keeps(int64_t i) const { return dropout_keeps(seed, counter + static_cast<uint64_t>(i), p); }
+  ACCENT_HD bool active() const { return p > 0.0f; }
+  ACCENT_HD bool keeps(int64_t i) const { return dropout_keeps(seed, counter + static_cast<uint64_t>(i), p); }
   // 1/(1 − p) for kept elements (0 when p = 1: everything dropped).
-  float scale() const { return p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
+  ACCENT_HD float scale() const { return p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
 };
 
 // Reserves n counters of rng for one dropout (advances rng by n) — or an inactive draw, rng untouched, when rng

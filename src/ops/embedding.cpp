@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
 
 namespace accent {
 
 void embedding_forward(const OpContext& ctx, const int32_t* ids, const float* table, float* y, int64_t rows,
                        int64_t V, int64_t C, bool accumulate, const char* table_name) {
   check_op_context(ctx, "embedding_forward");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(embedding_forward, ids, table, y, rows, V, C, accumulate, table_name);
   for (int64_t r = 0; r < rows; ++r)
     ACCENT_CHECK(ids[r] >= 0 && ids[r] < V, table_name, ": index ", ids[r], " at position ", r,
                  " is out of range (table has ", V, " rows)");
@@ -33,6 +36,7 @@ void embedding_forward(const OpContext& ctx, const int32_t* ids, const float* ta
 void embedding_backward(const OpContext& ctx, const int32_t* ids, const float* dy, float* dtable, int64_t rows,
                         int64_t V, int64_t C, int64_t padding_idx) {
   check_op_context(ctx, "embedding_backward");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(embedding_backward, ids, dy, dtable, rows, V, C, padding_idx);
   for (int64_t r = 0; r < rows; ++r)
     ACCENT_CHECK(ids[r] >= 0 && ids[r] < V, "embedding backward: index ", ids[r], " out of range [0, ", V, ")");
   if (ctx.backend == Backend::Ref) {

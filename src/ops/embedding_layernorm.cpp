@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
 #include "ops/embedding.h"
 #include "ops/layernorm.h"
 #include "ops/layernorm_rows.h"
@@ -14,6 +15,9 @@ void embedding_layernorm_forward(const OpContext& ctx, const EmbeddingLookup* lo
                                  float* mean, float* rstd, int64_t rows, int64_t C, float eps) {
   check_op_context(ctx, "embedding_layernorm_forward");
   ACCENT_CHECK(count >= 1, "embedding_layernorm_forward: needs at least one lookup");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(embedding_layernorm_forward, lookups, count, weight, bias, draw,
+                          sum, y, mean, rstd, rows, C, eps);
   const int64_t n = rows * C;
   if (ctx.backend == Backend::Ref) {  // the unfused sequence
     for (int k = 0; k < count; ++k)

@@ -4,6 +4,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
 #include "ops/precision.h"
 
 namespace accent {
@@ -18,6 +19,8 @@ void check_shape(const GemmShape& s) {
 void gemm(const OpContext& ctx, const GemmShape& shape, const float* A, const float* B, const float* bias, float* C,
           bool accumulate) {
   check_op_context(ctx, "gemm");
+  if (ctx.backend == Backend::Cuda)
+    return ACCENT_ON_CUDA(gemm, shape, A, B, bias, C, accumulate, ctx.precision, ctx.allow_tf32);
   check_shape(shape);
   if (shape.M == 0 || shape.N == 0) return;
   const bool bf16 = ctx.precision == Precision::BF16;
@@ -34,6 +37,7 @@ void gemm_bf16_weights(const OpContext& ctx, const GemmShape& shape, const float
   ACCENT_CHECK(ctx.precision == Precision::BF16, "gemm_bf16_weights: needs Precision::BF16, got ",
                precision_name(ctx.precision));
   check_shape(shape);
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(gemm_bf16_weights, shape, A, B_bf16, bias, C, accumulate);
   if (shape.M == 0 || shape.N == 0) return;
   if (ctx.backend == Backend::Ref) {
     ref::gemm_bf16_weights(shape, A, B_bf16, bias, C, accumulate);
@@ -44,6 +48,7 @@ void gemm_bf16_weights(const OpContext& ctx, const GemmShape& shape, const float
 
 void column_sum_accumulate(const OpContext& ctx, const float* dy, float* dbias, int64_t rows, int64_t cols) {
   check_op_context(ctx, "column_sum");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(column_sum_accumulate, dy, dbias, rows, cols);
   if (ctx.backend == Backend::Ref) {
     ref::column_sum_accumulate(dy, dbias, rows, cols);
   } else {

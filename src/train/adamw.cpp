@@ -1,8 +1,10 @@
 #include "train/adamw.h"
 
 #include <cmath>
+#include <utility>
 
 #include "core/error.h"
+#include "ops/multi_tensor.h"
 
 namespace accent {
 
@@ -25,32 +27,22 @@ void AdamW::step(double lr) {
   const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
   const float neg_step_size = static_cast<float>(-(lr / bias_correction1));
   const float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-  const float beta1 = static_cast<float>(options_.beta1), one_minus_beta1 = static_cast<float>(1.0 - options_.beta1);
-  const float beta2 = static_cast<float>(options_.beta2), one_minus_beta2 = static_cast<float>(1.0 - options_.beta2);
-  const float eps = static_cast<float>(options_.eps);
+  AdamWScalars scalars;
+  scalars.beta1 = static_cast<float>(options_.beta1);
+  scalars.one_minus_beta1 = static_cast<float>(1.0 - options_.beta1);
+  scalars.beta2 = static_cast<float>(options_.beta2);
+  scalars.one_minus_beta2 = static_cast<float>(1.0 - options_.beta2);
+  scalars.eps = static_cast<float>(options_.eps);
+  scalars.neg_step_size = neg_step_size;
+  scalars.bias_correction2_sqrt = bias_correction2_sqrt;
+  std::vector<AdamWTensor>& tensors = update_list_;
+  tensors.clear();
   for (Slot& s : slots_) {
     const double wd = s.param->decay ? options_.weight_decay : 0.0;
-    const float decay_factor = static_cast<float>(1.0 - lr * wd);
-    float* p = s.param->value.f32();
-    const float* g = s.param->grad.f32();
-    float* m = s.exp_avg.f32();
-    float* v = s.exp_avg_sq.f32();
-    const int64_t n = s.param->value.numel();
-    // Elementwise and memory-bound (7 floats moved per element): threads over the tensor, vector lanes within
-    // (sqrt vectorises: the build passes -fno-math-errno). Every element's arithmetic is the same float
-    // sequence as torch's single-tensor kernel whatever the split.
-#pragma omp parallel for simd schedule(static) if (n >= 32768)
-    for (int64_t i = 0; i < n; ++i) {
-      float pi = p[i] * decay_factor;                          // param.mul_(1 - lr * wd)
-      const float mi = m[i] * beta1 + one_minus_beta1 * g[i];  // exp_avg.mul_(β1).add_(g, alpha=1-β1)
-      const float vi = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];  // exp_avg_sq.mul_(β2).addcmul_(g, g, 1-β2)
-      const float denom = std::sqrt(vi) / bias_correction2_sqrt + eps;
-      pi = pi + neg_step_size * mi / denom;  // param.addcdiv_(exp_avg, denom, value=-step_size)
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = pi;
-    }
+    tensors.push_back({s.param->value.f32(), std::as_const(s.param->grad).f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(),
+                       s.param->value.numel(), static_cast<float>(1.0 - lr * wd)});
   }
+  adamw_update(OpContext{}, tensors.data(), static_cast<int>(tensors.size()), scalars);
 }
 
 void AdamW::zero_grad() {

@@ -16,6 +16,7 @@
 
 #include "core/tensor.h"
 #include "nn/parameter.h"
+#include "ops/multi_tensor.h"
 
 namespace accent {
 
@@ -55,6 +56,7 @@ class AdamW {
   ParameterList params_;
   AdamWOptions options_;
   std::vector<Slot> slots_;  // trainable parameters only, in parameter order
+  std::vector<AdamWTensor> update_list_;  // step()'s descriptors (kept: no allocation per step)
   int64_t step_ = 0;
 };
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue 11's checks on the GPU machine (run there through the device tool; at most ~8 minutes). Needs .device/bundle.tar.xz
+# (scripts/device_bundle.sh) and writes everything under $OUT:
+#   env.txt               GPU, driver, CPU, Python packages, which cuBLASLt was used
+#   ops_cuda_test.log     every CUDA op against ref (tests/unit/ops_cuda_test.cpp), gtest JSON in ops_cuda_test.json
+#   interop.json / .log   accent's output directories against real transformers / PEFT (scripts/device/hf_interop.py)
+#   torch_gpu_bench.json  PyTorch's numbers on this GPU (bench/torch_gpu_bench.py)
+#   summary.txt           one line per part: passed / failed / what ran
+# Each part runs under its own timeout and the next part runs whatever happened, so one failure costs one part.
+# Environment: OUT (default /tmp/accent-device), VOCAB_DIR and SST2_DEV (fixtures; defaults in the repository).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/accent-device}
+VOCAB_DIR=${VOCAB_DIR:-tests/data/vocab}
+SST2_DEV=${SST2_DEV:-tests/data/sentiment/sst2/dev.tsv}
+mkdir -p "$OUT"
+SUMMARY="$OUT/summary.txt"
+: >"$SUMMARY"
+note() { echo "$*" | tee -a "$SUMMARY"; }
+
+BUNDLE=/tmp/accent-bundle
+rm -rf "$BUNDLE" && mkdir -p "$BUNDLE" && tar -C "$BUNDLE" -xJf .device/bundle.tar.xz || { note "bundle: missing"; exit 1; }
+LT=$(find -H /usr/local/cuda*/lib64 /usr/local/cuda*/targets /opt /usr/lib -name 'libcublasLt.so.13*' 2>/dev/null | head -1)
+export LD_LIBRARY_PATH="$BUNDLE/lib${LT:+:$(dirname "$LT")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+ACCENT="$BUNDLE/bin/accent"
+{
+  date -u
+  nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+  lscpu | grep -E 'Model name|^CPU\(s\)'
+  grep -o -w -E 'avx512f|avx512_bf16|amx_bf16|avx512_vp2intersect' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
+  ldd --version | head -1
+  echo "cuBLASLt: ${LT:-not found}"
+  python3 -c 'import torch, transformers, peft, tokenizers; print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__, "tokenizers", tokenizers.__version__)'
+  ldd "$ACCENT" | grep -E 'not found' || echo "accent: all libraries found"
+} >"$OUT/env.txt" 2>&1
+"$ACCENT" --version >>"$OUT/env.txt" 2>&1
+
+# 1. Every CUDA op against ref.
+timeout 120 "$BUNDLE/bin/ops_cuda_test" --gtest_output="json:$OUT/ops_cuda_test.json" >"$OUT/ops_cuda_test.log" 2>&1
+rc=$?
+note "ops_cuda_test: rc=$rc $(grep -E '^\[  (PASSED|FAILED) |^\[  SKIPPED \] [0-9]' "$OUT/ops_cuda_test.log" | tr '\n' ' ')"
+
+# 2. accent's files against transformers / PEFT (accent trains on this machine's CPU).
+PYTHONUNBUFFERED=1 timeout 200 python3 scripts/device/hf_interop.py --accent "$ACCENT" --work /tmp/accent-interop \
+  --vocab-dir "$VOCAB_DIR" --data "$SST2_DEV" --out "$OUT/interop.json" --log "$OUT/interop.log" \
+  >"$OUT/interop.stdout" 2>&1
+rc=$?
+note "hf_interop: rc=$rc"
+cat "$OUT/interop.stdout" >>"$SUMMARY"
+cat "$OUT/interop.stdout" >>"$OUT/interop.log" && rm -f "$OUT/interop.stdout"
+
+# 3. PyTorch on this GPU (the speed targets' reference).
+PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" \
+  >"$OUT/torch_gpu_bench.log" 2>&1
+rc=$?
+note "torch_gpu_bench: rc=$rc"
+tail -n 40 "$OUT/torch_gpu_bench.log" >>"$SUMMARY"
+cat "$SUMMARY"
