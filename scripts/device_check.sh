@@ -49,7 +49,8 @@ note "hf_interop: rc=$rc"
 cat "$OUT/interop.stdout" >>"$SUMMARY"
 cat "$OUT/interop.stdout" >>"$OUT/interop.log" && rm -f "$OUT/interop.stdout"
 
-# 3. PyTorch on this GPU (the speed targets' reference).
+# 3. PyTorch on this GPU (the speed targets' reference). SKIP_TORCH_BENCH=1 leaves it out (a re-run of 1–2).
+[ -n "${SKIP_TORCH_BENCH:-}" ] && { cat "$SUMMARY"; exit 0; }
 PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" \
   >"$OUT/torch_gpu_bench.log" 2>&1
 rc=$?

@@ -31,11 +31,6 @@ bool matches_target(const std::string& module, const std::string& target) {
   return module == target || ends_with(module, "." + target);
 }
 
-std::string module_of(const std::string& param_name) {
-  const size_t dot = param_name.rfind('.');
-  return dot == std::string::npos ? "" : param_name.substr(0, dot);
-}
-
 std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
@@ -131,10 +126,16 @@ std::vector<std::string> default_lora_target_modules(const std::string& model_ty
 
 // ---------------------------------------------------------------------------------------------- model
 
+// PEFT's rule for modules_to_save (_set_trainable): every module whose full name ends with an entry — a plain
+// string suffix, so "classifier" also takes DistilBERT's "pre_classifier" — is wrapped whole, and with it every
+// parameter below it (RoBERTa's and ELECTRA's classifier.dense and classifier.out_proj). PeftModel.from_pretrained
+// expects exactly those tensors in the adapter file (found by loading accent's adapters with PEFT 0.21).
 bool LoraModel::is_head_parameter(const std::string& name) const {
-  const std::string module = module_of(name);
-  for (const std::string& m : config_.modules_to_save)
-    if (matches_target(module, m)) return true;
+  for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+    const std::string module = name.substr(0, dot);  // each enclosing module: "classifier", "classifier.dense", …
+    for (const std::string& m : config_.modules_to_save)
+      if (ends_with(module, m)) return true;
+  }
   return false;
 }
 

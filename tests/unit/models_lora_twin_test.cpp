@@ -7,10 +7,12 @@
 // model gives the adapter model's logits within 1e-5 (in accent, and in the twin reading the merged directory).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "models/peft_adapter.h"
 #include "models/registry.h"
+#include "models_family_twin_util.h"
 #include "models_test_util.h"
 
 using namespace accent;
@@ -121,4 +123,30 @@ TEST(LoraTwin, BadInputs) {
   c.hyper.alpha = 8;
   c.bias = "some";
   expect_error(c, "none, all or lora_only");
+}
+
+TEST(LoraTwin, HeadTensorsArePeftModulesToSave) {
+  // PEFT wraps every module whose name ends with "classifier" or "score" (a plain suffix) and trains it whole:
+  // RoBERTa's and ELECTRA's two-layer head, DistilBERT's pre_classifier too. PeftModel.from_pretrained (PEFT 0.21,
+  // on the GPU machine) raised KeyError for exactly these tensors when accent trained only the last Linear.
+  const std::map<std::string, std::set<std::string>> expected{
+      {"roberta", {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                   "classifier.out_proj.bias"}},
+      {"electra", {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+                   "classifier.out_proj.bias"}},
+      {"distilbert", {"pre_classifier.weight", "pre_classifier.bias", "classifier.weight", "classifier.bias"}},
+      {"gpt2", {"score.weight"}}};
+  for (const auto& [family, heads] : expected) {
+    TempDir dir("lora_heads_" + family);
+    run_family_twin(dir.str(), family, "single", "gelu");
+    LoraModel model(load_sequence_classifier(dir.str(), quiet_load()), LoraConfig{}, 0);
+    std::set<std::string> trainable;
+    for (Parameter* p : model.base().parameters())
+      if (p->trainable) trainable.insert(p->name);
+    EXPECT_EQ(trainable, heads) << family;
+    std::set<std::string> saved;
+    for (const auto& [name, tensor] : model.adapter_tensors())
+      if (name.find("lora_") == std::string::npos) saved.insert(name.substr(std::string("base_model.model.").size()));
+    EXPECT_EQ(saved, heads) << family << ": the adapter file must hold the whole head";
+  }
 }

@@ -8,6 +8,7 @@
 
 #if ACCENT_WITH_CUDA
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include "ops/cuda/runtime.h"
 #endif
@@ -25,7 +26,14 @@ DeviceStatus probe_once() {
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     // cudaErrorInsufficientDriver / cudaErrorNoDevice: the runtime is linked statically, so what is missing is the
-    // driver (libcuda.so) or the device itself.
+    // driver (libcuda.so.1) or the device itself. Name the driver when it is not there at all.
+    cudaGetLastError();
+    if (void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL)) {
+      dlclose(driver);
+    } else {
+      status.description = "no usable CUDA GPU: no NVIDIA driver on this machine (libcuda.so.1 not found)";
+      return status;
+    }
     status.description = std::string("no usable CUDA GPU: ") + cudaGetErrorString(err) + " (" +
                          cudaGetErrorName(err) + "; an NVIDIA driver and GPU are needed)";
     cudaGetLastError();  // clear the sticky-free error so later probes start clean
