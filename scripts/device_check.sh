@@ -2,7 +2,8 @@
 # Issue 11's checks on the GPU machine (run there through the device tool; at most ~8 minutes). Needs .device/bundle.tar.xz
 # (scripts/device_bundle.sh) and writes everything under $OUT:
 #   env.txt               GPU, driver, CPU, Python packages, which cuBLASLt was used
-#   ops_cuda_test.log     every CUDA op against ref (tests/unit/ops_cuda_test.cpp), gtest JSON in ops_cuda_test.json
+#   ops_cuda_test.log     every CUDA op against ref (tests/unit/ops_cuda_test.cpp)
+#   cuda_ops_bench.json   each CUDA op's time and rate at bert-base shapes (bench/cuda_ops_bench.cpp)
 #   interop.json / .log   accent's output directories against real transformers / PEFT (scripts/device/hf_interop.py)
 #   torch_gpu_bench.json  PyTorch's numbers on this GPU (bench/torch_gpu_bench.py)
 #   summary.txt           one line per part: passed / failed / what ran
@@ -36,9 +37,12 @@ ACCENT="$BUNDLE/bin/accent"
 "$ACCENT" --version >>"$OUT/env.txt" 2>&1
 
 # 1. Every CUDA op against ref.
-timeout 120 "$BUNDLE/bin/ops_cuda_test" --gtest_output="json:$OUT/ops_cuda_test.json" >"$OUT/ops_cuda_test.log" 2>&1
+timeout 120 "$BUNDLE/bin/ops_cuda_test" >"$OUT/ops_cuda_test.log" 2>&1
 rc=$?
 note "ops_cuda_test: rc=$rc $(grep -E '^\[  (PASSED|FAILED) |^\[  SKIPPED \] [0-9]' "$OUT/ops_cuda_test.log" | tr '\n' ' ')"
+
+timeout 60 "$BUNDLE/bin/cuda_ops_bench" >"$OUT/cuda_ops_bench.json" 2>&1
+note "cuda_ops_bench: rc=$?"
 
 # 2. accent's files against transformers / PEFT (accent trains on this machine's CPU).
 PYTHONUNBUFFERED=1 timeout 200 python3 scripts/device/hf_interop.py --accent "$ACCENT" --work /tmp/accent-interop \
