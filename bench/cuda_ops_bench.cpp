@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
   for (const auto& [name, ctx] : {std::pair{"bf16", bf16}, std::pair{"fp32", f32}}) {
     const double flops = 2.0 * rows * H * I;
     report((std::string("linear_forward_ffn_up_") + name).c_str(),
-           time_op([&] { linear_forward(ctx, x.as<float>(), w.as<float>(), bias.as<float>(), y.as<float>(), rows, H, I); },
-                   reps),
+           time_op([&] {
+             linear_forward(ctx, x.as<float>(), w.as<float>(), bias.as<float>(), y.as<float>(), rows, H, I);
+           }, reps),
            flops, 0);
     report((std::string("linear_backward_input_ffn_up_") + name).c_str(),
            time_op([&] { linear_backward_input(ctx, y.as<float>(), w.as<float>(), x.as<float>(), rows, H, I); }, reps),
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
   }
   {
     GemmShape s{B * NH, T, T, D, false, true};  // scores = Q·Kᵀ per head
-    report("attention_scores_bf16", time_op([&] { gemm(bf16, s, x.as<float>(), y.as<float>(), nullptr, big.as<float>(), false); }, reps),
+    report("attention_scores_bf16",
+           time_op([&] { gemm(bf16, s, x.as<float>(), y.as<float>(), nullptr, big.as<float>(), false); }, reps),
            2.0 * B * NH * T * T * D, 0);
   }
   const AttentionDims dims{B, NH, T, T};
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
   report("add_layernorm_forward",
          time_op([&] {
            add_layernorm_forward(f32, x.as<float>(), y.as<float>(), hdraw, gamma.as<float>(), bias.as<float>(),
-                                 big.as<float>(), big2.as<float>(), mean.as<float>(), rstd.as<float>(), rows, H, 1e-12f);
+                                 big.as<float>(), big2.as<float>(), mean.as<float>(), rstd.as<float>(), rows, H,
+                                 1e-12f);
          }, reps),
          0, 4 * rows * H * f4);
   report("add_layernorm_backward",

@@ -19,7 +19,9 @@ namespace accent {
 
 // Element i of a draw (seed, counter) is kept iff Rng(seed, counter + i).uniform() ≥ p. Inline so fused kernels
 // vectorise it (two SplitMix64 rounds per element; no state).
-ACCENT_HD inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) { return Rng(seed, counter).uniform() >= p; }
+ACCENT_HD inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) {
+  return Rng(seed, counter).uniform() >= p;
+}
 
 // The counter range one dropout call used. p == 0 (or a default DropoutDraw) = identity, nothing drawn.
 struct DropoutDraw {

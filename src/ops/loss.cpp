@@ -4,12 +4,20 @@
 #include <limits>
 
 #include "core/error.h"
+#include "ops/cuda/kernels.h"
 
 namespace accent {
 
 float cross_entropy_loss(const OpContext& ctx, const float* logits, const int64_t* targets, float* dlogits, int64_t N,
                          int64_t C) {
   check_op_context(ctx, "cross_entropy_loss");
+  if (ctx.backend == Backend::Cuda) {
+#if ACCENT_WITH_CUDA
+    return cuda::cross_entropy_loss(logits, targets, dlogits, N, C);
+#else
+    fail_cuda_not_built("cross_entropy_loss");
+#endif
+  }
   int64_t count = 0;
   for (int64_t n = 0; n < N; ++n) {
     if (targets[n] == kIgnoreIndex) continue;
@@ -46,6 +54,13 @@ float cross_entropy_loss(const OpContext& ctx, const float* logits, const int64_
 float bce_with_logits_loss(const OpContext& ctx, const float* logits, const float* targets, float* dlogits, int64_t N,
                            int64_t C) {
   check_op_context(ctx, "bce_with_logits_loss");
+  if (ctx.backend == Backend::Cuda) {
+#if ACCENT_WITH_CUDA
+    return cuda::bce_with_logits_loss(logits, targets, dlogits, N, C);
+#else
+    fail_cuda_not_built("bce_with_logits_loss");
+#endif
+  }
   const int64_t n = N * C;
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {
@@ -59,6 +74,13 @@ float bce_with_logits_loss(const OpContext& ctx, const float* logits, const floa
 float mse_loss(const OpContext& ctx, const float* predictions, const float* targets, float* dpredictions, int64_t N,
                int64_t C) {
   check_op_context(ctx, "mse_loss");
+  if (ctx.backend == Backend::Cuda) {
+#if ACCENT_WITH_CUDA
+    return cuda::mse_loss(predictions, targets, dpredictions, N, C);
+#else
+    fail_cuda_not_built("mse_loss");
+#endif
+  }
   const int64_t n = N * C;
   double total = 0.0;
   for (int64_t i = 0; i < n; ++i) {

@@ -2,7 +2,8 @@
 //
 // Each returns the mean loss and, when dlogits is non-null, writes d(loss)/d(logits) (overwrite), i.e. the
 // gradient for an upstream gradient of 1. Sums are carried in double. Logits are (N, C); these are tiny (B × C),
-// so one straightforward implementation serves every backend (there is nothing for oneDNN/OpenMP to win).
+// so one straightforward implementation serves ref and cpu (there is nothing for oneDNN/OpenMP to win); cuda runs
+// the same math in one thread block on device pointers and returns the loss (a synchronisation).
 //   cross_entropy       mean over rows with target ≠ −100 of  logsumexp(z) − z[target]
 //                       d = (softmax(z) − onehot(target)) / count ; ignored rows get 0. count = 0 → NaN loss (as
 //                       PyTorch's 0/0) with zero gradient. A target outside [0, C) is an error naming the row.

@@ -17,6 +17,7 @@
 #include "ops/embedding.h"
 #include "ops/embedding_layernorm.h"
 #include "ops/layernorm.h"
+#include "ops/loss.h"
 #include "ops/matmul.h"
 #include "ops/multi_tensor.h"
 #include "ops/precision.h"
@@ -48,14 +49,15 @@ template <typename T>
 struct Dev {
   int64_t n;
   cuda::DeviceBuffer buf;
-  explicit Dev(const std::vector<T>& host) : n(static_cast<int64_t>(host.size())), buf((host.size() + kPad) * sizeof(T)) {
+  explicit Dev(const std::vector<T>& host)
+      : n(static_cast<int64_t>(host.size())), buf((host.size() + kPad) * sizeof(T)) {
     std::vector<T> padded(host);
     padded.resize(host.size() + kPad, sentinel());
     cuda::upload(buf.get(), padded.data(), padded.size() * sizeof(T));
   }
   static T sentinel() {
     if constexpr (std::is_same_v<T, float>) return kSentinel;
-    else return T(0x5a);
+    else return T(0x5a);  // integers: ids, labels, masks
   }
   T* ptr() const { return buf.as<T>(); }
   // Downloads the n elements, asserting the sentinels are intact.
@@ -444,4 +446,36 @@ TEST(OpsCuda, MultiTensorAdamWNormAndClip) {
   scale_tensors(kRef, hg.data(), static_cast<int>(hg.size()), 0.37f);
   scale_tensors(kCuda, dgl.data(), static_cast<int>(dgl.size()), 0.37f);
   for (size_t t = 0; t < sizes.size(); ++t) expect_equal(dg[t].get(), g[t], "scaled gradient " + std::to_string(t));
+}
+
+TEST(OpsCuda, LossesAndTheirGradients) {
+  REQUIRE_GPU();
+  const int64_t N = 37, C = 5;
+  auto z = random_vector(N * C, 60, 3.0f);
+  std::vector<int64_t> labels(N);
+  for (int64_t n = 0; n < N; ++n) labels[n] = n % 7 == 3 ? kIgnoreIndex : n % C;
+  std::vector<float> g(N * C);
+  const float loss = cross_entropy_loss(kRef, z.data(), labels.data(), g.data(), N, C);
+  Dev<float> dz(z), dg(zeros(N * C));
+  Dev<int64_t> dl(labels);
+  EXPECT_NEAR(cross_entropy_loss(kCuda, dz.ptr(), dl.ptr(), dg.ptr(), N, C), loss, 1e-6 * std::fabs(loss));
+  expect_close(dg.get(), g, 1e-6, "cross-entropy gradient");
+  auto bad = labels;
+  bad[11] = C;
+  Dev<int64_t> dbad(bad);
+  try {
+    cross_entropy_loss(kCuda, dz.ptr(), dbad.ptr(), dg.ptr(), N, C);
+    FAIL() << "out-of-range label accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("label 5 of batch row 11"), std::string::npos) << e.what();
+  }
+  auto y = random_vector(N * C, 61);
+  for (auto& v : y) v = v > 0 ? 1.0f : 0.0f;
+  Dev<float> dy(y);
+  const float bce = bce_with_logits_loss(kRef, z.data(), y.data(), g.data(), N, C);
+  EXPECT_NEAR(bce_with_logits_loss(kCuda, dz.ptr(), dy.ptr(), dg.ptr(), N, C), bce, 1e-6 * bce);
+  expect_close(dg.get(), g, 1e-6, "bce gradient");
+  const float mse = mse_loss(kRef, z.data(), y.data(), g.data(), N, C);
+  EXPECT_NEAR(mse_loss(kCuda, dz.ptr(), dy.ptr(), dg.ptr(), N, C), mse, 1e-6 * mse);
+  expect_close(dg.get(), g, 1e-6, "mse gradient");
 }

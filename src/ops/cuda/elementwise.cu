@@ -9,8 +9,9 @@ namespace accent::cuda {
 
 namespace {
 
-#define GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 __global__ void add_kernel(const float* a, const float* b, float* y, int64_t n) {
   GRID_STRIDE(i, n) y[i] = a[i] + b[i];

@@ -46,7 +46,8 @@ __global__ void embedding_backward_kernel(const int32_t* sorted_ids, const int32
   if (k > 0 && sorted_ids[k - 1] == id) return;  // not the start of a run
   if (id == padding_idx) return;
   float acc = dtable[static_cast<int64_t>(id) * C + c];
-  for (int64_t j = k; j < rows && sorted_ids[j] == id; ++j) acc += dy[static_cast<int64_t>(sorted_positions[j]) * C + c];
+  for (int64_t j = k; j < rows && sorted_ids[j] == id; ++j)
+    acc += dy[static_cast<int64_t>(sorted_positions[j]) * C + c];
   dtable[static_cast<int64_t>(id) * C + c] = acc;
 }
 

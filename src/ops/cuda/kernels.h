@@ -90,6 +90,11 @@ void attention_softmax_dropout_backward(const float* probs, const float* ddroppe
                                         const AttentionDims& dims, float scale_divisor, const DropoutDraw& draw,
                                         float* dropped);
 
+// loss.h (the loss value is returned: synchronises)
+float cross_entropy_loss(const float* logits, const int64_t* targets, float* dlogits, int64_t N, int64_t C);
+float bce_with_logits_loss(const float* logits, const float* targets, float* dlogits, int64_t N, int64_t C);
+float mse_loss(const float* predictions, const float* targets, float* dpredictions, int64_t N, int64_t C);
+
 // multi_tensor.h: one launch over all tensors; the descriptors are copied to the device with the launch.
 void adamw_update(const AdamWTensor* tensors, int count, const AdamWScalars& scalars);
 double global_grad_norm(const GradTensor* tensors, int count);  // synchronises: returns the value

@@ -86,7 +86,8 @@ __global__ void squares_kernel(const GradTensor* descs, const Task* tasks, doubl
   const GradTensor g = descs[task.tensor];
   const int64_t end = min(g.n, task.offset + kChunk);
   double sq = 0.0;
-  for (int64_t i = task.offset + threadIdx.x; i < end; i += blockDim.x) sq += static_cast<double>(g.grad[i]) * g.grad[i];
+  for (int64_t i = task.offset + threadIdx.x; i < end; i += blockDim.x)
+    sq += static_cast<double>(g.grad[i]) * g.grad[i];
   sq = block_sum(sq, shared);
   if (threadIdx.x == 0) partial[blockIdx.x] = sq;
 }
