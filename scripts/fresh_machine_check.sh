@@ -8,7 +8,8 @@
 #      training steps instead of 3 epochs: the same install (scripts/setup.sh), build, data, train, evaluate,
 #      predict;
 #   2. runs the test command's setup and build (`scripts/setup.sh --tests`, `scripts/build.sh` on a few targets)
-#      and a fast subset of the tests (tokenizer, data, CLI; ACCENT_FRESH_TESTS overrides the list).
+#      and a fast subset of the tests (tokenizer, data, CLI, and one PyTorch oracle; ACCENT_FRESH_TESTS overrides
+#      the list).
 # So a package missing from either list in scripts/setup.sh fails here, as it would for a new user.
 #
 # Nothing about this machine is written into the repository. What the root borrows from it, at run time:
@@ -28,7 +29,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 keep=0
 [ "${1:-}" = "--keep" ] && keep=1
 max_steps=${ACCENT_DEMO_MAX_STEPS:-10}
-fast_tests=${ACCENT_FRESH_TESTS:-"text_tokenizer_test cli_tokenize_test data_table_test data_dataset_test"}
+# Tokenizer, data and CLI tests, chosen so that each package group of the tests is used at least once: GoogleTest
+# (all), pandas (data_table), scikit-learn (data_dataset), the npm tokenizer oracle (text_roundtrip), PyTorch
+# (io_torch_bin). Building them needs every library layer the CLI needs, already built for the demo.
+fast_tests=${ACCENT_FRESH_TESTS:-"text_tokenizer_test text_roundtrip_test cli_tokenize_test data_table_test data_dataset_test io_torch_bin_test"}
 suite=bookworm
 
 [ "$(id -u)" -eq 0 ] || { echo "fresh_machine_check.sh: needs root (mmdebstrap --mode=root, chroot)" >&2; exit 2; }
