@@ -122,15 +122,15 @@ int main(int argc, char** argv) {
   omp_set_num_threads(static_cast<int>(a.threads));
   const Precision precision = resolve_precision(a.precision);
   const std::string prec = precision == Precision::BF16 ? "bf16" : "fp32";
-  const std::string data = bench::data_dir(a.data);
+  const std::string data_files = bench::data_dir(a.data);
   const std::string key = "epoch." + a.recipe + ".accent." + prec;
 
   // ---- data: the first `rows` rows of SST-2 train, tokenized as `accent train` does (truncation to 128) ----
-  Tokenizer tokenizer = Tokenizer::from_pretrained(data + "/vocab/bert-base-uncased");
+  Tokenizer tokenizer = Tokenizer::from_pretrained(data_files + "/vocab/bert-base-uncased");
   ReadOptions read;
   read.text_column = "sentence";
   read.label_column = "label";
-  Dataset data = read_dataset(data + "/sentiment/sst2/train.tsv", read);
+  Dataset data = read_dataset(data_files + "/sentiment/sst2/train.tsv", read);
   if (static_cast<int64_t>(data.rows.size()) > a.rows) data.rows.resize(static_cast<size_t>(a.rows));
   const LabelSetup labels = setup_labels(data, std::nullopt);
   const auto t_tok = std::chrono::steady_clock::now();

@@ -93,14 +93,14 @@ double time_pass(SequenceClassifier& model, const Batcher& batcher, const std::v
 int main(int argc, char** argv) {
   const Args a = parse_args(argc, argv);
   omp_set_num_threads(static_cast<int>(a.threads));
-  const std::string data = bench::data_dir(a.data);
+  const std::string data_files = bench::data_dir(a.data);
 
   // ---- data and tokenization ----
-  const Tokenizer tokenizer = Tokenizer::from_pretrained(data + "/vocab/bert-base-uncased");
+  const Tokenizer tokenizer = Tokenizer::from_pretrained(data_files + "/vocab/bert-base-uncased");
   ReadOptions read;
   read.text_column = "sentence";
   read.label_column = "label";
-  const Dataset dev = read_dataset(data + "/sentiment/sst2/dev.tsv", read);
+  const Dataset dev = read_dataset(data_files + "/sentiment/sst2/dev.tsv", read);
   const auto N = static_cast<int64_t>(dev.rows.size());
   EncodeOptions enc;
   enc.truncation = TruncationStrategy::LongestFirst;
