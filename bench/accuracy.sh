@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/accuracy.sh BUILD_DIR WORK_DIR — accuracy evidence for bf16 training (issue 4) and LoRA (issue 5) on two
-# datasets: the demo spam/ham data (demo/prepare.js) and SST-2 (/work/shared/data/sentiment/sst2 or $SST2_DIR).
+# datasets: the demo spam/ham data (demo/prepare.js) and SST-2 (tests/data/sentiment/sst2 or $SST2_DIR).
 #
 # Neither dataset has pretrained weights offline, so each comparison starts from a checkpoint made here:
 #   stage 1  a full fp32 fine-tune from random init on rows kept apart from stage 2
@@ -30,8 +30,8 @@ W=${2:?usage: bench/accuracy.sh BUILD_DIR WORK_DIR}
 A=$(cd "$BUILD" && pwd)/accent
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
-SST2_DIR=${SST2_DIR:-$REPO/../shared/data/sentiment/sst2}
-BERT_VOCAB=${BERT_VOCAB:-$REPO/../shared/data/vocab/bert-base-uncased}
+SST2_DIR=${SST2_DIR:-$REPO/tests/data/sentiment/sst2}  # train.tsv: its first 28,000 rows, all this uses
+BERT_VOCAB=${BERT_VOCAB:-$REPO/tests/data/vocab/bert-base-uncased}
 SEEDS=${SEEDS:-1 2 3}
 DATASETS=${DATASETS:-demo sst2}
 JOBS=${JOBS:-2}

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -84,11 +85,11 @@ inline void add_batch_tensors(std::map<std::string, Tensor>& out, const std::str
   }
 }
 
-// The shared data directory: --shared, else $ACCENT_SHARED_DIR, else ../shared (next to the repository).
-inline std::string shared_dir(const std::string& given) {
+// The data directory (vocabularies, SST-2): --data DIR, else the repository's tests/data, found from this file's
+// path (bench/ sits next to tests/), so a benchmark reads the same files from any working directory.
+inline std::string data_dir(const std::string& given) {
   if (!given.empty()) return given;
-  if (const char* env = std::getenv("ACCENT_SHARED_DIR")) return env;
-  return "../shared";
+  return (std::filesystem::path(__FILE__).parent_path().parent_path() / "tests" / "data").string();
 }
 
 }  // namespace accent::bench

@@ -34,7 +34,7 @@
 //
 //   build-*/epoch_bench [--recipe pad128|dynamic] [--steps 8] [--warmup 1] [--precision auto|bf16|fp32]
 //                       [--threads 2] [--layers 12] [--batch 16] [--rows 8000] [--max-length 128] [--multiple 8]
-//                       [--seed 42] [--shared DIR] [--write-batches FILE]
+//                       [--seed 42] [--data DIR] [--write-batches FILE]
 #include <omp.h>
 
 #include <chrono>
@@ -64,7 +64,7 @@ using bench::seconds_since;
 namespace {
 
 struct Args {
-  std::string recipe = "dynamic", precision = "auto", shared, write_batches;
+  std::string recipe = "dynamic", precision = "auto", data, write_batches;
   int64_t steps = 8, warmup = 1, threads = 2, layers = 12, batch = 16, rows = 8000, max_length = 128, multiple = 8;
   uint64_t seed = 42;
 };
@@ -77,7 +77,7 @@ Args parse_args(int argc, char** argv) {
     auto num = [&] { return std::atoll(argv[++i]); };
     if (s == "--recipe" && has_value) a.recipe = argv[++i];
     else if (s == "--precision" && has_value) a.precision = argv[++i];
-    else if (s == "--shared" && has_value) a.shared = argv[++i];
+    else if (s == "--data" && has_value) a.data = argv[++i];
     else if (s == "--write-batches" && has_value) a.write_batches = argv[++i];
     else if (s == "--steps" && has_value) a.steps = num();
     else if (s == "--warmup" && has_value) a.warmup = num();
@@ -92,7 +92,7 @@ Args parse_args(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--recipe pad128|dynamic] [--steps K] [--warmup N] [--precision auto|bf16|fp32] "
                    "[--threads N] [--layers L] [--batch B] [--rows N] [--max-length T] [--multiple M] [--seed S] "
-                   "[--shared DIR] [--write-batches FILE]\n",
+                   "[--data DIR] [--write-batches FILE]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -122,15 +122,15 @@ int main(int argc, char** argv) {
   omp_set_num_threads(static_cast<int>(a.threads));
   const Precision precision = resolve_precision(a.precision);
   const std::string prec = precision == Precision::BF16 ? "bf16" : "fp32";
-  const std::string shared = bench::shared_dir(a.shared);
+  const std::string data_files = bench::data_dir(a.data);
   const std::string key = "epoch." + a.recipe + ".accent." + prec;
 
   // ---- data: the first `rows` rows of SST-2 train, tokenized as `accent train` does (truncation to 128) ----
-  Tokenizer tokenizer = Tokenizer::from_pretrained(shared + "/data/vocab/bert-base-uncased");
+  Tokenizer tokenizer = Tokenizer::from_pretrained(data_files + "/vocab/bert-base-uncased");
   ReadOptions read;
   read.text_column = "sentence";
   read.label_column = "label";
-  Dataset data = read_dataset(shared + "/data/sentiment/sst2/train.tsv", read);
+  Dataset data = read_dataset(data_files + "/sentiment/sst2/train.tsv", read);
   if (static_cast<int64_t>(data.rows.size()) > a.rows) data.rows.resize(static_cast<size_t>(a.rows));
   const LabelSetup labels = setup_labels(data, std::nullopt);
   const auto t_tok = std::chrono::steady_clock::now();

@@ -16,7 +16,7 @@
 // bench/torch_infer.py, which times the PyTorch twin on exactly these tensors.
 //
 //   build-*/infer_bench [--precision bf16,fp32] [--threads 2] [--layers 12] [--batch 32] [--latency-n 200]
-//                       [--max-length 128] [--shared DIR] [--write-batches FILE]
+//                       [--max-length 128] [--data DIR] [--write-batches FILE]
 #include <omp.h>
 
 #include <chrono>
@@ -43,7 +43,7 @@ using bench::seconds_since;
 namespace {
 
 struct Args {
-  std::string precisions = "bf16,fp32", shared, write_batches;
+  std::string precisions = "bf16,fp32", data, write_batches;
   int64_t threads = 2, layers = 12, batch = 32, latency_n = 200, max_length = 128;
 };
 
@@ -53,7 +53,7 @@ Args parse_args(int argc, char** argv) {
     const std::string s = argv[i];
     const bool has_value = i + 1 < argc;
     if (s == "--precision" && has_value) a.precisions = argv[++i];
-    else if (s == "--shared" && has_value) a.shared = argv[++i];
+    else if (s == "--data" && has_value) a.data = argv[++i];
     else if (s == "--write-batches" && has_value) a.write_batches = argv[++i];
     else if (s == "--threads" && has_value) a.threads = std::atoll(argv[++i]);
     else if (s == "--layers" && has_value) a.layers = std::atoll(argv[++i]);
@@ -63,7 +63,7 @@ Args parse_args(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--precision bf16,fp32] [--threads N] [--layers L] [--batch B] [--latency-n N] "
-                   "[--max-length T] [--shared DIR] [--write-batches FILE]\n",
+                   "[--max-length T] [--data DIR] [--write-batches FILE]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -93,14 +93,14 @@ double time_pass(SequenceClassifier& model, const Batcher& batcher, const std::v
 int main(int argc, char** argv) {
   const Args a = parse_args(argc, argv);
   omp_set_num_threads(static_cast<int>(a.threads));
-  const std::string shared = bench::shared_dir(a.shared);
+  const std::string data_files = bench::data_dir(a.data);
 
   // ---- data and tokenization ----
-  const Tokenizer tokenizer = Tokenizer::from_pretrained(shared + "/data/vocab/bert-base-uncased");
+  const Tokenizer tokenizer = Tokenizer::from_pretrained(data_files + "/vocab/bert-base-uncased");
   ReadOptions read;
   read.text_column = "sentence";
   read.label_column = "label";
-  const Dataset dev = read_dataset(shared + "/data/sentiment/sst2/dev.tsv", read);
+  const Dataset dev = read_dataset(data_files + "/sentiment/sst2/dev.tsv", read);
   const auto N = static_cast<int64_t>(dev.rows.size());
   EncodeOptions enc;
   enc.truncation = TruncationStrategy::LongestFirst;

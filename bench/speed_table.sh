@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/speed_table.sh BUILD_DIR [--layers L] [--steps K] [--quick] [--torch-fp32] [--multiple M] [--threads N]
-#                                [--shared DIR]
+#                                [--data DIR]
 #
 # Issue 4's speed table in one run, accent against the PyTorch twin (Debian /usr/bin/python3, torch 1.13) on the
 # same bert-base-shaped model (random weights), 2 threads:
@@ -21,18 +21,18 @@
 #                  PyTorch fp32 on the T=128 training step is not run (see compare_precision.sh / README).
 # Total at bert-base without --torch-fp32: roughly 8–12 minutes on the 2-core machine.
 set -euo pipefail
-build=${1:?usage: speed_table.sh BUILD_DIR [--layers L] [--steps K] [--quick] [--torch-fp32] [--threads N] [--shared DIR]}
+build=${1:?usage: speed_table.sh BUILD_DIR [--layers L] [--steps K] [--quick] [--torch-fp32] [--threads N] [--data DIR]}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 layers=12 steps=8 step_steps=2 latency_n=200 threads=2 torch_fp32=0 quick=0 multiple=8
-shared=${ACCENT_SHARED_DIR:-$(cd "$here/../.." && pwd)/shared}
+data=$(cd "$here/.." && pwd)/tests/data  # --data DIR: vocabularies and SST-2 (tests/data/SOURCES.md)
 while [ $# -gt 0 ]; do
   case "$1" in
     --layers) layers=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --multiple) multiple=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    --shared) shared=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --torch-fp32) torch_fp32=1; shift ;;
     *) echo "speed_table.sh: unknown option $1" >&2; exit 2 ;;
@@ -74,9 +74,9 @@ put step.pytorch.bf16.s_per_step "$(sed -n 's/^RESULT pytorch bf16 autocast: mea
 # ---- target 2: the SST-2 epoch, two recipes ----
 for recipe in pad128 dynamic; do
   batches=$work/epoch_$recipe.safetensors
-  run epoch_${recipe}_accent_bf16 "$build/epoch_bench" "${common[@]}" --shared "$shared" --recipe $recipe \
+  run epoch_${recipe}_accent_bf16 "$build/epoch_bench" "${common[@]}" --data "$data" --recipe $recipe \
     --steps "$steps" --multiple "$multiple" --precision bf16 --write-batches "$batches"
-  run epoch_${recipe}_accent_fp32 "$build/epoch_bench" "${common[@]}" --shared "$shared" --recipe $recipe \
+  run epoch_${recipe}_accent_fp32 "$build/epoch_bench" "${common[@]}" --data "$data" --recipe $recipe \
     --steps "$steps" --multiple "$multiple" --precision fp32
   run epoch_${recipe}_torch_bf16 "$py" "$here/torch_epoch.py" "${common[@]}" --batches "$batches" --recipe $recipe --autocast
   if [ "$torch_fp32" = 1 ] && [ $recipe = dynamic ]; then
@@ -86,7 +86,7 @@ for recipe in pad128 dynamic; do
 done
 
 # ---- target 3: inference ----
-run infer_accent "$build/infer_bench" "${common[@]}" --shared "$shared" --precision bf16,fp32 --latency-n "$latency_n" \
+run infer_accent "$build/infer_bench" "${common[@]}" --data "$data" --precision bf16,fp32 --latency-n "$latency_n" \
   --write-batches "$work/infer.safetensors"
 run infer_torch_bf16 "$py" "$here/torch_infer.py" "${common[@]}" --batches "$work/infer.safetensors" --autocast \
   --latency-n "$latency_n"

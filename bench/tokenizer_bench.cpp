@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   const int spam_lines = argc > 2 ? std::atoi(argv[2]) : 40000;
   const std::string root = source_dir();
   const std::string node_dir = root + "/tests/oracle";
-  const std::string vocab_dir = root + "/../shared/data/vocab/";
+  const std::string vocab_dir = root + "/tests/data/vocab/";
   const fs::path tmp = fs::temp_directory_path() / ("accent_tokbench_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   const std::string corpus = (tmp / "corpus.bin").string();

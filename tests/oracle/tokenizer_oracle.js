@@ -88,7 +88,7 @@ function corpus(outFile, maxSpamLines) {
       }
     }
   }
-  const shared = path.resolve(__dirname, '../../../shared/data');
+  const data = path.resolve(__dirname, '../data');  // tests/data: the fixtures kept in the repository
   const tsv = (file, skipHeader, column) => {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     return lines.slice(skipHeader ? 1 : 0).filter((l) => l.length).map((l) => {
@@ -96,12 +96,12 @@ function corpus(outFile, maxSpamLines) {
       return column === 'last-tab' ? l.slice(0, l.lastIndexOf('\t')) : cols[column];
     });
   };
-  for (const split of ['train', 'dev']) for (const s of tsv(path.join(shared, 'sentiment/sst2', split + '.tsv'), true, 0)) add('sst2', Buffer.from(s, 'utf8'));
-  for (const s of tsv(path.join(shared, 'sentiment/sst2/test.tsv'), true, 1)) add('sst2', Buffer.from(s, 'utf8'));
+  for (const split of ['train', 'dev']) for (const s of tsv(path.join(data, 'sentiment/sst2', split + '.tsv'), true, 0)) add('sst2', Buffer.from(s, 'utf8'));
+  for (const s of tsv(path.join(data, 'sentiment/sst2/test.tsv'), true, 1)) add('sst2', Buffer.from(s, 'utf8'));
   for (const f of ['imdb_labelled.txt', 'amazon_cells_labelled.txt', 'yelp_labelled.txt'])
-    for (const s of tsv(path.join(shared, 'sentiment/uci', f), false, 'last-tab')) add('uci', Buffer.from(s, 'utf8'));
+    for (const s of tsv(path.join(data, 'sentiment/uci', f), false, 'last-tab')) add('uci', Buffer.from(s, 'utf8'));
   // AG News: quoted CSV (fields "..." with "" escapes), columns class, title, description.
-  const csv = fs.readFileSync(path.join(shared, 'topic/ag_news/test.csv'), 'utf8');
+  const csv = fs.readFileSync(path.join(data, 'topic/ag_news/test.csv'), 'utf8');
   let field = '', row = [], inQuotes = false;
   for (let i = 0; i < csv.length; ++i) {
     const c = csv[i];

@@ -28,7 +28,7 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kData = ACCENT_TEST_DATA_DIR;
 const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/family_twin.py";
 
 struct FamilyCase {
@@ -43,7 +43,7 @@ void run_family(const FamilyCase& c) {
                             " --problem single --num-labels 2 --act " + (c.family == "gpt2" ? "gelu_new" : "gelu") +
                             " --vocab " + std::to_string(c.vocab_size));
   ASSERT_EQ(r.rc, 0) << r.out;
-  for (const auto& f : fs::directory_iterator(kShared + "/data/vocab/" + c.vocab_dir))  // tokenizer files only
+  for (const auto& f : fs::directory_iterator(kData + "/vocab/" + c.vocab_dir))  // tokenizer files only
     if (f.path().filename() != "config.json") fs::copy_file(f.path(), fs::path(base) / f.path().filename());
   json config = json::parse(read_file(base + "/config.json"));
   if (c.family == "gpt2") config["pad_token_id"] = nullptr;  // the hub's gpt2 has none

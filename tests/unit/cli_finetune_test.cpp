@@ -1,4 +1,4 @@
-// End-to-end tests of `accent train` → `evaluate` → `predict` on real text (SST-2 rows from ../shared), the saved
+// End-to-end tests of `accent train` → `evaluate` → `predict` on real text (SST-2 rows from tests/data), the saved
 // directory checked file by file and against the PyTorch twin (tests/reference/bert_twin.py), and the bad-input
 // errors of issue "Fine-tune BERT…" (one-class labels, --max-length above the positions, a missing column).
 #include <gtest/gtest.h>
@@ -26,13 +26,13 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kData = ACCENT_TEST_DATA_DIR;
 
 // A small BERT config (no weights: accent initialises it) with bert-base-uncased's real WordPiece vocabulary.
 void write_tiny_bert(const fs::path& dir) {
   fs::create_directories(dir);
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
   ModelConfig c;
   c.model_type = "bert";
   c.architectures = {"BertForMaskedLM"};

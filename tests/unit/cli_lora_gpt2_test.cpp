@@ -27,7 +27,7 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kData = ACCENT_TEST_DATA_DIR;
 const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/family_twin.py";
 const std::string kFlags = " --validation-split 0.25 --max-steps 2 --per-device-train-batch-size 8 "
                            "--learning-rate 1e-2 --max-length 32 --progress none --save-strategy no --seed 3";
@@ -37,7 +37,7 @@ std::string make_gpt2_base(const TempDir& tmp) {
   CmdResult r = run_command("/usr/bin/python3 " + kTwin + " gen --out " + base +
                             " --family gpt2 --problem single --num-labels 2 --act gelu_new --vocab 50257");
   EXPECT_EQ(r.rc, 0) << r.out;
-  for (const auto& f : fs::directory_iterator(kShared + "/data/vocab/gpt2"))
+  for (const auto& f : fs::directory_iterator(kData + "/vocab/gpt2"))
     if (f.path().filename() != "config.json") fs::copy_file(f.path(), fs::path(base) / f.path().filename());
   write_sst2_csv(tmp.path / "train.csv", 64);
   return base;

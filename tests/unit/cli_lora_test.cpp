@@ -26,12 +26,12 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kData = ACCENT_TEST_DATA_DIR;
 
 void write_tiny_bert(const fs::path& dir, int64_t hidden) {
   fs::create_directories(dir);
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
   ModelConfig c;
   c.model_type = "bert";
   c.architectures = {"BertForMaskedLM"};

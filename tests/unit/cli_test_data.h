@@ -1,4 +1,4 @@
-// Data shared by the CLI tests: real SST-2 rows from ../shared as a text,label CSV.
+// Data shared by the CLI tests: real SST-2 rows from tests/data as a text,label CSV.
 #pragma once
 #include <filesystem>
 #include <fstream>
@@ -9,10 +9,10 @@
 
 namespace accent::testing {
 
-// The first `n` rows of SST-2 train (../shared) as text,label with label names "negative"/"positive";
+// The first `n` rows of SST-2 train (tests/data) as text,label with label names "negative"/"positive";
 // `one_class` labels every row "positive" (for the one-class error).
 inline void write_sst2_csv(const std::filesystem::path& path, size_t n, bool one_class = false) {
-  std::ifstream in(std::string(ACCENT_SHARED_DIR) + "/data/sentiment/sst2/train.tsv");
+  std::ifstream in(std::string(ACCENT_TEST_DATA_DIR) + "/sentiment/sst2/train.tsv");
   std::string line;
   std::getline(in, line);  // header
   std::string out = csv_record({"text", "label"});

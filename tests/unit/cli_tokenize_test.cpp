@@ -17,7 +17,7 @@ using accent::testing::slurp;
 
 namespace {
 
-const std::string kBert = std::string(ACCENT_SHARED_DIR) + "/data/vocab/bert-base-uncased";
+const std::string kBert = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/bert-base-uncased";
 
 struct CliRun {
   int rc;

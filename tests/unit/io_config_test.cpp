@@ -76,7 +76,7 @@ TEST(PythonJson, DumpsMatchesPythonIndent2SortKeys) {
 }
 
 TEST(Config, BertBaseUncasedLoadsAndSavesLikeTransformers) {
-  const std::string path = std::string(ACCENT_SHARED_DIR) + "/data/vocab/bert-base-uncased/config.json";
+  const std::string path = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/bert-base-uncased/config.json";
   ModelConfig c = load_config(path);
   EXPECT_EQ(c.model_type, "bert");
   EXPECT_EQ(c.architectures, std::vector<std::string>{"BertForMaskedLM"});

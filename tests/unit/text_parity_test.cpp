@@ -22,7 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kVocabDir = std::string(ACCENT_SHARED_DIR) + "/data/vocab/";
+const std::string kVocabDir = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/";
 
 struct Task {
   std::string name;
@@ -108,7 +108,7 @@ std::vector<std::optional<Encoding>> run_accent(const Tokenizer& tok, const Task
 TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
   const auto t0 = std::chrono::steady_clock::now();
   TempDir tmp("parity");
-  // Real lines from the npm corpora and shared/data.
+  // Real lines from the npm corpora and tests/data.
   const std::string corpus_file = tmp.file("corpus.bin");
   const json source_counts = json::parse(run_oracle("corpus '" + corpus_file + "' 25000"));
   std::vector<Record> real = read_records(corpus_file);

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kVocab = std::string(ACCENT_SHARED_DIR) + "/data/vocab/";
+const std::string kVocab = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/";
 
 json oracle_task(const json& spec, const std::string& input, const std::string& output, const Tokenizer& tok,
                  bool pad) {

@@ -18,7 +18,7 @@ using accent::testing::TempDir;
 
 namespace {
 
-const std::string kVocab = std::string(ACCENT_SHARED_DIR) + "/data/vocab/";
+const std::string kVocab = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/";
 
 std::string norm(std::string_view s, BertNormalizerOptions o = {}) {
   std::string out;
