@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 
 namespace accent {
 
@@ -306,11 +307,7 @@ class DatasetBuilder {
     if (v != nullptr && v->is_array()) {
       list = *v, is_list = true;
     } else if (v == nullptr && o_.label_separator.empty() && !trim(raw).empty() && trim(raw)[0] == '[') {
-      try {
-        list = ojson::parse(raw), is_list = list.is_array();
-      } catch (const ojson::parse_error& e) {
-        fail(t_.where(r), ": label cell starts with '[' but is not a JSON list (", e.what(), ")");
-      }
+      list = parse_ordered_json(raw, t_.where(r) + ": label cell starting with '['"), is_list = list.is_array();
     }
     if (is_list) {
       for (const auto& e : list) {

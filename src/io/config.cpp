@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/python_json.h"
 
 namespace accent {
@@ -339,21 +340,9 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
 }
 
 ModelConfig parse_config_text(const std::string& text, const std::string& origin) {
-  bool too_deep = false;
-  json j;
-  try {
-    j = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
-      // `depth` counts the containers around this one (0 for the top-level object).
-      if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-          depth >= kMaxConfigDepth)
-        too_deep = true;
-      return true;
-    });
-  } catch (const json::exception& e) {
-    fail(origin, ": not valid JSON (", e.what(), ")");
-  }
-  if (too_deep) fail(origin, ": JSON nests deeper than ", kMaxConfigDepth, " levels");
-  return parse_config(j, origin);
+  JsonParseOptions limits;
+  limits.max_depth = kMaxConfigDepth;
+  return parse_config(parse_json(text, origin, limits), origin);
 }
 
 ModelConfig load_config(const std::string& path) { return parse_config_text(read_file(path), path); }

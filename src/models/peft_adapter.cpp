@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/hub.h"
 #include "io/safetensors.h"
 #include "models/registry.h"
@@ -308,13 +309,7 @@ bool is_adapter_dir(const std::string& dir) { return fs::is_regular_file(fs::pat
 
 LoraConfig read_adapter_config(const std::string& dir) {
   const std::string path = (fs::path(dir) / "adapter_config.json").string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
-  return LoraConfig::from_json(j, path);
+  return LoraConfig::from_json(read_json_file(path), path);
 }
 
 std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const std::string& base_dir) {
@@ -327,7 +322,7 @@ std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const
   load.ignore_mismatched_sizes = true;  // the head comes from the adapter file
   const fs::path labels_path = fs::path(adapter_dir) / "accent_labels.json";
   if (fs::exists(labels_path)) {
-    nlohmann::json j = nlohmann::json::parse(read_file(labels_path.string()));
+    nlohmann::json j = read_json_file(labels_path.string());
     std::vector<std::string> names;
     for (size_t i = 0; i < j.at("id2label").size(); ++i) names.push_back(j["id2label"].at(std::to_string(i)).get<std::string>());
     if (!j.value("problem_type", nlohmann::json()).is_null()) load.problem_type = j["problem_type"].get<std::string>();

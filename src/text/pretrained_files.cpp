@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "text/tokenizer.h"
 #include "text/tokenizer_json.h"
 #include "text/tokenizer_state.h"
@@ -25,11 +26,7 @@ constexpr const char* kVeryLargeInteger = "1000000000000000019884624838656";
 
 std::optional<json> read_json_if_exists(const fs::path& p) {
   if (!fs::exists(p)) return std::nullopt;
-  try {
-    return json::parse(read_file(p.string()));
-  } catch (const json::exception& e) {
-    fail(p.string(), ": invalid JSON: ", e.what());
-  }
+  return read_json_file(p.string());
 }
 
 // Splits a text file into lines like Rust BufRead::lines (no final empty line, "\r\n" or "\n" endings).
@@ -64,12 +61,7 @@ std::vector<std::pair<std::string, int32_t>> read_vocab_txt(const std::string& p
 }
 
 std::vector<std::pair<std::string, int32_t>> read_vocab_json(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    fail(path, ": invalid JSON: ", e.what());
-  }
+  const json j = read_json_file(path);
   ACCENT_CHECK(j.is_object(), path, ": expected an object token → id");
   std::vector<std::pair<std::string, int32_t>> vocab;
   for (auto it = j.begin(); it != j.end(); ++it) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 
 namespace accent::text {
 namespace {
@@ -260,12 +261,7 @@ ojson post_processor_json(const PostProcessor& p) {
 }
 
 void read_tokenizer_json(const std::string& json_text, const std::string& source, TokenizerState& state) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    fail(source, ": invalid JSON: ", e.what());
-  }
+  const json j = parse_json(json_text, source);
   ACCENT_CHECK(j.is_object(), source, ": top level must be an object");
   const std::string version = get_or<std::string>(j, "version", "1.0");
   ACCENT_CHECK(version == "1.0", source, ": unknown tokenizer.json version '", version, "' (expected 1.0)");

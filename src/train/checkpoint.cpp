@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/config.h"
 #include "io/safetensors.h"
 
@@ -28,14 +29,6 @@ void fsync_dir(const std::string& dir) {
   if (fd >= 0) {
     ::fsync(fd);
     ::close(fd);
-  }
-}
-
-nlohmann::json parse_json_file(const std::string& path) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
   }
 }
 
@@ -161,9 +154,9 @@ LoadedCheckpoint load_checkpoint(const std::string& dir, SequenceClassifier& mod
   auto step_it = opt_file->metadata().find("step");
   ACCENT_CHECK(step_it != opt_file->metadata().end(), opt_path, ": metadata has no \"step\"");
   optimizer.load_state(state, std::stoll(step_it->second), opt_path);
-  out.scheduler = parse_json_file(dir + "/scheduler.json");
-  out.resume = resume_from_json(parse_json_file(dir + "/trainer_resume.json"), dir + "/trainer_resume.json");
-  out.trainer_state = parse_json_file(dir + "/trainer_state.json");
+  out.scheduler = read_json_file(dir + "/scheduler.json");
+  out.resume = resume_from_json(read_json_file(dir + "/trainer_resume.json"), dir + "/trainer_resume.json");
+  out.trainer_state = read_json_file(dir + "/trainer_state.json");
   return out;
 }
 

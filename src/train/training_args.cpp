@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "train/lr_schedule.h"
 
 namespace accent {
@@ -181,13 +182,7 @@ void save_training_args(const std::string& path, const TrainingArguments& args) 
 }
 
 TrainingArguments load_training_args(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
-  return training_args_from_json(j, path);
+  return training_args_from_json(read_json_file(path), path);
 }
 
 }  // namespace accent

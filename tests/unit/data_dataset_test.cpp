@@ -239,5 +239,14 @@ TEST_F(DatasetFiles, MultiLabelSeparatorAndForcedTypes) {
   EXPECT_EQ(read_dataset(c, none).label_kind, LabelKind::None);
 }
 
+// Issue 19 item 1: a CSV multi-label cell "[[[[…" is parsed as a JSON list — through the shared depth limit.
+TEST_F(DatasetFiles, DeepJsonLabelCellIsAnErrorNamingTheLine) {
+  const std::string p = write("deep.csv", "text,label\na,\"[\"\"x\"\"]\"\nb," + std::string(100000, '[') + "\n");
+  ReadOptions o;
+  o.label_type = "multi";
+  EXPECT_EQ(error_of([&] { read_dataset(p, o); }),
+            p + ":3: label cell starting with '[': JSON nests deeper than 128 levels");
+}
+
 }  // namespace
 }  // namespace accent
