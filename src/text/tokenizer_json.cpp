@@ -2,6 +2,7 @@
 #include "text/tokenizer_json.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.h"
 #include "core/json_parse.h"
@@ -41,7 +42,8 @@ std::vector<std::pair<std::string, int32_t>> parse_vocab(const json& j, const st
   ACCENT_CHECK(j.is_object(), source, ": model.vocab must be an object token → id");
   std::vector<std::pair<std::string, int32_t>> vocab;
   vocab.reserve(j.size());
-  for (auto it = j.begin(); it != j.end(); ++it) vocab.emplace_back(it.key(), it.value().get<int32_t>());
+  for (auto it = j.begin(); it != j.end(); ++it)
+    vocab.emplace_back(it.key(), parse_token_id(it.value(), it.key(), source + ": model.vocab"));
   return vocab;
 }
 
@@ -68,7 +70,8 @@ std::vector<std::pair<std::string, std::string>> parse_merges(const json& j, con
 
 std::pair<std::string, int32_t> parse_token_pair(const json& j, const char* what, const std::string& source) {
   ACCENT_CHECK(j.is_array() && j.size() == 2, source, ": post_processor.", what, " must be [token, id]");
-  return {j[0].get<std::string>(), j[1].get<int32_t>()};
+  const std::string token = j[0].get<std::string>();
+  return {token, parse_token_id(j[1], token, source + ": post_processor." + what)};
 }
 
 std::vector<TemplatePiece> parse_template(const json& j, const std::string& source) {
@@ -137,6 +140,17 @@ ojson null_or(const std::optional<std::string>& s) { return s ? ojson(*s) : ojso
 
 }  // namespace
 
+int32_t parse_token_id(const nlohmann::json& v, const std::string& token, const std::string& where) {
+  // nlohmann's get<int32_t>() wraps silently (2^40 became 0, [PAD]); tokenizers deserialises ids as u32 and refuses
+  // anything else. accent keeps ids in int32, so the range is 0..2^31-1 (no real vocabulary comes near it).
+  constexpr int64_t kMaxId = std::numeric_limits<int32_t>::max();
+  if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(kMaxId))
+    return static_cast<int32_t>(v.get<uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxId)
+    return static_cast<int32_t>(v.get<int64_t>());
+  fail(where, ": the id of token \"", token, "\" is ", v.dump(), "; expected an integer in 0..", kMaxId);
+}
+
 AddedToken parse_added_token(const json& j, bool default_special, const std::string& source) {
   AddedToken t;
   if (j.is_string()) {
@@ -177,8 +191,10 @@ PostProcessor parse_post_processor(const json& j, const std::string& source) {
     for (auto it = specials.begin(); it != specials.end(); ++it) {
       TemplateSpecialToken t;
       t.id = it.value().value("id", it.key());
-      t.ids = it.value()["ids"].get<std::vector<int32_t>>();
       t.tokens = it.value()["tokens"].get<std::vector<std::string>>();
+      const json& ids = it.value()["ids"];
+      ACCENT_CHECK(ids.is_array(), source, ": post_processor.special_tokens[\"", t.id, "\"].ids must be a list of ids");
+      for (const json& id : ids) t.ids.push_back(parse_token_id(id, t.id, source + ": post_processor.special_tokens"));
       ACCENT_CHECK(t.ids.size() == t.tokens.size(), source, ": special token ", t.id, " has ", t.ids.size(),
                    " ids but ", t.tokens.size(), " tokens");
       p.special_tokens.push_back(std::move(t));
