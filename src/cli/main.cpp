@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "cli/output.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "ops/precision.h"
@@ -50,8 +51,12 @@ int main(int argc, char** argv) {
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
     omp_set_num_threads(threads > 0 ? threads : accent::physical_core_count());
-    for (auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+    for (auto& [sub, run] : runners) {
+      if (!sub->parsed()) continue;
+      const int rc = run();
+      flush_stdout_or_fail();  // an answer that was not written is not a success
+      return rc;
+    }
   } catch (const accent::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

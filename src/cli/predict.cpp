@@ -1,4 +1,5 @@
 // cli/predict.cpp — `accent predict`: what pipeline("text-classification") returns, one JSON line per input.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -39,6 +40,7 @@ std::vector<TextInput> read_inputs(const PredictOptions& o) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (o.input != "-") {
+    ACCENT_CHECK(!std::filesystem::is_directory(o.input), o.input, ": --input is a directory, expected a file");
     file.open(o.input);
     if (!file) fail(o.input, ": cannot open");
     in = &file;
