@@ -86,6 +86,7 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_flag("--freeze-embeddings", o->model.freeze.embeddings, "Do not train the embeddings");
     app.add_option("--freeze-layers", o->model.freeze.layers, "Do not train the bottom N encoder layers");
     app.add_option("--output-dir,-o", a.output_dir, "Where the model, checkpoints and metrics go")->required();
+    app.add_flag("--overwrite-output-dir", a.overwrite_output_dir, "Train into a non-empty --output-dir, replacing the earlier run's model and checkpoints");
     app.add_option("--learning-rate,--lr", a.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
     app.add_option("--num-train-epochs,--epochs", a.num_train_epochs, "Epochs")->capture_default_str();
     app.add_option("--per-device-train-batch-size,--batch-size,-b", a.per_device_train_batch_size, "Training batch size")->capture_default_str();

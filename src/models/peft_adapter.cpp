@@ -9,6 +9,7 @@
 #include "core/fs.h"
 #include "core/json_parse.h"
 #include "io/hub.h"
+#include "io/model_dir_save.h"
 #include "io/safetensors.h"
 #include "models/registry.h"
 #include "nn/freeze.h"
@@ -361,11 +362,15 @@ std::string resolve_adapter_base(const std::string& adapter_dir, const std::stri
 void merge_adapter_to_dir(const std::string& adapter_dir, const std::string& base_dir, const std::string& output_dir) {
   ACCENT_CHECK(fs::weakly_canonical(output_dir) != fs::weakly_canonical(base_dir), output_dir,
                ": the merged model must not overwrite the base model directory");
+  recover_interrupted_save(adapter_dir);
   std::unique_ptr<LoraModel> lora = load_lora_model(adapter_dir, base_dir);
   std::unique_ptr<SequenceClassifier> merged = lora->merge_and_unload();
-  merged->save_pretrained(output_dir);
+  // The merged model replaces whatever model output_dir held, as a whole (io/model_dir_save.h).
+  ModelDirSave save(output_dir);
+  merged->save_pretrained(save.staging_dir());
   const bool own = fs::exists(fs::path(adapter_dir) / "tokenizer.json") || fs::exists(fs::path(adapter_dir) / "vocab.txt");
-  Tokenizer::from_pretrained(own ? adapter_dir : base_dir).save_pretrained(output_dir);
+  Tokenizer::from_pretrained(own ? adapter_dir : base_dir).save_pretrained(save.staging_dir());
+  save.commit();
 }
 
 }  // namespace accent

@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/json_parse.h"
 #include "io/config.h"
+#include "io/model_dir_save.h"
 #include "io/safetensors.h"
 
 namespace accent {
@@ -121,6 +122,7 @@ std::string save_checkpoint(SequenceClassifier& model, const std::string& output
     save_training_args(tmp_dir + "/training_args.json", *c.args);
     if (extra_files) extra_files(tmp_dir);
     fsync_dir(tmp_dir);
+    save_step_crash_point("rename checkpoint into place");
     if (fs::exists(final_dir)) {
       // Same step saved twice (step and epoch end coincide): swap the directories atomically, drop the old one.
       if (::renameat2(AT_FDCWD, tmp_dir.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) != 0)
