@@ -77,6 +77,10 @@ int run_predict(const PredictOptions& o) {
   }
   auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline, o.base_model);
   for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+  // As `tokenize`: invalid UTF-8 in a text is replaced (as HF's tokenizers do), never silently.
+  if (const size_t replaced = pipeline.tokenizer().invalid_utf8_replacements())
+    std::cerr << "warning: " << replaced << " invalid UTF-8 sequence(s) in the input"
+              << (o.input.empty() || o.input == "-" ? "" : " " + o.input) << " were replaced by U+FFFD\n";
   return 0;
 }
 

@@ -313,6 +313,12 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   } else if (has_num_labels) {
     if (!num_labels.is_number_integer() || num_labels.get<int64_t>() < 1)
       r.type_error("num_labels", "a positive integer", num_labels);
+    // The names LABEL_0..LABEL_{n-1} are built here, before any size check could run: 10^9 of them exhausted
+    // memory. No classifier comes near this many labels.
+    constexpr int64_t kMaxNumLabels = 1 << 20;
+    if (num_labels.get<int64_t>() > kMaxNumLabels)
+      fail(origin, ": key \"num_labels\": ", num_labels.get<int64_t>(), " labels is more than accent supports (at most ",
+           kMaxNumLabels, ")");
     c.set_num_labels(num_labels.get<int64_t>());
   } else {
     c.set_num_labels(2);

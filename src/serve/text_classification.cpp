@@ -1,5 +1,6 @@
 #include "serve/text_classification.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -27,6 +28,7 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
   p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
   LoadOptions load;
   load.print_warnings = true;
+  load.require_all_weights = true;  // answering with random weights is never right
   p.model_ = load_sequence_classifier(dir, load);
   ACCENT_CHECK(p.model_->config() != nullptr, dir, ": the model has no config");
   return p;
@@ -64,8 +66,13 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
   for (const auto& rows : batches) {
     ForwardResult r = model_->forward(batcher.collate(rows));
     const float* l = r.logits.f32();
-    for (size_t b = 0; b < rows.size(); ++b)
+    for (size_t b = 0; b < rows.size(); ++b) {
+      // Non-finite logits would print as "score": null with success; say which input instead.
+      for (int64_t c = 0; c < C; ++c)
+        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", rows[b] + 1, ": the model's logits are not finite (",
+                     l[b * C + c], "); its weights or config are broken");
       std::copy(l + b * C, l + (b + 1) * C, out.begin() + rows[b] * C);
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "train/finetune.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -351,6 +352,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   } else {
     LoadOptions load;
     load.print_warnings = true;
+    load.require_all_weights = true;  // evaluating random weights is never what was meant
     model = load_sequence_classifier(dir, load);
   }
   const ModelConfig* mc = model->config();
@@ -369,7 +371,11 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   EncodedDataset enc = encode_dataset(tokenizer, data, labels, max_length);
   Batcher batcher(enc.examples, batcher_options(tokenizer, batch_size, 42));
   BatcherEvalSource source(batcher, enc.examples.size());
-  return evaluate(*model, source, "eval");
+  EvalResult result = evaluate(*model, source, "eval");
+  // A NaN loss used to be reported as "eval_loss": null beside an accuracy, with success.
+  ACCENT_CHECK(!result.has_loss || std::isfinite(result.loss), dir, ": the evaluation loss on ", data_file,
+               " is not finite (", result.loss, "); the model's outputs are NaN or infinite");
+  return result;
 }
 
 }  // namespace accent

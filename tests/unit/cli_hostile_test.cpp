@@ -3,6 +3,7 @@
 // a resume takes only its own run's checkpoints, and a save killed at any step leaves the old or the new model.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 #include "cli_test_data.h"
 #include "core/fs.h"
 #include "io/config.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 
 using namespace accent;
@@ -230,4 +232,75 @@ TEST(CliHostile, KillAtEveryStepOfASaveLeavesTheOldOrTheNewModel) {
   }
   // checkpoint rename + journal + 3 removals + the installs + finish: the loop must have crossed them all.
   EXPECT_GT(completed_at, 10) << "the save has fewer kill points than expected";
+}
+
+// Item 6: NaN weights answered "score": null with rc 0 and evaluate printed "eval_loss": null; an empty
+// model.safetensors loaded as an all-random model. Both are errors for predict/evaluate.
+TEST(CliHostile, BrokenWeightsAreErrorsForPredictAndEvaluate) {
+  TempDir tmp("hostile_weights");
+  const std::string model = make_model(tmp, "model");
+  const std::string nan_model = tmp.str("nan_model"), empty_model = tmp.str("empty_model");
+  fs::copy(model, nan_model, fs::copy_options::recursive);
+  fs::copy(model, empty_model, fs::copy_options::recursive);
+  {
+    auto file = SafetensorsFile::open(model + "/model.safetensors");
+    std::map<std::string, Tensor> tensors;
+    for (const std::string& name : file->names()) tensors[name] = file->load(name, DType::F32);
+    tensors.at("classifier.weight").f32()[3] = std::nanf("");
+    save_safetensors(nan_model + "/model.safetensors", tensors);
+    save_safetensors(empty_model + "/model.safetensors", {});
+  }
+  struct Case {
+    std::string dir, expected;
+  };
+  for (const Case& c : {Case{nan_model, "weight classifier.weight holds a non-finite value (nan at index 3)"},
+                        Case{empty_model, "the checkpoint holds none of the model's weights"}}) {
+    for (const std::string& cmd : {kCli + " predict -m " + c.dir + " 'a fine film'",
+                                   kCli + " evaluate --max-length 16 -m " + c.dir + " --data " + tmp.str("train.csv")}) {
+      const CmdResult r = run_command(cmd);
+      EXPECT_EQ(r.rc, 1) << cmd << "\n" << r.out;
+      EXPECT_NE(r.out.find(c.expected), std::string::npos) << cmd << "\n" << r.out;
+      EXPECT_EQ(r.out.find("null"), std::string::npos) << cmd << "\n" << r.out;
+    }
+  }
+}
+
+// Item 7: predict replaced invalid UTF-8 silently; like tokenize it now warns with the count.
+TEST(CliHostile, PredictWarnsAboutInvalidUtf8) {
+  TempDir tmp("hostile_utf8");
+  const std::string model = make_model(tmp, "model");
+  write_file_atomic(tmp.str("bad.txt"), "caf\xff good\n\xfe\xfe\nfine\n");
+  const CmdResult r = run_command(kCli + " predict -m " + model + " -i " + tmp.str("bad.txt"));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: 3 invalid UTF-8 sequence(s) in the input " + tmp.str("bad.txt") +
+                       " were replaced by U+FFFD"), std::string::npos) << r.out;
+}
+
+// Item 8: absurd configs grew memory until the machine ran out; they are refused from the config alone, before
+// anything is allocated (timeout: on a build without the check this test fails instead of swapping for hours).
+TEST(CliHostile, AbsurdConfigsAreRefusedBeforeAllocating) {
+  TempDir tmp("hostile_absurd");
+  write_tiny_bert(tmp.path / "base");
+  write_sst2_csv(tmp.path / "train.csv", 32);
+  struct Case {
+    std::string key;
+    json value;
+    std::string expected;
+  };
+  for (const Case& c : {Case{"num_hidden_layers", 1000000, "for its fp32 weights alone, more than this machine's"},
+                        Case{"num_labels", 1000000000, "1000000000 labels is more than accent supports"},
+                        Case{"hidden_size", 0, "hidden_size is 0; it must be a positive integer"}}) {
+    fs::remove_all(tmp.path / "absurd");
+    fs::copy(tmp.path / "base", tmp.path / "absurd");
+    json config = json::parse(read_file(tmp.str("absurd/config.json")));
+    config.erase("id2label");
+    config.erase("label2id");
+    config["hidden_size"] = 768;  // bert-base's width: with 10^6 layers, 7·10^12 parameters
+    config["intermediate_size"] = 3072;
+    config[c.key] = c.value;
+    write_file_atomic(tmp.str("absurd/config.json"), config.dump());
+    const CmdResult r = run_command("timeout 120 " + train_cmd(tmp, tmp.str("absurd"), tmp.str("out_" + c.key)));
+    EXPECT_EQ(r.rc, 1) << c.key << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.key << "\n" << r.out;
+  }
 }
