@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libdnnl-dev ocl-icd-opencl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libdnnl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   googletest libgtest-dev libomp-dev
   clang libclang-rt-14-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
