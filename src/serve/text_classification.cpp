@@ -51,8 +51,15 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
     std::optional<std::string_view> pair;
     if (inputs[i].second) pair = *inputs[i].second;
     Encoding e = tokenizer_->encode(inputs[i].first, pair, enc);
-    ACCENT_CHECK(static_cast<int64_t>(e.ids.size()) <= positions, "input ", i + 1, " has ", e.ids.size(),
-                 " tokens, more than the model's ", positions, " positions; pass --truncation to cut it");
+    const int64_t number = options.first_input_number + static_cast<int64_t>(i);
+    if (static_cast<int64_t>(e.ids.size()) > positions) {
+      // With truncation on, the only way here is a max_length above the positions: say that, not "truncate".
+      if (options.truncation)
+        fail("input ", number, " has ", e.ids.size(), " tokens after truncation to --max-length ", *enc.max_length,
+             ", more than the model's ", positions, " positions; use --max-length ", positions, " or less");
+      fail("input ", number, " has ", e.ids.size(), " tokens, more than the model's ", positions,
+           " positions; pass --truncation to cut it");
+    }
     examples[i].input_ids = std::move(e.ids);
     if (keep_types) examples[i].token_type_ids = std::move(e.type_ids);
   }
@@ -69,7 +76,8 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
     for (size_t b = 0; b < rows.size(); ++b) {
       // Non-finite logits would print as "score": null with success; say which input instead.
       for (int64_t c = 0; c < C; ++c)
-        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", rows[b] + 1, ": the model's logits are not finite (",
+        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", options.first_input_number + static_cast<int64_t>(rows[b]),
+                     ": the model's logits are not finite (",
                      l[b * C + c], "); its weights or config are broken");
       std::copy(l + b * C, l + (b + 1) * C, out.begin() + rows[b] * C);
     }

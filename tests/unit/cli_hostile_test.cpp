@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_test_data.h"
@@ -302,5 +303,31 @@ TEST(CliHostile, AbsurdConfigsAreRefusedBeforeAllocating) {
     const CmdResult r = run_command("timeout 120 " + train_cmd(tmp, tmp.str("absurd"), tmp.str("out_" + c.key)));
     EXPECT_EQ(r.rc, 1) << c.key << "\n" << r.out;
     EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.key << "\n" << r.out;
+  }
+}
+
+// Item 8 (issue item 10): predict streams plain-text input — the first answer comes before the input ends, a line
+// over the limit is an error naming it, and a device is not read whole.
+TEST(CliHostile, PredictStreamsInputWithBoundedLines) {
+  TempDir tmp("hostile_stream");
+  const std::string model = make_model(tmp, "model");
+  // Answers are stamped with the time they arrive; the second line is written 6 s after the first.
+  const CmdResult r = run_command("(echo 'a fine film'; sleep 6; echo 'dull') | " + kCli + " predict -m " + model +
+                                  " | while read -r answer; do echo \"$(date +%s.%N) $answer\"; done",
+                                  /*merge_stderr=*/false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  std::istringstream lines(r.out);
+  double t1 = 0, t2 = 0;
+  std::string rest;
+  ASSERT_TRUE(lines >> t1 && std::getline(lines, rest) && lines >> t2) << r.out;
+  EXPECT_GT(t2 - t1, 3.0) << "the first answer must not wait for the end of the input:\n" << r.out;
+
+  const CmdResult longline = run_command("head -c 17000000 /dev/zero | tr '\\0' a | " + kCli + " predict -m " + model);
+  EXPECT_EQ(longline.rc, 1) << longline.out.substr(0, 2000);
+  EXPECT_NE(longline.out.find("standard input:1: line longer than 16777216 bytes"), std::string::npos)
+      << longline.out.substr(0, 2000);
+  for (const std::string& cmd : {kCli + " predict -m " + model + " -i /dev/zero", kCli + " data /dev/zero"}) {
+    const CmdResult dev = run_command("timeout 60 " + cmd);
+    EXPECT_EQ(dev.rc, 1) << cmd << "\n" << dev.out.substr(0, 2000);
   }
 }
