@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "cli/flag_checks.h"
 #include "cli/output.h"
 #include "cli/verb.h"
 #include "core/error.h"
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
                       "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss) or fp32")
           ->capture_default_str();
       sub->add_flag_callback("--bf16", [&precision] { precision = "bf16"; }, "Same as --precision bf16");
-      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)");
+      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)")
+          ->check(integer_in(1, 4096));
     }
   }
   try {

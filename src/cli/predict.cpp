@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 
+#include "cli/flag_checks.h"
 #include "cli/output.h"
 #include "cli/verb.h"
 #include "data/line_stream.h"
@@ -88,11 +89,17 @@ int run_predict(const PredictOptions& o) {
   if (!o.function_to_apply.empty()) p.function_to_apply = parse_function_to_apply(o.function_to_apply);
   if (o.top_k == "all" || o.top_k == "None") p.top_k = {TopK::All, 0};
   else if (!o.top_k.empty()) {
+    // "1.5" used to be read as 1, and 0 or -1 printed [] with success.
+    size_t used = 0;
+    int64_t k = 0;
     try {
-      p.top_k = {TopK::K, std::stoll(o.top_k)};
+      k = std::stoll(o.top_k, &used);
     } catch (const std::exception&) {
-      fail("--top-k: expected a number or 'all', got '", o.top_k, "'");
+      used = 0;
     }
+    if (used == 0 || used != o.top_k.size() || k < 1)
+      fail("--top-k: expected a positive integer or 'all', got '", o.top_k, "'");
+    p.top_k = {TopK::K, k};
   }
   p.truncation = o.truncation || o.max_length > 0;
   if (o.max_length > 0) p.max_length = o.max_length;
@@ -132,8 +139,8 @@ VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipel
     app.add_option("--top-k", o->top_k, "Return the K best labels, or 'all' (default: the best one)");
     app.add_option("--function-to-apply", o->function_to_apply, "softmax|sigmoid|none (default: HF's rule from the config)");
     app.add_flag("--truncation", o->truncation, "Truncate long inputs to the model's maximum length");
-    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens");
-    app.add_option("--batch-size,-b", o->batch_size)->capture_default_str();
+    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens")->check(integer_in(1, kMaxFlagInt));
+    app.add_option("--batch-size,-b", o->batch_size)->capture_default_str()->check(integer_in(1, kMaxFlagInt));
     app.add_flag("--offline", o->offline, "Use only the Hugging Face cache");
     app.add_option("--base-model", o->base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");
     return [o] { return run_predict(*o); };

@@ -212,7 +212,7 @@ Table parse_table(std::string_view bytes, const std::string& path, const TableOp
       LineIndex index(bytes);
       fail(path, ":", index.line(bad), ":", index.column(bad), ": invalid UTF-8 (byte 0x", std::hex,
            static_cast<int>(static_cast<unsigned char>(bytes[bad])), std::dec,
-           "); convert the file to UTF-8, or allow replacing bad bytes with U+FFFD");
+           "); convert the file to UTF-8, or pass --replace-invalid-utf8 to replace bad bytes with U+FFFD (counted)");
     }
     std::vector<size_t> at;
     replaced = replace_invalid_utf8(bytes, &at);

@@ -275,6 +275,9 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   }
   r.integer(k.max_position_embeddings, &c.max_position_embeddings);
   r.integer(k.type_vocab_size, &c.type_vocab_size);
+  // In a family with token types (the key exists), 0 silently dropped the token-type embeddings.
+  if (k.type_vocab_size && *k.type_vocab_size && c.type_vocab_size < 1)
+    fail(origin, ": key \"", k.type_vocab_size, "\": ", c.type_vocab_size, "; expected a positive integer");
   r.optional_integer(k.embedding_size, &c.embedding_size);
   r.string(k.hidden_act, &c.hidden_act);
   r.number(k.layer_norm_eps, &c.layer_norm_eps);

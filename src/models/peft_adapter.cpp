@@ -87,7 +87,10 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& ori
   ACCENT_CHECK(j.is_object(), origin, ": adapter config is not a JSON object");
   LoraConfig c;
   try {
-    const std::string type = j.value("peft_type", std::string("LORA"));
+    // PEFT refuses an adapter_config.json without peft_type (PeftConfig.from_pretrained needs it to pick the class).
+    ACCENT_CHECK(j.contains("peft_type") && j["peft_type"].is_string(), origin,
+                 ": key \"peft_type\" is missing or not a string (expected \"LORA\")");
+    const std::string type = j["peft_type"].get<std::string>();
     ACCENT_CHECK(type == "LORA", origin, ": peft_type ", type, " is not supported (only LORA)");
     if (j.contains("task_type") && !j["task_type"].is_null()) {
       const std::string task = j["task_type"].get<std::string>();

@@ -31,6 +31,10 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
   load.require_all_weights = true;  // answering with random weights is never right
   p.model_ = load_sequence_classifier(dir, load);
   ACCENT_CHECK(p.model_->config() != nullptr, dir, ": the model has no config");
+  // As train checks it: an id past the embedding rows was an index error deep in the forward pass.
+  ACCENT_CHECK(p.tokenizer_->vocab_size() <= p.model_->config()->vocab_size, dir, ": the tokenizer has ",
+               p.tokenizer_->vocab_size(), " tokens but config.json vocab_size is ", p.model_->config()->vocab_size,
+               " (embedding rows); the tokenizer does not belong to this model");
   return p;
 }
 
@@ -41,6 +45,9 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
   const ModelConfig& cfg = config();
   const int64_t positions = cfg.max_position_embeddings;
   EncodeOptions enc;
+  if (options.max_length && *options.max_length > positions)
+    fail("--max-length ", *options.max_length, " is above the model's ", positions,
+         " positions (max_position_embeddings); use --max-length ", positions, " or less");
   if (options.truncation) {
     enc.truncation = TruncationStrategy::LongestFirst;
     enc.max_length = options.max_length.value_or(std::min<int64_t>(positions, tokenizer_->model_max_length()));

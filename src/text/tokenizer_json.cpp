@@ -310,10 +310,14 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
     std::string type = type_of(model);
     if (type.empty()) type = model.contains("merges") ? "BPE" : "WordPiece";
     if (type == "WordPiece") {
+      // tokenizers reads it as a usize: a negative value is refused there (here it made every word [UNK]).
+      const int64_t max_chars = get_or<int64_t>(model, "max_input_chars_per_word", 100);
+      ACCENT_CHECK(max_chars >= 0, source, ": model.max_input_chars_per_word is ", max_chars,
+                   "; expected a non-negative integer");
       state.wordpiece = std::make_shared<WordPiece>(
           parse_vocab(model.at("vocab"), source), get_or<std::string>(model, "unk_token", "[UNK]"),
           get_or<std::string>(model, "continuing_subword_prefix", "##"),
-          get_or<int64_t>(model, "max_input_chars_per_word", 100));
+          max_chars);
     } else if (type == "BPE") {
       BpeOptions o;
       o.unk_token = optional_string(model, "unk_token");
@@ -323,6 +327,9 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
       o.byte_fallback = get_or(model, "byte_fallback", false);
       o.ignore_merges = get_or(model, "ignore_merges", false);
       if (model.contains("dropout") && !model["dropout"].is_null()) o.dropout = model["dropout"].get<double>();
+      // tokenizers' BPE deserializer requires "merges" (an empty list is a BPE that merges nothing).
+      ACCENT_CHECK(model.contains("merges") && !model["merges"].is_null(), source,
+                   ": model.merges is missing; a BPE model needs its merges (an empty list if none)");
       state.bpe = std::make_shared<Bpe>(parse_vocab(model.at("vocab"), source),
                                         parse_merges(model.value("merges", json()), source), o);
     } else {

@@ -331,3 +331,62 @@ TEST(CliHostile, PredictStreamsInputWithBoundedLines) {
     EXPECT_EQ(dev.rc, 1) << cmd << "\n" << dev.out.substr(0, 2000);
   }
 }
+
+// Items 9 and 12 (issue items 11, 12): out-of-range flags and keys are errors naming the flag or key and the
+// accepted range; messages name the real flags.
+TEST(CliHostile, FlagsAndKeysOutOfRangeAreNamedErrors) {
+  TempDir tmp("hostile_flags");
+  const std::string model = make_model(tmp, "model");
+  const std::string predict = kCli + " predict -m " + model + " 'a fine film' ";
+  struct Case {
+    std::string cmd, expected;
+  };
+  const std::vector<Case> cases = {
+      {predict + "--top-k 0", "--top-k: expected a positive integer or 'all', got '0'"},
+      {predict + "--top-k -1", "--top-k: expected a positive integer or 'all', got '-1'"},
+      {predict + "--top-k 1.5", "--top-k: expected a positive integer or 'all', got '1.5'"},
+      {predict + "--max-length 0", "expected an integer in 1.."},
+      {predict + "--max-length -1", "expected an integer in 1.."},
+      {predict + "--batch-size 0", "expected an integer in 1.."},
+      {predict + "--threads -1", "expected an integer in 1..4096"},
+      {predict + "--truncation --max-length 100000", "use --max-length 32 or less"},
+      {kCli + " evaluate -m " + model + " --data " + tmp.str("train.csv") + " -b 0", "expected an integer in 1.."},
+      {train_cmd(tmp, tmp.str("base"), tmp.str("o1"), "--freeze-layers -1"), "expected an integer in 0..100000"},
+      {kCli + " train --model " + tmp.str("base") + " --train-file " + tmp.str("train.csv") + " --output-dir " +
+           tmp.str("o2") + " --validation-split -0.5", "expected a number in [0, 1), got '-0.5'"},
+  };
+  for (const Case& c : cases) {
+    const CmdResult r = run_command(c.cmd);
+    EXPECT_NE(r.rc, 0) << c.cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.expected), std::string::npos) << c.cmd << "\n" << r.out;
+  }
+
+  // type_vocab_size 0 silently dropped the token-type embeddings.
+  fs::copy(tmp.path / "base", tmp.path / "no_types", fs::copy_options::recursive);
+  json config = json::parse(read_file(tmp.str("no_types/config.json")));
+  config["type_vocab_size"] = 0;
+  write_file_atomic(tmp.str("no_types/config.json"), config.dump());
+  CmdResult r = run_command(train_cmd(tmp, tmp.str("no_types"), tmp.str("o3")));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("key \"type_vocab_size\": 0; expected a positive integer"), std::string::npos) << r.out;
+
+  // A vocab.txt larger than the embedding: predict now says so, as train does (it was an index error).
+  fs::copy(model, tmp.path / "big_vocab", fs::copy_options::recursive);
+  fs::remove(tmp.path / "big_vocab/tokenizer.json");
+  {
+    std::ofstream v(tmp.str("big_vocab/vocab.txt"), std::ios::app);
+    for (int i = 0; i < 10; ++i) v << "zzextra" << i << "\n";
+  }
+  r = run_command(kCli + " predict -m " + tmp.str("big_vocab") + " zzextra3");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("the tokenizer has 30532 tokens but config.json vocab_size is 30522"), std::string::npos) << r.out;
+
+  // An adapter without peft_type: PEFT refuses it, so does accent.
+  ASSERT_EQ(run_command(train_cmd(tmp, model, tmp.str("adapter"), "--lora --lora-r 2")).rc, 0);
+  json adapter = json::parse(read_file(tmp.str("adapter/adapter_config.json")));
+  adapter.erase("peft_type");
+  write_file_atomic(tmp.str("adapter/adapter_config.json"), adapter.dump());
+  r = run_command(kCli + " predict -m " + tmp.str("adapter") + " 'a fine film'");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("key \"peft_type\" is missing"), std::string::npos) << r.out;
+}

@@ -78,4 +78,20 @@ TEST(HostileTokenizerFiles, DeepNestingInAnyTokenizerFileIsAnError) {
   }
 }
 
+// Issue 19 item 11: keys out of range in tokenizer.json are errors naming the key (tokenizers refuses them too).
+TEST(HostileTokenizerFiles, KeysOutOfRangeAreErrors) {
+  TempDir dir("hostile_keys");
+  std::string wp = wordpiece_json("4");
+  const std::string key = "\"max_input_chars_per_word\":100";
+  wp.replace(wp.find(key), key.size(), "\"max_input_chars_per_word\":-1");
+  write_file_atomic(dir.file("wp.json"), wp);
+  EXPECT_NE(error_of([&] { Tokenizer::from_pretrained(dir.file("wp.json")); })
+                .find("model.max_input_chars_per_word is -1; expected a non-negative integer"), std::string::npos);
+  write_file_atomic(dir.file("bpe.json"), R"({"version":"1.0","added_tokens":[],"normalizer":null,
+    "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true},
+    "post_processor":null,"decoder":null,"model":{"type":"BPE","vocab":{"a":0,"b":1}}})");
+  EXPECT_NE(error_of([&] { Tokenizer::from_pretrained(dir.file("bpe.json")); }).find("model.merges is missing"),
+            std::string::npos);
+}
+
 }  // namespace
