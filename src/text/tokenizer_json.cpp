@@ -109,10 +109,10 @@ std::vector<TemplatePiece> parse_template(const json& j, const std::string& sour
     TemplatePiece p;
     if (item.contains("SpecialToken")) {
       p.is_special = true;
-      p.id = item["SpecialToken"]["id"].get<std::string>();
+      p.id = item.at("SpecialToken").at("id").get<std::string>();  // at(): a const [] of a missing key is UB
       p.type_id = item["SpecialToken"].value("type_id", 0);
     } else if (item.contains("Sequence")) {
-      p.id = item["Sequence"]["id"].get<std::string>();
+      p.id = item.at("Sequence").at("id").get<std::string>();
       ACCENT_CHECK(p.id == "A" || p.id == "B", source, ": template Sequence id must be A or B, got ", p.id);
       p.type_id = item["Sequence"].value("type_id", 0);
     } else {
@@ -191,8 +191,8 @@ PostProcessor parse_post_processor(const json& j, const std::string& source) {
     for (auto it = specials.begin(); it != specials.end(); ++it) {
       TemplateSpecialToken t;
       t.id = it.value().value("id", it.key());
-      t.tokens = it.value()["tokens"].get<std::vector<std::string>>();
-      const json& ids = it.value()["ids"];
+      t.tokens = it.value().at("tokens").get<std::vector<std::string>>();
+      const json& ids = it.value().at("ids");
       ACCENT_CHECK(ids.is_array(), source, ": post_processor.special_tokens[\"", t.id, "\"].ids must be a list of ids");
       for (const json& id : ids) t.ids.push_back(parse_token_id(id, t.id, source + ": post_processor.special_tokens"));
       ACCENT_CHECK(t.ids.size() == t.tokens.size(), source, ": special token ", t.id, " has ", t.ids.size(),

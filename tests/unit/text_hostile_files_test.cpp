@@ -94,4 +94,22 @@ TEST(HostileTokenizerFiles, KeysOutOfRangeAreErrors) {
             std::string::npos);
 }
 
+// Found by fuzz/tokenizer_files_fuzz: a template item or special token without a key read a const json with
+// operator[] (undefined behaviour, an assertion in debug builds); now a clear error.
+TEST(HostileTokenizerFiles, TemplateItemsWithMissingKeysAreErrors) {
+  TempDir dir("hostile_template");
+  const std::string head = R"({"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"BertPreTokenizer"},
+    "decoder":null,"model":{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[PAD]":0,"[UNK]":1,"[CLS]":2,"[SEP]":3}},
+    "post_processor":{"type":"TemplateProcessing",)";
+  for (const std::string& post :
+       {std::string(R"("single":[{"Sequence":{"od":"A","type_id":0}}],"pair":null,"special_tokens":{}}})"),
+        std::string(R"("single":[{"SpecialToken":{"type_id":0}}],"pair":null,"special_tokens":{}}})"),
+        std::string(R"("single":null,"pair":null,"special_tokens":{"[CLS]":{"id":"[CLS]","ids":[2]}}}})"),
+        std::string(R"("single":null,"pair":null,"special_tokens":{"[CLS]":{"id":"[CLS]","tokens":["[CLS]"]}}}})")}) {
+    write_file_atomic(dir.file("t.json"), head + post);
+    const std::string m = error_of([&] { Tokenizer::from_pretrained(dir.file("t.json")); });
+    EXPECT_NE(m.find("t.json: unexpected structure"), std::string::npos) << post << ": " << m;
+  }
+}
+
 }  // namespace
