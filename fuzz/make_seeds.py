@@ -8,6 +8,9 @@
     OUT/torch_pickle/*.pkl         their data.pkl records (storages renamed 0..7, each at most 256 bytes: the
                                    torch_pickle harness supplies those records)
     OUT/config/*.json              config.json of each supported family (with labels, nulls, extras)
+    OUT/jsonl/*                    data rows (mode byte + JSONL or JSON array: labels of every kind, pairs, nulls)
+    OUT/tokenizer_files/*          selector byte + tokenizer.json / tokenizer_config.json / special_tokens_map.json /
+                                   added_tokens.json / training_args.json
 torch seeds need Debian's /usr/bin/python3 with python3-torch; without torch they are skipped with a note.
 """
 import collections
@@ -143,6 +146,63 @@ def config_seeds():
         write(f"{d}/{name}.json", (json.dumps(c, indent=2) + "\n").encode())
 
 
+# ------------------------------------------------------------------------------------------- JSON rows and files
+def jsonl_seeds():
+    d = os.path.join(OUT, "jsonl")
+    rows = [{"text": "a fine film", "label": 1}, {"text": "dull", "label": 0, "extra": None},
+            {"text": "b", "text_pair": "c", "label": "pos"}, {"text": "m", "label": ["x", "y"]},
+            {"text": "r", "label": 0.25}, {"text": "", "label": None}]
+    jsonl = "\n".join(json.dumps(r) for r in rows) + "\n"
+    for mode in (0, 2, 4, 8, 12, 48):
+        write(f"{d}/rows_{mode}.jsonl", bytes([mode]) + jsonl.encode())
+        write(f"{d}/rows_{mode}.json", bytes([mode | 1]) + json.dumps(rows).encode())
+    write(f"{d}/deep.jsonl", b"\0" + b'{"text": ' + b"[" * 200 + b"}\n")
+
+
+def tokenizer_file_seeds():
+    d = os.path.join(OUT, "tokenizer_files")
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4, "hello": 5, "world": 6, "##s": 7, "!": 8}
+    wordpiece = {"version": "1.0", "truncation": None, "padding": None,
+                 "added_tokens": [{"id": 4, "content": "[MASK]", "single_word": False, "lstrip": False,
+                                   "rstrip": False, "normalized": False, "special": True}],
+                 "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                                "strip_accents": None, "lowercase": True},
+                 "pre_tokenizer": {"type": "BertPreTokenizer"},
+                 "post_processor": {"type": "TemplateProcessing",
+                                    "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                                               {"Sequence": {"id": "A", "type_id": 0}},
+                                               {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+                                    "pair": [{"Sequence": {"id": "A", "type_id": 0}},
+                                             {"Sequence": {"id": "B", "type_id": 1}}],
+                                    "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                                                       "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}},
+                 "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+                 "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                           "max_input_chars_per_word": 100, "vocab": vocab}}
+    bpe = {"version": "1.0", "added_tokens": [], "normalizer": None,
+           "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+           "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0],
+                              "trim_offsets": True, "add_prefix_space": False},
+           "decoder": None, "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                                      "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                                      "fuse_unk": False, "vocab": {"<s>": 0, "a": 1, "</s>": 2, "b": 3, "ab": 4},
+                                      "merges": ["a b"]}}
+    files = {
+        "wordpiece": (0, wordpiece), "bpe": (0, bpe),
+        "config": (1, {"do_lower_case": True, "model_max_length": 512, "tokenizer_class": "BertTokenizer",
+                       "added_tokens_decoder": {"4": {"content": "[MASK]", "special": True}}}),
+        "special": (2, {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
+                        "mask_token": {"content": "[MASK]", "lstrip": False}}),
+        "added": (3, {"<new>": 9}),
+        "args": (4, {"output_dir": "out", "learning_rate": 5e-5, "num_train_epochs": 3.0, "seed": 42,
+                     "eval_strategy": "epoch", "save_total_limit": None}),
+    }
+    for name, (selector, content) in files.items():
+        write(f"{d}/{name}", bytes([selector]) + json.dumps(content).encode())
+
+
 safetensors_seeds()
 config_seeds()
+jsonl_seeds()
+tokenizer_file_seeds()
 torch_seeds()

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
 bash scripts/build.sh
 cd build && ctest --output-on-failure -j 2 --timeout 1800
+cd .. && bash scripts/test_sanitizers.sh

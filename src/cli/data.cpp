@@ -6,6 +6,7 @@
 #include <map>
 
 #include "cli/data_options.h"
+#include "cli/flag_checks.h"
 #include "cli/verb.h"
 #include "cli/tokenizer_location.h"
 #include "text/tokenizer.h"
@@ -78,7 +79,7 @@ VerbRegistration reg{"data", "Describe a labelled file: rows, label counts, toke
     app.add_option("--train-file,-t,file", o->train_file, "Data file (.csv, .tsv, .txt, .jsonl)")->required()->check(CLI::ExistingFile);
     add_read_options(app, o->read);
     app.add_option("--model,-m", o->model, "Tokenizer (model directory, tokenizer.json or hub id) for token lengths");
-    app.add_option("--max-length", o->max_length, "Count rows longer than this")->capture_default_str();
+    app.add_option("--max-length", o->max_length, "Count rows longer than this")->capture_default_str()->check(integer_in(1, kMaxFlagInt));
     app.add_flag("--json", o->json, "One JSON object on stdout");
     return [o] { return run_data(*o); };
   }};

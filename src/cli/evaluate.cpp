@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/data_options.h"
+#include "cli/flag_checks.h"
 #include "cli/verb.h"
 #include "train/finetune.h"
 
@@ -23,8 +24,8 @@ VerbRegistration reg{"evaluate", "Score a saved model on a labelled file; prints
     app.add_option("--model,-m", o->model.model, "Model directory or hub id")->required();
     app.add_option("--data,-d", o->data, "Labelled data file")->required()->check(CLI::ExistingFile);
     add_read_options(app, o->read);
-    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens")->capture_default_str();
-    app.add_option("--per-device-eval-batch-size,--batch-size,-b", o->batch_size)->capture_default_str();
+    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens")->capture_default_str()->check(integer_in(1, kMaxFlagInt));
+    app.add_option("--per-device-eval-batch-size,--batch-size,-b", o->batch_size)->capture_default_str()->check(integer_in(1, kMaxFlagInt));
     app.add_flag("--report", o->report, "Include per-class precision/recall/F1 and the confusion matrix");
     app.add_flag("--offline", o->model.offline, "Use only the Hugging Face cache");
     app.add_option("--base-model", o->model.base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");

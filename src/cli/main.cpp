@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "cli/flag_checks.h"
+#include "cli/output.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "ops/precision.h"
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
                       "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss) or fp32")
           ->capture_default_str();
       sub->add_flag_callback("--bf16", [&precision] { precision = "bf16"; }, "Same as --precision bf16");
-      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)");
+      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)")
+          ->check(integer_in(1, 4096));
     }
   }
   try {
@@ -50,8 +53,12 @@ int main(int argc, char** argv) {
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
     omp_set_num_threads(threads > 0 ? threads : accent::physical_core_count());
-    for (auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+    for (auto& [sub, run] : runners) {
+      if (!sub->parsed()) continue;
+      const int rc = run();
+      flush_stdout_or_fail();  // an answer that was not written is not a success
+      return rc;
+    }
   } catch (const accent::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

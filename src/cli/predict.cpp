@@ -1,8 +1,18 @@
 // cli/predict.cpp — `accent predict`: what pipeline("text-classification") returns, one JSON line per input.
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 
+#include "cli/flag_checks.h"
+#include "cli/output.h"
 #include "cli/verb.h"
+#include "data/line_stream.h"
 #include "data/table.h"
 #include "serve/text_classification.h"
 
@@ -23,34 +33,55 @@ struct PredictOptions {
   std::string base_model;
 };
 
-// Inputs from --input: a table (.csv .tsv .jsonl .json) by column, or plain text (one input per line; a pair is
-// text_a<TAB>text_b).
-std::vector<TextInput> read_inputs(const PredictOptions& o) {
+bool is_plain_text_input(const std::string& input) {
+  return input == "-" || input.ends_with(".txt") || input.find('.') == std::string::npos;
+}
+
+// Inputs from a table (.csv .tsv .jsonl .json) by column: read whole (its size is the file's).
+std::vector<TextInput> read_table_inputs(const PredictOptions& o) {
   std::vector<TextInput> inputs;
-  const bool plain = o.input == "-" || o.input.ends_with(".txt") || o.input.find('.') == std::string::npos;
-  if (!plain) {
-    Table t = read_table(o.input, TableOptions{});
-    const size_t tc = t.require_column(o.text_column, "text");
-    std::optional<size_t> pc;
-    if (!o.text_pair_column.empty()) pc = t.require_column(o.text_pair_column, "text pair");
-    for (const auto& row : t.rows) inputs.emplace_back(row[tc], pc ? std::optional<std::string>(row[*pc]) : std::nullopt);
-    return inputs;
-  }
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (o.input != "-") {
-    file.open(o.input);
-    if (!file) fail(o.input, ": cannot open");
-    in = &file;
-  }
-  std::string line;
-  while (std::getline(*in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const size_t tab = line.find('\t');
-    if (tab == std::string::npos) inputs.emplace_back(line, std::nullopt);
-    else inputs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
-  }
+  Table t = read_table(o.input, TableOptions{});
+  const size_t tc = t.require_column(o.text_column, "text");
+  std::optional<size_t> pc;
+  if (!o.text_pair_column.empty()) pc = t.require_column(o.text_pair_column, "text pair");
+  for (const auto& row : t.rows) inputs.emplace_back(row[tc], pc ? std::optional<std::string>(row[*pc]) : std::nullopt);
   return inputs;
+}
+
+// Plain text (stdin or a file; one input per line, a pair is text_a<TAB>text_b), streamed: a batch is answered
+// and flushed when it is full or when no further line is ready yet, so `yes hello | accent predict` answers as it
+// reads, in bounded memory, and an interactive user gets each answer after each line.
+void stream_plain_inputs(const PredictOptions& o, const std::function<void(const std::vector<TextInput>&, int64_t)>& answer) {
+  int fd = STDIN_FILENO;
+  std::string name = "standard input";
+  if (o.input != "-") {
+    ACCENT_CHECK(!std::filesystem::is_directory(o.input), o.input, ": --input is a directory, expected a file");
+    fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(o.input, ": cannot open (", std::strerror(errno), ")");
+    name = o.input;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
+  } closer{fd};
+  LineStream lines(fd, name);
+  std::vector<TextInput> batch;
+  int64_t first = 1;
+  std::string line;
+  const size_t batch_size = static_cast<size_t>(std::max<int64_t>(1, o.batch_size));
+  while (lines.next(line)) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) batch.emplace_back(line, std::nullopt);
+    else batch.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+    if (batch.size() >= batch_size || !lines.ready()) {
+      answer(batch, first);
+      first += static_cast<int64_t>(batch.size());
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) answer(batch, first);
 }
 
 int run_predict(const PredictOptions& o) {
@@ -58,23 +89,42 @@ int run_predict(const PredictOptions& o) {
   if (!o.function_to_apply.empty()) p.function_to_apply = parse_function_to_apply(o.function_to_apply);
   if (o.top_k == "all" || o.top_k == "None") p.top_k = {TopK::All, 0};
   else if (!o.top_k.empty()) {
+    // "1.5" used to be read as 1, and 0 or -1 printed [] with success.
+    size_t used = 0;
+    int64_t k = 0;
     try {
-      p.top_k = {TopK::K, std::stoll(o.top_k)};
+      k = std::stoll(o.top_k, &used);
     } catch (const std::exception&) {
-      fail("--top-k: expected a number or 'all', got '", o.top_k, "'");
+      used = 0;
     }
+    if (used == 0 || used != o.top_k.size() || k < 1)
+      fail("--top-k: expected a positive integer or 'all', got '", o.top_k, "'");
+    p.top_k = {TopK::K, k};
   }
   p.truncation = o.truncation || o.max_length > 0;
   if (o.max_length > 0) p.max_length = o.max_length;
   p.batch_size = o.batch_size;
-  std::vector<TextInput> inputs;
-  if (!o.texts.empty()) {
-    for (const auto& t : o.texts) inputs.emplace_back(t, std::nullopt);
-  } else {
-    inputs = read_inputs(PredictOptions{o.model, {}, o.input.empty() ? "-" : o.input, o.text_column, o.text_pair_column});
-  }
   auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline, o.base_model);
-  for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+  auto answer = [&](const std::vector<TextInput>& inputs, int64_t first_number) {
+    p.first_input_number = first_number;
+    for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+    flush_stdout_or_fail();  // each answer out as soon as it is known, and a failed write stops the run
+  };
+  PredictOptions in = o;
+  if (in.input.empty()) in.input = "-";
+  if (!o.texts.empty()) {
+    std::vector<TextInput> inputs;
+    for (const auto& t : o.texts) inputs.emplace_back(t, std::nullopt);
+    answer(inputs, 1);
+  } else if (is_plain_text_input(in.input)) {
+    stream_plain_inputs(in, answer);
+  } else {
+    answer(read_table_inputs(in), 1);
+  }
+  // As `tokenize`: invalid UTF-8 in a text is replaced (as HF's tokenizers do), never silently.
+  if (const size_t replaced = pipeline.tokenizer().invalid_utf8_replacements())
+    std::cerr << "warning: " << replaced << " invalid UTF-8 sequence(s) in the input"
+              << (o.input.empty() || o.input == "-" ? "" : " " + o.input) << " were replaced by U+FFFD\n";
   return 0;
 }
 
@@ -89,8 +139,8 @@ VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipel
     app.add_option("--top-k", o->top_k, "Return the K best labels, or 'all' (default: the best one)");
     app.add_option("--function-to-apply", o->function_to_apply, "softmax|sigmoid|none (default: HF's rule from the config)");
     app.add_flag("--truncation", o->truncation, "Truncate long inputs to the model's maximum length");
-    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens");
-    app.add_option("--batch-size,-b", o->batch_size)->capture_default_str();
+    app.add_option("--max-length", o->max_length, "Truncate inputs to this many tokens")->check(integer_in(1, kMaxFlagInt));
+    app.add_option("--batch-size,-b", o->batch_size)->capture_default_str()->check(integer_in(1, kMaxFlagInt));
     app.add_flag("--offline", o->offline, "Use only the Hugging Face cache");
     app.add_option("--base-model", o->base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");
     return [o] { return run_predict(*o); };

@@ -1,5 +1,6 @@
 // cli/tokenize.cpp — `accent tokenize`: encode each line of a file like Hugging Face tokenizers and print one JSON
 // array per line (input ids, or tokens with --show tokens). A pair line is text_a<TAB>text_b (--pair).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -42,6 +43,7 @@ int run_tokenize(const TokenizeOptions& o) {
   else if (!o.padding.empty()) accent::fail("--padding: expected max_length or longest, got '", o.padding, "'");
   if (o.show != "ids" && o.show != "tokens") accent::fail("--show: expected ids or tokens, got '", o.show, "'");
 
+  ACCENT_CHECK(!std::filesystem::is_directory(o.input), o.input, ": --input is a directory, expected a file");
   std::ifstream in(o.input, std::ios::binary);
   if (!in) accent::fail("cannot read --input file '", o.input, "'");
   std::stringstream ss;

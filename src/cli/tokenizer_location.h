@@ -5,10 +5,12 @@
 #include <string>
 
 #include "io/hub.h"
+#include "io/model_dir_save.h"
 
 namespace accent::cli {
 
 inline std::string tokenizer_location(const std::string& path_or_id) {
+  if (std::filesystem::is_directory(path_or_id)) recover_interrupted_save(path_or_id);  // io/model_dir_save.h
   if (std::filesystem::exists(path_or_id)) return path_or_id;
   return resolve_pretrained(path_or_id, {"config.json", "tokenizer.json", "vocab.txt", "vocab.json", "merges.txt",
                                          "tokenizer_config.json", "special_tokens_map.json"});

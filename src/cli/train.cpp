@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/data_options.h"
+#include "cli/flag_checks.h"
 #include "cli/verb.h"
 #include "train/finetune.h"
 
@@ -67,7 +68,7 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_flag("--offline", o->model.offline, "Use only the Hugging Face cache (also HF_HUB_OFFLINE=1)");
     app.add_option("--train-file,-t", o->data.train_file, "Training data (.csv, .tsv, .txt, .jsonl)")->required()->check(CLI::ExistingFile);
     app.add_option("--validation-file,-v", o->data.validation_file, "Validation data (default: split off the training file)")->check(CLI::ExistingFile);
-    app.add_option("--validation-split", o->data.validation_split, "Fraction held out when no validation file is given (0 = none)")->capture_default_str();
+    app.add_option("--validation-split", o->data.validation_split, "Fraction held out when no validation file is given (0 = none)")->capture_default_str()->check(fraction_below_one());
     app.add_flag("--stratify", o->data.stratify, "Stratified validation split");
     add_read_options(app, o->data.read);
     app.add_option("--max-length,--max-seq-length", o->data.max_length, "Truncate inputs to this many tokens")->capture_default_str();
@@ -84,8 +85,9 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_option("--lora-bias", o->lora_config.bias, "none|all|lora_only: which biases train")->capture_default_str();
     app.add_flag("--use-rslora", o->lora_config.hyper.use_rslora, "rsLoRA scale alpha / sqrt(r)");
     app.add_flag("--freeze-embeddings", o->model.freeze.embeddings, "Do not train the embeddings");
-    app.add_option("--freeze-layers", o->model.freeze.layers, "Do not train the bottom N encoder layers");
+    app.add_option("--freeze-layers", o->model.freeze.layers, "Do not train the bottom N encoder layers")->check(integer_in(0, 100000));
     app.add_option("--output-dir,-o", a.output_dir, "Where the model, checkpoints and metrics go")->required();
+    app.add_flag("--overwrite-output-dir", a.overwrite_output_dir, "Train into a non-empty --output-dir, replacing the earlier run's model and checkpoints");
     app.add_option("--learning-rate,--lr", a.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();
     app.add_option("--num-train-epochs,--epochs", a.num_train_epochs, "Epochs")->capture_default_str();
     app.add_option("--per-device-train-batch-size,--batch-size,-b", a.per_device_train_batch_size, "Training batch size")->capture_default_str();

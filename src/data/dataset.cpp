@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 
 namespace accent {
 
@@ -142,7 +143,7 @@ class DatasetBuilder {
       ex.text = text_cell(r, text_col_, o_.text_column);
       if (ex.text.empty()) {
         ACCENT_CHECK(o_.drop_empty_text, t_.where(r), ": empty text in column '", o_.text_column,
-                     "' (allow dropping empty-text rows to skip such rows; they are counted)");
+                     "' (--drop-empty-text skips such rows; they are counted)");
         ++s.dropped_empty_text;
         continue;
       }
@@ -150,7 +151,7 @@ class DatasetBuilder {
       if (d.label_kind != LabelKind::None) {
         if (is_missing_label(r, d.label_kind)) {
           ACCENT_CHECK(o_.drop_missing_labels, t_.where(r), ": empty label in column '", o_.label_column,
-                       "' (allow dropping rows without a label to skip them; they are counted)");
+                       "' (--drop-missing-labels skips such rows; they are counted)");
           ++s.dropped_missing_label;
           continue;
         }
@@ -306,11 +307,7 @@ class DatasetBuilder {
     if (v != nullptr && v->is_array()) {
       list = *v, is_list = true;
     } else if (v == nullptr && o_.label_separator.empty() && !trim(raw).empty() && trim(raw)[0] == '[') {
-      try {
-        list = ojson::parse(raw), is_list = list.is_array();
-      } catch (const ojson::parse_error& e) {
-        fail(t_.where(r), ": label cell starts with '[' but is not a JSON list (", e.what(), ")");
-      }
+      list = parse_ordered_json(raw, t_.where(r) + ": label cell starting with '['"), is_list = list.is_array();
     }
     if (is_list) {
       for (const auto& e : list) {

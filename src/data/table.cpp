@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "data/delimited.h"
 #include "data/utf8_check.h"
 
@@ -180,23 +181,15 @@ void parse_json_lines(std::string_view text, Table& t) {
       ++t.blank_lines_skipped;
       continue;
     }
-    nlohmann::ordered_json obj;
-    try {
-      obj = nlohmann::ordered_json::parse(line);
-    } catch (const nlohmann::ordered_json::parse_error& e) {
-      fail(t.path, ":", line_no, ": invalid JSON (", e.what(), ")");
-    }
-    add_record(std::move(obj), line_no, ":", t);
+    add_record(parse_ordered_json(line, t.path + ":" + std::to_string(line_no)), line_no, ":", t);
   }
 }
 
 void parse_json_array(std::string_view text, Table& t) {
-  nlohmann::ordered_json arr;
-  try {
-    arr = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::ordered_json::parse_error& e) {
-    fail(t.path, ": invalid JSON (", e.what(), ")");
-  }
+  // One level more than a JSONL row: the array around the records.
+  JsonParseOptions limits;
+  limits.max_depth = kMaxJsonDepth + 1;
+  nlohmann::ordered_json arr = parse_ordered_json(text, t.path, limits);
   ACCENT_CHECK(arr.is_array(), t.path, ": expected a JSON array of objects");
   t.lines_are_records = true;
   int64_t k = 0;
@@ -219,7 +212,7 @@ Table parse_table(std::string_view bytes, const std::string& path, const TableOp
       LineIndex index(bytes);
       fail(path, ":", index.line(bad), ":", index.column(bad), ": invalid UTF-8 (byte 0x", std::hex,
            static_cast<int>(static_cast<unsigned char>(bytes[bad])), std::dec,
-           "); convert the file to UTF-8, or allow replacing bad bytes with U+FFFD");
+           "); convert the file to UTF-8, or pass --replace-invalid-utf8 to replace bad bytes with U+FFFD (counted)");
     }
     std::vector<size_t> at;
     replaced = replace_invalid_utf8(bytes, &at);

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/python_json.h"
 
 namespace accent {
@@ -274,6 +275,9 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   }
   r.integer(k.max_position_embeddings, &c.max_position_embeddings);
   r.integer(k.type_vocab_size, &c.type_vocab_size);
+  // In a family with token types (the key exists), 0 silently dropped the token-type embeddings.
+  if (k.type_vocab_size && *k.type_vocab_size && c.type_vocab_size < 1)
+    fail(origin, ": key \"", k.type_vocab_size, "\": ", c.type_vocab_size, "; expected a positive integer");
   r.optional_integer(k.embedding_size, &c.embedding_size);
   r.string(k.hidden_act, &c.hidden_act);
   r.number(k.layer_norm_eps, &c.layer_norm_eps);
@@ -312,6 +316,12 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
   } else if (has_num_labels) {
     if (!num_labels.is_number_integer() || num_labels.get<int64_t>() < 1)
       r.type_error("num_labels", "a positive integer", num_labels);
+    // The names LABEL_0..LABEL_{n-1} are built here, before any size check could run: 10^9 of them exhausted
+    // memory. No classifier comes near this many labels.
+    constexpr int64_t kMaxNumLabels = 1 << 20;
+    if (num_labels.get<int64_t>() > kMaxNumLabels)
+      fail(origin, ": key \"num_labels\": ", num_labels.get<int64_t>(), " labels is more than accent supports (at most ",
+           kMaxNumLabels, ")");
     c.set_num_labels(num_labels.get<int64_t>());
   } else {
     c.set_num_labels(2);
@@ -339,21 +349,9 @@ ModelConfig parse_config(const json& j, const std::string& origin) {
 }
 
 ModelConfig parse_config_text(const std::string& text, const std::string& origin) {
-  bool too_deep = false;
-  json j;
-  try {
-    j = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
-      // `depth` counts the containers around this one (0 for the top-level object).
-      if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-          depth >= kMaxConfigDepth)
-        too_deep = true;
-      return true;
-    });
-  } catch (const json::exception& e) {
-    fail(origin, ": not valid JSON (", e.what(), ")");
-  }
-  if (too_deep) fail(origin, ": JSON nests deeper than ", kMaxConfigDepth, " levels");
-  return parse_config(j, origin);
+  JsonParseOptions limits;
+  limits.max_depth = kMaxConfigDepth;
+  return parse_config(parse_json(text, origin, limits), origin);
 }
 
 ModelConfig load_config(const std::string& path) { return parse_config_text(read_file(path), path); }

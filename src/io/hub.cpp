@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "io/httplib_build.h"
+#include "io/model_dir_save.h"
 
 namespace accent {
 
@@ -463,7 +464,10 @@ std::string hub_repo_folder_name(const std::string& repo_id) {
 std::string resolve_pretrained(const std::string& path_or_id, const std::vector<std::string>& wanted_files,
                                const HubOptions& options) {
   std::error_code ec;
-  if (fs::is_directory(path_or_id, ec)) return path_or_id;
+  if (fs::is_directory(path_or_id, ec)) {
+    recover_interrupted_save(path_or_id);  // a save killed mid-swap: complete it before anyone reads the files
+    return path_or_id;
+  }
   const bool looks_like_path = path_or_id.empty() || path_or_id[0] == '/' || path_or_id[0] == '.' ||
                                path_or_id[0] == '~' || path_or_id.find('\\') != std::string::npos;
   if (looks_like_path || !valid_repo_id(path_or_id))

@@ -23,6 +23,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/python_json.h"
 #include "io/safetensors_dtype.h"
 
@@ -50,30 +51,10 @@ constexpr int kMaxHeaderDepth = 128;
 // Parses the header, rejecting duplicate keys in any object (nlohmann would silently keep the last) and nesting
 // deeper than kMaxHeaderDepth.
 json parse_header_json(const std::string& text, const std::string& path) {
-  std::vector<std::set<std::string>> keys_per_object;
-  std::string duplicate;
-  bool too_deep = false;
-  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    // `depth` counts the containers around this one: 0 for the header object itself.
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= kMaxHeaderDepth)
-      too_deep = true;
-    if (event == json::parse_event_t::object_start) keys_per_object.emplace_back();
-    if (event == json::parse_event_t::object_end && !keys_per_object.empty()) keys_per_object.pop_back();
-    if (event == json::parse_event_t::key && !keys_per_object.empty() && duplicate.empty()) {
-      const std::string key = parsed.get<std::string>();
-      if (!keys_per_object.back().insert(key).second) duplicate = key;
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(text, callback);
-  } catch (const json::exception& e) {
-    fail(path, ": safetensors header is not valid JSON (", e.what(), ")");
-  }
-  if (too_deep) fail(path, ": safetensors header nests deeper than ", kMaxHeaderDepth, " levels");
-  if (!duplicate.empty()) fail(path, ": safetensors header has the key \"", duplicate, "\" twice");
+  JsonParseOptions limits;
+  limits.max_depth = kMaxHeaderDepth;
+  limits.reject_duplicate_keys = true;
+  const json header = parse_json(text, path + ": safetensors header", limits);
   if (!header.is_object()) fail(path, ": safetensors header is not a JSON object");
   return header;
 }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 
 namespace accent {
 
@@ -16,12 +17,7 @@ std::vector<std::string> ShardIndex::shard_files() const {
 }
 
 ShardIndex read_shard_index(const std::string& index_path) {
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(read_file(index_path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(index_path, ": not valid JSON (", e.what(), ")");
-  }
+  nlohmann::json index = read_json_file(index_path);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     fail(index_path, ": missing \"weight_map\" object");
   ShardIndex out;

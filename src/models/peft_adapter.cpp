@@ -7,7 +7,9 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/hub.h"
+#include "io/model_dir_save.h"
 #include "io/safetensors.h"
 #include "models/registry.h"
 #include "nn/freeze.h"
@@ -80,7 +82,10 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& ori
   ACCENT_CHECK(j.is_object(), origin, ": adapter config is not a JSON object");
   LoraConfig c;
   try {
-    const std::string type = j.value("peft_type", std::string("LORA"));
+    // PEFT refuses an adapter_config.json without peft_type (PeftConfig.from_pretrained needs it to pick the class).
+    ACCENT_CHECK(j.contains("peft_type") && j["peft_type"].is_string(), origin,
+                 ": key \"peft_type\" is missing or not a string (expected \"LORA\")");
+    const std::string type = j["peft_type"].get<std::string>();
     ACCENT_CHECK(type == "LORA", origin, ": peft_type ", type, " is not supported (only LORA)");
     if (j.contains("task_type") && !j["task_type"].is_null()) {
       const std::string task = j["task_type"].get<std::string>();
@@ -309,13 +314,7 @@ bool is_adapter_dir(const std::string& dir) { return fs::is_regular_file(fs::pat
 
 LoraConfig read_adapter_config(const std::string& dir) {
   const std::string path = (fs::path(dir) / "adapter_config.json").string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
-  return LoraConfig::from_json(j, path);
+  return LoraConfig::from_json(read_json_file(path), path);
 }
 
 std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const std::string& base_dir) {
@@ -328,7 +327,7 @@ std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const
   load.ignore_mismatched_sizes = true;  // the head comes from the adapter file
   const fs::path labels_path = fs::path(adapter_dir) / "accent_labels.json";
   if (fs::exists(labels_path)) {
-    nlohmann::json j = nlohmann::json::parse(read_file(labels_path.string()));
+    nlohmann::json j = read_json_file(labels_path.string());
     std::vector<std::string> names;
     for (size_t i = 0; i < j.at("id2label").size(); ++i) names.push_back(j["id2label"].at(std::to_string(i)).get<std::string>());
     if (!j.value("problem_type", nlohmann::json()).is_null()) load.problem_type = j["problem_type"].get<std::string>();
@@ -367,11 +366,15 @@ std::string resolve_adapter_base(const std::string& adapter_dir, const std::stri
 void merge_adapter_to_dir(const std::string& adapter_dir, const std::string& base_dir, const std::string& output_dir) {
   ACCENT_CHECK(fs::weakly_canonical(output_dir) != fs::weakly_canonical(base_dir), output_dir,
                ": the merged model must not overwrite the base model directory");
+  recover_interrupted_save(adapter_dir);
   std::unique_ptr<LoraModel> lora = load_lora_model(adapter_dir, base_dir);
   std::unique_ptr<SequenceClassifier> merged = lora->merge_and_unload();
-  merged->save_pretrained(output_dir);
+  // The merged model replaces whatever model output_dir held, as a whole (io/model_dir_save.h).
+  ModelDirSave save(output_dir);
+  merged->save_pretrained(save.staging_dir());
   const bool own = fs::exists(fs::path(adapter_dir) / "tokenizer.json") || fs::exists(fs::path(adapter_dir) / "vocab.txt");
-  Tokenizer::from_pretrained(own ? adapter_dir : base_dir).save_pretrained(output_dir);
+  Tokenizer::from_pretrained(own ? adapter_dir : base_dir).save_pretrained(save.staging_dir());
+  save.commit();
 }
 
 }  // namespace accent

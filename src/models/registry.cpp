@@ -1,6 +1,7 @@
 #include "models/registry.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "models/classification_loss.h"
 #include "models/encoder_classifier.h"
 #include "models/gpt2_classifier.h"
+#include "models/model_size.h"
 #include "models/weight_loading.h"
 
 namespace accent {
@@ -94,6 +96,7 @@ namespace {
 // The model for `config` (zero weights), by family.
 std::unique_ptr<SequenceClassifier> build_model(const std::string& family, ModelConfig config,
                                                 const std::string& origin) {
+  check_model_size(config, origin);  // before the arenas sized from it are allocated
   if (family == "bert") return std::make_unique<BertForSequenceClassification>(std::move(config), origin);
   if (family == "roberta") return std::make_unique<EncoderClassifier>(EncoderFamily::Roberta, std::move(config), origin);
   if (family == "xlm-roberta")
@@ -147,6 +150,23 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     load_weights(family_model->parameters(), checkpoint, dir, spec, options, r);
   }
   if (options.print_warnings) print_warnings(r, dir);
+  if (options.require_all_weights && (!r.missing_keys.empty() || !r.mismatched_keys.empty())) {
+    std::vector<std::string> absent = r.missing_keys;
+    for (const MismatchedKey& m : r.mismatched_keys) absent.push_back(m.name);
+    const size_t total = model->parameters().size();
+    fail(dir, ": ", absent.size() == total ? "the checkpoint holds none of the model's weights"
+                                            : std::to_string(absent.size()) + " of the model's " +
+                                                  std::to_string(total) + " weight tensors are missing from the checkpoint",
+         " (first: ", absent.front(), "); predicting or evaluating needs a fine-tuned model with every weight — "
+         "fine-tune it with `accent train` first");
+  }
+  // A NaN or inf weight makes every answer NaN ("score": null): refuse the file instead, naming the tensor.
+  for (const Parameter* p : model->parameters()) {
+    const float* v = p->value.f32();
+    for (int64_t i = 0, n = p->value.numel(); i < n; ++i)
+      ACCENT_CHECK(std::isfinite(v[i]), dir, ": weight ", p->name, " holds a non-finite value (", v[i], " at index ",
+                   i, "); the checkpoint is corrupt");
+  }
   return model;
 }
 

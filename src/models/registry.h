@@ -30,6 +30,10 @@ struct LoadOptions {
   uint64_t seed = 42;
   // Print transformers-style warnings about missing / unexpected / mismatched keys to stderr.
   bool print_warnings = true;
+  // For predict/evaluate of a fine-tuned model: every parameter must come from the checkpoint. Randomly
+  // initialised weights are right when a base model gets a new head for training, wrong when answering with it
+  // (an empty model.safetensors used to load as an all-random model with only a warning).
+  bool require_all_weights = false;
 };
 
 struct MismatchedKey {

@@ -66,7 +66,7 @@ void load_weights(const ParameterList& params, const CheckpointTensors& checkpoi
       const Shape s = checkpoint.shape(it->second);
       ACCENT_CHECK(s == p->value.shape(), dir, ": size mismatch for ", p->name, ": copying a param with shape ",
                    shape_str(s), " from checkpoint, the shape in current model is ", shape_str(p->value.shape()),
-                   ". (Pass ignore_mismatched_sizes to re-initialise it, e.g. a classifier head with another "
+                   ". (Train with --ignore-mismatched-sizes to re-initialise it, e.g. a classifier head with another "
                    "num_labels.)");
     }
   }
@@ -90,7 +90,7 @@ void load_weights(const ParameterList& params, const CheckpointTensors& checkpoi
     if (s != p->value.shape()) {
       ACCENT_CHECK(options.ignore_mismatched_sizes, dir, ": size mismatch for ", p->name, ": copying a param with shape ",
                    shape_str(s), " from checkpoint, the shape in current model is ", shape_str(p->value.shape()),
-                   ". (Pass ignore_mismatched_sizes to re-initialise it, e.g. a classifier head with another "
+                   ". (Train with --ignore-mismatched-sizes to re-initialise it, e.g. a classifier head with another "
                    "num_labels.)");
       report.mismatched_keys.push_back({p->name, s, p->value.shape()});
       continue;

@@ -1,5 +1,6 @@
 #include "serve/text_classification.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -27,8 +28,13 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
   p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
   LoadOptions load;
   load.print_warnings = true;
+  load.require_all_weights = true;  // answering with random weights is never right
   p.model_ = load_sequence_classifier(dir, load);
   ACCENT_CHECK(p.model_->config() != nullptr, dir, ": the model has no config");
+  // As train checks it: an id past the embedding rows was an index error deep in the forward pass.
+  ACCENT_CHECK(p.tokenizer_->vocab_size() <= p.model_->config()->vocab_size, dir, ": the tokenizer has ",
+               p.tokenizer_->vocab_size(), " tokens but config.json vocab_size is ", p.model_->config()->vocab_size,
+               " (embedding rows); the tokenizer does not belong to this model");
   return p;
 }
 
@@ -39,6 +45,9 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
   const ModelConfig& cfg = config();
   const int64_t positions = cfg.max_position_embeddings;
   EncodeOptions enc;
+  if (options.max_length && *options.max_length > positions)
+    fail("--max-length ", *options.max_length, " is above the model's ", positions,
+         " positions (max_position_embeddings); use --max-length ", positions, " or less");
   if (options.truncation) {
     enc.truncation = TruncationStrategy::LongestFirst;
     enc.max_length = options.max_length.value_or(std::min<int64_t>(positions, tokenizer_->model_max_length()));
@@ -49,8 +58,15 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
     std::optional<std::string_view> pair;
     if (inputs[i].second) pair = *inputs[i].second;
     Encoding e = tokenizer_->encode(inputs[i].first, pair, enc);
-    ACCENT_CHECK(static_cast<int64_t>(e.ids.size()) <= positions, "input ", i + 1, " has ", e.ids.size(),
-                 " tokens, more than the model's ", positions, " positions; pass --truncation to cut it");
+    const int64_t number = options.first_input_number + static_cast<int64_t>(i);
+    if (static_cast<int64_t>(e.ids.size()) > positions) {
+      // With truncation on, the only way here is a max_length above the positions: say that, not "truncate".
+      if (options.truncation)
+        fail("input ", number, " has ", e.ids.size(), " tokens after truncation to --max-length ", *enc.max_length,
+             ", more than the model's ", positions, " positions; use --max-length ", positions, " or less");
+      fail("input ", number, " has ", e.ids.size(), " tokens, more than the model's ", positions,
+           " positions; pass --truncation to cut it");
+    }
     examples[i].input_ids = std::move(e.ids);
     if (keep_types) examples[i].token_type_ids = std::move(e.type_ids);
   }
@@ -64,8 +80,14 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
   for (const auto& rows : batches) {
     ForwardResult r = model_->forward(batcher.collate(rows));
     const float* l = r.logits.f32();
-    for (size_t b = 0; b < rows.size(); ++b)
+    for (size_t b = 0; b < rows.size(); ++b) {
+      // Non-finite logits would print as "score": null with success; say which input instead.
+      for (int64_t c = 0; c < C; ++c)
+        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", options.first_input_number + static_cast<int64_t>(rows[b]),
+                     ": the model's logits are not finite (",
+                     l[b * C + c], "); its weights or config are broken");
       std::copy(l + b * C, l + (b + 1) * C, out.begin() + rows[b] * C);
+    }
   }
   return out;
 }

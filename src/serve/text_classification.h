@@ -24,6 +24,7 @@ struct PipelineOptions {
   bool truncation = false;           // truncate to max_length (default: the model's positions)
   std::optional<int64_t> max_length;
   int64_t batch_size = 32;
+  int64_t first_input_number = 1;    // the number of inputs[0] in error messages (a caller streaming batches)
 };
 
 using TextInput = std::pair<std::string, std::optional<std::string>>;  // text, optional text_pair

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "text/tokenizer.h"
 #include "text/tokenizer_json.h"
 #include "text/tokenizer_state.h"
@@ -25,11 +26,7 @@ constexpr const char* kVeryLargeInteger = "1000000000000000019884624838656";
 
 std::optional<json> read_json_if_exists(const fs::path& p) {
   if (!fs::exists(p)) return std::nullopt;
-  try {
-    return json::parse(read_file(p.string()));
-  } catch (const json::exception& e) {
-    fail(p.string(), ": invalid JSON: ", e.what());
-  }
+  return read_json_file(p.string());
 }
 
 // Splits a text file into lines like Rust BufRead::lines (no final empty line, "\r\n" or "\n" endings).
@@ -64,17 +61,11 @@ std::vector<std::pair<std::string, int32_t>> read_vocab_txt(const std::string& p
 }
 
 std::vector<std::pair<std::string, int32_t>> read_vocab_json(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    fail(path, ": invalid JSON: ", e.what());
-  }
+  const json j = read_json_file(path);
   ACCENT_CHECK(j.is_object(), path, ": expected an object token → id");
   std::vector<std::pair<std::string, int32_t>> vocab;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    ACCENT_CHECK(it.value().is_number_integer(), path, ": id of '", it.key(), "' is not an integer");
-    vocab.emplace_back(it.key(), it.value().get<int32_t>());
+    vocab.emplace_back(it.key(), parse_token_id(it.value(), it.key(), path));
   }
   return vocab;
 }
@@ -410,14 +401,17 @@ Tokenizer load_pretrained(const std::string& path) {
   if (cfg.contains("added_tokens_decoder") && cfg["added_tokens_decoder"].is_object()) {
     std::vector<std::pair<int64_t, AddedToken>> decl;
     for (auto it = cfg["added_tokens_decoder"].begin(); it != cfg["added_tokens_decoder"].end(); ++it)
-      decl.emplace_back(std::stoll(it.key()), parse_added_token(it.value(), false, cfg_source));
+      decl.emplace_back(parse_token_id(parse_json(it.key(), cfg_source + ": added_tokens_decoder key"),
+                                       it.key(), cfg_source + ": added_tokens_decoder"),
+                        parse_added_token(it.value(), false, cfg_source));
     std::sort(decl.begin(), decl.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [id, t] : decl)
       if (s.added.token_to_id(t.content) < 0) s.add_tokens({t});
   }
   if (const std::optional<json> added = read_json_if_exists(p / "added_tokens.json"); added && added->is_object()) {
     std::vector<std::pair<int64_t, std::string>> decl;
-    for (auto it = added->begin(); it != added->end(); ++it) decl.emplace_back(it.value().get<int64_t>(), it.key());
+    for (auto it = added->begin(); it != added->end(); ++it)
+      decl.emplace_back(parse_token_id(it.value(), it.key(), (p / "added_tokens.json").string()), it.key());
     std::sort(decl.begin(), decl.end());
     for (const auto& [id, content] : decl)
       if (s.token_to_id(content) < 0) {

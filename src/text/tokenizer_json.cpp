@@ -2,8 +2,10 @@
 #include "text/tokenizer_json.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.h"
+#include "core/json_parse.h"
 
 namespace accent::text {
 namespace {
@@ -40,7 +42,8 @@ std::vector<std::pair<std::string, int32_t>> parse_vocab(const json& j, const st
   ACCENT_CHECK(j.is_object(), source, ": model.vocab must be an object token → id");
   std::vector<std::pair<std::string, int32_t>> vocab;
   vocab.reserve(j.size());
-  for (auto it = j.begin(); it != j.end(); ++it) vocab.emplace_back(it.key(), it.value().get<int32_t>());
+  for (auto it = j.begin(); it != j.end(); ++it)
+    vocab.emplace_back(it.key(), parse_token_id(it.value(), it.key(), source + ": model.vocab"));
   return vocab;
 }
 
@@ -67,7 +70,8 @@ std::vector<std::pair<std::string, std::string>> parse_merges(const json& j, con
 
 std::pair<std::string, int32_t> parse_token_pair(const json& j, const char* what, const std::string& source) {
   ACCENT_CHECK(j.is_array() && j.size() == 2, source, ": post_processor.", what, " must be [token, id]");
-  return {j[0].get<std::string>(), j[1].get<int32_t>()};
+  const std::string token = j[0].get<std::string>();
+  return {token, parse_token_id(j[1], token, source + ": post_processor." + what)};
 }
 
 std::vector<TemplatePiece> parse_template(const json& j, const std::string& source) {
@@ -105,10 +109,10 @@ std::vector<TemplatePiece> parse_template(const json& j, const std::string& sour
     TemplatePiece p;
     if (item.contains("SpecialToken")) {
       p.is_special = true;
-      p.id = item["SpecialToken"]["id"].get<std::string>();
+      p.id = item.at("SpecialToken").at("id").get<std::string>();  // at(): a const [] of a missing key is UB
       p.type_id = item["SpecialToken"].value("type_id", 0);
     } else if (item.contains("Sequence")) {
-      p.id = item["Sequence"]["id"].get<std::string>();
+      p.id = item.at("Sequence").at("id").get<std::string>();
       ACCENT_CHECK(p.id == "A" || p.id == "B", source, ": template Sequence id must be A or B, got ", p.id);
       p.type_id = item["Sequence"].value("type_id", 0);
     } else {
@@ -135,6 +139,17 @@ ojson template_json(const std::vector<TemplatePiece>& pieces) {
 ojson null_or(const std::optional<std::string>& s) { return s ? ojson(*s) : ojson(nullptr); }
 
 }  // namespace
+
+int32_t parse_token_id(const nlohmann::json& v, const std::string& token, const std::string& where) {
+  // nlohmann's get<int32_t>() wraps silently (2^40 became 0, [PAD]); tokenizers deserialises ids as u32 and refuses
+  // anything else. accent keeps ids in int32, so the range is 0..2^31-1 (no real vocabulary comes near it).
+  constexpr int64_t kMaxId = std::numeric_limits<int32_t>::max();
+  if (v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(kMaxId))
+    return static_cast<int32_t>(v.get<uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxId)
+    return static_cast<int32_t>(v.get<int64_t>());
+  fail(where, ": the id of token \"", token, "\" is ", v.dump(), "; expected an integer in 0..", kMaxId);
+}
 
 AddedToken parse_added_token(const json& j, bool default_special, const std::string& source) {
   AddedToken t;
@@ -176,8 +191,10 @@ PostProcessor parse_post_processor(const json& j, const std::string& source) {
     for (auto it = specials.begin(); it != specials.end(); ++it) {
       TemplateSpecialToken t;
       t.id = it.value().value("id", it.key());
-      t.ids = it.value()["ids"].get<std::vector<int32_t>>();
-      t.tokens = it.value()["tokens"].get<std::vector<std::string>>();
+      t.tokens = it.value().at("tokens").get<std::vector<std::string>>();
+      const json& ids = it.value().at("ids");
+      ACCENT_CHECK(ids.is_array(), source, ": post_processor.special_tokens[\"", t.id, "\"].ids must be a list of ids");
+      for (const json& id : ids) t.ids.push_back(parse_token_id(id, t.id, source + ": post_processor.special_tokens"));
       ACCENT_CHECK(t.ids.size() == t.tokens.size(), source, ": special token ", t.id, " has ", t.ids.size(),
                    " ids but ", t.tokens.size(), " tokens");
       p.special_tokens.push_back(std::move(t));
@@ -260,12 +277,7 @@ ojson post_processor_json(const PostProcessor& p) {
 }
 
 void read_tokenizer_json(const std::string& json_text, const std::string& source, TokenizerState& state) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    fail(source, ": invalid JSON: ", e.what());
-  }
+  const json j = parse_json(json_text, source);
   ACCENT_CHECK(j.is_object(), source, ": top level must be an object");
   const std::string version = get_or<std::string>(j, "version", "1.0");
   ACCENT_CHECK(version == "1.0", source, ": unknown tokenizer.json version '", version, "' (expected 1.0)");
@@ -298,10 +310,14 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
     std::string type = type_of(model);
     if (type.empty()) type = model.contains("merges") ? "BPE" : "WordPiece";
     if (type == "WordPiece") {
+      // tokenizers reads it as a usize: a negative value is refused there (here it made every word [UNK]).
+      const int64_t max_chars = get_or<int64_t>(model, "max_input_chars_per_word", 100);
+      ACCENT_CHECK(max_chars >= 0, source, ": model.max_input_chars_per_word is ", max_chars,
+                   "; expected a non-negative integer");
       state.wordpiece = std::make_shared<WordPiece>(
           parse_vocab(model.at("vocab"), source), get_or<std::string>(model, "unk_token", "[UNK]"),
           get_or<std::string>(model, "continuing_subword_prefix", "##"),
-          get_or<int64_t>(model, "max_input_chars_per_word", 100));
+          max_chars);
     } else if (type == "BPE") {
       BpeOptions o;
       o.unk_token = optional_string(model, "unk_token");
@@ -311,6 +327,9 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
       o.byte_fallback = get_or(model, "byte_fallback", false);
       o.ignore_merges = get_or(model, "ignore_merges", false);
       if (model.contains("dropout") && !model["dropout"].is_null()) o.dropout = model["dropout"].get<double>();
+      // tokenizers' BPE deserializer requires "merges" (an empty list is a BPE that merges nothing).
+      ACCENT_CHECK(model.contains("merges") && !model["merges"].is_null(), source,
+                   ": model.merges is missing; a BPE model needs its merges (an empty list if none)");
       state.bpe = std::make_shared<Bpe>(parse_vocab(model.at("vocab"), source),
                                         parse_merges(model.value("merges", json()), source), o);
     } else {

@@ -19,6 +19,8 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
 nlohmann::ordered_json tokenizer_json(const TokenizerState& state);
 
 // JSON helpers shared with the pretrained-directory code.
+// A token id read from a JSON file: an integer in 0..2^31-1, else accent::Error naming `where` and the token.
+int32_t parse_token_id(const nlohmann::json& v, const std::string& token, const std::string& where);
 nlohmann::ordered_json added_token_json(const AddedToken& t);  // content, single_word, lstrip, rstrip, normalized, special
 AddedToken parse_added_token(const nlohmann::json& j, bool default_special, const std::string& source);
 PostProcessor parse_post_processor(const nlohmann::json& j, const std::string& source);

@@ -12,7 +12,9 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "io/config.h"
+#include "io/model_dir_save.h"
 #include "io/safetensors.h"
 
 namespace accent {
@@ -28,14 +30,6 @@ void fsync_dir(const std::string& dir) {
   if (fd >= 0) {
     ::fsync(fd);
     ::close(fd);
-  }
-}
-
-nlohmann::json parse_json_file(const std::string& path) {
-  try {
-    return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
   }
 }
 
@@ -128,6 +122,7 @@ std::string save_checkpoint(SequenceClassifier& model, const std::string& output
     save_training_args(tmp_dir + "/training_args.json", *c.args);
     if (extra_files) extra_files(tmp_dir);
     fsync_dir(tmp_dir);
+    save_step_crash_point("rename checkpoint into place");
     if (fs::exists(final_dir)) {
       // Same step saved twice (step and epoch end coincide): swap the directories atomically, drop the old one.
       if (::renameat2(AT_FDCWD, tmp_dir.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) != 0)
@@ -161,9 +156,9 @@ LoadedCheckpoint load_checkpoint(const std::string& dir, SequenceClassifier& mod
   auto step_it = opt_file->metadata().find("step");
   ACCENT_CHECK(step_it != opt_file->metadata().end(), opt_path, ": metadata has no \"step\"");
   optimizer.load_state(state, std::stoll(step_it->second), opt_path);
-  out.scheduler = parse_json_file(dir + "/scheduler.json");
-  out.resume = resume_from_json(parse_json_file(dir + "/trainer_resume.json"), dir + "/trainer_resume.json");
-  out.trainer_state = parse_json_file(dir + "/trainer_state.json");
+  out.scheduler = read_json_file(dir + "/scheduler.json");
+  out.resume = resume_from_json(read_json_file(dir + "/trainer_resume.json"), dir + "/trainer_resume.json");
+  out.trainer_state = read_json_file(dir + "/trainer_state.json");
   return out;
 }
 

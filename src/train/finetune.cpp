@@ -1,5 +1,7 @@
 #include "train/finetune.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -9,7 +11,9 @@
 #include "data/csv_writer.h"
 #include "io/config.h"
 #include "io/hub.h"
+#include "io/model_dir_save.h"
 #include "models/registry.h"
+#include "train/run_identity.h"
 
 namespace fs = std::filesystem;
 
@@ -103,6 +107,36 @@ void check_model_fits(const ModelConfig& config, const Tokenizer& tok, int64_t m
                " leaves no room for text after the special tokens");
 }
 
+// What makes a checkpoint this run's own (train/run_identity.h): the data bytes and how they were read and split,
+// the labels, the model.
+RunIdentity run_identity(const ModelArguments& m, const DataArguments& d, const LabelSetup& labels) {
+  RunIdentity id;
+  uint64_t h = fnv1a64(read_file(d.train_file));
+  if (!d.validation_file.empty()) h = fnv1a64(read_file(d.validation_file), fnv1a64("\x1fvalidation\x1f", h));
+  const ReadOptions& r = d.read;
+  const nlohmann::json how = {{"format", r.format}, {"has_header", r.has_header ? nlohmann::json(*r.has_header) : nlohmann::json()},
+                              {"quoting", r.quoting}, {"replace_invalid_utf8", r.replace_invalid_utf8},
+                              {"text_column", r.text_column}, {"text_pair_column", r.text_pair_column},
+                              {"label_column", r.label_column}, {"label_type", r.label_type},
+                              {"label_separator", r.label_separator}, {"drop_empty_text", r.drop_empty_text},
+                              {"drop_missing_labels", r.drop_missing_labels}, {"validation_split", d.validation_split},
+                              {"stratify", d.stratify}, {"max_length", d.max_length},
+                              {"pad_to_max_length", d.pad_to_max_length}, {"pad_to_multiple_of", d.pad_to_multiple_of},
+                              {"group_by_length", d.group_by_length}};
+  h = fnv1a64(how.dump(), h);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  id.data_fingerprint = hex;
+  id.labels = labels.labels.id2label;
+  id.problem_type = labels.problem_type;
+  // What is trained on top of the model: full, LoRA (its settings) or partly frozen.
+  id.model = m.model;
+  if (m.lora) id.model += " lora " + m.lora->to_json().dump();
+  if (m.freeze.embeddings || m.freeze.layers > 0)
+    id.model += " freeze embeddings=" + std::to_string(m.freeze.embeddings) + " layers=" + std::to_string(m.freeze.layers);
+  return id;
+}
+
 }  // namespace
 
 LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& forced_problem_type) {
@@ -173,6 +207,7 @@ EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, c
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
                             const TrainingArguments& args) {
   args.validate();
+  prepare_output_dir(args);  // before any work: a reused --output-dir is refused unless the flags say what to do
   const std::string dir = resolve_model(model_args);
   Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
   ModelConfig config = load_config((fs::path(dir) / "config.json").string());
@@ -267,27 +302,35 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
   TrainingArguments run_args = args;
   if (!have_eval) run_args.eval_strategy = "no";
+  const RunIdentity identity = run_identity(model_args, data_args, labels);
+  if (run_args.resume_from_checkpoint) run_args.resume_from_checkpoint = checkpoint_for_resume(run_args, identity);
   TrainCallbacks callbacks;
   callbacks.save_extra_files = [&](const std::string& checkpoint_dir) {
+    write_json((fs::path(checkpoint_dir) / kRunIdentityFile).string(), identity.to_json());
     tokenizer.save_pretrained(checkpoint_dir);
     if (model_args.lora) model->save_pretrained(checkpoint_dir);  // the checkpoint is also a PEFT adapter directory
   };
+  callbacks.caller_saves_final_state = true;
   FinetuneResult result;
   result.output_dir = args.output_dir;
   result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);
-
-  // ---- save: a directory transformers loads unchanged ----
-  model->save_pretrained(args.output_dir);
-  tokenizer.save_pretrained(args.output_dir);
-  save_training_args((fs::path(args.output_dir) / "training_args.json").string(), run_args);
-  write_json((fs::path(args.output_dir) / "train_results.json").string(), result.train.metrics);
   nlohmann::json all = result.train.metrics;
   if (have_eval) {
     result.eval = evaluate(*model, eval_source, "eval");
-    write_json((fs::path(args.output_dir) / "eval_results.json").string(), result.eval->metrics);
     for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
   }
-  write_json((fs::path(args.output_dir) / "all_results.json").string(), all);
+
+  // ---- save: a directory transformers loads unchanged, swapped in as a whole (io/model_dir_save.h) ----
+  ModelDirSave save(args.output_dir);
+  const fs::path staged = save.staging_dir();
+  model->save_pretrained(staged.string());
+  tokenizer.save_pretrained(staged.string());
+  save_training_args((staged / "training_args.json").string(), run_args);
+  write_json((staged / "trainer_state.json").string(), result.train.state);
+  write_json((staged / "train_results.json").string(), result.train.metrics);
+  if (result.eval) write_json((staged / "eval_results.json").string(), result.eval->metrics);
+  write_json((staged / "all_results.json").string(), all);
+  save.commit();
   return result;
 }
 
@@ -309,6 +352,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   } else {
     LoadOptions load;
     load.print_warnings = true;
+    load.require_all_weights = true;  // evaluating random weights is never what was meant
     model = load_sequence_classifier(dir, load);
   }
   const ModelConfig* mc = model->config();
@@ -327,7 +371,11 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   EncodedDataset enc = encode_dataset(tokenizer, data, labels, max_length);
   Batcher batcher(enc.examples, batcher_options(tokenizer, batch_size, 42));
   BatcherEvalSource source(batcher, enc.examples.size());
-  return evaluate(*model, source, "eval");
+  EvalResult result = evaluate(*model, source, "eval");
+  // A NaN loss used to be reported as "eval_loss": null beside an accuracy, with success.
+  ACCENT_CHECK(!result.has_loss || std::isfinite(result.loss), dir, ": the evaluation loss on ", data_file,
+               " is not finite (", result.loss, "); the model's outputs are NaN or infinite");
+  return result;
 }
 
 }  // namespace accent

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 
@@ -14,6 +15,7 @@ ProgressReporter::ProgressReporter(const std::string& progress, bool disable_tqd
   else if (progress == "plain") mode_ = Mode::Plain;
   else if (progress == "none") mode_ = Mode::None;
   else mode_ = (::isatty(STDERR_FILENO) && !disable_tqdm) ? Mode::Bar : Mode::Plain;
+  events_name_ = events_jsonl == "-" ? "standard output (--events-jsonl -)" : events_jsonl;
   if (events_jsonl == "-") {
     events_ = stdout;
   } else if (!events_jsonl.empty()) {
@@ -54,8 +56,15 @@ void ProgressReporter::emit_event(nlohmann::json event) {
   if (!events_) return;
   event["time"] = elapsed();
   const std::string line = event.dump() + "\n";
-  std::fwrite(line.data(), 1, line.size(), events_);
-  std::fflush(events_);
+  // A program reading the events must not see a run that "succeeded" with events missing (a full disk,
+  // /dev/full): a failed write or flush stops the run, naming the file.
+  errno = 0;
+  const bool written = std::fwrite(line.data(), 1, line.size(), events_) == line.size();
+  if (!written || std::fflush(events_) != 0) {
+    const int err = errno;
+    std::clearerr(events_);
+    fail(events_name_, ": cannot write the training events: ", err ? std::strerror(err) : "write error");
+  }
 }
 
 void ProgressReporter::clear_bar() {

@@ -20,6 +20,7 @@ namespace accent {
 class ProgressReporter {
  public:
   // progress: auto | bar | plain | none; events_jsonl: "" (off), "-" (stdout) or a path (appended).
+  // Every event write is checked: a failed write or flush throws accent::Error naming the file.
   ProgressReporter(const std::string& progress, bool disable_tqdm, const std::string& events_jsonl);
   ~ProgressReporter();
 
@@ -48,6 +49,7 @@ class ProgressReporter {
 
   Mode mode_ = Mode::None;
   FILE* events_ = nullptr;
+  std::string events_name_;  // for error messages
   bool own_events_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
   int64_t total_steps_ = 0, num_epochs_ = 0, start_step_ = 0, step_ = 0, epoch_ = 0;

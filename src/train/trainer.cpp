@@ -459,8 +459,10 @@ TrainResult TrainerRun::run() {
   result.best_model_checkpoint = st_.best_model_checkpoint;
   result.last_checkpoint = last_checkpoint_;
   result.early_stopped = early_stopped_;
-  write_file_atomic(args_.output_dir + "/trainer_state.json", result.state.dump(2) + "\n");
-  save_training_args(args_.output_dir + "/training_args.json", args_);
+  if (!callbacks_.caller_saves_final_state) {
+    write_file_atomic(args_.output_dir + "/trainer_state.json", result.state.dump(2) + "\n");
+    save_training_args(args_.output_dir + "/training_args.json", args_);
+  }
   progress_.train_end(final_entry);
   return result;
 }

@@ -37,6 +37,9 @@ struct TrainCallbacks {
   std::function<void(const nlohmann::json& entry)> on_log;
   // Adds files (config.json, tokenizer) to a checkpoint directory before it is moved into place.
   std::function<void(const std::string& checkpoint_dir)> save_extra_files;
+  // When set, train() does not write trainer_state.json / training_args.json into output_dir at the end: the
+  // caller saves them with the model as one atomic set (io/model_dir_save.h), as `accent train` does.
+  bool caller_saves_final_state = false;
 };
 
 struct EvalResult {

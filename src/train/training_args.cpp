@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_parse.h"
 #include "train/lr_schedule.h"
 
 namespace accent {
@@ -117,6 +118,7 @@ nlohmann::json to_json(const TrainingArguments& a) {
   j["early_stopping_patience"] = opt(a.early_stopping_patience);
   j["early_stopping_threshold"] = a.early_stopping_threshold;
   j["resume_from_checkpoint"] = opt(a.resume_from_checkpoint);
+  j["overwrite_output_dir"] = a.overwrite_output_dir;
   j["disable_tqdm"] = a.disable_tqdm;
   j["progress"] = a.progress;
   j["events_jsonl"] = a.events_jsonl;
@@ -165,6 +167,7 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
       else if (k == "early_stopping_patience") opt_int(a.early_stopping_patience);
       else if (k == "early_stopping_threshold") a.early_stopping_threshold = v.get<double>();
       else if (k == "resume_from_checkpoint") opt_str(a.resume_from_checkpoint);
+      else if (k == "overwrite_output_dir") a.overwrite_output_dir = v.get<bool>();
       else if (k == "disable_tqdm") a.disable_tqdm = v.get<bool>();
       else if (k == "progress") a.progress = v.get<std::string>();
       else if (k == "events_jsonl") a.events_jsonl = v.get<std::string>();
@@ -181,13 +184,7 @@ void save_training_args(const std::string& path, const TrainingArguments& args) 
 }
 
 TrainingArguments load_training_args(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
-  return training_args_from_json(j, path);
+  return training_args_from_json(read_json_file(path), path);
 }
 
 }  // namespace accent

@@ -48,6 +48,8 @@ struct TrainingArguments {
 
   // Path of a checkpoint-<step> directory, or "latest" for the newest one in output_dir.
   std::optional<std::string> resume_from_checkpoint;
+  // HF's switch: train into a non-empty output_dir, replacing the earlier run (train/run_identity.h).
+  bool overwrite_output_dir = false;
 
   // accent output options.
   bool disable_tqdm = false;         // HF's switch: no progress bar even on a terminal

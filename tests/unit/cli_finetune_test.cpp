@@ -202,7 +202,7 @@ TEST(CliFinetune, FullDiskDuringSaveLosesNothing) {
   ASSERT_GT(saved.size(), 1000000u);
 
   // 512 KiB file-size limit: the 4 MB weights cannot be written, whether as a checkpoint or the final model.
-  r = run_command("bash -c " + shell_quote("trap '' XFSZ; ulimit -f 512; exec " + train + " --seed 3"));
+  r = run_command("bash -c " + shell_quote("trap '' XFSZ; ulimit -f 512; exec " + train + " --seed 3 --overwrite-output-dir"));
   EXPECT_NE(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("error:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(out_dir), std::string::npos) << "the message names where it failed: " << r.out;

@@ -131,7 +131,7 @@ class DatasetFiles : public ::testing::Test {
 TEST_F(DatasetFiles, EmptyTextIsAnErrorOrCountedDrop) {
   const std::string p = write("e.csv", "text,label\nok,1\n,0\n\"\",1\nfine,0\n");
   EXPECT_EQ(error_of([&] { read_dataset(p, {}); }),
-            p + ":3: empty text in column 'text' (allow dropping empty-text rows to skip such rows; they are counted)");
+            p + ":3: empty text in column 'text' (--drop-empty-text skips such rows; they are counted)");
   ReadOptions o;
   o.drop_empty_text = true;
   const Dataset d = read_dataset(p, o);
@@ -157,7 +157,7 @@ TEST_F(DatasetFiles, MissingColumnListsTheColumnsFound) {
 TEST_F(DatasetFiles, MissingLabelAndUnseenValidationLabel) {
   const std::string p = write("l.csv", "text,label\na,pos\nb,\nc,neg\n");
   EXPECT_EQ(error_of([&] { read_dataset(p, {}); }),
-            p + ":3: empty label in column 'label' (allow dropping rows without a label to skip them; they are counted)");
+            p + ":3: empty label in column 'label' (--drop-missing-labels skips such rows; they are counted)");
   ReadOptions o;
   o.drop_missing_labels = true;
   const Dataset train = read_dataset(p, o);
@@ -237,6 +237,15 @@ TEST_F(DatasetFiles, MultiLabelSeparatorAndForcedTypes) {
   ReadOptions none;
   none.label_column = "";
   EXPECT_EQ(read_dataset(c, none).label_kind, LabelKind::None);
+}
+
+// Issue 19 item 1: a CSV multi-label cell "[[[[…" is parsed as a JSON list — through the shared depth limit.
+TEST_F(DatasetFiles, DeepJsonLabelCellIsAnErrorNamingTheLine) {
+  const std::string p = write("deep.csv", "text,label\na,\"[\"\"x\"\"]\"\nb," + std::string(100000, '[') + "\n");
+  ReadOptions o;
+  o.label_type = "multi";
+  EXPECT_EQ(error_of([&] { read_dataset(p, o); }),
+            p + ":3: label cell starting with '[': JSON nests deeper than 128 levels");
 }
 
 }  // namespace

@@ -285,7 +285,7 @@ TEST(TableErrors, MessagesNameFileLineAndColumn) {
   EXPECT_PRED2(starts, message("text\nok\n  caf\xC3\xA9 \xff\n", "f.csv"), "f.csv:3:8: invalid UTF-8 (byte 0xff)");
   EXPECT_EQ(message("a line without tab\n", "u.txt"),
             "u.txt:1: no tab in this line (format tsv-raw expects '<text>\\t<label>' on every line)");
-  EXPECT_PRED2(starts, message("{\"text\": \"a\"}\n\n{\"text\": }\n", "d.jsonl"), "d.jsonl:3: invalid JSON (");
+  EXPECT_PRED2(starts, message("{\"text\": \"a\"}\n\n{\"text\": }\n", "d.jsonl"), "d.jsonl:3: not valid JSON (");
   EXPECT_EQ(message("[1]\n", "d.jsonl"), "d.jsonl:1: expected a JSON object, got array");
   EXPECT_PRED2(starts, message("x", "f.xlsx"), "f.xlsx: cannot tell the data format from the extension '.xlsx'");
   const Table t = parse_table("a,b\n1,2\n", "f.csv", {});
@@ -317,6 +317,27 @@ TEST(TableJson, JsonLinesAndArrays) {
   EXPECT_EQ(a.rows.size(), 2u);
   EXPECT_EQ(a.where(1), "d.json: record 2");
   EXPECT_EQ(a.rows[1][a.require_column("label", "label")], "0.5");
+}
+
+// Issue 19 item 1: a row nesting 100,000 levels crashed `data`, `train`, `evaluate` and `predict -i` (stack overflow
+// in the recursive walks of the tree); every JSON row now goes through core/json_parse's depth limit.
+TEST(TableJson, DeepNestingIsAnErrorNamingTheLine) {
+  auto message = [](const std::string& bytes, const std::string& path) -> std::string {
+    try {
+      parse_table(bytes, path, {});
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string deep(100000, '[');
+  EXPECT_EQ(message("{\"text\": \"a\"}\n{\"text\": " + deep + "\n", "d.jsonl"),
+            "d.jsonl:2: JSON nests deeper than 128 levels");
+  EXPECT_EQ(message("[{\"text\": " + deep + "}]", "d.json"), "d.json: JSON nests deeper than 129 levels");
+  // A row nesting as deep as the limit allows still reads (the array around JSON records adds one level).
+  const std::string ok = std::string(127, '[') + std::string(127, ']');
+  EXPECT_EQ(parse_table("{\"text\": " + ok + "}\n", "d.jsonl", {}).rows.size(), 1u);
+  EXPECT_EQ(parse_table("[{\"text\": " + ok + "}]", "d.json", {}).rows.size(), 1u);
 }
 
 }  // namespace
