@@ -1,4 +1,4 @@
-// io/config.h — config.json of a Hugging Face model (spec: ../shared/spec/checkpoints.md §3, pipeline.md §1).
+// io/config.h — config.json of a Hugging Face model (spec: the shared spec, spec/checkpoints.md §3, pipeline.md §1).
 //
 // Typed fields for what accent computes with; every other key of the file is kept in `extra` and written back
 // unchanged, so a config read and saved by accent loses nothing.

@@ -1,4 +1,4 @@
-// io/safetensors.h — read (mmap) and write the safetensors format (spec: ../shared/spec/checkpoints.md §1).
+// io/safetensors.h — read (mmap) and write the safetensors format (spec: the shared spec, spec/checkpoints.md §1).
 //
 // Layout: [u64 LE header length N][N bytes JSON header][data buffer]. Tensors tile the buffer exactly.
 #pragma once

@@ -1,7 +1,7 @@
 // io/safetensors_dtype.h — every dtype string of the safetensors format, its width in bits, the reference writer's
 // sort rank, and the decoders accent uses for the types core::DType does not hold (F8 variants).
 //
-// Spec: ../shared/spec/checkpoints.md §1. The rank is the position in safetensors' Rust `Dtype` enum
+// Spec: the shared spec, spec/checkpoints.md §1. The rank is the position in safetensors' Rust `Dtype` enum
 // (BOOL < F4 < F6_E2M3 < F6_E3M2 < U8 < I8 < F8_E5M2 < F8_E4M3 < F8_E8M0 < I16 < U16 < F16 < BF16 < I32 < U32 <
 // F32 < C64 < F64 < I64 < U64); the writer sorts tensors by rank descending, then by name.
 #pragma once

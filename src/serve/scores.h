@@ -1,5 +1,5 @@
 // serve/scores.h — turning a row of logits into pipeline("text-classification") output
-// (spec: ../shared/spec/pipeline.md §3).
+// (spec: the shared spec, spec/pipeline.md §3).
 #pragma once
 #include <cstdint>
 #include <map>

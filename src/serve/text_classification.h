@@ -1,5 +1,5 @@
 // serve/text_classification.h — pipeline("text-classification") in C++: a saved model directory (or hub id) in,
-// [{"label": ..., "score": ...}] per input out (spec: ../shared/spec/pipeline.md §3).
+// [{"label": ..., "score": ...}] per input out (spec: the shared spec, spec/pipeline.md §3).
 //
 // Like HF, inputs are tokenized with no truncation unless asked (an input longer than the model's positions is a
 // clear error that suggests --truncation). Unlike HF's one-at-a-time loop, inputs run in batches sorted by length
