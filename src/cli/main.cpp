@@ -9,6 +9,7 @@
 
 #include "cli/flag_checks.h"
 #include "cli/output.h"
+#include "cli/terminal_text.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "ops/precision.h"
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed. Any other parse error is a usage error: CLI11's message, then the
+    // shell's usage-error status 2 rather than CLI11's internal codes (100–114, e.g. 114 for `data F -t F`).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
@@ -60,10 +63,10 @@ int main(int argc, char** argv) {
       return rc;
     }
   } catch (const accent::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << accent::cli::terminal_safe(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << accent::cli::terminal_safe(e.what()) << "\n";
     return 1;
   }
   return 0;

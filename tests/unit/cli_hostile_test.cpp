@@ -24,15 +24,15 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kShared = ACCENT_SHARED_DIR;
+const std::string kData = ACCENT_TEST_DATA_DIR;
 const std::string kTrainFlags = " --validation-split 0 --max-steps 1 --per-device-train-batch-size 8 --max-length 16 "
                                 "--progress none";
 
 // A small BERT config without weights (accent initialises it) and bert-base-uncased's vocabulary.
 void write_tiny_bert(const fs::path& dir) {
   fs::create_directories(dir);
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kShared + "/data/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
   ModelConfig c;
   c.model_type = "bert";
   c.architectures = {"BertForMaskedLM"};
@@ -389,4 +389,43 @@ TEST(CliHostile, FlagsAndKeysOutOfRangeAreNamedErrors) {
   r = run_command(kCli + " predict -m " + tmp.str("adapter") + " 'a fine film'");
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("key \"peft_type\" is missing"), std::string::npos) << r.out;
+}
+
+// Item 12, the last three: a parse error is a usage error (exit 2) with CLI11's message, not exit 114; raw bytes
+// from the input are escaped in error messages; `inspect` describes a LoRA adapter directory.
+TEST(CliHostile, UsageErrorsEscapedMessagesAndAdapterInspect) {
+  TempDir tmp("hostile_messages");
+  write_sst2_csv(tmp.path / "train.csv", 8);
+  CmdResult r = run_command(kCli + " data " + tmp.str("train.csv") + " -t " + tmp.str("train.csv"));
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find("--train-file"), std::string::npos) << r.out;
+
+  // A path holding 0xFF and an ESC sequence: the message names it with \xHH escapes, and no raw byte reaches stderr.
+  r = run_command(kCli + " inspect \"" + tmp.path.string() + "/$(printf 'no\\377\\033[31mdir')\"");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("no\\xFF\\x1B[31mdir"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\xff'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+
+  const fs::path adapter = tmp.path / "adapter";
+  fs::create_directories(adapter);
+  std::ofstream(adapter / "adapter_config.json")
+      << R"({"peft_type": "LORA", "task_type": "SEQ_CLS", "r": 4, "lora_alpha": 8, "lora_dropout": 0.0,)"
+      << R"( "target_modules": ["query", "value"], "modules_to_save": ["classifier", "score"],)"
+      << R"( "base_model_name_or_path": "bert-base-uncased", "bias": "none"})";
+  save_safetensors((adapter / "adapter_model.safetensors").string(),
+                   {{"base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight", Tensor::zeros({4, 16})},
+                    {"base_model.model.bert.encoder.layer.0.attention.self.query.lora_B.weight", Tensor::zeros({16, 4})},
+                    {"base_model.model.classifier.weight", Tensor::zeros({2, 16})}});
+  r = run_command(kCli + " inspect " + adapter.string());
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("LoRA adapter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bert-base-uncased"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("160 in 3 tensors"), std::string::npos) << r.out;
+  r = run_command(kCli + " inspect --json " + adapter.string(), /*merge_stderr=*/false);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["r"], 4);
+  EXPECT_EQ(j["num_parameters"], 160);
+  EXPECT_EQ(j["target_modules"], json::array({"query", "value"}));
 }

@@ -16,7 +16,7 @@ using accent::testing::TempDir;
 
 namespace {
 
-const std::string kBertDir = std::string(ACCENT_SHARED_DIR) + "/data/vocab/bert-base-uncased";
+const std::string kBertDir = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/bert-base-uncased";
 
 std::string error_of(const std::function<void()>& f) {
   try {
