@@ -26,26 +26,7 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kData = ACCENT_TEST_DATA_DIR;
 
-// A small BERT config (no weights: accent initialises it) with bert-base-uncased's real WordPiece vocabulary.
-void write_tiny_bert(const fs::path& dir) {
-  fs::create_directories(dir);
-  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
-  ModelConfig c;
-  c.model_type = "bert";
-  c.architectures = {"BertForMaskedLM"};
-  c.vocab_size = 30522;
-  c.hidden_size = 32;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 64;
-  c.max_position_embeddings = 64;
-  c.pad_token_id = 0;
-  c.set_num_labels(2);
-  save_config((dir / "config.json").string(), c);
-}
 
 }  // namespace
 

@@ -24,28 +24,9 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kData = ACCENT_TEST_DATA_DIR;
 const std::string kTrainFlags = " --validation-split 0 --max-steps 1 --per-device-train-batch-size 8 --max-length 16 "
                                 "--progress none";
 
-// A small BERT config without weights (accent initialises it) and bert-base-uncased's vocabulary.
-void write_tiny_bert(const fs::path& dir) {
-  fs::create_directories(dir);
-  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
-  ModelConfig c;
-  c.model_type = "bert";
-  c.architectures = {"BertForMaskedLM"};
-  c.vocab_size = 30522;
-  c.hidden_size = 16;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 32;
-  c.max_position_embeddings = 32;
-  c.pad_token_id = 0;
-  c.set_num_labels(2);
-  save_config((dir / "config.json").string(), c);
-}
 
 std::string train_cmd(const TempDir& tmp, const std::string& model, const std::string& out, const std::string& extra = "") {
   const std::string save = extra.find("--save-strategy") == std::string::npos ? " --save-strategy no " : " ";
@@ -55,7 +36,7 @@ std::string train_cmd(const TempDir& tmp, const std::string& model, const std::s
 
 // A trained model (1 step from a random init) in tmp/<name>.
 std::string make_model(const TempDir& tmp, const std::string& name) {
-  if (!fs::exists(tmp.path / "base")) write_tiny_bert(tmp.path / "base");
+  if (!fs::exists(tmp.path / "base")) write_tiny_bert(tmp.path / "base", TinyBert{16, 1, 32, 32});
   if (!fs::exists(tmp.path / "train.csv")) write_sst2_csv(tmp.path / "train.csv", 32);
   const CmdResult r = run_command(train_cmd(tmp, tmp.str("base"), tmp.str(name)));
   EXPECT_EQ(r.rc, 0) << r.out;
@@ -281,7 +262,7 @@ TEST(CliHostile, PredictWarnsAboutInvalidUtf8) {
 // anything is allocated (timeout: on a build without the check this test fails instead of swapping for hours).
 TEST(CliHostile, AbsurdConfigsAreRefusedBeforeAllocating) {
   TempDir tmp("hostile_absurd");
-  write_tiny_bert(tmp.path / "base");
+  write_tiny_bert(tmp.path / "base", TinyBert{16, 1, 32, 32});
   write_sst2_csv(tmp.path / "train.csv", 32);
   struct Case {
     std::string key;

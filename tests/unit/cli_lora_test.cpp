@@ -26,32 +26,14 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-const std::string kData = ACCENT_TEST_DATA_DIR;
 
-void write_tiny_bert(const fs::path& dir, int64_t hidden) {
-  fs::create_directories(dir);
-  fs::copy_file(kData + "/vocab/bert-base-uncased/vocab.txt", dir / "vocab.txt");
-  fs::copy_file(kData + "/vocab/bert-base-uncased/tokenizer_config.json", dir / "tokenizer_config.json");
-  ModelConfig c;
-  c.model_type = "bert";
-  c.architectures = {"BertForMaskedLM"};
-  c.vocab_size = 30522;
-  c.hidden_size = hidden;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 64;
-  c.max_position_embeddings = 64;
-  c.pad_token_id = 0;
-  c.set_num_labels(2);
-  save_config((dir / "config.json").string(), c);
-}
 
 const std::string kTrainFlags = " --validation-split 0.25 --max-steps 4 --per-device-train-batch-size 16 "
                                 "--learning-rate 1e-2 --max-length 32 --progress none --save-strategy no --seed 3";
 
 // A base with weights: a few full fine-tuning steps from a random init (so the adapter has a real base to find).
 std::string make_base(const TempDir& tmp, const std::string& name, int64_t hidden) {
-  write_tiny_bert(tmp.path / (name + "_init"), hidden);
+  write_tiny_bert(tmp.path / (name + "_init"), TinyBert{hidden});
   CmdResult r = run_command(kCli + " train --model " + tmp.str(name + "_init") + " --train-file " + tmp.str("train.csv") +
                             " --output-dir " + tmp.str(name) + kTrainFlags);
   EXPECT_EQ(r.rc, 0) << r.out;

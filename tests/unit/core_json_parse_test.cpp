@@ -7,20 +7,15 @@
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "error_text.h"
 
 namespace accent {
 namespace {
 
+using testing::error_of;
+
 std::string nested(int levels) { return std::string(levels, '[') + std::string(levels, ']'); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(JsonParse, DeepNestingIsAClearErrorNotACrash) {
   // 100,000 levels: the sweep's crashing input, in both flavours, closed and unclosed.

@@ -8,9 +8,12 @@
 #include "data/dataset.h"
 #include "data/label_map.h"
 #include "data_test_util.h"
+#include "error_text.h"
 
 namespace accent {
 namespace {
+
+using testing::error_of;
 
 using nlohmann::json;
 
@@ -110,14 +113,6 @@ TEST(DatasetOracle, GeneratedLabelTypesMatchPandasTyping) {
   compare_labels_with_oracle(cases);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 class DatasetFiles : public ::testing::Test {
  protected:

@@ -9,23 +9,17 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "text/tokenizer.h"
+#include "error_text.h"
 #include "test_util.h"
 
 using namespace accent;
 using accent::testing::TempDir;
+using accent::testing::error_of;
 
 namespace {
 
 const std::string kBertDir = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/bert-base-uncased";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // A WordPiece tokenizer.json whose vocabulary maps "hello" to `hello_id`.
 std::string wordpiece_json(const std::string& hello_id, const std::string& cls_id = "2") {
