@@ -3,6 +3,9 @@
 # (scripts/device_bundle.sh) and writes everything under $OUT:
 #   env.txt               GPU, driver, CPU, Python packages, which cuBLASLt was used
 #   ops_cuda_test.log     every CUDA op against ref (tests/unit/ops_cuda_test.cpp)
+#   train_cuda_models_test.log  every family on the GPU against the CPU: logits, gradients, AdamW steps, bf16, LoRA,
+#                         no cudaMalloc in a repeated step, checkpoints across devices (tests/unit/train_cuda_models_test.cpp)
+#   cuda_step_bench.json  bert-base training step / inference on the GPU (bench/cuda_step_bench.cpp)
 #   cuda_ops_bench.json   each CUDA op's time and rate at bert-base shapes (bench/cuda_ops_bench.cpp)
 #   interop.json / .log   accent's output directories against real transformers / PEFT (scripts/device/hf_interop.py)
 #   torch_gpu_bench.json  PyTorch's numbers on this GPU (bench/torch_gpu_bench.py)
@@ -41,10 +44,18 @@ timeout 120 "$BUNDLE/bin/ops_cuda_test" >"$OUT/ops_cuda_test.log" 2>&1
 rc=$?
 note "ops_cuda_test: rc=$rc $(grep -E '^\[  (PASSED|FAILED) |^\[  SKIPPED \] [0-9]' "$OUT/ops_cuda_test.log" | tr '\n' ' ')"
 
-timeout 60 "$BUNDLE/bin/cuda_ops_bench" >"$OUT/cuda_ops_bench.json" 2>&1
-note "cuda_ops_bench: rc=$?"
+# 2. Whole models on the GPU against the CPU.
+timeout 150 "$BUNDLE/bin/train_cuda_models_test" >"$OUT/train_cuda_models_test.log" 2>&1
+rc=$?
+note "train_cuda_models_test: rc=$rc $(grep -E '^\[  (PASSED|FAILED) |^\[  SKIPPED \] [0-9]' "$OUT/train_cuda_models_test.log" | tr '\n' ' ')"
+grep -E '^\[  FAILED  \]' "$OUT/train_cuda_models_test.log" | head -20 >>"$SUMMARY"
 
-# 2. accent's files against transformers / PEFT (accent trains on this machine's CPU).
+timeout 90 "$BUNDLE/bin/cuda_step_bench" >"$OUT/cuda_step_bench.json" 2>&1
+note "cuda_step_bench: rc=$?"
+cat "$OUT/cuda_step_bench.json" >>"$SUMMARY"
+[ -n "${SKIP_OPS_BENCH:-}" ] || { timeout 60 "$BUNDLE/bin/cuda_ops_bench" >"$OUT/cuda_ops_bench.json" 2>&1; note "cuda_ops_bench: rc=$?"; }
+
+# 3. accent's files against transformers / PEFT (accent trains and predicts on the GPU, and predicts on the CPU).
 PYTHONUNBUFFERED=1 timeout 200 python3 scripts/device/hf_interop.py --accent "$ACCENT" --work /tmp/accent-interop \
   --vocab-dir "$VOCAB_DIR" --data "$SST2_DEV" --out "$OUT/interop.json" --log "$OUT/interop.log" \
   >"$OUT/interop.stdout" 2>&1
@@ -53,9 +64,9 @@ note "hf_interop: rc=$rc"
 cat "$OUT/interop.stdout" >>"$SUMMARY"
 cat "$OUT/interop.stdout" >>"$OUT/interop.log" && rm -f "$OUT/interop.stdout"
 
-# 3. PyTorch on this GPU (the speed targets' reference). SKIP_TORCH_BENCH=1 leaves it out (a re-run of 1–2).
+# 4. PyTorch on this GPU (the speed targets' reference). SKIP_TORCH_BENCH=1 leaves it out (a re-run of 1–2).
 [ -n "${SKIP_TORCH_BENCH:-}" ] && { cat "$SUMMARY"; exit 0; }
-PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" \
+PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" ${TORCH_BENCH_ARGS:-} \
   >"$OUT/torch_gpu_bench.log" 2>&1
 rc=$?
 note "torch_gpu_bench: rc=$rc"

@@ -2,15 +2,16 @@
 """accent's files against the real Hugging Face libraries (transformers, PEFT, tokenizers), one family at a time.
 
 For each family: `transformers` creates a small model with random weights and a real tokenizer and saves them
-(save_pretrained) -> `accent train` fine-tunes that directory -> `transformers` loads accent's output directory:
-the tokenizer must give accent's ids, the model accent's logits, and pipeline("text-classification") accent's
-labels and scores (within 1e-3). The same with `accent train --lora` and PEFT's PeftModel.from_pretrained.
+(save_pretrained) -> `accent train --device DEVICE` fine-tunes that directory -> `transformers` loads accent's
+output directory: the tokenizer must give accent's ids, the model accent's logits (accent predicting on the CPU and
+on DEVICE), and pipeline("text-classification") accent's labels and scores (within 1e-3); `accent evaluate` gives
+the same metrics on the CPU and on DEVICE. The same with `accent train --lora` and PEFT's PeftModel.from_pretrained.
 Every difference is recorded; the JSON report is the evidence for the issue's "against the real libraries" check.
 
-Runs where transformers/PEFT are installed (the GPU machine); accent runs on the CPU here (its CUDA model path is
-not built yet), so this checks the files, not the GPU.
+Runs where transformers/PEFT are installed (the GPU machine).
 
 Usage: hf_interop.py --accent BIN --work DIR --vocab-dir DIR --data TSV --out REPORT.json [--families a,b]
+                     [--device cuda|cpu]
 """
 import argparse
 import json
@@ -137,7 +138,10 @@ def check_family(family, args, texts, texts_file, train_csv, log):
     full = os.path.join(args.work, family, "full")
     common = ["--train-file", train_csv, "--validation-split", "0.1", "--max-steps", "30",
               "--per-device-train-batch-size", "16", "--seed", "7", "--max-length", "64", "--progress", "none"]
-    run([args.accent, "train", "--model", base, "--output-dir", full, "--learning-rate", "5e-4", *common], log)
+    dev = ["--device", args.device]
+    t0 = time.time()
+    run([args.accent, "train", "--model", base, "--output-dir", full, "--learning-rate", "5e-4", *common, *dev], log)
+    report["train_seconds"] = round(time.time() - t0, 1)
     report["full_files"] = sorted(os.listdir(full))
 
     # Tokenizer: transformers loading accent's saved tokenizer gives accent's ids.
@@ -152,24 +156,42 @@ def check_family(family, args, texts, texts_file, train_csv, log):
         report["differences"].append(f"tokenizer: {len(mismatched)} of {len(texts)} rows differ; first row {i}: "
                                      f"accent {accent_ids[i][:20] if i < len(accent_ids) else None} vs HF {hf_ids[i][:20]}")
 
-    # Model: the same logits (fp32, CPU both), and pipeline() labels/scores as accent predict.
+    # Model: the same logits (fp32; accent on the CPU and on the device, HF on the CPU), and pipeline()
+    # labels/scores as accent predict (on the device, its default precision).
     model = AutoModelForSequenceClassification.from_pretrained(full)
-    compare_scores(accent_logits(args.accent, full, texts_file, log), hf_logits(model, hf_tok, texts),
-                   "logits_fp32", 1e-4, report)
+    hf = hf_logits(model, hf_tok, texts)
+    compare_scores(accent_logits(args.accent, full, texts_file, log, ["--device", "cpu"]), hf, "logits_fp32", 1e-4,
+                   report)
+    if args.device != "cpu":
+        compare_scores(accent_logits(args.accent, full, texts_file, log, dev), hf, f"logits_fp32_{args.device}", 1e-4,
+                       report)
+        metrics = {}
+        for d in ("cpu", args.device):
+            out = run([args.accent, "evaluate", "--model", full, "--data", train_csv, "--precision", "fp32",
+                       "--device", d], log)
+            metrics[d] = json.loads(out)
+        report["evaluate"] = metrics
+        for key in ("eval_accuracy", "eval_f1"):
+            a, b = metrics["cpu"].get(key), metrics[args.device].get(key)
+            if a is None or b is None or abs(a - b) > 1e-9:
+                report["differences"].append(f"evaluate: {key} cpu {a} vs {args.device} {b}")
+        if abs(metrics["cpu"]["eval_loss"] - metrics[args.device]["eval_loss"]) > 1e-4:
+            report["differences"].append(f"evaluate: eval_loss cpu {metrics['cpu']['eval_loss']} vs "
+                                         f"{args.device} {metrics[args.device]['eval_loss']}")
     pipe = pipeline("text-classification", model=full, tokenizer=full, top_k=None, device="cpu")
     hf_pipe = [{d["label"]: d["score"] for d in row} for row in pipe(texts, batch_size=1)]
-    compare_scores(accent_pipeline(args.accent, full, texts_file, log), hf_pipe, "pipeline_scores", 1e-3, report)
+    compare_scores(accent_pipeline(args.accent, full, texts_file, log, dev), hf_pipe, "pipeline_scores", 1e-3, report)
 
     # LoRA: PEFT loads accent's adapter onto the base and agrees with accent predict on the adapter directory.
     try:
         import peft
         lora = os.path.join(args.work, family, "lora")
         run([args.accent, "train", "--model", base, "--output-dir", lora, "--lora", "--learning-rate", "2e-3",
-             *common], log)
+             *common, *dev], log)
         report["lora_files"] = sorted(os.listdir(lora))
         base_model = AutoModelForSequenceClassification.from_pretrained(base)
         peft_model = peft.PeftModel.from_pretrained(base_model, lora)
-        compare_scores(accent_logits(args.accent, lora, texts_file, log, ["--base-model", base]),
+        compare_scores(accent_logits(args.accent, lora, texts_file, log, ["--base-model", base, *dev]),
                        hf_logits(peft_model, hf_tok, texts), "lora_logits_fp32", 1e-4, report)
         merged = peft_model.merge_and_unload()
         compare_scores(accent_logits(args.accent, lora, texts_file, log, ["--base-model", base]),
@@ -190,6 +212,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--rows", type=int, default=64, help="texts compared per family")
+    ap.add_argument("--device", default="cuda", help="where accent trains (and predicts, besides the CPU)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     torch.set_num_threads(4)

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   // AVX512-BF16 by default; ACCENT_PRECISION overrides) and OpenMP threads (default: physical cores).
   const std::set<std::string> model_verbs{"train", "evaluate", "predict", "serve"};
   std::string precision = "auto";
+  std::string device = "auto";
   int threads = 0;
   for (auto& v : verbs) {
     CLI::App* sub = app.add_subcommand(v.name, v.help);
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
                       "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss) or fp32")
           ->capture_default_str();
       sub->add_flag_callback("--bf16", [&precision] { precision = "bf16"; }, "Same as --precision bf16");
+      sub->add_option("--device", device, "Where the model runs: auto (an NVIDIA GPU when a usable one is there, "
+                      "else the CPU), cpu or cuda")
+          ->capture_default_str();
       sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)")
           ->check(integer_in(1, 4096));
     }
@@ -55,6 +59,12 @@ int main(int argc, char** argv) {
   }
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
+    for (auto& [sub, run] : runners) {
+      if (!sub->parsed() || !model_verbs.count(sub->get_name())) continue;
+      std::string said;
+      accent::set_default_backend(accent::resolve_device(device, &said));
+      std::cerr << said << "\n";
+    }
     omp_set_num_threads(threads > 0 ? threads : accent::physical_core_count());
     for (auto& [sub, run] : runners) {
       if (!sub->parsed()) continue;

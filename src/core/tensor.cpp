@@ -30,18 +30,41 @@ uint64_t next_tensor_version() {
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-TensorStorage::TensorStorage(size_t nbytes) {
-  const size_t rounded = nbytes == 0 ? 64 : ((nbytes + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (!p) fail("out of memory allocating ", nbytes, " bytes");
-  std::memset(p, 0, rounded);
-  bytes = static_cast<std::byte*>(p);
+TensorStorage::TensorStorage(size_t nbytes, const MemoryResource& memory_resource) : memory(&memory_resource) {
+  // At least one byte, so that a defined tensor always has a non-null data pointer.
+  bytes = static_cast<std::byte*>(memory->allocate(nbytes == 0 ? 1 : nbytes));
   version.store(next_tensor_version(), std::memory_order_relaxed);
 }
 
-TensorStorage::~TensorStorage() { std::free(bytes); }
+TensorStorage::~TensorStorage() { memory->release(bytes); }
 
 }  // namespace detail
+
+namespace {
+
+class HostMemory final : public MemoryResource {
+ public:
+  const char* name() const override { return "host"; }
+  void* allocate(size_t nbytes) const override {
+    const size_t rounded = ((nbytes + 63) / 64) * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p) fail("out of memory allocating ", nbytes, " bytes");
+    std::memset(p, 0, rounded);
+    return p;
+  }
+  void release(void* ptr) const noexcept override { std::free(ptr); }
+  void copy_from_host(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }
+  void copy_to_host(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }
+  void copy(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }
+  void fill_zero(void* dst, size_t n) const override { if (n) std::memset(dst, 0, n); }
+};
+
+}  // namespace
+
+const MemoryResource& MemoryResource::host_memory_resource() {
+  static const HostMemory* host = new HostMemory;  // never destroyed: tensors may outlive static destruction
+  return *host;
+}
 
 namespace {
 
@@ -84,9 +107,9 @@ void store_from_double(void* p, DType t, int64_t i, double v) {
 }
 }  // namespace
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape, const MemoryResource& memory) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_);
-  storage_ = std::make_shared<detail::TensorStorage>(nbytes());
+  storage_ = std::make_shared<detail::TensorStorage>(nbytes(), memory);
 }
 
 Tensor Tensor::from_bytes(DType dtype, Shape shape, const void* bytes) {
@@ -112,10 +135,31 @@ const float* Tensor::f32() const {
   return static_cast<const float*>(data());
 }
 
-Tensor Tensor::clone() const { return from_bytes(dtype_, shape_, data()); }
+Tensor Tensor::clone() const {
+  if (!storage_) return *this;
+  Tensor out(dtype_, shape_, memory());
+  memory().copy(out.data(), data(), nbytes());
+  return out;
+}
+
+Tensor Tensor::to_memory(const MemoryResource& target) const {
+  if (!storage_ || &memory() == &target) return *this;
+  Tensor out(dtype_, shape_, target);
+  if (memory().is_host()) {
+    target.copy_from_host(out.data(), data(), nbytes());
+  } else if (target.is_host()) {
+    memory().copy_to_host(out.data(), data(), nbytes());
+  } else {  // between two accelerator memories: through the host
+    Tensor staged = to_host();
+    target.copy_from_host(out.data(), staged.data(), nbytes());
+  }
+  return out;
+}
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
+  ACCENT_CHECK(on_host(), "converting a ", dtype_name(dtype_), " tensor of shape ", shape_str(shape_), " to ",
+               dtype_name(dtype), " needs host memory, it lives in ", memory().name(), " memory");
   Tensor out(dtype, shape_);
   if (dtype_ == DType::BF16 && dtype == DType::F32) {
     const auto* src = data_as<uint16_t>();
@@ -136,7 +180,7 @@ Tensor Tensor::reshape(Shape shape) const {
 }
 
 void Tensor::zero() {
-  if (storage_) std::memset(data(), 0, nbytes());
+  if (storage_) memory().fill_zero(data(), nbytes());
 }
 
 }  // namespace accent

@@ -11,6 +11,11 @@
 // reshape) share its version. Read through const handles or std::as_const to keep caches valid. Caveat (as for
 // PyTorch's data_ptr): a raw pointer taken from a non-const access and written AFTER a cache was refreshed is not
 // seen — take the pointer again (which stamps) for each round of writes.
+//
+// Memory: a tensor's bytes live in one MemoryResource (core/memory.h): host RAM unless it was created in or moved
+// to another (an accelerator's; then data() is a pointer into that memory, for ops of that backend only).
+// clone(), zero() and reshape() work in any memory; to(dtype) converts on the host only; to_memory()/to_host()
+// copy between memories.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -20,6 +25,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace accent {
 
@@ -33,11 +39,12 @@ std::string shape_str(const Shape& shape);
 namespace detail {
 // The bytes of a tensor and their version; shared by every handle of the storage.
 struct TensorStorage {
-  explicit TensorStorage(size_t nbytes);
+  TensorStorage(size_t nbytes, const MemoryResource& memory);
   ~TensorStorage();
   TensorStorage(const TensorStorage&) = delete;
   TensorStorage& operator=(const TensorStorage&) = delete;
   std::byte* bytes = nullptr;  // 64-byte aligned, zero-filled at allocation
+  const MemoryResource* memory = nullptr;
   std::atomic<uint64_t> version{0};
 };
 // A fresh value of the process-wide version counter (relaxed atomic; never 0).
@@ -47,9 +54,11 @@ uint64_t next_tensor_version();
 class Tensor {
  public:
   Tensor() = default;
-  // Zero-initialised tensor.
-  Tensor(DType dtype, Shape shape);
-  static Tensor zeros(Shape shape, DType dtype = DType::F32) { return Tensor(dtype, std::move(shape)); }
+  // Zero-initialised tensor, in host memory unless another is given.
+  Tensor(DType dtype, Shape shape, const MemoryResource& memory = host_memory());
+  static Tensor zeros(Shape shape, DType dtype = DType::F32, const MemoryResource& memory = host_memory()) {
+    return Tensor(dtype, std::move(shape), memory);
+  }
   // Copies nbytes = numel * dtype_size bytes from `bytes`.
   static Tensor from_bytes(DType dtype, Shape shape, const void* bytes);
   static Tensor from_vector(Shape shape, const std::vector<float>& values);
@@ -77,9 +86,17 @@ class Tensor {
   template <typename T>
   const T* data_as() const { return static_cast<const T*>(data()); }
 
-  // Deep copy.
+  // The memory the bytes live in (host for an undefined tensor).
+  const MemoryResource& memory() const { return storage_ ? *storage_->memory : host_memory(); }
+  bool on_host() const { return memory().is_host(); }
+  // A copy in `memory`, or *this when the bytes are there already (like torch's .to(device)).
+  Tensor to_memory(const MemoryResource& memory) const;
+  Tensor to_host() const { return to_memory(host_memory()); }
+
+  // Deep copy (in the same memory).
   Tensor clone() const;
   // Converts between floating types (F32/F16/BF16/F64) and integer types; returns *this when already dtype.
+  // A conversion needs host bytes.
   Tensor to(DType dtype) const;
   // Same storage, new shape with the same numel.
   Tensor reshape(Shape shape) const;

@@ -299,7 +299,8 @@ void write_safetensors(std::ostream& out, const std::map<std::string, Tensor>& t
   const std::string header = header_bytes(order, metadata);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (const auto& [name, t] : order) {
-    if (t->nbytes()) out.write(static_cast<const char*>(t->data()), static_cast<std::streamsize>(t->nbytes()));
+    const Tensor host = t->to_host();  // a tensor in GPU memory is copied down one at a time
+    if (host.nbytes()) out.write(static_cast<const char*>(host.data()), static_cast<std::streamsize>(host.nbytes()));
   }
 }
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -24,8 +25,10 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
   ACCENT_CHECK(longest <= P_, "sequence length ", T, " needs ", longest, " positions but max_position_embeddings is ",
                P_, " (truncate the inputs to at most ", T - (longest - P_), " tokens)");
   const int64_t rows = B * T;
-  // Keep our own copies of the ids: backward must not depend on the caller's Batch outliving the step.
-  int32_t* ids = reinterpret_cast<int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  // Keep our own copies of the ids: backward must not depend on the caller's Batch outliving the step. They are
+  // built on the host, then copied to where the ops read them (ids_).
+  ids_host_.resize(static_cast<size_t>(3 * rows));
+  int32_t* ids = ids_host_.data();
   int32_t *types = ids + rows, *positions = ids + 2 * rows;
   std::copy(input_ids, input_ids + rows, ids);
   if (token_type_ids) {
@@ -45,6 +48,10 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
       }
     }
   }
+
+  int32_t* op_ids = reinterpret_cast<int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  copy_from_host(ctx, op_ids, ids, ids_host_.size() * sizeof(int32_t));
+  ids = op_ids, types = op_ids + rows, positions = op_ids + 2 * rows;
 
   // word + token type + position (HF's order), LayerNorm and dropout in one pass per row (ops/embedding_layernorm).
   const auto lookup = [](const Embedding& e, const int32_t* idx) {

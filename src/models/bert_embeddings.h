@@ -8,6 +8,7 @@
 // create_position_ids_from_input_ids): position = cumsum(id ≠ pad)·(id ≠ pad) + pad, and the position table has
 // padding_idx = pad (its pad row gets no gradient).
 #pragma once
+#include <vector>
 #include <string>
 
 #include "models/bert_dims.h"
@@ -38,7 +39,8 @@ class BertEmbeddings {
   bool has_token_types_ = true, padding_offset_positions_ = false;
   Dropout dropout_;
   ScratchBuffer sum_;        // (B, T, H) embedding sum = LayerNorm input
-  ScratchBuffer ids_;        // int32 copies: input ids, token types, position ids (3 × B·T)
+  std::vector<int32_t> ids_host_;  // input ids, token types, position ids (3 × B·T), built on the host
+  ScratchBuffer ids_;               // their copy in the ops' memory
 };
 
 }  // namespace accent

@@ -5,6 +5,7 @@
 
 #include "nn/freeze.h"
 #include "nn/lora.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -78,7 +79,7 @@ void BertEncoder::backward(const OpContext& ctx, const float* x0, const float* d
                            int64_t T) {
   const int64_t n = B * T * H_, L = static_cast<int64_t>(layers.size());
   if (L == 0) {
-    if (dx0) std::copy(dlast, dlast + n, dx0);
+    if (dx0) copy_bytes(ctx, dx0, dlast, static_cast<size_t>(n) * sizeof(float));
     return;
   }
   // Without an input gradient to deliver, layers below the lowest trainable one have nothing to compute.

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "ops/loss.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -34,29 +35,43 @@ ProblemType resolve_problem_type(const std::optional<std::string>& configured, i
   return ProblemType::SingleLabel;  // no labels: what a classifier with num_labels > 1 does by default
 }
 
+namespace {
+
+// The labels where ctx's ops read them: the host vector itself, or a copy in `stage`.
+template <typename T>
+const T* staged(const OpContext& ctx, const std::vector<T>& host, ScratchBuffer& stage) {
+  if (memory_for(ctx).is_host()) return host.data();
+  const size_t bytes = host.size() * sizeof(T);
+  T* copy = reinterpret_cast<T*>(stage.u8(static_cast<int64_t>(bytes)));
+  copy_from_host(ctx, copy, host.data(), bytes);
+  return copy;
+}
+
+}  // namespace
+
 float classification_loss(const OpContext& ctx, ProblemType type, const float* logits, const Batch& batch, int64_t C,
-                          float* dlogits) {
+                          float* dlogits, ScratchBuffer& label_stage) {
   const int64_t B = batch.B;
   switch (type) {
     case ProblemType::SingleLabel:
       ACCENT_CHECK(static_cast<int64_t>(batch.class_labels.size()) == B, "single_label_classification needs ", B,
                    " integer labels (one per row), got ", batch.class_labels.size(),
                    batch.float_labels.empty() ? "" : " (the batch has float labels: multi-label or regression?)");
-      return cross_entropy_loss(ctx, logits, batch.class_labels.data(), dlogits, B, C);
+      return cross_entropy_loss(ctx, logits, staged(ctx, batch.class_labels, label_stage), dlogits, B, C);
     case ProblemType::MultiLabel:
       ACCENT_CHECK(static_cast<int64_t>(batch.float_labels.size()) == B * C, "multi_label_classification needs B×C = ",
                    B, "×", C, " float labels, got ", batch.float_labels.size());
-      return bce_with_logits_loss(ctx, logits, batch.float_labels.data(), dlogits, B, C);
+      return bce_with_logits_loss(ctx, logits, staged(ctx, batch.float_labels, label_stage), dlogits, B, C);
     case ProblemType::Regression: {
       if (!batch.float_labels.empty()) {
         ACCENT_CHECK(static_cast<int64_t>(batch.float_labels.size()) == B * C, "regression needs B×C = ", B, "×", C,
                      " float labels, got ", batch.float_labels.size());
-        return mse_loss(ctx, logits, batch.float_labels.data(), dlogits, B, C);
+        return mse_loss(ctx, logits, staged(ctx, batch.float_labels, label_stage), dlogits, B, C);
       }
       ACCENT_CHECK(static_cast<int64_t>(batch.class_labels.size()) == B * C, "regression needs B×C = ", B, "×", C,
                    " labels, got ", batch.class_labels.size());
       std::vector<float> as_float(batch.class_labels.begin(), batch.class_labels.end());
-      return mse_loss(ctx, logits, as_float.data(), dlogits, B, C);
+      return mse_loss(ctx, logits, staged(ctx, as_float, label_stage), dlogits, B, C);
     }
   }
   return 0.0f;

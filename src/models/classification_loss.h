@@ -11,6 +11,7 @@
 #include <string>
 
 #include "data/batch.h"
+#include "nn/scratch.h"
 #include "ops/backend.h"
 
 namespace accent {
@@ -24,7 +25,8 @@ bool batch_has_labels(const Batch& batch);
 // The configured type, or the one transformers would infer for this batch.
 ProblemType resolve_problem_type(const std::optional<std::string>& configured, int64_t num_labels, const Batch& batch);
 // Mean loss of logits (B, C) against the batch labels; dlogits (B, C) = d(loss)/d(logits) when non-null.
+// logits and dlogits live in ctx's memory; the labels are copied into `label_stage` when that is not the host.
 float classification_loss(const OpContext& ctx, ProblemType type, const float* logits, const Batch& batch, int64_t C,
-                          float* dlogits);
+                          float* dlogits, ScratchBuffer& label_stage);
 
 }  // namespace accent

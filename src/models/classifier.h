@@ -61,7 +61,9 @@ class SequenceClassifier {
   // Writes config.json + model.safetensors (Hugging Face layout, each file atomically) into `dir`.
   virtual void save_pretrained(const std::string& dir) const { fail("this model cannot be saved (", dir, ")"); }
   // Which op implementations run (Backend::Cpu by default; Backend::Ref is the slow oracle used by tests).
+  // With a context of another memory (Backend::Cuda), the parameters move there (see TransformerClassifier).
   virtual void set_op_context(const OpContext&) {}
+  virtual OpContext op_context() const { return OpContext{}; }
   // Every Linear of the model (for LoRA, models/peft_adapter.h), in state-dict order, the head last. Empty when
   // the model does not expose them (then LoRA cannot wrap it).
   virtual std::vector<NamedLinear> linear_modules() { return {}; }

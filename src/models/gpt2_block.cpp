@@ -7,6 +7,7 @@
 #include "nn/lora.h"
 #include "ops/attention_softmax.h"
 #include "ops/matmul.h"
+#include "ops/memory.h"
 #include "ops/tensor_ops.h"
 
 namespace accent {
@@ -29,47 +30,6 @@ Gpt2Block::Gpt2Block(const std::string& prefix, const Gpt2Dims& d, int64_t layer
       resid_attn_dropout_(d.resid_dropout),
       resid_mlp_dropout_(d.resid_dropout) {}
 
-namespace {
-
-// q|k|v (rows, 3H) → three (B, NH, T, D) blocks (HF: split(H, dim=2) then _split_heads).
-void split_qkv(const float* qkv, float* qh, float* kh, float* vh, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  const int64_t H = NH * D;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      const float* row = qkv + (b * T + t) * 3 * H;
-      for (int64_t h = 0; h < NH; ++h) {
-        const int64_t dst = ((b * NH + h) * T + t) * D;
-        std::copy(row + h * D, row + h * D + D, qh + dst);
-        std::copy(row + H + h * D, row + H + h * D + D, kh + dst);
-        std::copy(row + 2 * H + h * D, row + 2 * H + h * D + D, vh + dst);
-      }
-    }
-}
-
-// The inverse: three (B, NH, T, D) gradients → d(q|k|v) (rows, 3H).
-void merge_qkv(const float* dq, const float* dk, const float* dv, float* dqkv, int64_t B, int64_t T, int64_t NH,
-               int64_t D) {
-  const int64_t H = NH * D;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      float* row = dqkv + (b * T + t) * 3 * H;
-      for (int64_t h = 0; h < NH; ++h) {
-        const int64_t src = ((b * NH + h) * T + t) * D;
-        std::copy(dq + src, dq + src + D, row + h * D);
-        std::copy(dk + src, dk + src + D, row + H + h * D);
-        std::copy(dv + src, dv + src + D, row + 2 * H + h * D);
-      }
-    }
-}
-
-// scores[.., i, j] = finfo.min for every key j after query i.
-void fill_causal(float* scores, int64_t BNH, int64_t T) {
-  for (int64_t m = 0; m < BNH; ++m)
-    for (int64_t i = 0; i < T; ++i) std::fill(scores + (m * T + i) * T + i + 1, scores + (m * T + i + 1) * T,
-                                              kAttentionMaskMin);
-}
-
-}  // namespace
 
 void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T,
                         Rng* rng) {
@@ -80,11 +40,11 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
   ln_1.forward(ctx, x, a, rows);
   c_attn.forward(ctx, a, qkv, rows);
-  split_qkv(qkv, qh, kh, vh, B, T, NH_, D_);
+  split_qkv_heads(ctx, qkv, heads, B, T, NH_, D_);  // (rows, 3H) → qh | kh | vh, each (B, NH, T, D)
 
   float* probs = probs_.f32(nprobs);
   gemm(ctx, GemmShape{BNH, T, T, D_, false, true}, qh, kh, nullptr, probs, false);
-  fill_causal(probs, BNH, T);
+  fill_causal(ctx, probs, BNH, T);
   attention_softmax_forward(ctx, probs, mask_add, probs, AttentionDims{B, NH_, T, T}, scale_divisor_);
   const float* used = probs;
   if (rng != nullptr && attn_dropout_.p() > 0.0f) {
@@ -103,8 +63,7 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   float* h1 = h1_.f32(n);
   attn_c_proj.forward(ctx, context, branch, rows);
   resid_attn_dropout_.forward(ctx, branch, branch, n, rng);
-  std::copy(x, x + n, h1);
-  add_inplace(ctx, branch, h1, n);
+  add(ctx, x, branch, h1, n);
 
   float* m = m_.f32(n);
   float* pre = pre_.f32(rows * I_);
@@ -114,8 +73,7 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   activation_forward(ctx, act_, pre, g, rows * I_);
   mlp_c_proj.forward(ctx, g, branch, rows);
   resid_mlp_dropout_.forward(ctx, branch, branch, n, rng);
-  std::copy(h1, h1 + n, y);
-  add_inplace(ctx, branch, y, n);
+  add(ctx, h1, branch, y, n);
 }
 
 void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
@@ -156,7 +114,9 @@ void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, 
   float* dqh = dctx_h;
   gemm(ctx, GemmShape{BNH, T, D_, T, false, false}, dprobs, kh, nullptr, dqh, false);  // dQ = dS·K
   gemm(ctx, GemmShape{BNH, T, D_, T, true, false}, dprobs, qh, nullptr, kh, false);    // dK = dSᵀ·Q
-  merge_qkv(dqh, kh, vh, qkv, B, T, NH_, D_);                                          // d(q|k|v) over qkv
+  // dqh sits in the context-heads slot, not before kh: stage it into qh (free now) so the three are contiguous.
+  copy_bytes(ctx, qh, dqh, static_cast<size_t>(n) * sizeof(float));
+  merge_qkv_heads(ctx, heads, qkv, B, T, NH_, D_);  // d(q|k|v) over qkv
   c_attn.backward(ctx, a, qkv, /*dx=*/branch, rows);  // da into branch
   ln_1.backward(ctx, x, branch, dx, rows);
   add_inplace(ctx, dh1, dx, n);

@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 #include "nn/freeze.h"
+#include "ops/embedding.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -105,15 +107,22 @@ void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const flo
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
   ACCENT_CHECK(T <= dims_.P, "sequence length ", T, " is longer than n_positions ", dims_.P,
                " (truncate the inputs to at most ", dims_.P, " tokens)");
-  int32_t* ids = reinterpret_cast<int32_t*>(ids_.u8(2 * rows * static_cast<int64_t>(sizeof(int32_t))));
-  int32_t* positions = ids + rows;
+  ids_host_.resize(static_cast<size_t>(2 * rows + B));
+  int32_t* ids = ids_host_.data();
+  int32_t *positions = ids + rows, *pooled_rows = ids + 2 * rows;
   std::copy(batch.input_ids.begin(), batch.input_ids.end(), ids);
-  last_.assign(static_cast<size_t>(B), 0);
-  for (int64_t b = 0; b < B; ++b)
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t last = 0;
     for (int64_t t = 0; t < T; ++t) {
       positions[b * T + t] = static_cast<int32_t>(t);
-      if (ids[b * T + t] != dims_.pad) last_[b] = t;  // rightmost non-pad token (argmax of t·[id ≠ pad])
+      if (ids[b * T + t] != dims_.pad) last = t;  // rightmost non-pad token (argmax of t·[id ≠ pad])
     }
+    pooled_rows[b] = static_cast<int32_t>(b * T + last);
+  }
+  const size_t id_bytes = ids_host_.size() * sizeof(int32_t);
+  ids = reinterpret_cast<int32_t*>(ids_.u8(static_cast<int64_t>(id_bytes)));
+  copy_from_host(ctx_, ids, ids_host_.data(), id_bytes);
+  positions = ids + rows, pooled_rows = ids + 2 * rows;
 
   float* hidden = hidden_.f32((L + 1) * n);
   wte_.forward(ctx_, ids, hidden, rows, /*accumulate=*/false);
@@ -124,8 +133,8 @@ void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const flo
   const float* last_hidden = hidden + L * n;
   float* pooled = pooled_.f32(B * H);
   float* normed = normed_.f32(B * H);
-  for (int64_t b = 0; b < B; ++b)
-    std::memcpy(pooled + b * H, last_hidden + (b * T + last_[b]) * H, static_cast<size_t>(H) * sizeof(float));
+  // pooled[b] = last_hidden[b·T + last_b]: a row lookup, done by the embedding op over the (B·T, H) hidden rows.
+  embedding_forward(ctx_, pooled_rows, last_hidden, pooled, B, rows, H, /*accumulate=*/false, "last hidden state");
   ln_f_.forward(ctx_, pooled, normed, B);
   score_.forward(ctx_, normed, logits, B);
 }
@@ -139,9 +148,10 @@ void Gpt2ForSequenceClassification::backward_logits(const Batch& batch, const fl
   ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
   float* grads = grads_.f32(2 * n);
   float* dy = grads;
-  std::fill(dy, dy + n, 0.0f);
-  for (int64_t b = 0; b < B; ++b)
-    std::memcpy(dy + (b * T + last_[b]) * H, normed + b * H, static_cast<size_t>(H) * sizeof(float));
+  const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(static_cast<int64_t>(ids_host_.size() * sizeof(int32_t))));
+  // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows.
+  fill_zero(ctx_, dy, static_cast<size_t>(n) * sizeof(float));
+  embedding_backward(ctx_, ids + 2 * rows, normed, dy, B, rows, H, /*padding_idx=*/-1);
   // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
   // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
   ParameterList embedding_params;
@@ -159,7 +169,6 @@ void Gpt2ForSequenceClassification::backward_logits(const Batch& batch, const fl
   if (!embeddings_trainable) return;
   float* d0 = dy;
   embd_dropout_.backward(ctx_, d0, d0, n);
-  const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(2 * rows * static_cast<int64_t>(sizeof(int32_t))));
   wte_.backward(ctx_, ids, d0, rows);
   wpe_.backward(ctx_, ids + rows, d0, rows);
 }

@@ -51,8 +51,8 @@ class Gpt2ForSequenceClassification final : public TransformerClassifier {
   LayerNorm ln_f_;
   Linear score_;
   Dropout embd_dropout_;
-  std::vector<int64_t> last_;  // (B) pooled position per row
-  ScratchBuffer ids_;          // 2 × (B, T) int32: ids, positions
+  std::vector<int32_t> ids_host_;  // 2 × (B, T) + B int32: ids, positions, pooled row b·T + last_b (built on the host)
+  ScratchBuffer ids_;              // their copy in the ops' memory
   ScratchBuffer hidden_;       // (L + 1) × (B, T, H): X0 and every block output
   ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient
   ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient

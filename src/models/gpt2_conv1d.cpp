@@ -22,7 +22,7 @@ void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t row
   const Tensor& w = std::as_const(weight.value);
   const float* b = std::as_const(bias.value).f32();
   if (ctx.precision == Precision::BF16)
-    gemm_bf16_weights(ctx, shape, x, weight_bf16_.get(w), b, y, false);
+    gemm_bf16_weights(ctx, shape, x, weight_bf16_.get(ctx, w), b, y, false);
   else
     gemm(ctx, shape, x, w.f32(), b, y, false);
   if (lora) lora->forward_add(ctx, x, y, rows);
@@ -39,7 +39,7 @@ void Conv1D::backward(const OpContext& ctx, const float* x, const float* dy, flo
   const GemmShape shape{1, rows, in_, out_, false, true};
   const Tensor& w = std::as_const(weight.value);
   if (ctx.precision == Precision::BF16)
-    gemm_bf16_weights(ctx, shape, dy, weight_bf16_.get(w), nullptr, dx, false);
+    gemm_bf16_weights(ctx, shape, dy, weight_bf16_.get(ctx, w), nullptr, dx, false);
   else
     gemm(ctx, shape, dy, w.f32(), nullptr, dx, false);
   if (lora) lora->backward_input_add(ctx, dx, rows);

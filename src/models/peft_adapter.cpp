@@ -13,6 +13,8 @@
 #include "io/safetensors.h"
 #include "models/registry.h"
 #include "nn/freeze.h"
+#include "nn/parameter_placement.h"
+#include "ops/memory.h"
 #include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -237,6 +239,13 @@ ForwardResult LoraModel::forward_backward(const Batch& batch, Rng& dropout_rng) 
   return r;
 }
 
+void LoraModel::set_op_context(const OpContext& ctx) {
+  base_->set_op_context(ctx);
+  ParameterList adapter_params;
+  for (auto& a : adapters_) a->collect(adapter_params);
+  move_parameters(adapter_params, memory_for(ctx));
+}
+
 std::map<std::string, Tensor> LoraModel::adapter_tensors() const {
   std::map<std::string, Tensor> out;
   for (const auto& a : adapters_) {
@@ -287,8 +296,7 @@ std::set<std::string> LoraModel::load_adapter_tensors(const std::string& path) {
     ACCENT_CHECK(e.shape == p->value.shape(), path, ": tensor ", key, " has shape ", shape_str(e.shape),
                  " but the base model's ", p->name, " needs ", shape_str(p->value.shape()),
                  " — the adapter was trained on a base model of another size");
-    Tensor t = file->load(key, DType::F32);
-    std::copy(t.f32(), t.f32() + t.numel(), p->value.f32());
+    p->value = file->load(key, DType::F32).to_memory(p->value.memory());
     loaded.insert(name);
   }
   for (auto& a : adapters_)
@@ -298,6 +306,11 @@ std::set<std::string> LoraModel::load_adapter_tensors(const std::string& path) {
 }
 
 std::unique_ptr<SequenceClassifier> LoraModel::merge_and_unload() {
+  OpContext ctx = op_context();
+  if (!memory_for(ctx).is_host()) {  // the merge runs on the host, once
+    ctx.backend = Backend::Cpu;
+    set_op_context(ctx);
+  }
   for (size_t i = 0; i < adapters_.size(); ++i) {
     adapters_[i]->merge_into(wrapped_[i].weight().value.f32(), wrapped_[i].is_conv1d());
     wrapped_[i].lora() = nullptr;

@@ -67,7 +67,9 @@ class LoraModel final : public SequenceClassifier {
   void set_problem_type(ProblemType type) override { base_->set_problem_type(type); }
   // Writes the adapter directory (adapter_config.json, adapter_model.safetensors, accent_labels.json).
   void save_pretrained(const std::string& dir) const override;
-  void set_op_context(const OpContext& ctx) override { base_->set_op_context(ctx); }
+  // Moves the base model and every adapter into ctx's memory.
+  void set_op_context(const OpContext& ctx) override;
+  OpContext op_context() const override { return base_->op_context(); }
   std::vector<NamedLinear> linear_modules() override { return base_->linear_modules(); }
 
   const LoraConfig& lora_config() const { return config_; }

@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
-#include "models/bert_checkpoint.h"
 #include "models/bert_classifier.h"
 #include "models/checkpoint_tensors.h"
 #include "models/classification_loss.h"
@@ -134,10 +133,7 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
   LoadReport local;
   LoadReport& r = report ? *report : local;
   r = LoadReport{};
-  if (auto* bert = dynamic_cast<BertForSequenceClassification*>(model.get())) {
-    r.architecture = BertForSequenceClassification::kArchitecture;
-    load_bert_weights(*bert, checkpoint, dir, options, r);
-  } else {
+  {
     auto* family_model = dynamic_cast<TransformerClassifier*>(model.get());
     ACCENT_CHECK(family_model != nullptr, "internal: ", family, " model is not a TransformerClassifier");
     r.architecture = family_model->architecture();
@@ -173,11 +169,7 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
 std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed) {
   const std::string family = sequence_classifier_family(config, "config");
   std::unique_ptr<SequenceClassifier> model = build_model(family, config, "config");
-  if (auto* bert = dynamic_cast<BertForSequenceClassification*>(model.get())) {
-    bert->init_weights(seed);
-  } else {
-    dynamic_cast<TransformerClassifier&>(*model).init_weights(seed);
-  }
+  dynamic_cast<TransformerClassifier&>(*model).init_weights(seed);
   return model;
 }
 

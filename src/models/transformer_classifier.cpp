@@ -5,7 +5,9 @@
 #include "io/safetensors.h"
 #include "models/classification_loss.h"
 #include "nn/parameter_init.h"
+#include "nn/parameter_placement.h"
 #include "ops/attention_softmax.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -22,6 +24,11 @@ void check_batch_shape(const Batch& batch) {
 
 TransformerClassifier::TransformerClassifier(ModelConfig config) : config_(std::move(config)) {
   if (config_.problem_type) problem_type_from_name(*config_.problem_type);  // validates the spelling early
+}
+
+void TransformerClassifier::set_op_context(const OpContext& ctx) {
+  move_parameters(parameters(), memory_for(ctx));
+  ctx_ = ctx;
 }
 
 ParameterList TransformerClassifier::parameters() {
@@ -66,22 +73,26 @@ ForwardResult TransformerClassifier::forward_backward(const Batch& batch, Rng& d
 ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with_backward) {
   check_batch_shape(batch);
   const int64_t B = batch.B, T = batch.T, C = num_labels();
+  const ScratchPlacement placement(memory_for(ctx_));  // every module's scratch in the memory ctx_'s ops read
   const float* mask_add = nullptr;
   if (!batch.attention_mask.empty()) {
+    mask_add_host_.resize(static_cast<size_t>(B * T));
+    attention_additive_mask(batch.attention_mask.data(), mask_add_host_.data(), B, T);
     float* m = mask_add_.f32(B * T);
-    attention_additive_mask(batch.attention_mask.data(), m, B, T);
+    copy_from_host(ctx_, m, mask_add_host_.data(), mask_add_host_.size() * sizeof(float));
     mask_add = m;
   }
   ForwardResult result;
   result.logits = Tensor(DType::F32, {B, C});
-  float* logits = result.logits.f32();
+  float* logits = logits_.f32(B * C);
   forward_logits(batch, mask_add, logits, rng);
+  copy_to_host(ctx_, result.logits.f32(), logits, static_cast<size_t>(B * C) * sizeof(float));
   if (!batch_has_labels(batch)) return result;
 
   const ProblemType type = resolve_problem_type(config_.problem_type, C, batch);
   if (!config_.problem_type) config_.problem_type = problem_type_name(type);
   float* dlogits = with_backward ? dlogits_.f32(B * C) : nullptr;
-  result.loss = classification_loss(ctx_, type, logits, batch, C, dlogits);
+  result.loss = classification_loss(ctx_, type, logits, batch, C, dlogits, labels_);
   result.has_loss = true;
   if (with_backward) backward_logits(batch, dlogits);
   return result;

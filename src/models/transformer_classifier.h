@@ -6,6 +6,9 @@
 //   logits   = family_forward(batch, mask_add)          (B, C)
 //   loss     = by problem_type (models/classification_loss.h); inferred on the first labelled batch and stored
 //              in the config, as HF does
+// Device: set_op_context() moves every parameter (and its gradient) into the memory that context runs in
+// (ops/memory.h) — the GPU's for Backend::Cuda — and forward/backward then stage the batch there (ids, mask,
+// labels up; logits down): Batch and ForwardResult stay host data whatever the device.
 #pragma once
 #include <string>
 
@@ -25,7 +28,8 @@ class TransformerClassifier : public SequenceClassifier {
   void set_problem_type(ProblemType type) override;
   // config.json (model_type kept, architectures = {architecture()}) + model.safetensors.
   void save_pretrained(const std::string& dir) const override;
-  void set_op_context(const OpContext& ctx) override { ctx_ = ctx; }
+  void set_op_context(const OpContext& ctx) override;
+  OpContext op_context() const override { return ctx_; }
 
   // "RobertaForSequenceClassification", ...
   virtual std::string architecture() const = 0;
@@ -56,8 +60,11 @@ class TransformerClassifier : public SequenceClassifier {
 
  private:
   ForwardResult run(const Batch& batch, Rng* rng, bool with_backward);
-  ScratchBuffer mask_add_;  // (B, T)
-  ScratchBuffer dlogits_;   // (B, C)
+  std::vector<float> mask_add_host_;  // (B, T) built on the host, then copied into mask_add_
+  ScratchBuffer mask_add_;            // (B, T)
+  ScratchBuffer logits_;              // (B, C)
+  ScratchBuffer dlogits_;             // (B, C)
+  ScratchBuffer labels_;              // the batch's labels in ctx_'s memory
 };
 
 // Batch sizes consistent (B×T ids, mask and token types when present).

@@ -12,16 +12,17 @@ std::atomic<int64_t> conversions{0};
 std::atomic<bool> enabled{true};
 }  // namespace
 
-const uint16_t* Bf16WeightCache::get(const Tensor& weight) const {
+const uint16_t* Bf16WeightCache::get(const OpContext& ctx, const Tensor& weight) const {
   ACCENT_CHECK(weight.dtype() == DType::F32, "bf16 weight cache: the master weight must be F32, got ",
                dtype_name(weight.dtype()), " of shape ", shape_str(weight.shape()));
   const void* source = weight.data();  // const access: does not stamp
   const uint64_t version = weight.version();
   if (enabled.load(std::memory_order_relaxed) && source == source_ && version == version_ && bf16_.numel() == weight.numel() && bf16_.dtype() == DType::BF16)
     return std::as_const(bf16_).data_as<uint16_t>();
-  if (bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel()) bf16_ = Tensor(DType::BF16, weight.shape());
+  if (bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel() || &bf16_.memory() != &weight.memory())
+    bf16_ = Tensor(DType::BF16, weight.shape(), weight.memory());
   uint16_t* dst = bf16_.data_as<uint16_t>();
-  convert_f32_to_bf16(weight.f32(), dst, weight.numel());
+  convert_f32_to_bf16(ctx, std::as_const(weight).f32(), dst, weight.numel());
   source_ = source;
   version_ = version;
   conversions.fetch_add(1, std::memory_order_relaxed);

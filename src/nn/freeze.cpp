@@ -10,7 +10,7 @@ void freeze(Parameter& p) {
 void unfreeze(Parameter& p) {
   p.trainable = true;
   if (p.grad.shape() != p.value.shape() || p.grad.numel() != p.value.numel() || p.grad.data() == nullptr)
-    p.grad = Tensor::zeros(p.value.shape());
+    p.grad = Tensor::zeros(p.value.shape(), DType::F32, p.value.memory());
 }
 
 int64_t gradient_bytes(const ParameterList& params) {

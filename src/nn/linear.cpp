@@ -19,7 +19,7 @@ void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t row
   if (ctx.precision == Precision::BF16) {
     GemmShape s;
     s.M = rows, s.N = out_, s.K = in_, s.trans_b = true;  // y = x (rows, in) · Wᵀ, W (out, in) = (N, K)
-    gemm_bf16_weights(ctx, s, x, weight_bf16_.get(weight.value), has_bias_ ? bias.value.f32() : nullptr, y, false);
+    gemm_bf16_weights(ctx, s, x, weight_bf16_.get(ctx, weight.value), has_bias_ ? bias.value.f32() : nullptr, y, false);
   } else {
     linear_forward(ctx, x, weight.value.f32(), has_bias_ ? bias.value.f32() : nullptr, y, rows, in_, out_);
   }
@@ -42,7 +42,7 @@ void Linear::backward(const OpContext& ctx, const float* x, const float* dy, flo
   // needlessly invalidate the bf16 copy.
   const Tensor& w = std::as_const(weight.value);
   if (ctx.precision == Precision::BF16) {
-    gemm_bf16_weights(ctx, s, dy, weight_bf16_.get(w), nullptr, dx, accumulate_dx);
+    gemm_bf16_weights(ctx, s, dy, weight_bf16_.get(ctx, w), nullptr, dx, accumulate_dx);
   } else {
     gemm(ctx, s, dy, w.f32(), nullptr, dx, accumulate_dx);
   }

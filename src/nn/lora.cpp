@@ -7,6 +7,7 @@
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
 #include "ops/precision.h"
+#include "ops/tensor_ops.h"
 
 namespace accent {
 
@@ -63,7 +64,7 @@ void LoraAdapter::forward_add(const OpContext& base_ctx, const float* x, float* 
   }
   float* h = h_.f32(rows * r);
   gemm(ctx, GemmShape{1, rows, r, in_, false, true}, xd, std::as_const(A.value).f32(), nullptr, h, false);  // x'·Aᵀ
-  for (int64_t i = 0; i < rows * r; ++i) h[i] *= scale_;
+  scale_inplace(ctx, scale_, h, rows * r);
   gemm(ctx, GemmShape{1, rows, out_, r, false, true}, h, std::as_const(B.value).f32(), nullptr, y, true);  // y += h·Bᵀ
 }
 
@@ -75,7 +76,7 @@ void LoraAdapter::backward_params(const OpContext& base_ctx, const float* x, con
   float* u = u_.f32(rows * r);
   if (B.trainable) gemm(ctx, GemmShape{1, out_, r, rows, true, false}, dy, h, nullptr, B.grad.f32(), true);
   gemm(ctx, GemmShape{1, rows, r, out_, false, false}, dy, std::as_const(B.value).f32(), nullptr, u, false);  // dy·B
-  for (int64_t i = 0; i < rows * r; ++i) u[i] *= scale_;
+  scale_inplace(ctx, scale_, u, rows * r);
   if (A.trainable) gemm(ctx, GemmShape{1, r, in_, rows, true, false}, u, xd, nullptr, A.grad.f32(), true);
 }
 
@@ -90,7 +91,7 @@ void LoraAdapter::backward_input_add(const OpContext& base_ctx, float* dx, int64
   float* t = tmp_.f32(rows * in_);
   gemm(ctx, GemmShape{1, rows, in_, r, false, false}, u, std::as_const(A.value).f32(), nullptr, t, false);
   dropout_.backward(ctx, t, t, rows * in_);
-  for (int64_t i = 0; i < rows * in_; ++i) dx[i] += t[i];
+  add_inplace(ctx, t, dx, rows * in_);
 }
 
 void LoraAdapter::merge_into(float* weight, bool fan_in_fan_out) const {

@@ -9,6 +9,11 @@
 // thread, shared by every module on that thread. Each slot belongs to one module class (the enum says which), and
 // a module's call never re-enters its own class, so two users of a slot never overlap. Being thread-local, two
 // models run on two threads do not share them.
+//
+// Memory: a buffer lives in the memory of the ScratchPlacement alive on this thread when it is asked for (host
+// memory when there is none). A model's forward/backward opens one for the memory its op context runs in
+// (ops/memory.h), so every module below it gets buffers its ops can read; a buffer asked for in another memory
+// than it holds is reallocated there.
 #pragma once
 #include <cstdint>
 
@@ -16,9 +21,24 @@
 
 namespace accent {
 
+// While alive, scratch requests on this thread are served from `memory`; nests (the previous one is restored).
+class ScratchPlacement {
+ public:
+  explicit ScratchPlacement(const MemoryResource& memory);
+  ~ScratchPlacement();
+  ScratchPlacement(const ScratchPlacement&) = delete;
+  ScratchPlacement& operator=(const ScratchPlacement&) = delete;
+  // The memory scratch is served from now, on this thread.
+  static const MemoryResource& current();
+
+ private:
+  const MemoryResource* previous_;
+};
+
 class ScratchBuffer {
  public:
-  // A buffer of at least n elements (contents unspecified after growth). 64-byte aligned.
+  // A buffer of at least n elements in ScratchPlacement::current() (contents unspecified after growth or a move
+  // to another memory). 64-byte aligned.
   float* f32(int64_t n) { return static_cast<float*>(reserve(n * static_cast<int64_t>(sizeof(float)))); }
   uint8_t* u8(int64_t n) { return static_cast<uint8_t*>(reserve(n)); }
   int64_t capacity_bytes() const { return storage_.numel(); }
@@ -40,7 +60,7 @@ enum class SharedSlot : int {
   Count
 };
 
-// This thread's buffer for `slot` (see above).
+// This thread's buffer for `slot` in the current placement's memory (one set of slots per memory kind).
 ScratchBuffer& shared_scratch(SharedSlot slot);
 
 }  // namespace accent

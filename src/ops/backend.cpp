@@ -1,6 +1,7 @@
 #include "ops/backend.h"
 
 #include "core/error.h"
+#include "ops/cuda/device.h"
 
 #include <atomic>
 
@@ -8,7 +9,34 @@ namespace accent {
 
 namespace {
 std::atomic<Precision> g_default_precision{Precision::F32};
+std::atomic<Backend> g_default_backend{Backend::Cpu};
 }  // namespace
+
+Backend default_backend() { return g_default_backend.load(std::memory_order_relaxed); }
+void set_default_backend(Backend backend) { g_default_backend.store(backend, std::memory_order_relaxed); }
+OpContext default_op_context() {
+  OpContext ctx;
+  ctx.backend = default_backend();
+  ctx.precision = default_precision();
+  return ctx;
+}
+
+Backend resolve_device(std::string_view requested, std::string* said) {
+  const std::string r(requested);
+  const cuda::DeviceStatus& gpu = cuda::probe_device();
+  if (r == "cpu") {
+    if (said) *said = "device: cpu";
+    return Backend::Cpu;
+  }
+  if (r == "cuda" || r == "gpu" || r == "cuda:0") {
+    ACCENT_CHECK(gpu.usable, "--device ", r, ": ", gpu.description);
+    if (said) *said = "device: cuda (" + gpu.description + ")";
+    return Backend::Cuda;
+  }
+  ACCENT_CHECK(r == "auto", "--device \"", r, "\": expected auto, cpu or cuda");
+  if (said) *said = gpu.usable ? "device: cuda (" + gpu.description + ")" : "device: cpu (no usable GPU: " + gpu.description + ")";
+  return gpu.usable ? Backend::Cuda : Backend::Cpu;
+}
 
 Precision default_precision() { return g_default_precision.load(std::memory_order_relaxed); }
 void set_default_precision(Precision precision) { g_default_precision.store(precision, std::memory_order_relaxed); }

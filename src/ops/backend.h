@@ -8,6 +8,8 @@
 // precision (ops/precision.h): matmuls take bf16 operands with fp32 accumulation; every other op computes in fp32.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace accent {
 
@@ -24,6 +26,19 @@ struct OpContext {
   Precision precision = default_precision();
   bool allow_tf32 = false;  // cuda, fp32 matmuls: TF32 tensor cores (10-bit mantissa products) only when asked for
 };
+
+// The backend the program's models run on (like torch's device): the CLI's --device sets it once at start-up.
+// OpContext{} itself stays Cpu, so library code and tests choose explicitly.
+Backend default_backend();
+void set_default_backend(Backend backend);
+// {default_backend(), default_precision()} — what the trainer and pipelines move a freshly loaded model to.
+OpContext default_op_context();
+
+// "auto" | "cpu" | "cuda" (also "gpu", "cuda:0") → Backend. auto = Cuda when a usable GPU is present, else Cpu;
+// "cuda" without one throws naming what is missing (no CUDA backend in this build, no driver, no device).
+// `said` (when not null) gets one line for people: "device: cuda (NVIDIA H200, sm_90, 139.8 GiB)" or
+// "device: cpu (no usable GPU: …)".
+Backend resolve_device(std::string_view requested, std::string* said = nullptr);
 
 const char* backend_name(Backend backend);
 const char* precision_name(Precision precision);

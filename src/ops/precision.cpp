@@ -1,5 +1,7 @@
 #include "ops/precision.h"
 
+#include "ops/cuda/kernels.h"
+
 #include <cpuid.h>
 
 #include <unistd.h>
@@ -82,6 +84,11 @@ void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
     const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
     dst[i] = static_cast<uint16_t>(nan ? ((u >> 16) | 0x40u) : rounded);
   }
+}
+
+void convert_f32_to_bf16(const OpContext& ctx, const float* src, uint16_t* dst, int64_t n) {
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(convert_f32_to_bf16, src, dst, n);
+  convert_f32_to_bf16(src, dst, n);
 }
 
 void round_to_bf16(float* x, int64_t n) {

@@ -30,6 +30,8 @@ int physical_core_count();
 
 // dst[i] = bf16(src[i]), round to nearest even (NaN stays NaN); parallel and vectorised.
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
+// The same in ctx's memory (on the GPU for Backend::Cuda).
+void convert_f32_to_bf16(const OpContext& ctx, const float* src, uint16_t* dst, int64_t n);
 // In place: x[i] = float(bf16(x[i])) — what a value looks like after a trip through bf16 (used by ref paths).
 void round_to_bf16(float* x, int64_t n);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ops/attention_softmax.h"
 #include "ops/cuda/kernels.h"
 
 namespace accent {
@@ -41,30 +42,68 @@ void multiply_inplace(const OpContext& ctx, const float* a, float* y, int64_t n)
   for (int64_t i = 0; i < n; ++i) y[i] *= a[i];
 }
 
+void scale_inplace(const OpContext& ctx, float s, float* y, int64_t n) {
+  check_op_context(ctx, "scale_inplace");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(scale_inplace, s, y, n);
+  if (ctx.backend == Backend::Ref) {
+    for (int64_t i = 0; i < n; ++i) y[i] *= s;
+    return;
+  }
+#pragma omp parallel for simd schedule(static) if (n >= 32768)
+  for (int64_t i = 0; i < n; ++i) y[i] *= s;
+}
+
+namespace {
+
+// x (B, T, P, NH, D) ↔ heads (P, B, NH, T, D), one D-row at a time: to_heads copies x → heads, else heads → x.
+void permute_heads(const OpContext& ctx, const float* from, float* to, int64_t B, int64_t T, int64_t P, int64_t NH,
+                   int64_t D, bool to_heads) {
+  const bool parallel = ctx.backend != Backend::Ref;
+#pragma omp parallel for collapse(3) schedule(static) if (parallel)
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < NH; ++h)
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t rows_at = (((b * T + t) * P + p) * NH + h) * D, heads_at = (((p * B + b) * NH + h) * T + t) * D;
+          const float* src = from + (to_heads ? rows_at : heads_at);
+          std::copy(src, src + D, to + (to_heads ? heads_at : rows_at));
+        }
+}
+
+}  // namespace
+
 void split_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
   check_op_context(ctx, "split_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(split_heads, x, y, B, T, NH, D);
-  const bool parallel = ctx.backend != Backend::Ref;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < NH; ++h)
-      for (int64_t t = 0; t < T; ++t) {
-        const float* src = x + (b * T + t) * NH * D + h * D;
-        std::copy(src, src + D, y + ((b * NH + h) * T + t) * D);
-      }
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(split_heads, x, y, B, T, 1, NH, D);
+  permute_heads(ctx, x, y, B, T, 1, NH, D, true);
 }
 
 void merge_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
   check_op_context(ctx, "merge_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(merge_heads, x, y, B, T, NH, D);
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(merge_heads, x, y, B, T, 1, NH, D);
+  permute_heads(ctx, x, y, B, T, 1, NH, D, false);
+}
+
+void split_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
+  check_op_context(ctx, "split_qkv_heads");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(split_heads, x, y, B, T, 3, NH, D);
+  permute_heads(ctx, x, y, B, T, 3, NH, D, true);
+}
+
+void merge_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
+  check_op_context(ctx, "merge_qkv_heads");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(merge_heads, x, y, B, T, 3, NH, D);
+  permute_heads(ctx, x, y, B, T, 3, NH, D, false);
+}
+
+void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T) {
+  check_op_context(ctx, "fill_causal");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(fill_causal, scores, BNH, T);
   const bool parallel = ctx.backend != Backend::Ref;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < NH; ++h)
-      for (int64_t t = 0; t < T; ++t) {
-        const float* src = x + ((b * NH + h) * T + t) * D;
-        std::copy(src, src + D, y + (b * T + t) * NH * D + h * D);
-      }
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t m = 0; m < BNH; ++m)
+    for (int64_t i = 0; i < T; ++i)
+      std::fill(scores + (m * T + i) * T + i + 1, scores + (m * T + i + 1) * T, kAttentionMaskMin);
 }
 
 void gather_rows(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index) {

@@ -1,5 +1,7 @@
 #include "train/adamw.h"
 
+#include "ops/memory.h"
+
 #include <cmath>
 #include <utility>
 
@@ -8,14 +10,17 @@
 
 namespace accent {
 
-AdamW::AdamW(ParameterList params, AdamWOptions options) : params_(std::move(params)), options_(options) {
+AdamW::AdamW(ParameterList params, AdamWOptions options, OpContext ctx)
+    : params_(std::move(params)), options_(options), ctx_(ctx) {
   for (Parameter* p : params_) {
     ACCENT_CHECK(p != nullptr, "AdamW: null parameter");
     if (!p->trainable) continue;
     ACCENT_CHECK(p->value.dtype() == DType::F32, "AdamW: parameter ", p->name, " must be F32 master weights");
     ACCENT_CHECK(p->grad.dtype() == DType::F32 && p->grad.shape() == p->value.shape(), "AdamW: parameter ", p->name,
                  " has gradient of shape ", shape_str(p->grad.shape()), ", expected ", shape_str(p->value.shape()));
-    slots_.push_back({p, Tensor::zeros(p->value.shape()), Tensor::zeros(p->value.shape())});
+    const MemoryResource& memory = p->value.memory();
+    slots_.push_back({p, Tensor::zeros(p->value.shape(), DType::F32, memory),
+                      Tensor::zeros(p->value.shape(), DType::F32, memory)});
   }
 }
 
@@ -42,16 +47,11 @@ void AdamW::step(double lr) {
     tensors.push_back({s.param->value.f32(), std::as_const(s.param->grad).f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(),
                        s.param->value.numel(), static_cast<float>(1.0 - lr * wd)});
   }
-  adamw_update(OpContext{}, tensors.data(), static_cast<int>(tensors.size()), scalars);
+  adamw_update(ctx_, tensors.data(), static_cast<int>(tensors.size()), scalars);
 }
 
 void AdamW::zero_grad() {
-  for (Slot& s : slots_) {
-    float* g = s.param->grad.f32();
-    const int64_t n = s.param->grad.numel();
-#pragma omp parallel for simd schedule(static) if (n >= 32768)
-    for (int64_t i = 0; i < n; ++i) g[i] = 0.0f;
-  }
+  for (Slot& s : slots_) fill_zero(ctx_, s.param->grad.data(), s.param->grad.nbytes());
 }
 
 std::map<std::string, Tensor> AdamW::state_tensors() const {
@@ -72,7 +72,7 @@ void AdamW::load_state(const std::map<std::string, Tensor>& tensors, int64_t ste
       ACCENT_CHECK(it != tensors.end(), origin, ": optimizer state tensor ", key, " is missing");
       ACCENT_CHECK(it->second.shape() == s.param->value.shape(), origin, ": optimizer state tensor ", key,
                    " has shape ", shape_str(it->second.shape()), ", expected ", shape_str(s.param->value.shape()));
-      Tensor copy = it->second.to(DType::F32).clone();
+      Tensor copy = it->second.to(DType::F32).clone().to_memory(s.param->value.memory());
       (std::string(which) == ".exp_avg" ? s.exp_avg : s.exp_avg_sq) = copy;
     }
   }

@@ -30,7 +30,8 @@ struct AdamWOptions {
 class AdamW {
  public:
   // Keeps pointers to the parameters; allocates exp_avg / exp_avg_sq (zeros) for the trainable ones.
-  AdamW(ParameterList params, AdamWOptions options);
+  // `ctx` says where the parameters live and which backend updates them (the state is created beside them).
+  AdamW(ParameterList params, AdamWOptions options, OpContext ctx = OpContext{});
 
   // One update of every trainable parameter from its current gradient, with learning rate `lr`.
   void step(double lr);
@@ -55,6 +56,7 @@ class AdamW {
   };
   ParameterList params_;
   AdamWOptions options_;
+  OpContext ctx_;
   std::vector<Slot> slots_;  // trainable parameters only, in parameter order
   std::vector<AdamWTensor> update_list_;  // step()'s descriptors (kept: no allocation per step)
   int64_t step_ = 0;

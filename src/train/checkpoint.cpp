@@ -83,7 +83,8 @@ void load_model_weights(SequenceClassifier& model, const std::string& path_or_di
       Tensor t = source.load(p->name, DType::F32);
       ACCENT_CHECK(t.shape() == p->value.shape(), origin, ": tensor ", p->name, " has shape ", shape_str(t.shape()),
                    ", the model expects ", shape_str(p->value.shape()));
-      std::memcpy(p->value.data(), t.data(), t.nbytes());
+      // In place (the optimizer and caches hold this storage), in whatever memory the parameter lives.
+      p->value.memory().copy_from_host(p->value.data(), t.data(), t.nbytes());
     }
   };
   if (fs::is_directory(path_or_dir)) {

@@ -277,6 +277,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
               << ", bottom layers " << model_args.freeze.layers << ")\n";
   }
 
+  model->set_op_context(default_op_context());  // like Trainer's model.to(args.device), once the model is complete
+
   // ---- tokenize ----
   EncodedDataset train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
   EncodedDataset eval_enc;
@@ -355,6 +357,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
     load.require_all_weights = true;  // evaluating random weights is never what was meant
     model = load_sequence_classifier(dir, load);
   }
+  model->set_op_context(default_op_context());
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 

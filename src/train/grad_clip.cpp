@@ -20,17 +20,21 @@ const std::vector<GradTensor>& trainable_grads(const ParameterList& params) {
 
 }  // namespace
 
-double grad_global_norm(const ParameterList& params) {
+double grad_global_norm(const ParameterList& params, const OpContext& ctx) {
   const auto& grads = trainable_grads(params);
-  return global_grad_norm(OpContext{}, grads.data(), static_cast<int>(grads.size()));
+  return global_grad_norm(ctx, grads.data(), static_cast<int>(grads.size()));
 }
 
-double clip_grad_norm(const ParameterList& params, double max_norm) {
+void scale_grads(const ParameterList& params, float coef, const OpContext& ctx) {
   const auto& grads = trainable_grads(params);
-  const double total = global_grad_norm(OpContext{}, grads.data(), static_cast<int>(grads.size()));
+  scale_tensors(ctx, grads.data(), static_cast<int>(grads.size()), coef);
+}
+
+double clip_grad_norm(const ParameterList& params, double max_norm, const OpContext& ctx) {
+  const double total = grad_global_norm(params, ctx);
   if (max_norm <= 0.0 || !std::isfinite(total)) return total;
   const float coef = static_cast<float>(max_norm) / (static_cast<float>(total) + 1e-6f);
-  if (coef < 1.0f) scale_tensors(OpContext{}, grads.data(), static_cast<int>(grads.size()), coef);
+  if (coef < 1.0f) scale_grads(params, coef, ctx);
   return total;
 }
 

@@ -4,14 +4,18 @@
 //   every gradient is multiplied by coef when coef < 1 (torch multiplies by clamp(coef, max=1)).
 #pragma once
 #include "nn/parameter.h"
+#include "ops/backend.h"
 
 namespace accent {
 
 // Returns the total norm before clipping (what HF logs as "grad_norm"). max_norm <= 0 only measures.
 // A non-finite total leaves the gradients untouched (the caller decides what to do).
-double clip_grad_norm(const ParameterList& params, double max_norm);
+// `ctx` says where the gradients live (one multi-tensor launch each for the norm and the scaling on the GPU).
+double clip_grad_norm(const ParameterList& params, double max_norm, const OpContext& ctx = OpContext{});
 
 // The total L2 norm of the trainable parameters' gradients, without changing them.
-double grad_global_norm(const ParameterList& params);
+double grad_global_norm(const ParameterList& params, const OpContext& ctx = OpContext{});
+// g *= coef for every trainable parameter's gradient.
+void scale_grads(const ParameterList& params, float coef, const OpContext& ctx = OpContext{});
 
 }  // namespace accent

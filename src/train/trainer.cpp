@@ -111,7 +111,8 @@ class TrainerRun {
         plan_(plan_training(args, train_data.num_batches(0))),
         schedule_(parse_lr_scheduler_type(args.lr_scheduler_type), args.learning_rate,
                   resolve_warmup_steps(args.warmup_steps, args.warmup_ratio, plan_.max_steps), plan_.max_steps),
-        optimizer_(params_, AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay}),
+        optimizer_(params_, AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay},
+                   model.op_context()),
         dropout_rng_(Rng(static_cast<uint64_t>(args.seed)).fork(kDropoutStreamTag)),
         progress_(args.progress, args.disable_tqdm, args.events_jsonl) {
     logging_steps_ = resolve_interval(args.logging_steps, plan_.max_steps);
@@ -349,14 +350,9 @@ void TrainerRun::train_micro_batch(int64_t epoch, size_t index, size_t num_batch
 void TrainerRun::optimizer_step(int64_t epoch, size_t index, size_t num_batches) {
   // The model accumulated ∑ ∂loss_i; HF backpropagates loss_i / accum, so scale the sum once.
   if (args_.gradient_accumulation_steps > 1) {
-    const float inv = 1.0f / static_cast<float>(args_.gradient_accumulation_steps);
-    for (Parameter* p : params_) {
-      if (!p->trainable) continue;
-      float* g = p->grad.f32();
-      for (int64_t i = 0, n = p->grad.numel(); i < n; ++i) g[i] *= inv;
-    }
+    scale_grads(params_, 1.0f / static_cast<float>(args_.gradient_accumulation_steps), model_.op_context());
   }
-  last_grad_norm_ = clip_grad_norm(params_, args_.max_grad_norm);
+  last_grad_norm_ = clip_grad_norm(params_, args_.max_grad_norm, model_.op_context());
   if (!std::isfinite(last_grad_norm_)) fail_nonfinite("the gradient norm", last_grad_norm_, epoch, index);
   optimizer_.step(schedule_.lr_at(st_.global_step));
   optimizer_.zero_grad();
@@ -390,8 +386,7 @@ TrainResult TrainerRun::run() {
   const auto t0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(args_.output_dir);
   remove_partial_checkpoints(args_.output_dir);
-  for (Parameter* p : params_)
-    if (p->trainable) p->grad.zero();
+  optimizer_.zero_grad();
 
   if (args_.resume_from_checkpoint) {
     std::string dir = *args_.resume_from_checkpoint;

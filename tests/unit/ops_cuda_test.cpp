@@ -374,6 +374,25 @@ TEST(OpsCuda, ActivationsDropoutAndDataMovement) {
   add_inplace(kCuda, dh.ptr(), dsum.ptr(), B * T * C);
   add_inplace(kRef, h.data(), sum.data(), B * T * C);
   expect_equal(dsum.get(), sum, "add_inplace");
+  scale_inplace(kCuda, 0.37f, dsum.ptr(), B * T * C);
+  scale_inplace(kRef, 0.37f, sum.data(), B * T * C);
+  expect_equal(dsum.get(), sum, "scale_inplace");
+  // A fused q|k|v projection (B, T, 3H) ↔ (3, B, NH, T, D), and the causal fill of (B·NH, T, T) scores.
+  auto qkv = random_vector(3 * B * T * C, 53);
+  std::vector<float> qkv_heads(qkv.size()), qkv_back(qkv.size());
+  split_qkv_heads(kRef, qkv.data(), qkv_heads.data(), B, T, NH, D);
+  merge_qkv_heads(kRef, qkv_heads.data(), qkv_back.data(), B, T, NH, D);
+  EXPECT_EQ(qkv_back, qkv) << "merge_qkv_heads inverts split_qkv_heads";
+  Dev<float> dqkv(qkv), dqkv_heads(zeros(3 * B * T * C)), dqkv_back(zeros(3 * B * T * C));
+  split_qkv_heads(kCuda, dqkv.ptr(), dqkv_heads.ptr(), B, T, NH, D);
+  merge_qkv_heads(kCuda, dqkv_heads.ptr(), dqkv_back.ptr(), B, T, NH, D);
+  expect_equal(dqkv_heads.get(), qkv_heads, "split_qkv_heads");
+  expect_equal(dqkv_back.get(), qkv, "merge_qkv_heads");
+  auto scores = random_vector(B * NH * T * T, 54);
+  Dev<float> dscores(scores);
+  fill_causal(kRef, scores.data(), B * NH, T);
+  fill_causal(kCuda, dscores.ptr(), B * NH, T);
+  expect_equal(dscores.get(), scores, "fill_causal");
 }
 
 TEST(OpsCuda, RepeatedShapesAllocateNothing) {

@@ -173,4 +173,28 @@ void synchronize() { require_device("synchronize"); }
 
 #endif
 
+namespace {
+
+class DeviceMemory final : public MemoryResource {
+ public:
+  const char* name() const override { return "cuda"; }
+  void* allocate(size_t bytes) const override {
+    void* ptr = cuda::allocate(bytes);
+    fill_zero(ptr, bytes);  // tensors start zero-filled, as in host memory
+    return ptr;
+  }
+  void release(void* ptr) const noexcept override { cuda::release(ptr); }
+  void copy_from_host(void* dst, const void* src, size_t bytes) const override { upload(dst, src, bytes); }
+  void copy_to_host(void* dst, const void* src, size_t bytes) const override { download(dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) const override { copy_device(dst, src, bytes); }
+  void fill_zero(void* dst, size_t bytes) const override { cuda::fill_zero(dst, bytes); }
+};
+
+}  // namespace
+
+const MemoryResource& device_memory() {
+  static const DeviceMemory* memory = new DeviceMemory;  // never destroyed: tensors may outlive static destruction
+  return *memory;
+}
+
 }  // namespace accent::cuda

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/memory.h"
+
 namespace accent::cuda {
 
 struct DeviceStatus {
@@ -36,6 +38,10 @@ void copy_device(void* device_dst, const void* device_src, size_t bytes);
 void fill_zero(void* device_dst, size_t bytes);
 // Waits for every op queued so far; throws naming the first kernel error if one failed.
 void synchronize();
+
+// The GPU's memory as a MemoryResource (core/memory.h): tensors created in it hold device pointers; allocation,
+// copies and zeroing go through the functions above (allocations are counted). Copies to the host wait.
+const MemoryResource& device_memory();
 
 // A device buffer that owns its memory (move-only), for tests and the model's planned storage.
 class DeviceBuffer {

@@ -2,6 +2,7 @@
 // Grid-stride loops; the activation formulas and the dropout mask test are the shared host/device definitions
 // (ops/activation_math.h, ops/dropout.h), so a mask drawn here equals the cpu path's bit for bit.
 #include "ops/activation_math.h"
+#include "ops/attention_softmax.h"
 #include "ops/cuda/kernels.h"
 #include "ops/cuda/runtime.h"
 
@@ -22,20 +23,33 @@ __global__ void add_inplace_kernel(const float* a, float* y, int64_t n) {
 __global__ void multiply_inplace_kernel(const float* a, float* y, int64_t n) {
   GRID_STRIDE(i, n) y[i] *= a[i];
 }
+__global__ void scale_inplace_kernel(float s, float* y, int64_t n) {
+  GRID_STRIDE(i, n) y[i] *= s;
+}
 
-// x (B, T, NH, D) → y (B, NH, T, D) when to_heads, the inverse otherwise; i runs over the destination.
-__global__ void permute_heads_kernel(const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D,
+// x (B, T, P, NH, D) → y (P, B, NH, T, D) when to_heads, the inverse otherwise; i runs over the destination.
+// P = 1: split_heads / merge_heads; P = 3: a fused q|k|v projection (GPT-2's c_attn).
+__global__ void permute_heads_kernel(const float* x, float* y, int64_t B, int64_t T, int64_t P, int64_t NH, int64_t D,
                                      bool to_heads) {
-  const int64_t n = B * T * NH * D;
+  const int64_t n = P * B * T * NH * D;
   GRID_STRIDE(i, n) {
     const int64_t d = i % D;
-    if (to_heads) {  // i indexes (b, h, t, d)
-      const int64_t t = (i / D) % T, h = (i / (D * T)) % NH, b = i / (D * T * NH);
-      y[i] = x[((b * T + t) * NH + h) * D + d];
-    } else {  // i indexes (b, t, h, d)
-      const int64_t h = (i / D) % NH, t = (i / (D * NH)) % T, b = i / (D * NH * T);
-      y[i] = x[((b * NH + h) * T + t) * D + d];
+    if (to_heads) {  // i indexes (p, b, h, t, d)
+      const int64_t t = (i / D) % T, h = (i / (D * T)) % NH, b = (i / (D * T * NH)) % B, p = i / (D * T * NH * B);
+      y[i] = x[(((b * T + t) * P + p) * NH + h) * D + d];
+    } else {  // i indexes (b, t, p, h, d)
+      const int64_t h = (i / D) % NH, p = (i / (D * NH)) % P, t = (i / (D * NH * P)) % T, b = i / (D * NH * P * T);
+      y[i] = x[(((p * B + b) * NH + h) * T + t) * D + d];
     }
+  }
+}
+
+// scores (BNH, T, T): every key j after query i gets finfo.min.
+__global__ void fill_causal_kernel(float* scores, int64_t BNH, int64_t T) {
+  const int64_t n = BNH * T * T;
+  GRID_STRIDE(idx, n) {
+    const int64_t j = idx % T, i = (idx / T) % T;
+    if (j > i) scores[idx] = kAttentionMaskMin;
   }
 }
 
@@ -102,17 +116,28 @@ void multiply_inplace(const float* a, float* y, int64_t n) {
   multiply_inplace_kernel<<<grid_for(n), kThreads, 0, stream()>>>(a, y, n);
   check_launch("multiply_inplace");
 }
-void split_heads(const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  const int64_t n = B * T * NH * D;
+void scale_inplace(float s, float* y, int64_t n) {
   if (n == 0) return;
-  permute_heads_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, B, T, NH, D, true);
+  scale_inplace_kernel<<<grid_for(n), kThreads, 0, stream()>>>(s, y, n);
+  check_launch("scale_inplace");
+}
+void split_heads(const float* x, float* y, int64_t B, int64_t T, int64_t P, int64_t NH, int64_t D) {
+  const int64_t n = P * B * T * NH * D;
+  if (n == 0) return;
+  permute_heads_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, B, T, P, NH, D, true);
   check_launch("split_heads");
 }
-void merge_heads(const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  const int64_t n = B * T * NH * D;
+void merge_heads(const float* x, float* y, int64_t B, int64_t T, int64_t P, int64_t NH, int64_t D) {
+  const int64_t n = P * B * T * NH * D;
   if (n == 0) return;
-  permute_heads_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, B, T, NH, D, false);
+  permute_heads_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, B, T, P, NH, D, false);
   check_launch("merge_heads");
+}
+void fill_causal(float* scores, int64_t BNH, int64_t T) {
+  const int64_t n = BNH * T * T;
+  if (n == 0) return;
+  fill_causal_kernel<<<grid_for(n), kThreads, 0, stream()>>>(scores, BNH, T);
+  check_launch("fill_causal");
 }
 void gather_rows(const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index) {
   if (B * C == 0) return;

@@ -39,8 +39,10 @@ void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
 void add(const float* a, const float* b, float* y, int64_t n);
 void add_inplace(const float* a, float* y, int64_t n);
 void multiply_inplace(const float* a, float* y, int64_t n);
-void split_heads(const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
-void merge_heads(const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
+void scale_inplace(float s, float* y, int64_t n);
+void split_heads(const float* x, float* y, int64_t B, int64_t T, int64_t P, int64_t NH, int64_t D);
+void merge_heads(const float* x, float* y, int64_t B, int64_t T, int64_t P, int64_t NH, int64_t D);
+void fill_causal(float* scores, int64_t BNH, int64_t T);
 void gather_rows(const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index);
 void scatter_rows(const float* dy, float* dx, int64_t B, int64_t T, int64_t C, int64_t index);
 
