@@ -32,9 +32,13 @@
 // bench_common.h) plus `epoch_shapes` (I64, (num_batches, 2): B, T of every epoch batch) and `num_warmup`, which
 // bench/torch_epoch.py trains on with the PyTorch twin, so both sides see the same tensors.
 //
+// --device cuda trains on the GPU (Backend::Cuda; each step ends with the GPU finished, so its wall time is the
+// step's). A GPU step takes milliseconds: --steps 100000 runs the whole epoch, nothing extrapolated; the PyTorch
+// side on the GPU is bench/torch_gpu_bench.py --epoch-batches FILE (the real HF model, bf16 autocast).
+//
 //   build-*/epoch_bench [--recipe pad128|dynamic] [--steps 8] [--warmup 1] [--precision auto|bf16|fp32]
 //                       [--threads 2] [--layers 12] [--batch 16] [--rows 8000] [--max-length 128] [--multiple 8]
-//                       [--seed 42] [--data DIR] [--write-batches FILE]
+//                       [--seed 42] [--data DIR] [--write-batches FILE] [--device cpu|cuda]
 #include <omp.h>
 
 #include <chrono>
@@ -52,6 +56,7 @@
 #include "data/dataset.h"
 #include "io/safetensors.h"
 #include "models/registry.h"
+#include "ops/cuda/device.h"
 #include "ops/precision.h"
 #include "text/tokenizer.h"
 #include "train/adamw.h"
@@ -64,7 +69,7 @@ using bench::seconds_since;
 namespace {
 
 struct Args {
-  std::string recipe = "dynamic", precision = "auto", data, write_batches;
+  std::string recipe = "dynamic", precision = "auto", data, write_batches, device = "cpu";
   int64_t steps = 8, warmup = 1, threads = 2, layers = 12, batch = 16, rows = 8000, max_length = 128, multiple = 8;
   uint64_t seed = 42;
 };
@@ -78,6 +83,7 @@ Args parse_args(int argc, char** argv) {
     if (s == "--recipe" && has_value) a.recipe = argv[++i];
     else if (s == "--precision" && has_value) a.precision = argv[++i];
     else if (s == "--data" && has_value) a.data = argv[++i];
+    else if (s == "--device" && has_value) a.device = argv[++i];
     else if (s == "--write-batches" && has_value) a.write_batches = argv[++i];
     else if (s == "--steps" && has_value) a.steps = num();
     else if (s == "--warmup" && has_value) a.warmup = num();
@@ -92,7 +98,7 @@ Args parse_args(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--recipe pad128|dynamic] [--steps K] [--warmup N] [--precision auto|bf16|fp32] "
                    "[--threads N] [--layers L] [--batch B] [--rows N] [--max-length T] [--multiple M] [--seed S] "
-                   "[--data DIR] [--write-batches FILE]\n",
+                   "[--data DIR] [--write-batches FILE] [--device cpu|cuda]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -123,7 +129,9 @@ int main(int argc, char** argv) {
   const Precision precision = resolve_precision(a.precision);
   const std::string prec = precision == Precision::BF16 ? "bf16" : "fp32";
   const std::string data_files = bench::data_dir(a.data);
-  const std::string key = "epoch." + a.recipe + ".accent." + prec;
+  const Backend backend = resolve_device(a.device);
+  const OpContext ctx{backend, precision};
+  const std::string key = "epoch." + a.recipe + ".accent." + prec + (backend == Backend::Cuda ? ".cuda" : "");
 
   // ---- data: the first `rows` rows of SST-2 train, tokenized as `accent train` does (truncation to 128) ----
   Tokenizer tokenizer = Tokenizer::from_pretrained(data_files + "/vocab/bert-base-uncased");
@@ -215,12 +223,13 @@ int main(int argc, char** argv) {
 
   // ---- model and the Trainer's step ----
   auto model = create_sequence_classifier(bench::bert_base_config(a.layers), 0);
-  model->set_op_context(OpContext{Backend::Cpu, precision});
-  AdamW optimizer(model->parameters(), AdamWOptions{});  // HF defaults: betas (0.9, 0.999), eps 1e-8, no decay
+  model->set_op_context(ctx);
+  AdamW optimizer(model->parameters(), AdamWOptions{}, ctx);  // HF defaults: betas (0.9, 0.999), eps 1e-8, no decay
   const ParameterList params = model->parameters();
   Rng dropout_rng(a.seed);
-  std::printf("accent %s: bert-base shape (%lld layers), B=%lld, %lld threads, AdamW + clip 1.0\n", prec.c_str(),
-              static_cast<long long>(a.layers), static_cast<long long>(a.batch), static_cast<long long>(a.threads));
+  std::printf("accent %s on %s: bert-base shape (%lld layers), B=%lld, %lld threads, AdamW + clip 1.0\n",
+              prec.c_str(), backend_name(backend), static_cast<long long>(a.layers), static_cast<long long>(a.batch),
+              static_cast<long long>(a.threads));
   double timed_sec = 0, timed_optimizer_sec = 0, timed_tokens = 0, timed_flops = 0, timed_examples = 0;
   for (size_t i = 0; i < run_order.size(); ++i) {
     const bool warm = i + timed.size() < run_order.size();
@@ -228,11 +237,13 @@ int main(int argc, char** argv) {
     const Batch b = batcher.collate(epoch[run_order[i]]);
     const ForwardResult r = model->forward_backward(b, dropout_rng);
     const auto t1 = std::chrono::steady_clock::now();
-    clip_grad_norm(params, 1.0);
+    clip_grad_norm(params, 1.0, ctx);
     optimizer.step(2e-5);
     optimizer.zero_grad();
+    if (backend == Backend::Cuda) cuda::synchronize();  // the step is over when the GPU is
     const double sec = seconds_since(t0), optimizer_sec = seconds_since(t1);
-    std::printf("  step %zu%s batch %lld T=%lld: %.3f s, of which clip + AdamW + zero_grad %.3f s (loss %.4f)\n", i,
+    if (backend != Backend::Cuda || i < 3 || i + 3 > run_order.size())  // a GPU epoch has ~500 steps
+      std::printf("  step %zu%s batch %lld T=%lld: %.3f s, of which clip + AdamW + zero_grad %.3f s (loss %.4f)\n", i,
                 warm ? " (warm-up)" : "", static_cast<long long>(run_order[i]), static_cast<long long>(b.T), sec,
                 optimizer_sec, r.loss);
     if (warm) continue;

@@ -5,10 +5,14 @@ bert-base-uncased's shape with random weights (speed does not depend on the valu
 bf16 autocast (fp32 master weights, as accent's mixed precision), AdamW as HF's Trainer uses it, clipping at 1.0:
   - the GPU's own bf16 matmul rate (8192³), the ceiling model FLOP utilisation is reported against;
   - one training step (forward, backward, clip, AdamW, zero_grad) at B=16 and 32, T=128, eager and torch.compile;
-  - inference at batch 32 (T=128) and one sentence (T=25), eager and torch.compile.
-Times are medians of CUDA-event-timed repetitions after warm-up. Prints one JSON object.
+  - inference at batch 32 (T=128) and one sentence (T=25), eager and torch.compile;
+  - with --epoch-batches FILE: an SST-2 epoch with dynamic padding, the very batches accent trained
+    (bench/epoch_bench.cpp --device cuda --write-batches FILE: b0 = warm-up, then every batch of the epoch), eager
+    (torch.compile would recompile for each of the epoch's lengths).
+Times are medians of CUDA-event-timed repetitions after warm-up (the epoch: its wall time, synchronised).
+Prints one JSON object.
 
-Usage: torch_gpu_bench.py [--out FILE] [--no-compile] [--reps N]
+Usage: torch_gpu_bench.py [--out FILE] [--no-compile] [--reps N] [--epoch-batches FILE]
 """
 import argparse
 import json
@@ -54,6 +58,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--epoch-batches", help="epoch_bench --write-batches file: train through its batches")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = torch.device("cuda")
@@ -113,6 +118,45 @@ def main():
         if args.out:  # after every case, so a run stopped by its time limit still leaves what it measured
             with open(args.out, "w") as f:
                 json.dump(result, f, indent=1)
+
+    def epoch_case(path):
+        from safetensors.torch import load_file
+        tensors = load_file(path)
+        num_warmup = int(tensors["num_warmup"][0])
+        names = sorted({k.split(".")[0] for k in tensors if k.startswith("b") and "." in k}, key=lambda s: int(s[1:]))
+        torch.manual_seed(0)
+        model = transformers.BertForSequenceClassification(cfg).to(dev)
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=2e-5)  # as epoch_bench: HF defaults, no weight decay
+        batches = [{k: tensors[f"{n}.{k}"].to(dev).long() for k in ("input_ids", "token_type_ids", "attention_mask",
+                                                                   "labels")} for n in names]
+
+        def step(b):
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = model(**b).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        for b in batches[:num_warmup]:
+            step(b)
+        torch.cuda.synchronize()
+        t0 = time.time()
+        for b in batches[num_warmup:]:
+            step(b)
+        torch.cuda.synchronize()
+        sec = time.time() - t0
+        examples = sum(int(b["input_ids"].shape[0]) for b in batches[num_warmup:])
+        tokens = sum(int(b["input_ids"].numel()) for b in batches[num_warmup:])
+        return {"steps": len(batches) - num_warmup, "examples": examples, "padded_tokens": tokens,
+                "seconds": round(sec, 3), "examples_per_s": round(examples / sec, 1)}
+
+    if args.epoch_batches:
+        try:
+            record("epoch_sst2_dynamic_eager", epoch_case(args.epoch_batches))
+        except Exception as e:
+            record("epoch_error", f"{type(e).__name__}: {e}"[:500])
 
     # Eager first; torch.compile cases (each compiles for a minute or so) after, most wanted first.
     cases = [("eager", "train", 16), ("eager", "train", 32), ("eager", "infer", 32), ("eager", "infer", 1)]

@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 ls "$BUILD"/CMakeFiles/*/CMakeCUDACompiler.cmake >/dev/null 2>&1 ||
   { echo "device_bundle: $BUILD is not a CUDA build (no nvcc at configure time)" >&2; exit 1; }
-cmake --build "$BUILD" --target accent ops_cuda_test train_cuda_models_test cuda_ops_bench cuda_step_bench
+cmake --build "$BUILD" --target accent ops_cuda_test train_cuda_models_test cuda_ops_bench cuda_step_bench epoch_bench
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE/bin" "$STAGE/lib" .device
 cp "$BUILD/accent" "$BUILD/ops_cuda_test" "$BUILD/train_cuda_models_test" "$BUILD/cuda_ops_bench" "$BUILD/cuda_step_bench" \
+  "$BUILD/epoch_bench" \
   "$STAGE/bin/"
 strip --strip-debug "$STAGE"/bin/*
 # Libraries outside the C/C++ runtime (which the GPU machine's newer distribution provides, backward compatible).

@@ -6,10 +6,13 @@
 #   train_cuda_models_test.log  every family on the GPU against the CPU: logits, gradients, AdamW steps, bf16, LoRA,
 #                         no cudaMalloc in a repeated step, checkpoints across devices (tests/unit/train_cuda_models_test.cpp)
 #   cuda_step_bench.json  bert-base training step / inference on the GPU (bench/cuda_step_bench.cpp)
+#   epoch_bench_cuda.txt  a whole SST-2 epoch (8,000 rows, dynamic padding) trained on the GPU (bench/epoch_bench.cpp);
+#                         PyTorch trains the same batches in torch_gpu_bench.json ("epoch_sst2_dynamic_eager")
 #   cuda_ops_bench.json   each CUDA op's time and rate at bert-base shapes (bench/cuda_ops_bench.cpp)
 #   interop.json / .log   accent's output directories against real transformers / PEFT (scripts/device/hf_interop.py)
 #   torch_gpu_bench.json  PyTorch's numbers on this GPU (bench/torch_gpu_bench.py)
 #   summary.txt           one line per part: passed / failed / what ran
+# Everything except summary.txt is packed into results.tar.gz at the end (the device tool returns a few files only).
 # Each part runs under its own timeout and the next part runs whatever happened, so one failure costs one part.
 # Environment: OUT (default /tmp/accent-device), VOCAB_DIR and SST2_DEV (fixtures; defaults in the repository).
 set -uo pipefail
@@ -20,6 +23,11 @@ SST2_DEV=${SST2_DEV:-tests/data/sentiment/sst2/dev.tsv}
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
+pack() {
+  (cd "$OUT" && tar -czf /tmp/accent-results.tar.gz --exclude=summary.txt . &&
+    find . -mindepth 1 ! -name summary.txt -delete && mv /tmp/accent-results.tar.gz results.tar.gz)
+}
+trap pack EXIT
 note() { echo "$*" | tee -a "$SUMMARY"; }
 
 BUNDLE=/tmp/accent-bundle
@@ -53,6 +61,11 @@ grep -E '^\[  FAILED  \]' "$OUT/train_cuda_models_test.log" | head -20 >>"$SUMMA
 timeout 90 "$BUNDLE/bin/cuda_step_bench" >"$OUT/cuda_step_bench.json" 2>&1
 note "cuda_step_bench: rc=$?"
 cat "$OUT/cuda_step_bench.json" >>"$SUMMARY"
+EPOCH_BATCHES=/tmp/accent-epoch-batches.safetensors
+timeout 90 "$BUNDLE/bin/epoch_bench" --device cuda --recipe dynamic --steps 100000 --precision bf16 --threads 8 \
+  --data tests/data --write-batches "$EPOCH_BATCHES" >"$OUT/epoch_bench_cuda.txt" 2>&1
+note "epoch_bench --device cuda: rc=$?"
+grep -E '^RESULT|^epoch' "$OUT/epoch_bench_cuda.txt" >>"$SUMMARY"
 [ -n "${SKIP_OPS_BENCH:-}" ] || { timeout 60 "$BUNDLE/bin/cuda_ops_bench" >"$OUT/cuda_ops_bench.json" 2>&1; note "cuda_ops_bench: rc=$?"; }
 
 # 3. accent's files against transformers / PEFT (accent trains and predicts on the GPU, and predicts on the CPU).
@@ -66,7 +79,8 @@ cat "$OUT/interop.stdout" >>"$OUT/interop.log" && rm -f "$OUT/interop.stdout"
 
 # 4. PyTorch on this GPU (the speed targets' reference). SKIP_TORCH_BENCH=1 leaves it out (a re-run of 1–2).
 [ -n "${SKIP_TORCH_BENCH:-}" ] && { cat "$SUMMARY"; exit 0; }
-PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" ${TORCH_BENCH_ARGS:-} \
+PYTHONUNBUFFERED=1 timeout ${TORCH_BENCH_TIMEOUT:-150} python3 bench/torch_gpu_bench.py --out "$OUT/torch_gpu_bench.json" \
+  $([ -f "$EPOCH_BATCHES" ] && echo --epoch-batches "$EPOCH_BATCHES") ${TORCH_BENCH_ARGS:-} \
   >"$OUT/torch_gpu_bench.log" 2>&1
 rc=$?
 note "torch_gpu_bench: rc=$rc"
