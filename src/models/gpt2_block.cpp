@@ -23,41 +23,25 @@ Gpt2Block::Gpt2Block(const std::string& prefix, const Gpt2Dims& d, int64_t layer
       NH_(d.NH),
       D_(d.H / d.NH),
       I_(d.I),
-      scale_divisor_((d.scale_attn_weights ? std::sqrt(static_cast<float>(d.H / d.NH)) : 1.0f) *
-                     (d.scale_by_inverse_layer_idx ? static_cast<float>(layer_index + 1) : 1.0f)),
       act_(d.act),
-      attn_dropout_(d.attn_dropout),
+      attention_(d.H, d.NH, d.attn_dropout,
+                 (d.scale_attn_weights ? std::sqrt(static_cast<float>(d.H / d.NH)) : 1.0f) *
+                     (d.scale_by_inverse_layer_idx ? static_cast<float>(layer_index + 1) : 1.0f),
+                 /*causal=*/true),
       resid_attn_dropout_(d.resid_dropout),
       resid_mlp_dropout_(d.resid_dropout) {}
 
 
 void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T,
                         Rng* rng) {
-  const int64_t rows = B * T, n = rows * H_, BNH = B * NH_, nprobs = BNH * T * T;
+  const int64_t rows = B * T, n = rows * H_;
   float* a = a_.f32(n);
   float* qkv = qkv_.f32(3 * n);
-  float* heads = heads_.f32(3 * n);
-  float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
   ln_1.forward(ctx, x, a, rows);
   c_attn.forward(ctx, a, qkv, rows);
-  split_qkv_heads(ctx, qkv, heads, B, T, NH_, D_);  // (rows, 3H) → qh | kh | vh, each (B, NH, T, D)
-
-  float* probs = probs_.f32(nprobs);
-  gemm(ctx, GemmShape{BNH, T, T, D_, false, true}, qh, kh, nullptr, probs, false);
-  fill_causal(ctx, probs, BNH, T);
-  attention_softmax_forward(ctx, probs, mask_add, probs, AttentionDims{B, NH_, T, T}, scale_divisor_);
-  const float* used = probs;
-  if (rng != nullptr && attn_dropout_.p() > 0.0f) {
-    float* dropped = probs_dropped_.f32(nprobs);
-    attn_dropout_.forward(ctx, probs, dropped, nprobs, rng);
-    used = dropped;
-  } else {
-    attn_dropout_.forward(ctx, probs, probs, nprobs, nullptr);  // records "inactive" for backward
-  }
-  float* ctx_heads = ctx_heads_.f32(n);
-  gemm(ctx, GemmShape{BNH, T, D_, T, false, false}, used, vh, nullptr, ctx_heads, false);
+  split_qkv_heads(ctx, qkv, attention_.heads(B, T), B, T, NH_, D_);  // (rows, 3H) → qh | kh | vh
   float* context = ctx_.f32(n);
-  merge_heads(ctx, ctx_heads, context, B, T, NH_, D_);
+  attention_.forward(ctx, mask_add, context, B, T, rng);
 
   float* branch = branch_.f32(n);
   float* h1 = h1_.f32(n);
@@ -77,12 +61,9 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
 }
 
 void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
-  const int64_t rows = B * T, n = rows * H_, BNH = B * NH_, nprobs = BNH * T * T;
+  const int64_t rows = B * T, n = rows * H_;
   float* a = a_.f32(n);
   float* qkv = qkv_.f32(3 * n);
-  float* heads = heads_.f32(3 * n);
-  float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
-  float* probs = probs_.f32(nprobs);
   float* context = ctx_.f32(n);
   float* h1 = h1_.f32(n);
   float* m = m_.f32(n);
@@ -102,21 +83,12 @@ void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, 
   // Attention branch: X' = X + Dropout(c_proj(ctx)).
   resid_attn_dropout_.backward(ctx, dh1, branch, n);
   attn_c_proj.backward(ctx, context, branch, /*dx=*/m, rows);  // dctx into m (free now)
-  float* dctx_h = ctx_heads_.f32(n);
-  split_heads(ctx, m, dctx_h, B, T, NH_, D_);
-  const float* used = attn_dropout_.active() ? probs_dropped_.f32(nprobs) : probs;
-  float* dprobs = dprobs_.f32(nprobs);
-  gemm(ctx, GemmShape{BNH, T, T, D_, false, true}, dctx_h, vh, nullptr, dprobs, false);  // dP' = dctx·Vᵀ
-  gemm(ctx, GemmShape{BNH, T, D_, T, true, false}, used, dctx_h, nullptr, vh, false);    // dV = P'ᵀ·dctx
-  attn_dropout_.backward(ctx, dprobs, dprobs, nprobs);
-  attention_softmax_backward(ctx, probs, dprobs, dprobs, AttentionDims{B, NH_, T, T}, scale_divisor_);
-  // Causal entries have probability 0, so their score gradient is 0 already: the fill needs no backward.
-  float* dqh = dctx_h;
-  gemm(ctx, GemmShape{BNH, T, D_, T, false, false}, dprobs, kh, nullptr, dqh, false);  // dQ = dS·K
-  gemm(ctx, GemmShape{BNH, T, D_, T, true, false}, dprobs, qh, nullptr, kh, false);    // dK = dSᵀ·Q
-  // dqh sits in the context-heads slot, not before kh: stage it into qh (free now) so the three are contiguous.
-  copy_bytes(ctx, qh, dqh, static_cast<size_t>(n) * sizeof(float));
-  merge_qkv_heads(ctx, heads, qkv, B, T, NH_, D_);  // d(q|k|v) over qkv
+  const AttentionCore::HeadGradients dh = attention_.backward(ctx, m, B, T);
+  // d(q|k|v) (rows, 3H) from the three head blocks: dK and dV sit over kh and vh; dQ comes from shared scratch into
+  // the qh slot (Q is not needed any more), so the three are contiguous for one merge.
+  float* heads = attention_.heads(B, T);
+  copy_bytes(ctx, heads, dh.dq, static_cast<size_t>(n) * sizeof(float));
+  merge_qkv_heads(ctx, heads, qkv, B, T, NH_, D_);  // over qkv
   c_attn.backward(ctx, a, qkv, /*dx=*/branch, rows);  // da into branch
   ln_1.backward(ctx, x, branch, dx, rows);
   add_inplace(ctx, dh1, dx, n);

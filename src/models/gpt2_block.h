@@ -2,18 +2,17 @@
 //
 //   a   = ln_1(X)                                         (B, T, H)
 //   q|k|v = c_attn(a)                                     Conv1D (H → 3H), columns [q | k | v], heads inside each
-//   S   = Q·Kᵀ / √D  (scale_attn_weights; / (layer+1) too when scale_attn_by_inverse_layer_idx)
-//   S[i, j > i] = finfo.min (causal);  P = softmax(S + M)  M = additive padding mask (B, T)
-//   ctx = merge_heads(Dropout_attn(P)·V)
+//   ctx = causal attention(Q, K, V, M)                    nn/attention_core.h: S = Q·Kᵀ / √D (scale_attn_weights;
+//                                                         / (layer+1) too with scale_attn_by_inverse_layer_idx),
+//                                                         S[i, j > i] = finfo.min, P = softmax(S + M), dropout, ·V
 //   X'  = X + Dropout_resid(c_proj(ctx))
 //   Y   = X' + Dropout_resid(mlp.c_proj(act(mlp.c_fc(ln_2(X')))))
-// The causal fill happens before the scale here (HF scales first): min/√D is still a "never attended" score,
-// its probability is exactly 0 either way. Parameters "<prefix>.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
-// mlp.c_proj}.*" in HF state-dict order.
+// Parameters "<prefix>.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}.*" in HF state-dict order.
 #pragma once
 #include <string>
 
 #include "models/gpt2_conv1d.h"
+#include "nn/attention_core.h"
 #include "nn/dropout.h"
 #include "nn/layer_norm.h"
 #include "nn/scratch.h"
@@ -49,15 +48,12 @@ class Gpt2Block {
 
  private:
   int64_t H_, NH_, D_, I_;
-  float scale_divisor_;
   Activation act_;
-  Dropout attn_dropout_, resid_attn_dropout_, resid_mlp_dropout_;
+  AttentionCore attention_;
+  Dropout resid_attn_dropout_, resid_mlp_dropout_;
   ScratchBuffer a_;        // (rows, H) ln_1 output; reused for its gradient
   ScratchBuffer qkv_;      // (rows, 3H) c_attn output; reused for its gradient
-  ScratchBuffer heads_;    // 3 × (B, NH, T, D) qh | kh | vh; kh, vh reused for dkh, dvh
-  ScratchBuffer probs_, probs_dropped_, dprobs_;  // (B, NH, T, T)
-  ScratchBuffer ctx_heads_;  // (B, NH, T, D) P'·V; reused for dctx heads then dqh
-  ScratchBuffer ctx_;      // (rows, H) merged context; reused for its gradient
+  ScratchBuffer ctx_;      // (rows, H) merged context
   ScratchBuffer h1_;       // (rows, H) X' = X + attention branch
   ScratchBuffer m_;        // (rows, H) ln_2 output; reused for its gradient
   ScratchBuffer pre_;      // (rows, I) c_fc output; reused for its gradient

@@ -52,9 +52,9 @@ class ScratchBuffer {
 
 enum class SharedSlot : int {
   AttentionHeadsTemp,  // SelfAttention: (B, T, H) projection / merged-gradient staging
-  AttentionContext,    // SelfAttention: (B, NH, T, D) P'·V, then dcontext heads and dQ heads
-  AttentionProbsA,     // SelfAttention: (B, NH, T, T) dropped probabilities P' (forward and backward)
-  AttentionProbsB,     // SelfAttention: (B, NH, T, T) gradient of the scores
+  AttentionContext,    // AttentionCore: (B, NH, T, D) P'·V, then dcontext heads and dQ heads
+  AttentionProbsA,     // AttentionCore: (B, NH, T, T) dropped probabilities P' (forward and backward)
+  AttentionProbsB,     // AttentionCore: (B, NH, T, T) gradient of the scores
   FeedForwardHidden,   // FeedForward: (rows, I) act(pre), recomputed in backward, then its gradient
   LayerGradient,       // an encoder layer (models/bert_encoder BertLayer): (B, T, H) gradient between its blocks
   Count

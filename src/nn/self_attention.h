@@ -1,21 +1,17 @@
 // nn/self_attention.h — multi-head scaled dot-product self-attention with an additive key mask
-// (HF BertSelfAttention, eager path; shared by BERT, RoBERTa and ELECTRA).
+// (HF BertSelfAttention, eager path; shared by BERT, RoBERTa, ELECTRA and DistilBERT).
 //
 //   Q, K, V = x·Wᵀ + b                  (B, T, H) → heads (B, NH, T, D), D = H / NH
-//   P       = softmax(Q·Kᵀ / √D + M)    M (B, T) additive, (1 − mask)·finfo.min; P (B, NH, T, T)
-//   P'      = Dropout_attn(P)
-//   context = merge_heads(P'·V)         (B, T, H)
+//   context = attention(Q, K, V, M)     softmax(Q·Kᵀ / √D + M), dropout, ·V, merged (nn/attention_core.h)
 // The output projection, residual and LayerNorm belong to the caller (BertSelfOutput).
 //
-// Memory: per instance only what backward cannot recompute cheaply is kept — the heads Q, K, V (3 × (B, T, H))
-// and P (B, NH, T, T). P' is never stored (its dropout mask is regenerated from the counter range, ops/dropout.h);
-// projections, P'·V, P' and every backward temporary live in this thread's shared scratch (nn/scratch.h), one
-// copy for all layers.
+// Memory: the three projections go one at a time through this thread's shared staging slot; the heads and P are
+// the attention core's.
 #pragma once
 #include <string>
 
 #include "core/rng.h"
-#include "nn/dropout.h"
+#include "nn/attention_core.h"
 #include "nn/linear.h"
 #include "nn/scratch.h"
 
@@ -42,9 +38,7 @@ class SelfAttention {
 
  private:
   int64_t H_ = 0, NH_ = 0, D_ = 0;
-  Dropout attention_dropout_;
-  ScratchBuffer heads_;  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh slots reused for dkh, dvh in backward
-  ScratchBuffer probs_;  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
+  AttentionCore core_;
 };
 
 }  // namespace accent

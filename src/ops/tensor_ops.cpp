@@ -70,30 +70,30 @@ void permute_heads(const OpContext& ctx, const float* from, float* to, int64_t B
         }
 }
 
+// One dispatcher for the four views of permute_heads (P = 1: one projection; P = 3: a fused q|k|v).
+void permute_heads_op(const char* op, const OpContext& ctx, const float* from, float* to, int64_t B, int64_t T,
+                      int64_t P, int64_t NH, int64_t D, bool to_heads) {
+  check_op_context(ctx, op);
+  if (ctx.backend == Backend::Cuda) {
+    if (to_heads) return ACCENT_ON_CUDA(split_heads, from, to, B, T, P, NH, D);
+    return ACCENT_ON_CUDA(merge_heads, from, to, B, T, P, NH, D);
+  }
+  permute_heads(ctx, from, to, B, T, P, NH, D, to_heads);
+}
+
 }  // namespace
 
 void split_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  check_op_context(ctx, "split_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(split_heads, x, y, B, T, 1, NH, D);
-  permute_heads(ctx, x, y, B, T, 1, NH, D, true);
+  permute_heads_op("split_heads", ctx, x, y, B, T, 1, NH, D, true);
 }
-
 void merge_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  check_op_context(ctx, "merge_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(merge_heads, x, y, B, T, 1, NH, D);
-  permute_heads(ctx, x, y, B, T, 1, NH, D, false);
+  permute_heads_op("merge_heads", ctx, x, y, B, T, 1, NH, D, false);
 }
-
 void split_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  check_op_context(ctx, "split_qkv_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(split_heads, x, y, B, T, 3, NH, D);
-  permute_heads(ctx, x, y, B, T, 3, NH, D, true);
+  permute_heads_op("split_qkv_heads", ctx, x, y, B, T, 3, NH, D, true);
 }
-
 void merge_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D) {
-  check_op_context(ctx, "merge_qkv_heads");
-  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(merge_heads, x, y, B, T, 3, NH, D);
-  permute_heads(ctx, x, y, B, T, 3, NH, D, false);
+  permute_heads_op("merge_qkv_heads", ctx, x, y, B, T, 3, NH, D, false);
 }
 
 void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T) {

@@ -1,0 +1,54 @@
+// nn/attention_core.h — scaled dot-product attention over heads that are already split, forward and hand-written
+// backward: the part every self-attention shares (the BERT family's SelfAttention, GPT-2's causal block). The
+// projections that make the heads, and the output projection, belong to the caller.
+//
+//   S       = Q·Kᵀ / scale_divisor          Q, K, V (B, NH, T, D); S (B, NH, T, T)
+//             causal: S[.., i, j > i] = finfo.min, filled before the scale (min/√D is still "never attended": its
+//             probability is exactly 0 either way; HF GPT-2 scales first)
+//   P       = softmax(S + M)                M (B, T) additive key mask, (1 − mask)·finfo.min, or none
+//   P'      = Dropout_attn(P)
+//   context = merge_heads(P'·V)             (B, T, NH·D)
+// Backward (the same formulas as autograd): dP' = dctx·Vᵀ; dV = P'ᵀ·dctx; dS = softmax'(dropout'(dP')) / scale
+// (one fused pass); dQ = dS·K; dK = dSᵀ·Q. Causal entries have probability 0, so their score gradient is already 0.
+//
+// Memory: per instance the heads Q|K|V (3 × (B, NH, T, D), written by the caller through heads()) and P; P' is
+// never stored (its dropout mask is regenerated from the counter range, ops/dropout.h); P'·V and every backward
+// temporary live in this thread's shared scratch (nn/scratch.h), one copy for all layers.
+#pragma once
+#include <cstdint>
+
+#include "core/rng.h"
+#include "nn/dropout.h"
+#include "nn/scratch.h"
+#include "ops/backend.h"
+
+namespace accent {
+
+class AttentionCore {
+ public:
+  AttentionCore() = default;
+  AttentionCore(int64_t hidden, int64_t heads, float attention_dropout, float scale_divisor, bool causal);
+
+  // Q | K | V heads, (3, B, NH, T, D), for the caller to fill before forward() (grown to fit B, T).
+  float* heads(int64_t B, int64_t T);
+  // mask_add (B, T) or null → context (B, T, NH·D). rng null = inference (no dropout).
+  void forward(const OpContext& ctx, const float* mask_add, float* context, int64_t B, int64_t T, Rng* rng);
+
+  struct HeadGradients {
+    const float* dq;  // (B, NH, T, D), in this thread's shared scratch: valid until the next attention call
+    const float* dk;  // (B, NH, T, D), over the K heads
+    const float* dv;  // (B, NH, T, D), over the V heads
+  };
+  // dcontext (B, T, NH·D) → the gradients of the three head blocks, after forward() with the same B, T.
+  HeadGradients backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t T);
+
+ private:
+  int64_t NH_ = 0, D_ = 0;
+  float scale_divisor_ = 1.0f;
+  bool causal_ = false;
+  Dropout attention_dropout_;
+  ScratchBuffer heads_;  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh reused for dkh, dvh in backward
+  ScratchBuffer probs_;  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
+};
+
+}  // namespace accent
