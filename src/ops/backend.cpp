@@ -34,7 +34,7 @@ Backend resolve_device(std::string_view requested, std::string* said) {
     return Backend::Cuda;
   }
   ACCENT_CHECK(r == "auto", "--device \"", r, "\": expected auto, cpu or cuda");
-  if (said) *said = gpu.usable ? "device: cuda (" + gpu.description + ")" : "device: cpu (no usable GPU: " + gpu.description + ")";
+  if (said) *said = std::string("device: ") + (gpu.usable ? "cuda (" : "cpu (") + gpu.description + ")";
   return gpu.usable ? Backend::Cuda : Backend::Cpu;
 }
 

@@ -37,7 +37,7 @@ OpContext default_op_context();
 // "auto" | "cpu" | "cuda" (also "gpu", "cuda:0") → Backend. auto = Cuda when a usable GPU is present, else Cpu;
 // "cuda" without one throws naming what is missing (no CUDA backend in this build, no driver, no device).
 // `said` (when not null) gets one line for people: "device: cuda (NVIDIA H200, sm_90, 139.8 GiB)" or
-// "device: cpu (no usable GPU: …)".
+// "device: cpu (no usable CUDA GPU: no NVIDIA driver …)" (the probe's reason).
 Backend resolve_device(std::string_view requested, std::string* said = nullptr);
 
 const char* backend_name(Backend backend);

@@ -9,8 +9,7 @@ namespace accent {
 
 const MemoryResource& memory_for(const OpContext& ctx) {
   if (ctx.backend != Backend::Cuda) return host_memory();
-  if (!cuda_backend_built()) fail_cuda_not_built("memory_for");
-  cuda::require_device("--device cuda");
+  cuda::require_device("--device cuda");  // names what is missing: the CUDA backend in this build, a driver, a GPU
   return cuda::device_memory();
 }
 

@@ -52,7 +52,7 @@ TEST(CliDevice, SaysWhereTheModelRunsAndRefusesWhatIsNotThere) {
   if (gpu.usable) {
     EXPECT_NE(on_auto.find("device: cuda (" + gpu.description + ")"), std::string::npos) << on_auto;
   } else {
-    EXPECT_NE(on_auto.find("device: cpu (no usable GPU: " + gpu.description + ")"), std::string::npos) << on_auto;
+    EXPECT_NE(on_auto.find("device: cpu (" + gpu.description + ")"), std::string::npos) << on_auto;
     EXPECT_EQ(scores_of(on_auto), scores_of(on_cpu)) << "auto without a GPU is the CPU";
     int rc = 0;
     const std::string refused = predict(model, "cuda", &rc);
