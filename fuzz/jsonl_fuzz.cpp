@@ -3,10 +3,12 @@
 //
 // The first byte picks the variant (file name .jsonl or .json, invalid UTF-8 replaced or refused, label typing);
 // the rest is the file. Invariants of an accepted file: one source line per row, every row as wide as the columns,
-// and every kept example names a line of the file.
+// every kept example names a line of the file, and the streaming parser fed the bytes in two pieces (cut where
+// the mode's high bits say) gives the same rows as the whole (data/table_stream.h).
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/table.h"
+#include "data/table_stream.h"
 #include "fuzz/fuzz_util.h"
 
 using namespace accent;
@@ -26,6 +28,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_ASSERT(table.rows.size() == table.lines.size(), "one line number per row");
   for (const auto& row : table.rows) FUZZ_ASSERT(row.size() == table.columns.size(), "rows as wide as the columns");
+  {
+    TableParser parser(path, topt);
+    std::vector<TableRow> rows;
+    const size_t cut = bytes.empty() ? 0 : (size_t{mode} * 131) % bytes.size();
+    parser.feed(bytes.substr(0, cut), rows);
+    parser.feed(bytes.substr(cut), rows);
+    parser.finish(rows);
+    FUZZ_ASSERT(rows.size() == table.rows.size() && parser.columns() == table.columns, "pieces read as the whole");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i].cells.resize(table.columns.size());
+      FUZZ_ASSERT(rows[i].cells == table.rows[i] && rows[i].line == table.lines[i], "pieces read as the whole");
+    }
+  }
   ReadOptions ropt;
   static const char* kLabelTypes[] = {"auto", "class", "multi", "float"};
   ropt.label_type = kLabelTypes[(mode >> 2) & 3];

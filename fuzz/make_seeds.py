@@ -11,6 +11,9 @@
     OUT/jsonl/*                    data rows (mode byte + JSONL or JSON array: labels of every kind, pairs, nulls)
     OUT/tokenizer_files/*          selector byte + tokenizer.json / tokenizer_config.json / special_tokens_map.json /
                                    added_tokens.json / training_args.json
+    OUT/adapter_config/*           selector byte + adapter_config.json (PEFT's keys) / accent_labels.json
+    OUT/checkpoint_files/*         selector byte + trainer_resume.json / trainer_state.json / scheduler.json / a
+                                   checkpoint directory name or optimizer "step" text
 torch seeds need Debian's /usr/bin/python3 with python3-torch; without torch they are skipped with a note.
 """
 import collections
@@ -201,8 +204,42 @@ def tokenizer_file_seeds():
         write(f"{d}/{name}", bytes([selector]) + json.dumps(content).encode())
 
 
+def adapter_config_seeds():
+    d = os.path.join(OUT, "adapter_config")
+    config = {"peft_type": "LORA", "task_type": "SEQ_CLS", "r": 8, "lora_alpha": 16, "lora_dropout": 0.1,
+              "target_modules": ["query", "value"], "bias": "none", "modules_to_save": ["classifier", "score"],
+              "base_model_name_or_path": "bert-base-uncased", "fan_in_fan_out": False, "inference_mode": True,
+              "use_rslora": False, "init_lora_weights": True, "revision": None, "layers_to_transform": None,
+              "layers_pattern": None, "rank_pattern": {}, "alpha_pattern": {}}
+    write(f"{d}/bert", b"\0" + json.dumps(config).encode())
+    write(f"{d}/gpt2", b"\0" + json.dumps(dict(config, target_modules="c_attn", fan_in_fan_out=True, r=1e300)).encode())
+    write(f"{d}/labels", b"\1" + json.dumps({"id2label": {"0": "neg", "1": "pos"},
+                                              "problem_type": "single_label_classification"}).encode())
+    write(f"{d}/regression", b"\1" + json.dumps({"id2label": {"0": "LABEL_0"}, "problem_type": "regression"}).encode())
+
+
+def checkpoint_file_seeds():
+    d = os.path.join(OUT, "checkpoint_files")
+    resume = {"dropout_rng": {"seed": 42, "counter": 1234}, "epoch": 1, "batch_in_epoch": 3, "loss_since_log": 0.5,
+              "steps_since_log": 2, "train_loss_sum": 1.75}
+    state = {"best_global_step": 4, "best_metric": 0.81, "best_model_checkpoint": "out/checkpoint-4", "epoch": 1.5,
+             "global_step": 6, "log_history": [{"loss": 0.69, "step": 2}, {"eval_loss": 0.5, "step": 4}],
+             "max_steps": 8, "stateful_callbacks": {
+                 "EarlyStoppingCallback": {"args": {"early_stopping_patience": 2, "early_stopping_threshold": 0.0},
+                                           "attributes": {"early_stopping_patience_counter": 1}},
+                 "TrainerControl": {"args": {"should_training_stop": False}, "attributes": {}}}}
+    write(f"{d}/resume", b"\0" + json.dumps(resume).encode())
+    write(f"{d}/state", b"\1" + json.dumps(state).encode())
+    write(f"{d}/scheduler", b"\2" + json.dumps({"lr_scheduler_type": "linear", "base_lr": 5e-5, "warmup_steps": 0,
+                                                "total_steps": 8, "last_step": 6}).encode())
+    write(f"{d}/name", b"\3checkpoint-0042")
+    write(f"{d}/step", b"\3" + b"12345678901234567890")
+
+
 safetensors_seeds()
 config_seeds()
 jsonl_seeds()
 tokenizer_file_seeds()
+adapter_config_seeds()
+checkpoint_file_seeds()
 torch_seeds()

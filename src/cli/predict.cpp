@@ -13,7 +13,7 @@
 #include "cli/output.h"
 #include "cli/verb.h"
 #include "data/line_stream.h"
-#include "data/table.h"
+#include "data/table_stream.h"
 #include "serve/text_classification.h"
 
 namespace accent::cli {
@@ -37,21 +37,53 @@ bool is_plain_text_input(const std::string& input) {
   return input == "-" || input.ends_with(".txt") || input.find('.') == std::string::npos;
 }
 
-// Inputs from a table (.csv .tsv .jsonl .json) by column: read whole (its size is the file's).
-std::vector<TextInput> read_table_inputs(const PredictOptions& o) {
-  std::vector<TextInput> inputs;
-  Table t = read_table(o.input, TableOptions{});
-  const size_t tc = t.require_column(o.text_column, "text");
-  std::optional<size_t> pc;
-  if (!o.text_pair_column.empty()) pc = t.require_column(o.text_pair_column, "text pair");
-  for (const auto& row : t.rows) inputs.emplace_back(row[tc], pc ? std::optional<std::string>(row[*pc]) : std::nullopt);
-  return inputs;
+using Answer = std::function<void(const std::vector<TextInput>&, int64_t)>;
+
+// Answers inputs in batches as they arrive: a batch goes out when it is full or when no further input is ready
+// yet, so `yes hello | accent predict` answers as it reads, in bounded memory, and an interactive user (or a slow
+// writer into a named pipe) gets each answer without waiting for the end of the input.
+// `next(input)` gives the next input (false at the end); `ready()` says whether next() would return at once.
+void answer_as_inputs_arrive(int64_t batch_size, const std::function<bool(TextInput&)>& next,
+                             const std::function<bool()>& ready, const Answer& answer) {
+  std::vector<TextInput> batch;
+  int64_t first = 1;
+  const size_t full = static_cast<size_t>(std::max<int64_t>(1, batch_size));
+  TextInput input("", std::nullopt);
+  while (next(input)) {
+    batch.push_back(std::move(input));
+    if (batch.size() >= full || !ready()) {
+      answer(batch, first);
+      first += static_cast<int64_t>(batch.size());
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) answer(batch, first);
 }
 
-// Plain text (stdin or a file; one input per line, a pair is text_a<TAB>text_b), streamed: a batch is answered
-// and flushed when it is full or when no further line is ready yet, so `yes hello | accent predict` answers as it
-// reads, in bounded memory, and an interactive user gets each answer after each line.
-void stream_plain_inputs(const PredictOptions& o, const std::function<void(const std::vector<TextInput>&, int64_t)>& answer) {
+// Inputs from a table (.csv .tsv .jsonl .json) by column, row by row as the file is read. Invalid UTF-8 is
+// replaced by U+FFFD and counted (as for plain text); returns that count.
+int64_t stream_table_inputs(const PredictOptions& o, const Answer& answer) {
+  TableOptions options;
+  options.replace_invalid_utf8 = true;
+  TableStream rows(o.input, options);
+  const TableParser& table = rows.parser();
+  TableRow row;
+  auto next = [&](TextInput& input) {
+    if (!rows.next(row)) return false;
+    std::optional<std::string> pair;
+    if (!o.text_pair_column.empty()) pair = table.cell(row, o.text_pair_column, "text pair");
+    input = TextInput(table.cell(row, o.text_column, "text"), std::move(pair));
+    return true;
+  };
+  answer_as_inputs_arrive(o.batch_size, next, [&] { return rows.ready(); }, answer);
+  // A header without rows still has to name the columns asked for.
+  table.check_column(o.text_column, "text");
+  if (!o.text_pair_column.empty()) table.check_column(o.text_pair_column, "text pair");
+  return table.invalid_utf8_replaced();
+}
+
+// Plain text (stdin or a file; one input per line, a pair is text_a<TAB>text_b), line by line.
+void stream_plain_inputs(const PredictOptions& o, const Answer& answer) {
   int fd = STDIN_FILENO;
   std::string name = "standard input";
   if (o.input != "-") {
@@ -67,21 +99,15 @@ void stream_plain_inputs(const PredictOptions& o, const std::function<void(const
     }
   } closer{fd};
   LineStream lines(fd, name);
-  std::vector<TextInput> batch;
-  int64_t first = 1;
   std::string line;
-  const size_t batch_size = static_cast<size_t>(std::max<int64_t>(1, o.batch_size));
-  while (lines.next(line)) {
+  auto next = [&](TextInput& input) {
+    if (!lines.next(line)) return false;
     const size_t tab = line.find('\t');
-    if (tab == std::string::npos) batch.emplace_back(line, std::nullopt);
-    else batch.emplace_back(line.substr(0, tab), line.substr(tab + 1));
-    if (batch.size() >= batch_size || !lines.ready()) {
-      answer(batch, first);
-      first += static_cast<int64_t>(batch.size());
-      batch.clear();
-    }
-  }
-  if (!batch.empty()) answer(batch, first);
+    if (tab == std::string::npos) input = TextInput(line, std::nullopt);
+    else input = TextInput(line.substr(0, tab), line.substr(tab + 1));
+    return true;
+  };
+  answer_as_inputs_arrive(o.batch_size, next, [&] { return lines.ready(); }, answer);
 }
 
 int run_predict(const PredictOptions& o) {
@@ -111,6 +137,7 @@ int run_predict(const PredictOptions& o) {
     flush_stdout_or_fail();  // each answer out as soon as it is known, and a failed write stops the run
   };
   PredictOptions in = o;
+  int64_t replaced_in_table = 0;
   if (in.input.empty()) in.input = "-";
   if (!o.texts.empty()) {
     std::vector<TextInput> inputs;
@@ -119,10 +146,10 @@ int run_predict(const PredictOptions& o) {
   } else if (is_plain_text_input(in.input)) {
     stream_plain_inputs(in, answer);
   } else {
-    answer(read_table_inputs(in), 1);
+    replaced_in_table = stream_table_inputs(in, answer);
   }
   // As `tokenize`: invalid UTF-8 in a text is replaced (as HF's tokenizers do), never silently.
-  if (const size_t replaced = pipeline.tokenizer().invalid_utf8_replacements())
+  if (const size_t replaced = pipeline.tokenizer().invalid_utf8_replacements() + static_cast<size_t>(replaced_in_table))
     std::cerr << "warning: " << replaced << " invalid UTF-8 sequence(s) in the input"
               << (o.input.empty() || o.input == "-" ? "" : " " + o.input) << " were replaced by U+FFFD\n";
   return 0;

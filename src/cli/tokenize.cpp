@@ -1,18 +1,26 @@
 // cli/tokenize.cpp — `accent tokenize`: encode each line of a file like Hugging Face tokenizers and print one JSON
 // array per line (input ids, or tokens with --show tokens). A pair line is text_a<TAB>text_b (--pair).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "cli/output.h"
 #include "cli/tokenizer_location.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "data/line_stream.h"
 #include "text/tokenizer.h"
 
 namespace {
+
+constexpr size_t kLinesPerBatch = 256;  // lines encoded and printed together
 
 struct TokenizeOptions {
   std::string model, input, truncation, padding, show = "ids", truncation_side = "right", padding_side = "right";
@@ -43,41 +51,50 @@ int run_tokenize(const TokenizeOptions& o) {
   else if (!o.padding.empty()) accent::fail("--padding: expected max_length or longest, got '", o.padding, "'");
   if (o.show != "ids" && o.show != "tokens") accent::fail("--show: expected ids or tokens, got '", o.show, "'");
 
-  ACCENT_CHECK(!std::filesystem::is_directory(o.input), o.input, ": --input is a directory, expected a file");
-  std::ifstream in(o.input, std::ios::binary);
-  if (!in) accent::fail("cannot read --input file '", o.input, "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  // Lines end at '\n' (a trailing '\r' is dropped); no empty line after the final newline.
+  // Lines are read as they arrive (data/line_stream.h: '\n' ends a line, a trailing '\r' is dropped, a line over
+  // 16 MiB is an error) and encoded and printed a batch at a time, so any input size runs in bounded memory.
+  // --padding longest pads to the longest line of the whole file, so there the whole file is one batch.
+  int fd = STDIN_FILENO;
+  if (o.input != "-") {
+    ACCENT_CHECK(!std::filesystem::is_directory(o.input), o.input, ": --input is a directory, expected a file");
+    fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) accent::fail("cannot read --input file '", o.input, "' (", std::strerror(errno), ")");
+  }
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
+  } closer{fd};
+  accent::LineStream lines(fd, o.input == "-" ? "standard input" : o.input);
+  const size_t batch_size = eo.padding == accent::PaddingStrategy::Longest ? SIZE_MAX : kLinesPerBatch;
   std::vector<std::pair<std::string, std::optional<std::string>>> inputs;
-  size_t start = 0, line_no = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    ++line_no;
+  auto print_batch = [&] {
+    std::string out;
+    for (const accent::Encoding& e : tok.encode_batch(inputs, eo)) {
+      nlohmann::json arr = nlohmann::json::array();
+      if (o.show == "ids") for (int32_t id : e.ids) arr.push_back(id);
+      else for (const std::string& t : e.tokens) arr.push_back(t);
+      out += arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out += '\n';
+    }
+    std::cout << out;
+    accent::cli::flush_stdout_or_fail();  // a failed write stops the run at once
+    inputs.clear();
+  };
+  std::string line;
+  while (lines.next(line)) {
     if (o.pair) {
       const size_t tab = line.find('\t');
-      if (tab == std::string::npos) accent::fail(o.input, ":", line_no, ": --pair expects text_a<TAB>text_b");
+      if (tab == std::string::npos)
+        accent::fail(o.input, ":", lines.line_number(), ": --pair expects text_a<TAB>text_b");
       inputs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
     } else {
       inputs.emplace_back(std::move(line), std::nullopt);
     }
-    start = end + 1;
+    if (inputs.size() >= batch_size || !lines.ready()) print_batch();
   }
-  // The whole file is one batch (padding longest pads to its longest line).
-  const std::vector<accent::Encoding> encodings = tok.encode_batch(inputs, eo);
-  std::string out;
-  for (const accent::Encoding& e : encodings) {
-    nlohmann::json arr = nlohmann::json::array();
-    if (o.show == "ids") for (int32_t id : e.ids) arr.push_back(id);
-    else for (const std::string& t : e.tokens) arr.push_back(t);
-    out += arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += '\n';
-  }
-  std::cout << out;
+  if (!inputs.empty()) print_batch();
   if (const size_t replaced = tok.invalid_utf8_replacements())
     std::cerr << "warning: " << replaced << " invalid UTF-8 sequence(s) in " << o.input << " were replaced by U+FFFD\n";
   return 0;
@@ -88,7 +105,7 @@ accent::cli::VerbRegistration reg{
     [](CLI::App& app) -> std::function<int()> {
       auto o = std::make_shared<TokenizeOptions>();
       app.add_option("--model", o->model, "Tokenizer directory, tokenizer.json, or Hugging Face hub id")->required();
-      app.add_option("--input", o->input, "Text file, one input per line")->required();
+      app.add_option("--input", o->input, "Text file, one input per line ('-' = standard input)")->required();
       app.add_flag("--pair", o->pair, "Lines are text_a<TAB>text_b pairs");
       app.add_option("--max-length", o->max_length, "Maximum length (default: model_max_length when truncating)");
       app.add_option("--truncation", o->truncation, "longest_first | only_first | only_second");

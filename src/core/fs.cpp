@@ -14,13 +14,17 @@
 
 namespace accent {
 
-std::string read_file(const std::string& path) {
+void require_file_not_directory_or_device(const std::string& path) {
   // An ifstream opens a directory without complaint and then reads nothing: say what is wrong instead.
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, ": is a directory, expected a file");
   // A device such as /dev/zero or /dev/urandom never ends: reading it whole grew memory until the machine ran out.
   if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
     fail(path, ": is a device, expected a file");
+}
+
+std::string read_file(const std::string& path) {
+  require_file_not_directory_or_device(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open for reading (", std::strerror(errno), ")");
   std::ostringstream ss;

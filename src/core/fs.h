@@ -10,6 +10,10 @@ namespace accent {
 // Reads a whole file; throws accent::Error naming the path when it cannot.
 std::string read_file(const std::string& path);
 
+// Throws accent::Error naming the path when it is a directory or a device (/dev/zero never ends): what every reader
+// of a whole input checks first. A named pipe passes.
+void require_file_not_directory_or_device(const std::string& path);
+
 // Writes `contents` to `path` atomically: readers see the old file or the new one, never a half-written one.
 // A failure (full disk, permissions) removes the temp file and throws, leaving any existing `path` untouched.
 void write_file_atomic(const std::string& path, std::string_view contents);

@@ -314,7 +314,7 @@ class DatasetBuilder {
         if (e.is_string())
           names.push_back(e.get<std::string>());
         else if (e.is_number_integer())
-          names.push_back(std::to_string(e.get<int64_t>()));
+          names.push_back(e.dump());  // its decimal text (no wrap of a huge unsigned)
         else
           fail(t_.where(r), ": multi-label list elements must be strings or integers, got ", e.dump());
       }

@@ -22,47 +22,69 @@
 // unbalanced text, e.g. the UCI sentiment files).
 // The input must already have its UTF-8 BOM removed; it is split on bytes, so any ASCII delimiter is safe in
 // UTF-8 text.
+// Streaming: DelimitedReader takes the bytes in pieces of any size (a row may span pieces) and hands out each row
+// as soon as its end is seen, so a file or a pipe is read in bounded memory; a row longer than max_row_bytes is an
+// error naming its line, so input without line ends (/dev/zero, random bytes) stops early.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "data/text_position.h"
+
 namespace accent {
 
 struct DelimitedOptions {
   char delimiter = ',';
-  bool quoting = true;  // false = QUOTE_NONE
+  bool quoting = true;                          // false = QUOTE_NONE
+  size_t max_row_bytes = size_t{16} << 20;      // one row's bytes (fields and separators); more is an error
+  size_t max_fields = size_t{1} << 16;          // fields in one row; more is an error
 };
 
 struct DelimitedRow {
   std::vector<std::string> fields;
-  size_t offset = 0;  // byte offset in the input where the row's first field starts
+  int64_t line = 0;  // 1-based line where the row's first field starts
 };
 
-// Maps byte offsets to 1-based (line, column) for messages. Lines end at \n, \r\n or a lone \r; columns count
-// UTF-8 code points.
-class LineIndex {
+class DelimitedReader {
  public:
-  explicit LineIndex(std::string_view data);
-  int64_t line(size_t offset) const;
-  int64_t column(size_t offset) const;
-  int64_t num_lines() const { return static_cast<int64_t>(starts_.size()); }
+  // `path` only names the input in error messages.
+  DelimitedReader(const DelimitedOptions& options, std::string path);
+  // Tokenizes the next piece; rows completed by it are appended to `rows`.
+  void feed(std::string_view piece, std::vector<DelimitedRow>& rows);
+  // End of input: the last row (if unterminated) is appended; an open quoted field is an error.
+  void finish(std::vector<DelimitedRow>& rows);
+
+  int64_t blank_lines_skipped() const { return blank_lines_skipped_; }  // empty or whitespace-only lines
+  int64_t padded_rows() const { return padded_rows_; }  // rows shorter than the first row, padded with ""
+  int64_t rows_read() const { return rows_read_; }
 
  private:
-  std::string_view data_;
-  std::vector<size_t> starts_;  // byte offset where each line starts
-};
+  enum class State;
+  void step(char c, std::vector<DelimitedRow>& rows);
+  bool is_quote(char c) const { return opt_.quoting && c == '"'; }
+  // ' ' and '\t' make a line blank unless they are the delimiter (pandas IS_WHITESPACE && c != delimiter).
+  bool is_blank_char(char c) const { return (c == ' ' || c == '\t') && c != opt_.delimiter; }
+  bool ends_field(char c, std::vector<DelimitedRow>& rows);
+  void begin_row(int64_t line);
+  void push_char(char c);
+  void end_field();
+  void end_row(std::vector<DelimitedRow>& rows);
 
-struct DelimitedResult {
-  std::vector<DelimitedRow> rows;
-  int64_t blank_lines_skipped = 0;  // empty or whitespace-only lines
-  int64_t padded_rows = 0;          // rows shorter than the first row, padded with ""
+  DelimitedOptions opt_;
+  std::string path_;
+  State state_;
+  TextPosition pos_;
+  DelimitedRow row_;
+  std::string field_;
+  size_t row_bytes_ = 0;       // bytes of the row so far, for the limit
+  std::string blank_prefix_;   // the ' '/'\t' that began the current line (it may yet turn out not blank)
+  int64_t blank_prefix_line_ = 0;
+  int64_t quote_line_ = 0, quote_column_ = 0;  // where the open quoted field began
+  size_t expected_ = 0;        // fields per row, set by the first row
+  size_t extra_fields_ = 0;    // fields of the current row beyond expected_
+  int64_t rows_read_ = 0, blank_lines_skipped_ = 0, padded_rows_ = 0;
 };
-
-// Tokenizes `data`. `path` and `lines` only name the place in error messages. The first row (the header, when
-// there is one) sets the expected field count.
-DelimitedResult tokenize_delimited(std::string_view data, const DelimitedOptions& options,
-                                             const std::string& path, const LineIndex& lines);
 
 }  // namespace accent

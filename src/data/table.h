@@ -70,6 +70,12 @@ Table read_table(const std::string& path, const TableOptions& options);
 // Same, from bytes already in memory; `path` names the source in messages and picks the format when "auto".
 Table parse_table(std::string_view bytes, const std::string& path, const TableOptions& options);
 
+// Throws accent::Error "<path>:1: no <role> column '<name>'; columns found: ..." (`numbered_columns`: the file was read
+// without a header, said as a hint; `lines_are_records`: a JSON array, no line to name).
+[[noreturn]] void fail_missing_column(const std::string& path, const std::vector<std::string>& columns,
+                                      const std::string& name, const std::string& role, bool numbered_columns,
+                                      bool lines_are_records);
+
 // pandas' header names: "Unnamed: i" for empty names, then duplicate mangling (named columns first).
 std::vector<std::string> pandas_header_names(std::vector<std::string> raw);
 

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_number.h"
 #include "core/json_parse.h"
 #include "io/python_json.h"
 
@@ -173,7 +174,7 @@ struct Reader {
     json v;
     if (!take(key, &v)) return;
     if (!v.is_number_integer()) type_error(key, "an integer", v);
-    *out = v.get<int64_t>();
+    *out = json_integer(v, origin + ": key \"" + key + "\"");  // an unsigned above 2^63 is an error, not a wrap
   }
   void number(const char* key, double* out) {
     json v;
@@ -192,7 +193,7 @@ struct Reader {
     json v;
     if (!take(key, &v)) return;
     if (v.is_null()) *out = std::nullopt;
-    else if (v.is_number_integer()) *out = v.get<int64_t>();
+    else if (v.is_number_integer()) *out = json_integer(v, origin + ": key \"" + key + "\"");
     else type_error(key, "an integer or null", v);
   }
   void string(const char* key, std::string* out) {

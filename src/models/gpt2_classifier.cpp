@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/json_number.h"
 #include "nn/freeze.h"
 #include "ops/embedding.h"
 #include "ops/memory.h"
@@ -34,7 +35,7 @@ ModelConfig with_pad_token(ModelConfig c, const std::string& origin) {
   ACCENT_CHECK(eos != c.extra.end() && eos->is_number_integer(), origin,
                ": GPT-2 config has neither pad_token_id nor an integer eos_token_id; set pad_token_id so that "
                "batches can be padded and pooled");
-  c.pad_token_id = eos->get<int64_t>();
+  c.pad_token_id = json_integer(*eos, origin + ": key \"eos_token_id\"", 0);
   return c;
 }
 

@@ -47,90 +47,6 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------- config
-
-void LoraConfig::validate() const {
-  ACCENT_CHECK(hyper.r > 0, "LoRA rank r must be a positive integer, got ", hyper.r);
-  ACCENT_CHECK(hyper.alpha > 0, "lora_alpha must be positive, got ", hyper.alpha);
-  ACCENT_CHECK(hyper.dropout >= 0 && hyper.dropout < 1, "lora_dropout must be in [0, 1), got ", hyper.dropout);
-  ACCENT_CHECK(bias == "none" || bias == "all" || bias == "lora_only", "LoRA bias must be none, all or lora_only, got '",
-               bias, "'");
-}
-
-nlohmann::json LoraConfig::to_json() const {
-  nlohmann::json j;
-  j["peft_type"] = "LORA";
-  j["task_type"] = "SEQ_CLS";
-  j["r"] = hyper.r;
-  j["lora_alpha"] = hyper.alpha;
-  j["lora_dropout"] = hyper.dropout;
-  j["target_modules"] = target_modules;
-  j["bias"] = bias;
-  j["modules_to_save"] = modules_to_save;
-  j["base_model_name_or_path"] = base_model_name_or_path;
-  j["fan_in_fan_out"] = fan_in_fan_out;
-  j["inference_mode"] = true;
-  j["use_rslora"] = hyper.use_rslora;
-  j["init_lora_weights"] = init_lora_weights;
-  j["revision"] = nullptr;
-  j["layers_to_transform"] = nullptr;
-  j["layers_pattern"] = nullptr;
-  j["rank_pattern"] = nlohmann::json::object();
-  j["alpha_pattern"] = nlohmann::json::object();
-  return j;
-}
-
-LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& origin) {
-  ACCENT_CHECK(j.is_object(), origin, ": adapter config is not a JSON object");
-  LoraConfig c;
-  try {
-    // PEFT refuses an adapter_config.json without peft_type (PeftConfig.from_pretrained needs it to pick the class).
-    ACCENT_CHECK(j.contains("peft_type") && j["peft_type"].is_string(), origin,
-                 ": key \"peft_type\" is missing or not a string (expected \"LORA\")");
-    const std::string type = j["peft_type"].get<std::string>();
-    ACCENT_CHECK(type == "LORA", origin, ": peft_type ", type, " is not supported (only LORA)");
-    if (j.contains("task_type") && !j["task_type"].is_null()) {
-      const std::string task = j["task_type"].get<std::string>();
-      ACCENT_CHECK(task == "SEQ_CLS", origin, ": task_type ", task, " is not a sequence-classification adapter (SEQ_CLS)");
-    }
-    c.hyper.r = j.at("r").get<int64_t>();
-    c.hyper.alpha = j.value("lora_alpha", 8.0);
-    c.hyper.dropout = j.value("lora_dropout", 0.0);
-    c.hyper.use_rslora = j.value("use_rslora", false);
-    const auto& t = j.at("target_modules");
-    if (t.is_string()) c.target_modules = {t.get<std::string>()};
-    else c.target_modules = t.get<std::vector<std::string>>();
-    std::sort(c.target_modules.begin(), c.target_modules.end());
-    c.bias = j.value("bias", std::string("none"));
-    if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
-      c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
-    else
-      c.modules_to_save.clear();
-    if (j.contains("base_model_name_or_path") && !j["base_model_name_or_path"].is_null())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
-    c.fan_in_fan_out = j.value("fan_in_fan_out", false);
-    if (j.contains("init_lora_weights") && j["init_lora_weights"].is_boolean())
-      c.init_lora_weights = j["init_lora_weights"].get<bool>();
-    for (const char* pattern : {"rank_pattern", "alpha_pattern"})
-      ACCENT_CHECK(!j.contains(pattern) || j[pattern].is_null() || j[pattern].empty(), origin, ": ", pattern,
-                   " (per-module ranks) is not supported");
-    for (const char* key : {"layers_to_transform", "use_dora"})
-      ACCENT_CHECK(!j.contains(key) || j[key].is_null() || j[key] == false, origin, ": ", key, " is not supported");
-  } catch (const nlohmann::json::exception& e) {
-    fail(origin, ": malformed adapter config (", e.what(), ")");
-  }
-  c.validate();
-  return c;
-}
-
-std::vector<std::string> default_lora_target_modules(const std::string& model_type) {
-  if (model_type == "bert" || model_type == "roberta" || model_type == "electra" || model_type == "xlm-roberta")
-    return {"query", "value"};
-  if (model_type == "gpt2") return {"c_attn"};
-  if (model_type == "distilbert") return {"q_lin", "v_lin"};
-  fail("no default LoRA target modules for model type '", model_type, "'; pass --lora-target-modules");
-}
-
 // ---------------------------------------------------------------------------------------------- model
 
 // PEFT's rule for modules_to_save (_set_trainable): every module whose full name ends with an entry — a plain
@@ -340,12 +256,10 @@ std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const
   load.ignore_mismatched_sizes = true;  // the head comes from the adapter file
   const fs::path labels_path = fs::path(adapter_dir) / "accent_labels.json";
   if (fs::exists(labels_path)) {
-    nlohmann::json j = read_json_file(labels_path.string());
-    std::vector<std::string> names;
-    for (size_t i = 0; i < j.at("id2label").size(); ++i) names.push_back(j["id2label"].at(std::to_string(i)).get<std::string>());
-    if (!j.value("problem_type", nlohmann::json()).is_null()) load.problem_type = j["problem_type"].get<std::string>();
+    AdapterLabels labels = adapter_labels_from_json(read_json_file(labels_path.string()), labels_path.string());
+    load.problem_type = labels.problem_type;
     if (load.problem_type && *load.problem_type == "regression") load.num_labels = 1;
-    else load.labels = names;
+    else load.labels = std::move(labels.id2label);
   } else {
     // No label names: the head's row count gives num_labels (labels LABEL_i), as PEFT + transformers would need.
     auto file = SafetensorsFile::open(weights);

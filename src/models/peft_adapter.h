@@ -25,28 +25,10 @@
 #include <nlohmann/json.hpp>
 
 #include "models/classifier.h"
+#include "models/lora_config.h"
 #include "nn/lora.h"
 
 namespace accent {
-
-struct LoraConfig {
-  LoraHyper hyper;                          // r, lora_alpha, lora_dropout, use_rslora
-  std::vector<std::string> target_modules;  // empty → PEFT's default for the model type
-  std::string bias = "none";                // none | all | lora_only
-  std::vector<std::string> modules_to_save = {"classifier", "score"};
-  std::string base_model_name_or_path;
-  bool fan_in_fan_out = false;
-  bool init_lora_weights = true;
-
-  void validate() const;  // r > 0, alpha > 0, dropout in [0, 1), bias spelling
-  nlohmann::json to_json() const;  // adapter_config.json
-  // Reads adapter_config.json (as PEFT writes it; unknown keys are ignored). `origin` names the file in errors.
-  static LoraConfig from_json(const nlohmann::json& j, const std::string& origin);
-};
-
-// PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: bert/roberta/electra → query,value; gpt2 → c_attn;
-// distilbert → q_lin,v_lin. Throws for a model type without a default (then --lora-target-modules is needed).
-std::vector<std::string> default_lora_target_modules(const std::string& model_type);
 
 class LoraModel final : public SequenceClassifier {
  public:

@@ -33,38 +33,6 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-std::optional<int64_t> checkpoint_step(const std::string& name) {
-  const std::string prefix = kCheckpointPrefix;
-  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) return std::nullopt;
-  const std::string digits = name.substr(prefix.size());
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  return std::stoll(digits);
-}
-
-nlohmann::json resume_to_json(const ResumeState& r) {
-  return {{"dropout_rng", {{"seed", r.dropout_seed}, {"counter", r.dropout_counter}}},
-          {"epoch", r.epoch},
-          {"batch_in_epoch", r.batch_in_epoch},
-          {"loss_since_log", r.loss_since_log},
-          {"steps_since_log", r.steps_since_log},
-          {"train_loss_sum", r.train_loss_sum}};
-}
-
-ResumeState resume_from_json(const nlohmann::json& j, const std::string& origin) {
-  try {
-    ResumeState r;
-    r.dropout_seed = j.at("dropout_rng").at("seed").get<uint64_t>();
-    r.dropout_counter = j.at("dropout_rng").at("counter").get<uint64_t>();
-    r.epoch = j.at("epoch").get<int64_t>();
-    r.batch_in_epoch = j.at("batch_in_epoch").get<int64_t>();
-    r.loss_since_log = j.at("loss_since_log").get<double>();
-    r.steps_since_log = j.at("steps_since_log").get<int64_t>();
-    r.train_loss_sum = j.at("train_loss_sum").get<double>();
-    return r;
-  } catch (const nlohmann::json::exception& e) {
-    fail(origin, ": missing or malformed field (", e.what(), ")");
-  }
-}
 }  // namespace
 
 void save_model_weights(SequenceClassifier& model, const std::string& path) {
@@ -156,7 +124,7 @@ LoadedCheckpoint load_checkpoint(const std::string& dir, SequenceClassifier& mod
   for (const std::string& name : opt_file->names()) state[name] = opt_file->load(name, DType::F32);
   auto step_it = opt_file->metadata().find("step");
   ACCENT_CHECK(step_it != opt_file->metadata().end(), opt_path, ": metadata has no \"step\"");
-  optimizer.load_state(state, std::stoll(step_it->second), opt_path);
+  optimizer.load_state(state, optimizer_step_from_metadata(step_it->second, opt_path), opt_path);
   out.scheduler = read_json_file(dir + "/scheduler.json");
   out.resume = resume_from_json(read_json_file(dir + "/trainer_resume.json"), dir + "/trainer_resume.json");
   out.trainer_state = read_json_file(dir + "/trainer_state.json");

@@ -25,21 +25,12 @@
 
 #include "core/rng.h"
 #include "models/classifier.h"
+#include "train/checkpoint_json.h"
 #include "train/adamw.h"
 #include "train/lr_schedule.h"
 #include "train/training_args.h"
 
 namespace accent {
-
-// The resumable position and accumulators of a run (trainer_resume.json).
-struct ResumeState {
-  uint64_t dropout_seed = 0, dropout_counter = 0;
-  int64_t epoch = 0;             // epoch to continue in
-  int64_t batch_in_epoch = 0;    // micro-batches of that epoch already consumed
-  double loss_since_log = 0.0;   // Σ loss/accum since the last "loss" log entry
-  int64_t steps_since_log = 0;
-  double train_loss_sum = 0.0;   // Σ loss/accum over the whole run (train_loss = sum / global_step)
-};
 
 // Writes model.safetensors from the model's parameters (HF names, F32) to `path`, atomically.
 void save_model_weights(SequenceClassifier& model, const std::string& path);

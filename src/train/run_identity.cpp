@@ -65,6 +65,7 @@ std::string checkpoint_for_resume(const TrainingArguments& args, const RunIdenti
   ACCENT_CHECK(fs::exists(identity_path), dir, ": has no ", kRunIdentityFile,
                ", so it cannot be shown to be a checkpoint of this run; start a new run instead of resuming");
   const nlohmann::json theirs = read_json_file(identity_path.string());
+  ACCENT_CHECK(theirs.is_object(), identity_path.string(), ": expected a JSON object, got ", theirs.type_name());
   const nlohmann::json ours = run.to_json();
   for (const auto& [key, what] : {std::pair<const char*, const char*>{"data_fingerprint", "other training data"},
                                   {"labels", "other labels"},
@@ -77,6 +78,7 @@ std::string checkpoint_for_resume(const TrainingArguments& args, const RunIdenti
   const fs::path args_path = fs::path(dir) / "training_args.json";
   ACCENT_CHECK(fs::exists(args_path), dir, ": has no training_args.json");
   nlohmann::json saved = read_json_file(args_path.string()), now = to_json(args);
+  ACCENT_CHECK(saved.is_object(), args_path.string(), ": expected a JSON object, got ", saved.type_name());
   for (const char* output_only :
        {"resume_from_checkpoint", "overwrite_output_dir", "output_dir", "progress", "disable_tqdm", "events_jsonl"}) {
     saved.erase(output_only);

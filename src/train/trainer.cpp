@@ -222,34 +222,25 @@ nlohmann::json TrainerRun::trainer_state_json() const {
 
 void TrainerRun::resume_from(const std::string& dir) {
   LoadedCheckpoint ck = load_checkpoint(dir, model_, optimizer_);
-  const nlohmann::json& ts = ck.trainer_state;
-  try {
-    st_.global_step = ts.at("global_step").get<int64_t>();
-    st_.epoch = ts.at("epoch").get<double>();
-    st_.log_history = ts.at("log_history");
-    if (!ts.at("best_metric").is_null()) st_.best_metric = ts.at("best_metric").get<double>();
-    if (ts.contains("best_global_step") && !ts.at("best_global_step").is_null())
-      st_.best_global_step = ts.at("best_global_step").get<int64_t>();
-    if (!ts.at("best_model_checkpoint").is_null())
-      st_.best_model_checkpoint = ts.at("best_model_checkpoint").get<std::string>();
-    if (ts.contains("stateful_callbacks") && ts["stateful_callbacks"].contains("TrainerControl"))
-      stop_ = ts["stateful_callbacks"]["TrainerControl"]["args"].value("should_training_stop", false);
-    if (ts.contains("stateful_callbacks") && ts["stateful_callbacks"].contains("EarlyStoppingCallback"))
-      st_.patience_counter = ts["stateful_callbacks"]["EarlyStoppingCallback"]["attributes"]
-                                 .at("early_stopping_patience_counter")
-                                 .get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    fail(dir, "/trainer_state.json: missing or malformed field (", e.what(), ")");
-  }
+  SavedTrainerState ts = trainer_state_from_json(ck.trainer_state, dir + "/trainer_state.json");
+  st_.global_step = ts.global_step;
+  st_.epoch = ts.epoch;
+  st_.log_history = std::move(ts.log_history);
+  st_.best_metric = ts.best_metric;
+  st_.best_global_step = ts.best_global_step;
+  st_.best_model_checkpoint = ts.best_model_checkpoint;
+  st_.patience_counter = ts.patience_counter;
+  stop_ = ts.should_training_stop;
   ACCENT_CHECK(st_.global_step == optimizer_.step_count(), dir, ": trainer_state.json global_step ", st_.global_step,
                " disagrees with the optimizer's step count ", optimizer_.step_count());
   st_.resume = ck.resume;
   ACCENT_CHECK(ck.resume.dropout_seed == dropout_rng_.seed(), dir,
                ": the checkpoint's dropout RNG seed differs from this run's (was the seed changed?)");
   dropout_rng_.set_counter(ck.resume.dropout_counter);
-  if (ck.scheduler.value("total_steps", plan_.max_steps) != plan_.max_steps)
-    progress_.message("note: the checkpoint was trained with a schedule of " +
-                      std::to_string(ck.scheduler.value("total_steps", int64_t{0})) + " steps; this run has " +
+  const std::optional<int64_t> total_steps = scheduler_total_steps(ck.scheduler, dir + "/scheduler.json");
+  if (total_steps && *total_steps != plan_.max_steps)
+    progress_.message("note: the checkpoint was trained with a schedule of " + std::to_string(*total_steps) +
+                      " steps; this run has " +
                       std::to_string(plan_.max_steps) + " (arguments or data changed); continuing with " +
                       std::to_string(plan_.max_steps));
   last_checkpoint_ = dir;

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/json_number.h"
 #include "core/json_parse.h"
 #include "train/lr_schedule.h"
 
@@ -132,7 +133,9 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
     const std::string& k = it.key();
     const nlohmann::json& v = it.value();
     try {
-      auto opt_int = [&](std::optional<int64_t>& f) { f = v.is_null() ? std::nullopt : std::optional(v.get<int64_t>()); };
+      const std::string what = origin + ": key \"" + k + "\"";
+      auto integer = [&] { return json_integer(v, what); };
+      auto opt_int = [&](std::optional<int64_t>& f) { f = v.is_null() ? std::nullopt : std::optional(integer()); };
       auto opt_dbl = [&](std::optional<double>& f) { f = v.is_null() ? std::nullopt : std::optional(v.get<double>()); };
       auto opt_str = [&](std::optional<std::string>& f) {
         f = v.is_null() ? std::nullopt : std::optional(v.get<std::string>());
@@ -140,15 +143,15 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
       if (k == "output_dir") a.output_dir = v.get<std::string>();
       else if (k == "learning_rate") a.learning_rate = v.get<double>();
       else if (k == "num_train_epochs") a.num_train_epochs = v.get<double>();
-      else if (k == "per_device_train_batch_size") a.per_device_train_batch_size = v.get<int64_t>();
-      else if (k == "per_device_eval_batch_size") a.per_device_eval_batch_size = v.get<int64_t>();
-      else if (k == "warmup_steps") a.warmup_steps = v.get<int64_t>();
+      else if (k == "per_device_train_batch_size") a.per_device_train_batch_size = integer();
+      else if (k == "per_device_eval_batch_size") a.per_device_eval_batch_size = integer();
+      else if (k == "warmup_steps") a.warmup_steps = integer();
       else if (k == "warmup_ratio") a.warmup_ratio = v.get<double>();
       else if (k == "weight_decay") a.weight_decay = v.get<double>();
       else if (k == "max_grad_norm") a.max_grad_norm = v.is_null() ? 0.0 : v.get<double>();
-      else if (k == "seed") a.seed = v.get<int64_t>();
-      else if (k == "max_steps") a.max_steps = v.get<int64_t>();
-      else if (k == "gradient_accumulation_steps") a.gradient_accumulation_steps = v.get<int64_t>();
+      else if (k == "seed") a.seed = integer();
+      else if (k == "max_steps") a.max_steps = integer();
+      else if (k == "gradient_accumulation_steps") a.gradient_accumulation_steps = integer();
       else if (k == "lr_scheduler_type") a.lr_scheduler_type = v.get<std::string>();
       else if (k == "adam_beta1") a.adam_beta1 = v.get<double>();
       else if (k == "adam_beta2") a.adam_beta2 = v.get<double>();

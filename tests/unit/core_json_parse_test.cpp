@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/json_number.h"
 #include "core/json_parse.h"
 #include "error_text.h"
 
@@ -54,6 +55,25 @@ TEST(JsonParse, DuplicateKeysOnlyWhenAsked) {
 TEST(JsonParse, OrderedKeepsFileOrder) {
   const auto j = parse_ordered_json(R"({"z": 1, "a": 2})", "f.json");
   EXPECT_EQ(j.begin().key(), "z");
+}
+
+// nlohmann's get<int64_t>() casts whatever it holds: 1e300 is undefined behaviour, 2^64-1 wraps to -1, 2.5 becomes 2.
+TEST(JsonNumber, IntegersAreCheckedBeforeConversion) {
+  auto j = [](const char* text) { return parse_json(text, "f.json"); };
+  EXPECT_EQ(json_integer(j("42"), "f.json: key \"r\""), 42);
+  EXPECT_EQ(json_integer(j("3.0"), "k"), 3);  // Python's json may write an integral float
+  EXPECT_EQ(json_integer(j("-9223372036854775808"), "k"), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(error_of([&] { json_integer(j("1e300"), "f.json: key \"r\""); }),
+            "f.json: key \"r\": expected an integer in [-9223372036854775808, 9223372036854775807], got 1e+300");
+  EXPECT_EQ(error_of([&] { json_integer(j("18446744073709551615"), "k", 0, 10); }),
+            "k: expected an integer in [0, 10], got 18446744073709551615");
+  EXPECT_EQ(error_of([&] { json_integer(j("2.5"), "k", 0, 10); }), "k: expected an integer in [0, 10], got 2.5");
+  EXPECT_EQ(error_of([&] { json_integer(j("11"), "k", 0, 10); }), "k: expected an integer in [0, 10], got 11");
+  EXPECT_EQ(error_of([&] { json_integer(j("\"7\""), "k", 0, 10); }), "k: expected an integer in [0, 10], got \"7\"");
+  EXPECT_EQ(json_unsigned(j("18446744073709551615"), "k"), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(error_of([&] { json_unsigned(j("-1"), "seed"); }), "seed: expected an unsigned integer, got -1");
+  EXPECT_EQ(json_number(j("0.5"), "k"), 0.5);
+  EXPECT_EQ(error_of([&] { json_number(j("null"), "k"); }), "k: expected a number, got null");
 }
 
 }  // namespace
