@@ -12,6 +12,7 @@
     OUT/tokenizer_files/*          selector byte + tokenizer.json / tokenizer_config.json / special_tokens_map.json /
                                    added_tokens.json / training_args.json
     OUT/adapter_config/*           selector byte + adapter_config.json (PEFT's keys) / accent_labels.json
+    OUT/shard_index/*.json         model.safetensors.index.json files (shared and distinct shards)
     OUT/checkpoint_files/*         selector byte + trainer_resume.json / trainer_state.json / scheduler.json / a
                                    checkpoint directory name or optimizer "step" text
 torch seeds need Debian's /usr/bin/python3 with python3-torch; without torch they are skipped with a note.
@@ -236,10 +237,21 @@ def checkpoint_file_seeds():
     write(f"{d}/step", b"\3" + b"12345678901234567890")
 
 
+def shard_index_seeds():
+    d = os.path.join(OUT, "shard_index")
+    write(f"{d}/two_shards.json", json.dumps({
+        "metadata": {"total_size": 1024},
+        "weight_map": {"bert.embeddings.word_embeddings.weight": "model-00001-of-00002.safetensors",
+                       "classifier.weight": "model-00002-of-00002.safetensors",
+                       "classifier.bias": "model-00002-of-00002.safetensors"}}).encode())
+    write(f"{d}/traversal.json", json.dumps({"weight_map": {"a": "../model.safetensors"}}).encode())
+
+
 safetensors_seeds()
 config_seeds()
 jsonl_seeds()
 tokenizer_file_seeds()
 adapter_config_seeds()
 checkpoint_file_seeds()
+shard_index_seeds()
 torch_seeds()

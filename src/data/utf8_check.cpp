@@ -37,33 +37,4 @@ size_t utf8_sequence_length(std::string_view s, size_t i, size_t* bad_len) {
   return 0;
 }
 
-size_t find_invalid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const size_t len = utf8_sequence_length(s, i);
-    if (len == 0) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-std::string replace_invalid_utf8(std::string_view s, std::vector<size_t>* replaced_at) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t bad = 0;
-    const size_t len = utf8_sequence_length(s, i, &bad);
-    if (len > 0) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      if (replaced_at) replaced_at->push_back(out.size());
-      out.append("\xEF\xBF\xBD");
-      i += bad;
-    }
-  }
-  return out;
-}
-
 }  // namespace accent

@@ -17,7 +17,10 @@ std::vector<std::string> ShardIndex::shard_files() const {
 }
 
 ShardIndex read_shard_index(const std::string& index_path) {
-  nlohmann::json index = read_json_file(index_path);
+  return shard_index_from_json(read_json_file(index_path), index_path);
+}
+
+ShardIndex shard_index_from_json(const nlohmann::json& index, const std::string& index_path) {
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     fail(index_path, ": missing \"weight_map\" object");
   ShardIndex out;

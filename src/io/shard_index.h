@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace accent {
 
 struct ShardIndex {
@@ -16,5 +18,7 @@ struct ShardIndex {
 // Reads and validates an index: valid JSON, a "weight_map" object whose values are plain file names (no '/',
 // not "..", not empty). Unknown keys (newer metadata) are ignored. Errors name the file and the entry.
 ShardIndex read_shard_index(const std::string& index_path);
+// Same, from the parsed file; `origin` names it in errors.
+ShardIndex shard_index_from_json(const nlohmann::json& index, const std::string& origin);
 
 }  // namespace accent
