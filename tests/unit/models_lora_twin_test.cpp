@@ -116,7 +116,7 @@ TEST(LoraTwin, BadInputs) {
   expect_error(c, "valid names: dense, key, query, value");
   c.target_modules = {"query"};
   c.hyper.r = 0;
-  expect_error(c, "rank r must be a positive");
+  expect_error(c, "rank r must be an integer in [1, 65536], got 0");
   c.hyper.r = 4;
   c.hyper.alpha = -1;
   expect_error(c, "lora_alpha must be positive");
