@@ -8,7 +8,7 @@
 #include "cli/data_options.h"
 #include "cli/flag_checks.h"
 #include "cli/verb.h"
-#include "cli/tokenizer_location.h"
+#include "io/tokenizer_location.h"
 #include "text/tokenizer.h"
 
 namespace accent::cli {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
-#include "cli/tokenizer_location.h"
+#include "io/tokenizer_location.h"
 #include "cli/verb.h"
 #include "core/error.h"
 #include "data/line_stream.h"
@@ -35,7 +35,7 @@ accent::Side parse_side(const std::string& s, const char* flag) {
 }
 
 int run_tokenize(const TokenizeOptions& o) {
-  const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(accent::cli::tokenizer_location(o.model));
+  const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(accent::tokenizer_location(o.model));
   accent::EncodeOptions eo;
   eo.add_special_tokens = !o.no_special_tokens;
   eo.max_length = o.max_length;

@@ -7,6 +7,7 @@
 //   ─► Trainer ─► save_pretrained (model + tokenizer + training_args.json + *_results.json).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,9 +76,11 @@ struct FinetuneResult {
   std::string output_dir;
 };
 
-// Runs the job; everything it reports goes to stderr, results are saved in args.output_dir.
+// Runs the job; everything it reports goes to stderr, results are saved in args.output_dir. `on_log`, when set,
+// receives every log_history entry as it is appended (TrainCallbacks::on_log).
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
-                            const TrainingArguments& args);
+                            const TrainingArguments& args,
+                            const std::function<void(const nlohmann::json& entry)>& on_log = {});
 
 // `accent evaluate`: a saved model directory on a labelled file (labels must be the model's label names).
 EvalResult run_evaluate(const ModelArguments& model_args, const std::string& data_file, const ReadOptions& read,

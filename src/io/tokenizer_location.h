@@ -1,5 +1,6 @@
-// cli/tokenizer_location.h — where a verb that only needs a tokenizer finds it: an existing directory or bare
-// tokenizer.json as given, otherwise a Hugging Face hub id resolved in (and downloaded into) the HF cache.
+// io/tokenizer_location.h — where a caller that only needs a tokenizer (`tokenize`, `data`, the public API) finds
+// it: an existing directory or bare tokenizer.json as given, otherwise a Hugging Face hub id resolved in (and
+// downloaded into) the HF cache.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -7,7 +8,7 @@
 #include "io/hub.h"
 #include "io/model_dir_save.h"
 
-namespace accent::cli {
+namespace accent {
 
 inline std::string tokenizer_location(const std::string& path_or_id) {
   if (std::filesystem::is_directory(path_or_id)) recover_interrupted_save(path_or_id);  // io/model_dir_save.h
@@ -16,4 +17,4 @@ inline std::string tokenizer_location(const std::string& path_or_id) {
                                          "tokenizer_config.json", "special_tokens_map.json"});
 }
 
-}  // namespace accent::cli
+}  // namespace accent
