@@ -226,11 +226,21 @@ TEST(CliExport, BertAndLoraAdapterMatchPredict) {
   EXPECT_TRUE(fs::exists(merged_onnx + "/tokenizer.json") || fs::exists(merged_onnx + "/vocab.txt"));
 }
 
-TEST(CliExport, RobertaMatchesPredict) {
+TEST(CliExport, RobertaAndXlmRobertaMatchPredict) {
   TempDir tmp("accent_cli_export_roberta");
   const std::string m = twin_model(tmp, "roberta", "roberta-base", 50265);
   // RoBERTa's positions start after pad_token_id (max_position_embeddings 40 → at most 38 tokens).
-  report("roberta", check_against_predict(m, m, single_texts(m, 16, 36), {"input_ids", "attention_mask"}, tmp));
+  const std::vector<Input> inputs = single_texts(m, 16, 36);
+  report("roberta", check_against_predict(m, m, inputs, {"input_ids", "attention_mask"}, tmp));
+  // The same weights as XLM-RoBERTa (model_type xlm-roberta: XLMRobertaForSequenceClassification, same graph).
+  const std::string xlmr = tmp.str("xlm-roberta");
+  fs::copy(m, xlmr);
+  fs::remove_all(xlmr + "/onnx");
+  json config = json::parse(read_file(xlmr + "/config.json"));
+  config["model_type"] = "xlm-roberta";
+  config["architectures"] = json::array({"XLMRobertaForMaskedLM"});
+  write_file_atomic(xlmr + "/config.json", config.dump(2));
+  report("xlm-roberta", check_against_predict(xlmr, xlmr, inputs, {"input_ids", "attention_mask"}, tmp));
 }
 
 TEST(CliExport, ElectraMatchesPredict) {
