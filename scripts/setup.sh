@@ -19,9 +19,11 @@ esac
 
 # Building and running accent. ocl-icd-opencl-dev: Debian's oneDNN is built with the OpenCL GPU runtime, and its
 # CMake config requires the OpenCL headers, which libdnnl-dev only recommends (and we install without recommends).
+# libonnx-dev + libprotobuf-dev: `accent export` writes ONNX with the ONNX project's own protobuf schema and checker.
 DEMO_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libdnnl-dev ocl-icd-opencl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
+  libonnx-dev libprotobuf-dev
 )
 # What the tests add.
 TEST_PACKAGES=(
@@ -46,12 +48,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm (tests/oracle/package.json): the demo's datasets are its dependencies, the test oracles its devDependencies.
-# The marker records which set is in node_modules, so `--tests` after the demo completes the install.
+# npm (tests/oracle/package.json): the demo's datasets are its dependencies, the test oracles its devDependencies
+# (onnxruntime-node among them: its CPU binaries ship inside the package; --ignore-scripts skips its install script,
+# which would try to download GPU binaries). The marker records which set is in node_modules, so `--tests` after
+# the demo completes the install.
 modules=tests/oracle/node_modules
 if [ "$tests" = 1 ]; then marker=$modules/.accent-installed-tests; omit=(); else marker=$modules/.accent-installed-demo; omit=(--omit=dev); fi
 [ "$tests" = 0 ] && [ -f $modules/.accent-installed-tests ] && marker=$modules/.accent-installed-tests  # a superset
 if [ ! -f "$marker" ] || [ tests/oracle/package-lock.json -nt "$marker" ]; then
-  (cd tests/oracle && npm ci "${omit[@]}" --no-audit --no-fund --loglevel=error)
+  (cd tests/oracle && npm ci "${omit[@]}" --ignore-scripts --no-audit --no-fund --loglevel=error)
   touch "$marker"
 fi
