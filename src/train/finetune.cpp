@@ -205,8 +205,7 @@ EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, c
 }
 
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
-                            const TrainingArguments& args,
-                            const std::function<void(const nlohmann::json& entry)>& on_log) {
+                            const TrainingArguments& args, const FinetuneHooks& hooks) {
   args.validate();
   prepare_output_dir(args);  // before any work: a reused --output-dir is refused unless the flags say what to do
   const std::string dir = resolve_model(model_args);
@@ -314,7 +313,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     if (model_args.lora) model->save_pretrained(checkpoint_dir);  // the checkpoint is also a PEFT adapter directory
   };
   callbacks.caller_saves_final_state = true;
-  callbacks.on_log = on_log;
+  callbacks.on_log = hooks.on_log;
+  callbacks.on_step_end = hooks.on_step_end;
   FinetuneResult result;
   result.output_dir = args.output_dir;
   result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);

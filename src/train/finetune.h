@@ -76,11 +76,15 @@ struct FinetuneResult {
   std::string output_dir;
 };
 
-// Runs the job; everything it reports goes to stderr, results are saved in args.output_dir. `on_log`, when set,
-// receives every log_history entry as it is appended (TrainCallbacks::on_log).
+// What a caller of run_finetune may watch (the public API's train(), the Python module).
+struct FinetuneHooks {
+  std::function<void(const nlohmann::json& entry)> on_log;  // every log_history entry as it is appended
+  std::function<void(int64_t global_step)> on_step_end;     // after each optimizer step; may throw to stop the run
+};
+
+// Runs the job; everything it reports goes to stderr, results are saved in args.output_dir.
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
-                            const TrainingArguments& args,
-                            const std::function<void(const nlohmann::json& entry)>& on_log = {});
+                            const TrainingArguments& args, const FinetuneHooks& hooks = {});
 
 // `accent evaluate`: a saved model directory on a labelled file (labels must be the model's label names).
 EvalResult run_evaluate(const ModelArguments& model_args, const std::string& data_file, const ReadOptions& read,
