@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <thread>
 
@@ -135,9 +136,13 @@ struct ClassificationServer::Impl {
     PipelineOptions probe;
     probe.truncation = true;
     health_probe = pipeline.encode({"health check", std::nullopt}, probe, 0);
-    // One forward pass before the port opens: a model that cannot run fails here, and the first client does not
-    // pay for the first pass's one-time set-up.
-    scheduler->submit({health_probe}).get();
+    // One forward pass before the port opens, so the first client does not pay for the one-time set-up.
+    // A model that fails it still serves: /health says 503 and each request 424, as TEI does.
+    try {
+      scheduler->submit({health_probe}).get();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: the first forward pass failed (GET /health will answer 503): %s\n", e.what());
+    }
     routes();
   }
 
