@@ -1,6 +1,7 @@
 #include "serve/classification_server.h"
 
 #include <netinet/in.h>
+#include <omp.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -118,6 +119,7 @@ struct ClassificationServer::Impl {
   std::unique_ptr<ConnectionServer> http;
   EncodedExample health_probe;
   int port = -1;
+  int listen_socket = -1;  // the last socket httplib created to listen on (seen through its socket_options hook)
 
   Impl(TextClassificationPipeline& p, ServeOptions o) : pipeline(p), options(std::move(o)) {
     StreamLimits limits;
@@ -128,8 +130,13 @@ struct ClassificationServer::Impl {
     http = std::make_unique<ConnectionServer>(limits, std::chrono::seconds(options.keep_alive_seconds), stopping);
     const size_t max_threads = static_cast<size_t>(std::max<int64_t>(1, options.max_concurrent_requests)) + 16;
     http->new_task_queue = [max_threads] { return new ConnectionThreads(max_threads); };
+    // OpenMP's thread count (--threads) is per thread: the batching thread would start with every CPU's worth
+    // of threads, not the count the program chose. With more threads than free cores, every barrier of the
+    // forward pass waited for a descheduled thread (170 ms instead of 0.4 ms a pass for a tiny model).
+    const int compute_threads = omp_get_max_threads();
     scheduler = std::make_unique<BatchScheduler>(
-        [this](const std::vector<EncodedExample>& examples) {
+        [this, compute_threads](const std::vector<EncodedExample>& examples) {
+          omp_set_num_threads(compute_threads);
           return pipeline.logits_of_encoded(examples, static_cast<int64_t>(examples.size()), 0);
         },
         pipeline.config().num_labels(), options.batch, [this](const BatchRecord& b) { metrics.record_batch(b); });
@@ -334,9 +341,10 @@ struct ClassificationServer::Impl {
     s.set_tcp_nodelay(true);
     // httplib's default socket options add SO_REUSEPORT, which lets a second server bind a port already serving
     // (the kernel then splits connections between them). SO_REUSEADDR only: a busy port is an error.
-    s.set_socket_options([](int sock) {
+    s.set_socket_options([this](int sock) {
       const int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_socket = sock;
     });
   }
 };
@@ -360,6 +368,9 @@ int ClassificationServer::bind() {
                  " (the port is in use, or the address is not this machine's)");
     impl_->port = o.port;
   }
+  // httplib listens with a backlog of 5: 16 clients connecting at once overflowed it, and the kernel dropped
+  // their SYNs (each retried a second later). listen() again on the bound socket raises the backlog.
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
   return impl_->port;
 }
 
