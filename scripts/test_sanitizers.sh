@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ACCENT_ASAN_BUILD_DIR:-build-asan}
 tests=(core_json_parse_test data_table_test data_dataset_test data_split_test io_config_test io_safetensors_test
-       io_torch_bin_test text_tokenizer_test text_hostile_files_test)
+       io_torch_bin_test text_tokenizer_test text_hostile_files_test serve_request_fuzz_test)
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
