@@ -84,6 +84,9 @@ VerbRegistration reg{"serve", "Serve a classification model over HTTP (text-embe
         ->capture_default_str()->check(integer_in(0, kMaxFlagInt));
     app.add_option("--payload-limit", o->payload_limit, "Most bytes in a request body (413 past it)")
         ->capture_default_str()->check(integer_in(1, int64_t{1} << 32));
+    app.add_flag("!--no-shape-buckets", o->serve.shape_buckets,
+                 "Pad each batch to its longest input and run any number of rows (default: a few bucketed shapes, "
+                 "whose matmul kernels are built once)");
     app.add_flag("--auto-truncate", o->serve.auto_truncate, "Truncate over-long inputs even when a request does not ask");
     app.add_option("--keep-alive-timeout", o->serve.keep_alive_seconds, "Seconds an idle connection is kept")
         ->capture_default_str()->check(integer_in(1, 3600));

@@ -46,19 +46,30 @@ int64_t BatchScheduler::queued_rows() const {
   return static_cast<int64_t>(pending_.size());
 }
 
-std::vector<std::pair<size_t, size_t>> BatchScheduler::plan_batches(const std::vector<int64_t>& lengths,
-                                                                    const BatchLimits& limits) {
-  std::vector<std::pair<size_t, size_t>> out;
+int64_t bucketed_length(int64_t length, int64_t max_length) {
+  int64_t bucket = 16;
+  while (bucket < length) bucket *= 2;
+  return std::max(length, std::min(bucket, max_length));
+}
+
+std::vector<PlannedBatch> BatchScheduler::plan_batches(const std::vector<int64_t>& lengths, const BatchLimits& limits) {
+  std::vector<PlannedBatch> out;
+  const bool buckets = limits.bucket_lengths_up_to > 0;
   size_t begin = 0;
   while (begin < lengths.size()) {
-    // Sorted longest first, so the batch's padded length T is its first row's: rows fit while (rows + 1) × T
+    // Sorted longest first, so the batch's padded length T comes from its first row: rows fit while (rows + 1) × T
     // stays within the token budget. The first row always runs, even alone over the budget.
-    const int64_t T = std::max<int64_t>(1, lengths[begin]);
+    const int64_t T = buckets ? bucketed_length(lengths[begin], limits.bucket_lengths_up_to) : std::max<int64_t>(1, lengths[begin]);
     size_t end = begin + 1;
     while (end < lengths.size() && static_cast<int64_t>(end - begin + 1) * T <= limits.max_batch_tokens &&
            (limits.max_batch_requests == 0 || static_cast<int64_t>(end - begin) < limits.max_batch_requests))
       ++end;
-    out.emplace_back(begin, end);
+    if (buckets) {
+      size_t rows = 1;
+      while (rows * 2 <= end - begin) rows *= 2;  // the largest power of two that fits
+      end = begin + rows;
+    }
+    out.push_back({begin, end, T});
     begin = end;
   }
   return out;
@@ -79,12 +90,13 @@ void BatchScheduler::loop() {
     });
     std::vector<int64_t> lengths(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) lengths[i] = rows[i].job->examples[rows[i].index].length();
-    for (const auto& [begin, end] : plan_batches(lengths, limits_))
-      run_batch(std::vector<Row>(rows.begin() + static_cast<std::ptrdiff_t>(begin), rows.begin() + static_cast<std::ptrdiff_t>(end)));
+    for (const PlannedBatch& b : plan_batches(lengths, limits_))
+      run_batch(std::vector<Row>(rows.begin() + static_cast<std::ptrdiff_t>(b.begin), rows.begin() + static_cast<std::ptrdiff_t>(b.end)),
+                b.padded_length);
   }
 }
 
-void BatchScheduler::run_batch(const std::vector<Row>& rows) {
+void BatchScheduler::run_batch(const std::vector<Row>& rows, int64_t padded_length) {
   const auto start = Clock::now();
   std::vector<EncodedExample> examples;
   examples.reserve(rows.size());
@@ -98,11 +110,11 @@ void BatchScheduler::run_batch(const std::vector<Row>& rows) {
       r.job->result.queue_seconds = std::chrono::duration<double>(start - r.job->submitted).count();
     }
   }
-  record.padded_tokens = record.rows * (examples.empty() ? 0 : examples.front().length());
+  record.padded_tokens = record.rows * padded_length;
   std::vector<float> logits;
   std::exception_ptr error;
   try {
-    logits = run_(examples);
+    logits = run_(examples, padded_length);
     ACCENT_CHECK(logits.size() == examples.size() * static_cast<size_t>(num_labels_), "the model returned ",
                  logits.size(), " logits for ", examples.size(), " inputs of ", num_labels_, " labels");
   } catch (...) {

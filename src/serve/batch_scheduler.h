@@ -6,6 +6,15 @@
 // rows when set. A row longer than the budget runs alone. Each row's logits are copied back to its request; a
 // request is answered once all of its rows are done, so its result depends only on its own rows (padding is
 // masked). A failed forward pass fails every request with a row in it (the error is rethrown by the future).
+//
+// Shape buckets (bucket_lengths_up_to > 0): the CPU matmuls (oneDNN) build and cache a kernel per shape, and
+// building one costs far more than running a small one; with a padded length and a row count that differ in every
+// batch, the server built kernels all the time (a tiny model: 35 ms a pass instead of 0.4 ms). So a batch's padded
+// length is rounded up to a power of two (16, 32, 64, ...; never past the model's positions) and its row count
+// down to a power of two: 6 × 7 shapes for 512 positions and up to 64-row batches, about 7 matmul kernels each,
+// within the matmul cache's 512 (ops/matmul_cpu.cpp; by the same count, finer length buckets with 1.5·2^k too
+// would pass it, and the cache then empties itself). Extra padding is masked, so a row's logits stay its own (the
+// tests find them bit-identical in fp32).
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -26,6 +35,18 @@ namespace accent {
 struct BatchLimits {
   int64_t max_batch_tokens = 16384;  // padded tokens per forward pass (TEI's --max-batch-tokens)
   int64_t max_batch_requests = 0;    // rows per forward pass; 0 = bounded by tokens only
+  int64_t bucket_lengths_up_to = 0;  // > 0: shape buckets, lengths capped at this (the model's positions); 0 = off
+};
+
+// The padded length of a batch whose longest row is `length`: the smallest power of two >= max(length, 16), at
+// most `max_length` (and never below `length`).
+int64_t bucketed_length(int64_t length, int64_t max_length);
+
+// One forward pass of a plan: rows [begin, end) of the sorted list, padded to `padded_length`.
+struct PlannedBatch {
+  size_t begin = 0, end = 0;
+  int64_t padded_length = 0;
+  bool operator==(const PlannedBatch&) const = default;
 };
 
 // What one forward pass was, for the metrics.
@@ -38,8 +59,8 @@ struct BatchRecord {
 
 class BatchScheduler {
  public:
-  // Logits (N, C) row-major of `examples` in order; throws when inference fails.
-  using RunBatch = std::function<std::vector<float>(const std::vector<EncodedExample>& examples)>;
+  // Logits (N, C) row-major of `examples` in order, padded to `padded_length`; throws when inference fails.
+  using RunBatch = std::function<std::vector<float>(const std::vector<EncodedExample>& examples, int64_t padded_length)>;
   using BatchObserver = std::function<void(const BatchRecord&)>;
 
   struct Result {
@@ -60,8 +81,8 @@ class BatchScheduler {
   int64_t queued_rows() const;
   const BatchLimits& limits() const { return limits_; }
 
-  // The forward passes `lengths` (already sorted longest first) are cut into under `limits`: [begin, end) ranges.
-  static std::vector<std::pair<size_t, size_t>> plan_batches(const std::vector<int64_t>& lengths, const BatchLimits& limits);
+  // The forward passes `lengths` (already sorted longest first) are cut into under `limits`.
+  static std::vector<PlannedBatch> plan_batches(const std::vector<int64_t>& lengths, const BatchLimits& limits);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -81,7 +102,7 @@ class BatchScheduler {
   };
 
   void loop();
-  void run_batch(const std::vector<Row>& rows);
+  void run_batch(const std::vector<Row>& rows, int64_t padded_length);
 
   RunBatch run_;
   int64_t num_labels_;

@@ -135,11 +135,11 @@ struct ClassificationServer::Impl {
     // forward pass waited for a descheduled thread (170 ms instead of 0.4 ms a pass for a tiny model).
     const int compute_threads = omp_get_max_threads();
     scheduler = std::make_unique<BatchScheduler>(
-        [this, compute_threads](const std::vector<EncodedExample>& examples) {
+        [this, compute_threads](const std::vector<EncodedExample>& examples, int64_t padded_length) {
           omp_set_num_threads(compute_threads);
-          return pipeline.logits_of_encoded(examples, static_cast<int64_t>(examples.size()), 0);
+          return pipeline.logits_of_encoded(examples, static_cast<int64_t>(examples.size()), 0, padded_length);
         },
-        pipeline.config().num_labels(), options.batch, [this](const BatchRecord& b) { metrics.record_batch(b); });
+        pipeline.config().num_labels(), batch_limits(), [this](const BatchRecord& b) { metrics.record_batch(b); });
     PipelineOptions probe;
     probe.truncation = true;
     health_probe = pipeline.encode({"health check", std::nullopt}, probe, 0);
@@ -151,6 +151,12 @@ struct ClassificationServer::Impl {
       std::fprintf(stderr, "warning: the first forward pass failed (GET /health will answer 503): %s\n", e.what());
     }
     routes();
+  }
+
+  BatchLimits batch_limits() const {
+    BatchLimits limits = options.batch;
+    if (options.shape_buckets) limits.bucket_lengths_up_to = pipeline.max_input_tokens();
+    return limits;
   }
 
   // The body, at most payload_limit bytes: a larger Content-Length is refused unread; a chunked (or compressed)

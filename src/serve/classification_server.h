@@ -26,6 +26,7 @@ struct ServeOptions {
   int64_t max_client_batch_size = 32;     // inputs per request (413 past it)
   int64_t max_concurrent_requests = 512;  // classify requests in flight (429 past it)
   BatchLimits batch;                      // --max-batch-tokens, --max-batch-requests
+  bool shape_buckets = true;              // pad batches to a few shapes (serve/batch_scheduler.h); off: exact fit
   size_t payload_limit = 2'000'000;       // request body bytes (413 past it), TEI's --payload-limit
   bool auto_truncate = false;             // truncate over-long inputs even when the request does not ask
   int keep_alive_seconds = 5;             // an idle keep-alive connection is closed after this

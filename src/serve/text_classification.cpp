@@ -81,10 +81,12 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
 }
 
 std::vector<float> TextClassificationPipeline::logits_of_encoded(const std::vector<EncodedExample>& examples,
-                                                                 int64_t batch_size, int64_t first_number) {
+                                                                 int64_t batch_size, int64_t first_number,
+                                                                 int64_t pad_to_length) {
   const ModelConfig& cfg = config();
   BatcherOptions bo;
   bo.batch_size = std::max<int64_t>(1, batch_size);
+  bo.pad_to_length = pad_to_length;
   bo.pad_id = tokenizer_->pad_token_id().value_or(cfg.pad_token_id.value_or(0));
   Batcher batcher(examples, bo);
   const auto batches = batcher.eval_batches();

@@ -48,10 +48,14 @@ class TextClassificationPipeline {
   // Raw logits (N, C) of encoded inputs, in their order: batches of `batch_size` sorted by length, padding masked,
   // so each row's logits are its own. Non-finite logits are an error naming input first_number + i.
   // Not thread-safe (one forward at a time per model).
+  // pad_to_length > 0 pads every batch to at least that many tokens (masked; see serve/batch_scheduler.h).
   std::vector<float> logits_of_encoded(const std::vector<EncodedExample>& examples, int64_t batch_size,
-                                       int64_t first_number = 1);
-  // The most tokens (special tokens included) an input may have: the model's positions.
-  int64_t max_input_tokens() const { return config().max_position_embeddings; }
+                                       int64_t first_number = 1, int64_t pad_to_length = 0);
+  // The most tokens (special tokens included) an input should have: the model's positions, or the tokenizer's
+  // model_max_length when smaller (RoBERTa: 514 positions, 512 tokens — its position ids start at 2).
+  int64_t max_input_tokens() const {
+    return std::min<int64_t>(config().max_position_embeddings, tokenizer_->model_max_length());
+  }
   // Scored labels per input.
   std::vector<std::vector<LabelScore>> operator()(const std::vector<TextInput>& inputs, const PipelineOptions& options);
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <numeric>
+#include <set>
 #include <thread>
 
 #include "core/error.h"
@@ -24,7 +25,7 @@ EncodedExample row_of(int32_t first_id, int64_t length) {
 }
 
 // Logits of a row: (first id, length) — C = 2.
-std::vector<float> fake_logits(const std::vector<EncodedExample>& examples) {
+std::vector<float> fake_logits(const std::vector<EncodedExample>& examples, int64_t = 0) {
   std::vector<float> out;
   for (const auto& e : examples) {
     out.push_back(static_cast<float>(e.input_ids[0]));
@@ -40,17 +41,43 @@ TEST(BatchScheduler, PlansBatchesWithinTheTokenAndRowBudgets) {
   BatchLimits limits;
   limits.max_batch_tokens = 20;  // 10-long rows: 2 per batch; 5-long: 4 per batch
   auto plan = BatchScheduler::plan_batches(lengths, limits);
-  const std::vector<std::pair<size_t, size_t>> want{{0, 2}, {2, 4}, {4, 7}};
+  const std::vector<PlannedBatch> want{{0, 2, 10}, {2, 4, 8}, {4, 7, 5}};
   EXPECT_EQ(plan, want);
-  for (const auto& [b, e] : plan) EXPECT_LE(static_cast<int64_t>(e - b) * lengths[b], limits.max_batch_tokens);
+  for (const auto& b : plan) EXPECT_LE(static_cast<int64_t>(b.end - b.begin) * b.padded_length, limits.max_batch_tokens);
   limits.max_batch_requests = 1;
   EXPECT_EQ(BatchScheduler::plan_batches(lengths, limits).size(), lengths.size());
   // A row over the budget runs alone rather than never.
   limits = BatchLimits{};
   limits.max_batch_tokens = 4;
   plan = BatchScheduler::plan_batches({9, 3, 1}, limits);
-  const std::vector<std::pair<size_t, size_t>> alone{{0, 1}, {1, 2}, {2, 3}};
+  const std::vector<PlannedBatch> alone{{0, 1, 9}, {1, 2, 3}, {2, 3, 1}};
   EXPECT_EQ(plan, alone);
+}
+
+TEST(BatchScheduler, ShapeBucketsRoundLengthsUpAndRowsDownToPowersOfTwo) {
+  EXPECT_EQ(bucketed_length(1, 512), 16);
+  EXPECT_EQ(bucketed_length(16, 512), 16);
+  EXPECT_EQ(bucketed_length(17, 512), 32);
+  EXPECT_EQ(bucketed_length(33, 512), 64);
+  EXPECT_EQ(bucketed_length(300, 512), 512);
+  EXPECT_EQ(bucketed_length(60, 62), 62) << "never past the positions";
+  EXPECT_EQ(bucketed_length(70, 62), 70) << "never below the row (an over-long row is the pipeline's error)";
+  std::set<int64_t> buckets;
+  for (int64_t n = 1; n <= 512; ++n) {
+    const int64_t b = bucketed_length(n, 512);
+    EXPECT_GE(b, n);
+    EXPECT_LT(b, 2 * std::max<int64_t>(n, 16)) << n;
+    buckets.insert(b);
+  }
+  EXPECT_EQ(buckets.size(), 6u);
+
+  BatchLimits limits;
+  limits.max_batch_tokens = 1000;
+  limits.bucket_lengths_up_to = 512;
+  const std::vector<int64_t> lengths(13, 20);  // 13 rows of 20 → padded to 32; 31 would fit, 13 remain
+  const auto plan = BatchScheduler::plan_batches(lengths, limits);
+  const std::vector<PlannedBatch> want{{0, 8, 32}, {8, 12, 32}, {12, 13, 32}};
+  EXPECT_EQ(plan, want);
 }
 
 TEST(BatchScheduler, EveryRequestGetsItsOwnRowsInItsOrder) {
@@ -59,8 +86,9 @@ TEST(BatchScheduler, EveryRequestGetsItsOwnRowsInItsOrder) {
   BatchLimits limits;
   limits.max_batch_tokens = 64;
   BatchScheduler scheduler(
-      [&](const std::vector<EncodedExample>& ex) {
+      [&](const std::vector<EncodedExample>& ex, int64_t padded) {
         ++batches;
+        EXPECT_EQ(padded, ex.front().length());
         // Sorted longest first within a batch.
         for (size_t i = 1; i < ex.size(); ++i) EXPECT_GE(ex[i - 1].length(), ex[i].length());
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -100,7 +128,7 @@ TEST(BatchScheduler, AFailedForwardPassFailsOnlyItsRequests) {
   BatchLimits limits;
   limits.max_batch_requests = 1;  // one row per pass: the poisoned row's request alone fails
   BatchScheduler scheduler(
-      [](const std::vector<EncodedExample>& ex) {
+      [](const std::vector<EncodedExample>& ex, int64_t) {
         if (ex[0].input_ids[0] == 666) fail("NaN logits");
         return fake_logits(ex);
       },
@@ -115,7 +143,7 @@ TEST(BatchScheduler, AFailedForwardPassFailsOnlyItsRequests) {
 TEST(BatchScheduler, ShutdownAnswersWhatIsQueuedThenRefuses) {
   std::atomic<bool> release{false};
   BatchScheduler scheduler(
-      [&](const std::vector<EncodedExample>& ex) {
+      [&](const std::vector<EncodedExample>& ex, int64_t) {
         while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         return fake_logits(ex);
       },
