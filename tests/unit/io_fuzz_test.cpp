@@ -1,5 +1,5 @@
 // Bounded fuzzing of the readers of untrusted files (fuzz/run.sh): safetensors, pytorch_model.bin (whole archive
-// and pickle), config.json, JSONL/JSON data rows, the tokenizer JSON files and training_args.json, 15 s each under ASan + UBSan + libFuzzer. Fails when any target reports a crash, leak,
+// and pickle), config.json, JSONL/JSON data rows, the tokenizer JSON files and training_args.json, and `accent serve`'s request bodies, 15 s each under ASan + UBSan + libFuzzer. Fails when any target reports a crash, leak,
 // undefined behaviour, uncaught non-accent exception, broken invariant or hang; the log names the reproducer.
 // Needs clang++ with libFuzzer (Debian: clang, libclang-rt-14-dev; scripts/setup.sh installs them).
 #include <gtest/gtest.h>
@@ -39,6 +39,6 @@ TEST(IoFuzz, ReadersSurviveBoundedFuzzing) {
   std::printf("%s", output.c_str());
   EXPECT_EQ(rc, 0) << cmd << "\n" << output;
   // Every target ran (a summary line per target with its execution count).
-  for (const char* target : {"safetensors", "torch_bin", "torch_pickle", "config", "jsonl", "tokenizer_files"})
+  for (const char* target : {"safetensors", "torch_bin", "torch_pickle", "config", "jsonl", "tokenizer_files", "serve_request"})
     EXPECT_NE(output.find(std::string(target) + " "), std::string::npos) << "no summary for " << target;
 }
