@@ -60,9 +60,12 @@ std::vector<PlannedBatch> BatchScheduler::plan_batches(const std::vector<int64_t
     // Sorted longest first, so the batch's padded length T comes from its first row: rows fit while (rows + 1) × T
     // stays within the token budget. The first row always runs, even alone over the budget.
     const int64_t T = buckets ? bucketed_length(lengths[begin], limits.bucket_lengths_up_to) : std::max<int64_t>(1, lengths[begin]);
+    // A row joins only while padding at most doubles its cost (its length, or 16 for short rows, is over half of
+    // T): with mixed traffic, 64 queued rows of which a few are long otherwise all ran at the longest's length.
     size_t end = begin + 1;
     while (end < lengths.size() && static_cast<int64_t>(end - begin + 1) * T <= limits.max_batch_tokens &&
-           (limits.max_batch_requests == 0 || static_cast<int64_t>(end - begin) < limits.max_batch_requests))
+           (limits.max_batch_requests == 0 || static_cast<int64_t>(end - begin) < limits.max_batch_requests) &&
+           2 * std::max<int64_t>(lengths[end], 16) > T)
       ++end;
     if (buckets) {
       size_t rows = 1;

@@ -3,7 +3,8 @@
 // Each submitted request is a list of encoded inputs (rows). The batching thread takes every row queued so far,
 // sorts them by length (longest first, stable), and cuts them into forward passes bounded by max_batch_tokens
 // padded tokens — rows × the longest row, which is what the padded (B, T) batch costs — and by max_batch_requests
-// rows when set. A row longer than the budget runs alone. Each row's logits are copied back to its request; a
+// rows when set; a row whose length (counted as at least 16) is at most half the pass's padded length starts the
+// next pass instead, so padding never more than doubles a row's cost. A row longer than the budget runs alone. Each row's logits are copied back to its request; a
 // request is answered once all of its rows are done, so its result depends only on its own rows (padding is
 // masked). A failed forward pass fails every request with a row in it (the error is rethrown by the future).
 //

@@ -54,6 +54,13 @@ TEST(BatchScheduler, PlansBatchesWithinTheTokenAndRowBudgets) {
   EXPECT_EQ(plan, alone);
 }
 
+TEST(BatchScheduler, ARowMuchShorterThanTheBatchStartsTheNext) {
+  BatchLimits limits;
+  limits.max_batch_tokens = 100000;
+  const std::vector<PlannedBatch> want{{0, 2, 100}, {2, 4, 40}, {4, 6, 12}};
+  EXPECT_EQ(BatchScheduler::plan_batches({100, 90, 40, 30, 12, 3}, limits), want);
+}
+
 TEST(BatchScheduler, ShapeBucketsRoundLengthsUpAndRowsDownToPowersOfTwo) {
   EXPECT_EQ(bucketed_length(1, 512), 16);
   EXPECT_EQ(bucketed_length(16, 512), 16);
