@@ -41,14 +41,22 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
 
 const ModelConfig& TextClassificationPipeline::config() const { return *model_->config(); }
 
+namespace {
+
+void check_max_length(const PipelineOptions& options, int64_t positions) {
+  if (options.max_length && *options.max_length > positions)
+    fail("--max-length ", *options.max_length, " is above the model's ", positions,
+         " positions (max_position_embeddings); use --max-length ", positions, " or less");
+}
+
+}  // namespace
+
 EncodedExample TextClassificationPipeline::encode(const TextInput& input, const PipelineOptions& options,
                                                  int64_t number) const {
   const ModelConfig& cfg = config();
   const int64_t positions = cfg.max_position_embeddings;
   EncodeOptions enc;
-  if (options.max_length && *options.max_length > positions)
-    fail("--max-length ", *options.max_length, " is above the model's ", positions,
-         " positions (max_position_embeddings); use --max-length ", positions, " or less");
+  check_max_length(options, positions);
   if (options.truncation) {
     enc.truncation = TruncationStrategy::LongestFirst;
     enc.truncation_side = options.truncation_side;
@@ -73,6 +81,7 @@ EncodedExample TextClassificationPipeline::encode(const TextInput& input, const 
 
 std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInput>& inputs,
                                                       const PipelineOptions& options) {
+  check_max_length(options, config().max_position_embeddings);  // an error even when there is no input
   std::vector<EncodedExample> examples;
   examples.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)
