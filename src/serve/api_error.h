@@ -1,8 +1,9 @@
 // serve/api_error.h — an HTTP API error as text-embeddings-inference (TEI) answers it: a status code and the body
 // {"error": message, "error_type": kind}.
 //
-// TEI's kinds and codes (spec/serving.md): "validation" 413 (too many inputs in one request) or 422 (bad body),
-// "tokenizer" 422, "backend" 424 (inference failed), "overloaded" 429, "unhealthy" 503.
+// TEI's kinds and codes (spec/serving.md): "Validation" 413 (too many inputs in one request) or 422 (bad body),
+// "Tokenizer" 422, "Backend" 424 (inference failed), "Overloaded" 429, "Unhealthy" 503. Capitalised:
+// TEI's ErrorType enum is serialised by serde without a rename (its OpenAPI examples show lower case).
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,6 @@ class ApiError : public std::runtime_error {
 };
 
 // The common ones.
-inline ApiError validation_error(const std::string& message) { return ApiError(422, "validation", message); }
+inline ApiError validation_error(const std::string& message) { return ApiError(422, "Validation", message); }
 
 }  // namespace accent

@@ -172,9 +172,9 @@ struct ClassificationServer::Impl {
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used == 0 || used != value.size()) throw ApiError(400, "validation", "Content-Length '" + value + "' is not a number");
+      if (used == 0 || used != value.size()) throw ApiError(400, "Validation", "Content-Length '" + value + "' is not a number");
       if (length > options.payload_limit)
-        throw ApiError(413, "validation", "the body is " + std::to_string(length) + " bytes, over the payload limit of " + limit + " bytes");
+        throw ApiError(413, "Validation", "the body is " + std::to_string(length) + " bytes, over the payload limit of " + limit + " bytes");
     } else if (req.get_header_value("Transfer-Encoding").find("chunked") == std::string::npos) {
       return "";  // no body (HTTP/1.1: neither a length nor chunks)
     }
@@ -188,8 +188,8 @@ struct ClassificationServer::Impl {
       body.append(data, n);
       return true;
     });
-    if (over) throw ApiError(413, "validation", "the body is over the payload limit of " + limit + " bytes");
-    if (!read) throw ApiError(400, "validation", "the request body could not be read (cut short, malformed or too slow)");
+    if (over) throw ApiError(413, "Validation", "the body is over the payload limit of " + limit + " bytes");
+    if (!read) throw ApiError(400, "Validation", "the request body could not be read (cut short, malformed or too slow)");
     return body;
   }
 
@@ -200,14 +200,14 @@ struct ClassificationServer::Impl {
     bool body_read = false;
     try {
       if (flight.now > options.max_concurrent_requests)
-        throw ApiError(429, "overloaded", "Model is overloaded: " + std::to_string(options.max_concurrent_requests) +
+        throw ApiError(429, "Overloaded", "Model is overloaded: " + std::to_string(options.max_concurrent_requests) +
                                               " requests are in flight (--max-concurrent-requests)");
       const std::string body = read_body(req, reader);
       body_read = true;
       const ClassifyRequest request = parse(parse_request_json(body));
       const int64_t n = static_cast<int64_t>(request.inputs.size());
       if (n > options.max_client_batch_size)
-        throw ApiError(413, "validation", "batch size " + std::to_string(n) + " > maximum allowed batch size " +
+        throw ApiError(413, "Validation", "batch size " + std::to_string(n) + " > maximum allowed batch size " +
                                               std::to_string(options.max_client_batch_size));
       PipelineOptions encode;
       encode.truncation = request.truncate || options.auto_truncate;
@@ -220,7 +220,7 @@ struct ClassificationServer::Impl {
         try {
           examples.push_back(pipeline.encode(request.inputs[static_cast<size_t>(i)], encode, i));
         } catch (const Error& e) {
-          throw ApiError(422, "validation", e.what());
+          throw ApiError(422, "Validation", e.what());
         }
       }
       const double tokenize_seconds = seconds_since(tokenize_start);
@@ -228,13 +228,13 @@ struct ClassificationServer::Impl {
       try {
         answer = scheduler->submit(std::move(examples));
       } catch (const Error& e) {
-        throw ApiError(503, "unhealthy", e.what());
+        throw ApiError(503, "Unhealthy", e.what());
       }
       BatchScheduler::Result result;
       try {
         result = answer.get();
       } catch (const std::exception& e) {
-        throw ApiError(424, "backend", std::string("inference failed: ") + e.what());
+        throw ApiError(424, "Backend", std::string("inference failed: ") + e.what());
       }
       const ModelConfig& cfg = pipeline.config();
       const int64_t C = cfg.num_labels();
@@ -257,7 +257,7 @@ struct ClassificationServer::Impl {
       reply_error(res, e);
     } catch (const std::exception& e) {
       if (!body_read) close_connection_after_response();
-      reply_error(res, ApiError(424, "backend", e.what()));
+      reply_error(res, ApiError(424, "Backend", e.what()));
     }
   }
 
@@ -269,7 +269,7 @@ struct ClassificationServer::Impl {
       answer.get();
       res.status = 200;
     } catch (const std::exception& e) {
-      reply_error(res, ApiError(503, "unhealthy", std::string("unhealthy: ") + e.what()));
+      reply_error(res, ApiError(503, "Unhealthy", std::string("unhealthy: ") + e.what()));
     }
   }
 
@@ -322,7 +322,7 @@ struct ClassificationServer::Impl {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours, already a JSON error
       const std::string what = res.status == 404 ? "no route " + req.method + " " + req.path
                                                  : "the request could not be handled (" + std::to_string(res.status) + ")";
-      res.set_content(ApiError(res.status, "validation", what).body().dump(-1, ' ', false, json::error_handler_t::replace),
+      res.set_content(ApiError(res.status, "Validation", what).body().dump(-1, ' ', false, json::error_handler_t::replace),
                       "application/json");
       return httplib::Server::HandlerResponse::Handled;
     }));
@@ -334,7 +334,7 @@ struct ClassificationServer::Impl {
         what = e.what();
       } catch (...) {
       }
-      reply_error(res, ApiError(500, "backend", what));
+      reply_error(res, ApiError(500, "Backend", what));
     });
     s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       metrics.count_response(route_of(req.path), res.status);

@@ -167,7 +167,7 @@ TEST_F(CliServe, RoutesHealthInfoMetricsAndTheInferenceApi) {
   ASSERT_TRUE(pair.is_array() && pair.size() == 1) << pair;
 
   const HttpReply missing = http_get(port, "/nope");
-  expect_error(missing, 404, "validation", "unknown route");
+  expect_error(missing, 404, "Validation", "unknown route");
 
   const std::string metrics = http_get(port, "/metrics").body;
   for (const char* want : {"te_http_requests_total{route=\"/predict\",status=\"200\"} 2",
@@ -184,19 +184,19 @@ TEST_F(CliServe, TeiErrorCodes) {
   ServerProcess server("--model " + model() + " --precision fp32 --max-client-batch-size 4 --payload-limit 4096",
                        file("serve_errors.log"));
   const int port = server.port();
-  expect_error(http_post(port, "/predict", "{\"inputs\": "), 422, "validation", "invalid JSON");
-  expect_error(http_post(port, "/predict", ""), 422, "validation", "empty body");
-  expect_error(http_post(port, "/predict", R"({"input": "typo"})"), 422, "validation", "wrong schema");
-  expect_error(http_post(port, "/predict", R"({"inputs": 42})"), 422, "validation", "wrong type");
-  expect_error(http_post(port, "/predict", R"({"inputs": []})"), 422, "validation", "empty inputs");
-  expect_error(http_post(port, "/predict", "{\"inputs\": \"caf\xc3\x28\"}"), 422, "validation", "invalid UTF-8");
-  expect_error(http_post(port, "/", R"({"inputs": "x", "parameters": {"top_k": -1}})"), 422, "validation", "bad top_k");
+  expect_error(http_post(port, "/predict", "{\"inputs\": "), 422, "Validation", "invalid JSON");
+  expect_error(http_post(port, "/predict", ""), 422, "Validation", "empty body");
+  expect_error(http_post(port, "/predict", R"({"input": "typo"})"), 422, "Validation", "wrong schema");
+  expect_error(http_post(port, "/predict", R"({"inputs": 42})"), 422, "Validation", "wrong type");
+  expect_error(http_post(port, "/predict", R"({"inputs": []})"), 422, "Validation", "empty inputs");
+  expect_error(http_post(port, "/predict", "{\"inputs\": \"caf\xc3\x28\"}"), 422, "Validation", "invalid UTF-8");
+  expect_error(http_post(port, "/", R"({"inputs": "x", "parameters": {"top_k": -1}})"), 422, "Validation", "bad top_k");
   // Over the model's 64 positions: refused unless truncate, which cuts it (and left keeps the end).
   std::string long_text;
   for (int i = 0; i < 80; ++i) long_text += "word ";
   long_text += "terrible awful";
   const HttpReply too_long = http_post(port, "/predict", json{{"inputs", long_text}}.dump());
-  expect_error(too_long, 422, "validation", "over-long input");
+  expect_error(too_long, 422, "Validation", "over-long input");
   EXPECT_NE(too_long.body.find("64 positions"), std::string::npos) << too_long.body;
   const HttpReply right = http_post(port, "/predict", json{{"inputs", long_text}, {"truncate", true}, {"raw_scores", true}}.dump());
   const HttpReply left = http_post(port, "/predict",
@@ -205,8 +205,8 @@ TEST_F(CliServe, TeiErrorCodes) {
   ASSERT_EQ(left.status, 200) << left.body;
   EXPECT_NE(right.body, left.body) << "left truncation keeps other tokens than right";
   // 413: more inputs than --max-client-batch-size.
-  expect_error(http_post(port, "/predict", R"({"inputs": ["a", "b", "c", "d", "e"]})"), 413, "validation", "batch size");
-  expect_error(http_post(port, "/", R"({"inputs": ["a", "b", "c", "d", "e"]})"), 413, "validation", "batch size /");
+  expect_error(http_post(port, "/predict", R"({"inputs": ["a", "b", "c", "d", "e"]})"), 413, "Validation", "batch size");
+  expect_error(http_post(port, "/", R"({"inputs": ["a", "b", "c", "d", "e"]})"), 413, "Validation", "batch size /");
   // 413: a body over --payload-limit is refused from its Content-Length, before the body is sent at all.
   {
     RawConnection c(port);
@@ -214,7 +214,7 @@ TEST_F(CliServe, TeiErrorCodes) {
     ASSERT_TRUE(c.send(post_head("/predict", 50'000'000)));
     const std::string response = c.read_all(std::chrono::seconds(10));
     EXPECT_EQ(status_of(response), 413) << response;
-    EXPECT_NE(response.find("\"error_type\":\"validation\""), std::string::npos) << response;
+    EXPECT_NE(response.find("\"error_type\":\"Validation\""), std::string::npos) << response;
   }
   // 413: a chunked body is cut off once it passes the limit.
   {
@@ -241,7 +241,7 @@ TEST_F(CliServe, OverloadedIs429) {
   ASSERT_TRUE(a.send(post_head("/predict", body.size()) + body.substr(0, 10)));
   ASSERT_TRUE(b.send(post_head("/predict", body.size()) + body.substr(0, 10)));
   ASSERT_TRUE(wait_in_flight(port, 2)) << http_get(port, "/metrics").body;
-  expect_error(http_post(port, "/predict", body), 429, "overloaded", "third request");
+  expect_error(http_post(port, "/predict", body), 429, "Overloaded", "third request");
   // The two finish and are answered; then there is room again.
   ASSERT_TRUE(a.send(body.substr(10)));
   ASSERT_TRUE(b.send(body.substr(10)));
@@ -274,8 +274,8 @@ TEST_F(CliServe, BrokenModelIs424AndUnhealthy) {
   }
   ASSERT_EQ(run_command("/usr/bin/python3 " + file("nan.py") + " " + broken).rc, 0);
   ServerProcess server("--model " + broken + " --precision fp32", file("serve_424.log"));
-  expect_error(http_post(server.port(), "/predict", R"({"inputs": "anything"})"), 424, "backend", "NaN logits");
-  expect_error(http_get(server.port(), "/health"), 503, "unhealthy", "health of a broken model");
+  expect_error(http_post(server.port(), "/predict", R"({"inputs": "anything"})"), 424, "Backend", "NaN logits");
+  expect_error(http_get(server.port(), "/health"), 503, "Unhealthy", "health of a broken model");
   EXPECT_EQ(server.stop(), 0) << server.log();
 }
 
