@@ -2,7 +2,7 @@
 // /predict's numbers against `accent predict --top-k all` on the same texts, a request's answer independent of what
 // it was batched with, TEI's error codes (413 too many inputs / body over the payload limit refused unread, 422 bad
 // JSON / schema / UTF-8 / over-long input, 424 inference failure, 429 overloaded), a busy port refused, and the
-// graceful shutdown (SIGTERM and SIGINT: what was accepted is answered, exit 0).
+// graceful shutdown (SIGTERM and SIGINT: what was accepted is answered, exit 0); a LoRA adapter served as predicted.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -325,4 +325,27 @@ TEST_F(CliServe, SigtermAnswersWhatWasAcceptedThenExitsZero) {
     EXPECT_EQ(other.load(), 0) << "every accepted request was answered with its result";
     EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
   }
+}
+
+TEST_F(CliServe, ALoraAdapterServesWhatPredictGives) {
+  // An adapter trained on the fixture's model; served and predicted on that base.
+  const std::string adapter = file("adapter");
+  const CmdResult trained = run_command(kCli + " train --model " + model() + " --train-file " + file("train.csv") +
+                                        " --output-dir " + adapter + " --max-steps 2 --max-length 32" +
+                                        " --per-device-train-batch-size 8 --progress none --seed 5 --precision fp32 --lora");
+  ASSERT_EQ(trained.rc, 0) << trained.out;
+  ASSERT_TRUE(std::filesystem::exists(adapter + "/adapter_config.json"));
+  const std::string text = "a gripping, funny film";
+  const CmdResult offline = run_command(kCli + " predict --model " + adapter + " --precision fp32 --top-k all " +
+                                        shell_quote(text), false);
+  ASSERT_EQ(offline.rc, 0) << offline.out;
+  const json expected = json::parse(offline.out.substr(offline.out.find('[')));
+  ServerProcess server("--model " + adapter + " --precision fp32", file("serve_lora.log"));
+  const json got = parsed(http_post(server.port(), "/predict", json{{"inputs", text}}.dump()));
+  ASSERT_EQ(got.size(), expected.size()) << got;
+  for (size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(got[k]["label"], expected[k]["label"]);
+    EXPECT_EQ(got[k]["score"].get<double>(), expected[k]["score"].get<double>());
+  }
+  EXPECT_EQ(server.stop(), 0) << server.log();
 }
