@@ -4,9 +4,9 @@
 # uncaught exception, a broken invariant, a leak, undefined behaviour or a timeout; the reproducer is left in
 # $BUILD/artifacts/. Prints the executions and executions/s of every target.
 #
-# Environment: ACCENT_FUZZ_BUILD_DIR (default <repo>/build-fuzz), ACCENT_FUZZ_TARGETS (default all nine:
-# "safetensors torch_bin torch_pickle config jsonl tokenizer_files adapter_config checkpoint_files shard_index"),
-# CXX (default clang++).
+# Environment: ACCENT_FUZZ_BUILD_DIR (default <repo>/build-fuzz), ACCENT_FUZZ_TARGETS (default all ten:
+# "safetensors torch_bin torch_pickle config jsonl tokenizer_files adapter_config checkpoint_files shard_index
+# serve_request"), CXX (default clang++).
 # Seeds are generated into $BUILD/seeds by fuzz/make_seeds.py (torch.save via Debian's /usr/bin/python3); the
 # inputs libFuzzer finds interesting accumulate in $BUILD/corpus/<target> and are reused by the next run.
 # Reproduce a finding: $BUILD/<target>_fuzz $BUILD/artifacts/<target>-crash-...
@@ -15,7 +15,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ACCENT_FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets=${ACCENT_FUZZ_TARGETS:-"safetensors torch_bin torch_pickle config jsonl tokenizer_files adapter_config checkpoint_files shard_index"}
+targets=${ACCENT_FUZZ_TARGETS:-"safetensors torch_bin torch_pickle config jsonl tokenizer_files adapter_config checkpoint_files shard_index serve_request"}
 cxx=${CXX:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz/run.sh: $cxx not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
@@ -36,7 +36,7 @@ fi
 
 declare -A dict=([safetensors]=safetensors.dict [torch_bin]=pickle.dict [torch_pickle]=pickle.dict [config]=config.dict
                  [jsonl]=json.dict [tokenizer_files]=json.dict [adapter_config]=json.dict [checkpoint_files]=json.dict
-                 [shard_index]=json.dict)
+                 [shard_index]=json.dict [serve_request]=json.dict)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$build/artifacts" "$build/logs"

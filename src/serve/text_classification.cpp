@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "data/batcher.h"
 #include "io/hub.h"
 #include "models/peft_adapter.h"
 #include "models/registry.h"
@@ -42,50 +41,73 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
 
 const ModelConfig& TextClassificationPipeline::config() const { return *model_->config(); }
 
-std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInput>& inputs,
-                                                      const PipelineOptions& options) {
-  const ModelConfig& cfg = config();
-  const int64_t positions = cfg.max_position_embeddings;
-  EncodeOptions enc;
+namespace {
+
+void check_max_length(const PipelineOptions& options, int64_t positions) {
   if (options.max_length && *options.max_length > positions)
     fail("--max-length ", *options.max_length, " is above the model's ", positions,
          " positions (max_position_embeddings); use --max-length ", positions, " or less");
+}
+
+}  // namespace
+
+EncodedExample TextClassificationPipeline::encode(const TextInput& input, const PipelineOptions& options,
+                                                 int64_t number) const {
+  const ModelConfig& cfg = config();
+  const int64_t positions = cfg.max_position_embeddings;
+  EncodeOptions enc;
+  check_max_length(options, positions);
   if (options.truncation) {
     enc.truncation = TruncationStrategy::LongestFirst;
+    enc.truncation_side = options.truncation_side;
     enc.max_length = options.max_length.value_or(std::min<int64_t>(positions, tokenizer_->model_max_length()));
   }
-  std::vector<EncodedExample> examples(inputs.size());
-  const bool keep_types = tokenizer_->returns_token_type_ids();
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    std::optional<std::string_view> pair;
-    if (inputs[i].second) pair = *inputs[i].second;
-    Encoding e = tokenizer_->encode(inputs[i].first, pair, enc);
-    const int64_t number = options.first_input_number + static_cast<int64_t>(i);
-    if (static_cast<int64_t>(e.ids.size()) > positions) {
-      // With truncation on, the only way here is a max_length above the positions: say that, not "truncate".
-      if (options.truncation)
-        fail("input ", number, " has ", e.ids.size(), " tokens after truncation to --max-length ", *enc.max_length,
-             ", more than the model's ", positions, " positions; use --max-length ", positions, " or less");
-      fail("input ", number, " has ", e.ids.size(), " tokens, more than the model's ", positions,
-           " positions; pass --truncation to cut it");
-    }
-    examples[i].input_ids = std::move(e.ids);
-    if (keep_types) examples[i].token_type_ids = std::move(e.type_ids);
+  std::optional<std::string_view> pair;
+  if (input.second) pair = *input.second;
+  Encoding e = tokenizer_->encode(input.first, pair, enc);
+  if (static_cast<int64_t>(e.ids.size()) > positions) {
+    // With truncation on, the only way here is a max_length above the positions: say that, not "truncate".
+    if (options.truncation)
+      fail("input ", number, " has ", e.ids.size(), " tokens after truncation to --max-length ", *enc.max_length,
+           ", more than the model's ", positions, " positions; use --max-length ", positions, " or less");
+    fail("input ", number, " has ", e.ids.size(), " tokens, more than the model's ", positions,
+         " positions; ", options.truncation_advice);
   }
+  EncodedExample example;
+  example.input_ids = std::move(e.ids);
+  if (tokenizer_->returns_token_type_ids()) example.token_type_ids = std::move(e.type_ids);
+  return example;
+}
+
+std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInput>& inputs,
+                                                      const PipelineOptions& options) {
+  check_max_length(options, config().max_position_embeddings);  // an error even when there is no input
+  std::vector<EncodedExample> examples;
+  examples.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    examples.push_back(encode(inputs[i], options, options.first_input_number + static_cast<int64_t>(i)));
+  return logits_of_encoded(examples, options.batch_size, options.first_input_number);
+}
+
+std::vector<float> TextClassificationPipeline::logits_of_encoded(const std::vector<EncodedExample>& examples,
+                                                                 int64_t batch_size, int64_t first_number,
+                                                                 int64_t pad_to_length) {
+  const ModelConfig& cfg = config();
   BatcherOptions bo;
-  bo.batch_size = std::max<int64_t>(1, options.batch_size);
+  bo.batch_size = std::max<int64_t>(1, batch_size);
+  bo.pad_to_length = pad_to_length;
   bo.pad_id = tokenizer_->pad_token_id().value_or(cfg.pad_token_id.value_or(0));
   Batcher batcher(examples, bo);
   const auto batches = batcher.eval_batches();
   const int64_t C = cfg.num_labels();
-  std::vector<float> out(inputs.size() * static_cast<size_t>(C));
+  std::vector<float> out(examples.size() * static_cast<size_t>(C));
   for (const auto& rows : batches) {
     ForwardResult r = model_->forward(batcher.collate(rows));
     const float* l = r.logits.f32();
     for (size_t b = 0; b < rows.size(); ++b) {
       // Non-finite logits would print as "score": null with success; say which input instead.
       for (int64_t c = 0; c < C; ++c)
-        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", options.first_input_number + static_cast<int64_t>(rows[b]),
+        ACCENT_CHECK(std::isfinite(l[b * C + c]), "input ", first_number + static_cast<int64_t>(rows[b]),
                      ": the model's logits are not finite (",
                      l[b * C + c], "); its weights or config are broken");
       std::copy(l + b * C, l + (b + 1) * C, out.begin() + rows[b] * C);

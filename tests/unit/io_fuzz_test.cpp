@@ -1,6 +1,7 @@
 // Bounded fuzzing of the readers of untrusted files (fuzz/run.sh): safetensors, pytorch_model.bin (whole archive
 // and pickle), config.json, JSONL/JSON data rows, the tokenizer JSON files and training_args.json, a LoRA adapter's
-// adapter_config.json and accent_labels.json, a checkpoint's JSON files, shard indexes, 15 s each under ASan + UBSan + libFuzzer. Fails when any target reports a crash, leak,
+// adapter_config.json and accent_labels.json, a checkpoint's JSON files, shard indexes and `accent serve`'s request
+// bodies, 15 s each under ASan + UBSan + libFuzzer. Fails when any target reports a crash, leak,
 // undefined behaviour, uncaught non-accent exception, broken invariant or hang; the log names the reproducer.
 // Needs clang++ with libFuzzer (Debian: clang, libclang-rt-14-dev; scripts/setup.sh installs them).
 #include <gtest/gtest.h>
@@ -41,6 +42,6 @@ TEST(IoFuzz, ReadersSurviveBoundedFuzzing) {
   EXPECT_EQ(rc, 0) << cmd << "\n" << output;
   // Every target ran (a summary line per target with its execution count).
   for (const char* target : {"safetensors", "torch_bin", "torch_pickle", "config", "jsonl", "tokenizer_files",
-                             "adapter_config", "checkpoint_files", "shard_index"})
+                             "adapter_config", "checkpoint_files", "shard_index", "serve_request"})
     EXPECT_NE(output.find(std::string(target) + " "), std::string::npos) << "no summary for " << target;
 }
