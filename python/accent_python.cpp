@@ -194,7 +194,7 @@ class PyTokenizer {
 struct AutoTokenizer {};
 
 // accent.train(model=..., train_file=..., output_dir=..., <TrainingArguments names>...) → TrainOutput as a dict.
-py::dict train(const py::kwargs& kwargs) {
+py::dict train_from_kwargs(const py::kwargs& kwargs) {
   TrainSetup setup;
   TrainingArguments args;
   py::object log_callback = py::none();
@@ -294,5 +294,5 @@ PYBIND11_MODULE(accent, m) {
       .def("__len__", &PyTokenizer::size);
   py::class_<AutoTokenizer>(m, "AutoTokenizer")
       .def_static("from_pretrained", [](const std::string& model) { return PyTokenizer(model); }, py::arg("model"));
-  m.def("train", &train, "Fine-tune a model: run_glue.py's job with TrainingArguments' names as keywords");
+  m.def("train", &train_from_kwargs, "Fine-tune a model: run_glue.py's job with TrainingArguments' names as keywords");
 }

@@ -70,7 +70,8 @@ void move_weights_to_external_data(onnx::ModelProto& model, const std::string& d
 
 }  // namespace
 
-onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::vector<std::string>* inputs) {
+onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::vector<std::string>* inputs,
+                                bool fp16_weights) {
   const int64_t newest = newest_known_opset();
   ACCENT_CHECK(opset >= kMinOpset && opset <= newest, "--opset ", opset, ": accent writes opsets ", kMinOpset, " to ",
                newest, " (the graph uses LayerNormalization, new in opset 17; this ONNX library knows up to ", newest,
@@ -88,7 +89,7 @@ onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::v
   onnx::GraphProto* graph = m.mutable_graph();
   graph->set_name(architecture_of(*config, family));
 
-  OnnxGraph g(graph);
+  OnnxGraph g(graph, fp16_weights);
   NamedWeights weights(model.parameters());
   std::vector<std::string> names;
   if (family == "gpt2") names = build_gpt2_graph(g, weights, *config);
@@ -124,8 +125,10 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
     model = load_sequence_classifier(dir, load);
   }
 
+  ACCENT_CHECK(options.dtype == "fp32" || options.dtype == "fp16", "--dtype ", options.dtype,
+               ": expected fp32 or fp16 (int8 needs the quantized CPU path, which accent does not have yet)");
   OnnxExportResult result;
-  onnx::ModelProto proto = onnx_model_for(*model, options.opset, &result.inputs);
+  onnx::ModelProto proto = onnx_model_for(*model, options.opset, &result.inputs, options.dtype == "fp16");
   result.family = sequence_classifier_family(*model->config(), "config.json");
   result.num_labels = model->num_labels();
   result.nodes = proto.graph().node_size();

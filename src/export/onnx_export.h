@@ -27,6 +27,9 @@ constexpr uint64_t kInlineWeightLimit = (uint64_t{2} << 30) - (uint64_t{64} << 2
 
 struct OnnxExportOptions {
   int64_t opset = 17;          // LayerNormalization needs 17; at most what the ONNX library knows
+  // fp32 | fp16: fp16 stores the weights as FLOAT16 (half the file) and casts them to fp32 in the graph, so the
+  // graph still computes in fp32 and runs on every runtime; the logits move by the weights' rounding (~1e-3).
+  std::string dtype = "fp32";
   bool external_data = false;  // weights to model.onnx_data even when they would fit inline
   bool offline = false;        // hub ids and adapter bases from the cache only
   std::string base_model;      // an adapter's base model (default: adapter_config.json base_model_name_or_path)
@@ -42,9 +45,11 @@ struct OnnxExportResult {
   int64_t nodes = 0;
 };
 
-// The ONNX model of a loaded classifier (weights inline as raw fp32 initializers). `inputs` receives the graph's
-// input names. Throws for a family without an exporter or when a parameter of the model is not in the graph.
-onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::vector<std::string>* inputs = nullptr);
+// The ONNX model of a loaded classifier (weights inline as raw fp32 initializers, or fp16 ones cast to fp32).
+// `inputs` receives the graph's input names. Throws for a family without an exporter or when a parameter of the
+// model is not in the graph.
+onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::vector<std::string>* inputs = nullptr,
+                                bool fp16_weights = false);
 
 // Loads `model_dir` (a model directory, hub id or LoRA adapter directory), builds its graph, writes
 // <output_dir>/onnx/model.onnx (and model.onnx_data), and checks the written model with ONNX's checker. An empty

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/dtype.h"
 #include "core/error.h"
 
 namespace accent {
@@ -37,11 +38,26 @@ std::string OnnxGraph::weight(const std::string& name, const Tensor& value) {
   ACCENT_CHECK(value.dtype() == DType::F32, name, ": export expects fp32 parameters, got ", dtype_name(value.dtype()));
   auto* t = graph_->add_initializer();
   t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t d : value.shape()) t->add_dims(d);
-  t->set_raw_data(value.f32(), value.nbytes());  // little-endian fp32, as ONNX's raw_data specifies
-  initializer_bytes_ += value.nbytes();
-  return name;
+  if (!fp16_weights_) {
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->set_raw_data(value.f32(), value.nbytes());  // little-endian fp32, as ONNX's raw_data specifies
+    initializer_bytes_ += value.nbytes();
+    return name;
+  }
+  // IEEE half, rounded to nearest even (core/dtype.h); little-endian uint16 in raw_data.
+  std::string half(static_cast<size_t>(value.numel()) * 2, '\0');
+  const float* w = value.f32();
+  for (int64_t i = 0; i < value.numel(); ++i) {
+    const uint16_t h = f32_to_f16(w[i]);
+    std::memcpy(&half[static_cast<size_t>(i) * 2], &h, 2);
+  }
+  t->set_data_type(onnx::TensorProto::FLOAT16);
+  t->set_raw_data(half);
+  initializer_bytes_ += half.size();
+  const std::string as_f32 = name + "/fp32";
+  op_into("Cast", {name}, as_f32, {OnnxAttribute::integer("to", onnx::TensorProto::FLOAT)});
+  return as_f32;
 }
 
 std::string OnnxGraph::weight_transposed(const std::string& name, const Tensor& value) {

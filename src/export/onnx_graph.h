@@ -32,7 +32,9 @@ struct OnnxAttribute {
 
 class OnnxGraph {
  public:
-  explicit OnnxGraph(onnx::GraphProto* graph) : graph_(graph) {}
+  // `fp16_weights`: parameters are stored as FLOAT16 initializers (half the file) and Cast to fp32 where they are
+  // used, so every node still computes in fp32 (and runs on every ONNX Runtime backend, CPU included).
+  explicit OnnxGraph(onnx::GraphProto* graph, bool fp16_weights = false) : graph_(graph), fp16_weights_(fp16_weights) {}
 
   // Graph inputs/outputs. dims: a number, or -1 for a dynamic axis named by `dim_names` at the same position.
   void add_input(const std::string& name, int32_t elem_type, const std::vector<int64_t>& dims,
@@ -40,7 +42,8 @@ class OnnxGraph {
   void add_output(const std::string& name, int32_t elem_type, const std::vector<int64_t>& dims,
                   const std::vector<std::string>& dim_names);
 
-  // An fp32 initializer holding `value` (any shape), under `name` (kept as is: HF names stay readable).
+  // An initializer holding `value` (any shape), under `name` (kept as is: HF names stay readable); returns the
+  // fp32 value to use (the initializer itself, or its Cast when weights are stored as fp16).
   std::string weight(const std::string& name, const Tensor& value);
   // An fp32 initializer holding value (out, in) transposed to (in, out): nn.Linear's y = x·Wᵀ + b as MatMul(x, Wᵀ).
   std::string weight_transposed(const std::string& name, const Tensor& value);
@@ -61,6 +64,7 @@ class OnnxGraph {
  private:
   std::string fresh(const std::string& stem);
   onnx::GraphProto* graph_;
+  bool fp16_weights_ = false;
   uint64_t initializer_bytes_ = 0;
   int64_t counter_ = 0;
 };

@@ -35,6 +35,7 @@ const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/fam
 const std::string kOracle = std::string(ACCENT_SOURCE_DIR) + "/tests/oracle/onnx_runtime_oracle.js";
 const std::string kNodeModules = std::string(ACCENT_NODE_DIR) + "/node_modules";
 constexpr double kTolerance = 1e-4;
+constexpr double kFp16Tolerance = 1e-3;  // --dtype fp16 (weights rounded to half precision; measured 2.1e-5)
 
 // SST-2 texts whose encodings have at most `max_tokens` tokens, spread over the lengths found: the shortest first,
 // then every few lengths up to the longest (so the batches below mix short and long rows).
@@ -71,7 +72,7 @@ struct Agreement {
 Agreement check_against_predict(const std::string& model, const std::string& tokenizer_dir,
                                 const std::vector<Input>& inputs, const std::vector<std::string>& expect_inputs,
                                 const TempDir& tmp, const std::string& export_flags = "",
-                                const std::string& output_dir = "") {
+                                const std::string& output_dir = "", double tolerance = kTolerance) {
   Agreement a;
   CmdResult r = run_command(kCli + " export --model " + model + (output_dir.empty() ? "" : " --output-dir " + output_dir) +
                             export_flags);
@@ -155,7 +156,7 @@ Agreement check_against_predict(const std::string& model, const std::string& tok
       for (size_t k = 0; k < C && k < got.size(); ++k) {
         const double want = predicted.at(row)[k], have = got[k].get<double>();
         a.max_abs_diff = std::max(a.max_abs_diff, std::abs(want - have));
-        EXPECT_NEAR(have, want, kTolerance) << "input " << row << " (" << inputs[row].text << ") label " << k;
+        EXPECT_NEAR(have, want, tolerance) << "input " << row << " (" << inputs[row].text << ") label " << k;
         lo = std::min(lo, want), hi = std::max(hi, want);
       }
       ++row;
@@ -212,6 +213,12 @@ TEST(CliExport, BertAndLoraAdapterMatchPredict) {
   inputs.push_back({"a gorgeous , witty , seductive movie .", std::string("the plot is nothing but boilerplate")});
   inputs.push_back({"it 's a charming and often affecting journey .", std::string("unflinchingly bleak")});
   report("bert", check_against_predict(bert, bert, inputs, {"input_ids", "attention_mask", "token_type_ids"}, tmp));
+  // --dtype fp16: the weights stored as half precision (the file about halves) and cast to fp32 in the graph, so
+  // the logits move by the weights' rounding only (2^-11 relative per weight).
+  const std::string half = tmp.str("bert_fp16");
+  report("bert (fp16 weights)", check_against_predict(bert, bert, inputs, {"input_ids", "attention_mask", "token_type_ids"},
+                                                      tmp, " --dtype fp16", half, kFp16Tolerance));
+  EXPECT_LT(fs::file_size(half + "/onnx/model.onnx"), 0.6 * fs::file_size(bert + "/onnx/model.onnx"));
 
   // A LoRA adapter on that model: export merges it (W + scale·B·A); predict runs base + adapter unmerged.
   const std::string adapter = tmp.str("adapter");
