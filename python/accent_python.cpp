@@ -231,6 +231,7 @@ py::dict train_from_kwargs(const py::kwargs& kwargs) {
     else if (k == "save_steps") args.save_steps = f64();
     else if (k == "overwrite_output_dir") args.overwrite_output_dir = value.cast<bool>();
     else if (k == "progress") args.progress = str();
+    else if (k == "report_to") args.report_to = str();
     else if (k == "log_callback") log_callback = py::reinterpret_borrow<py::object>(value);
     else throw py::type_error("train() got an unexpected keyword argument '" + k + "'");
   }

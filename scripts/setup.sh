@@ -26,12 +26,13 @@ DEMO_PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libonnx-dev libprotobuf-dev
 )
-# What the tests add.
+# What the tests add. chromium: the HTML reports are checked and screenshotted in a real headless browser.
 TEST_PACKAGES=(
   googletest libgtest-dev
   clang libclang-rt-14-dev libomp-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
   pybind11-dev python3-dev
+  chromium
 )
 packages=("${DEMO_PACKAGES[@]}")
 [ "$tests" = 1 ] && packages+=("${TEST_PACKAGES[@]}")

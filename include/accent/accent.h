@@ -146,6 +146,7 @@ struct TrainingArguments {
   double save_steps = 500;
   bool overwrite_output_dir = false;
   std::string progress = "none";      // none | plain | bar (on stderr); the callback gets every log either way
+  std::string report_to = "html";     // html: report.html in output_dir (curves, confusion matrix, data); none
 };
 
 // One log_history entry as HF's Trainer logs it: {"loss": .., "learning_rate": .., "grad_norm": .., "epoch": ..,

@@ -169,6 +169,7 @@ TrainOutput train(const TrainSetup& setup, const api::TrainingArguments& a,
   args.save_steps = a.save_steps;
   args.overwrite_output_dir = a.overwrite_output_dir;
   args.progress = a.progress;
+  args.report_to = a.report_to;
 
   FinetuneHooks hooks;
   hooks.on_step_end = on_step;

@@ -114,7 +114,8 @@ bool is_model_file(const std::string& name) {
       "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt",
       "added_tokens.json",
       // the run that produced it
-      "training_args.json", "trainer_state.json", "train_results.json", "eval_results.json", "all_results.json"};
+      "training_args.json", "trainer_state.json", "train_results.json", "eval_results.json", "all_results.json",
+      "report.html"};
   if (kExact.count(name)) return true;
   // Shards: model-00001-of-00003.safetensors, pytorch_model-00001-of-00003.bin.
   auto shard = [&](const std::string& prefix, const std::string& suffix) {

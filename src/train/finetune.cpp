@@ -1,7 +1,9 @@
 #include "train/finetune.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -14,6 +16,7 @@
 #include "io/model_dir_save.h"
 #include "models/registry.h"
 #include "train/run_identity.h"
+#include "train/training_report.h"
 
 namespace fs = std::filesystem;
 
@@ -137,6 +140,50 @@ RunIdentity run_identity(const ModelArguments& m, const DataArguments& d, const 
   return id;
 }
 
+// Wall-clock seconds per phase of the job, for the report.
+class PhaseTimer {
+ public:
+  void end(const std::string& phase) {
+    const auto now = std::chrono::steady_clock::now();
+    phases_.emplace_back(phase, std::chrono::duration<double>(now - start_).count());
+    start_ = now;
+  }
+  const std::vector<std::pair<std::string, double>>& phases() const { return phases_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, double>> phases_;
+};
+
+// A split as the report shows it: label counts and token lengths of its encoded examples.
+ReportSplit report_split(const std::string& name, const std::string& source, const EncodedDataset& data,
+                         const LabelSetup& labels) {
+  ReportSplit s;
+  s.name = name;
+  s.source = source;
+  s.rows = static_cast<int64_t>(data.examples.size());
+  s.truncated = data.truncated;
+  if (labels.problem_type != "regression") s.label_counts.assign(static_cast<size_t>(labels.num_labels), 0);
+  for (const EncodedExample& x : data.examples) {
+    s.token_lengths.push_back(static_cast<int64_t>(x.input_ids.size()));
+    if (labels.problem_type == "single_label_classification" && x.class_label >= 0 &&
+        x.class_label < static_cast<int64_t>(s.label_counts.size()))
+      ++s.label_counts[static_cast<size_t>(x.class_label)];
+    if (labels.problem_type == "multi_label_classification")
+      for (size_t c = 0; c < x.float_labels.size() && c < s.label_counts.size(); ++c) s.label_counts[c] += x.float_labels[c] > 0.5f;
+  }
+  return s;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 }  // namespace
 
 LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& forced_problem_type) {
@@ -208,6 +255,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
                             const TrainingArguments& args, const FinetuneHooks& hooks) {
   args.validate();
   prepare_output_dir(args);  // before any work: a reused --output-dir is refused unless the flags say what to do
+  PhaseTimer timer;
   const std::string dir = resolve_model(model_args);
   Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
   ModelConfig config = load_config((fs::path(dir) / "config.json").string());
@@ -235,6 +283,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     have_eval = false;
   }
   if (labels.problem_type != "regression") labels.labels = labels_matching_checkpoint(labels.labels, config);
+  timer.end("read data");
 
   // ---- model ----
   LoadOptions load;
@@ -278,6 +327,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   }
 
   model->set_op_context(default_op_context());  // like Trainer's model.to(args.device), once the model is complete
+  timer.end("load model");
 
   // ---- tokenize ----
   EncodedDataset train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
@@ -287,6 +337,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
             << " truncated to " << data_args.max_length << " tokens)";
   if (have_eval) std::cerr << ", " << eval_enc.examples.size() << " validation (" << eval_enc.truncated << " truncated)";
   std::cerr << "\n";
+  timer.end("tokenize");
 
   BatcherOptions train_opts = batcher_options(tokenizer, args.per_device_train_batch_size, args.seed);
   train_opts.group_by_length = data_args.group_by_length;
@@ -318,10 +369,12 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   FinetuneResult result;
   result.output_dir = args.output_dir;
   result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);
+  timer.end("train");
   nlohmann::json all = result.train.metrics;
   if (have_eval) {
     result.eval = evaluate(*model, eval_source, "eval");
     for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
+    timer.end("final evaluation");
   }
 
   // ---- save: a directory transformers loads unchanged, swapped in as a whole (io/model_dir_save.h) ----
@@ -334,6 +387,27 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   write_json((staged / "train_results.json").string(), result.train.metrics);
   if (result.eval) write_json((staged / "eval_results.json").string(), result.eval->metrics);
   write_json((staged / "all_results.json").string(), all);
+  if (run_args.report_to != "none") {
+    timer.end("save model");
+    TrainingReportInput report;
+    report.model = identity.model;
+    report.output_dir = args.output_dir;
+    report.problem_type = labels.problem_type;
+    report.labels = labels.labels.id2label;
+    report.max_length = data_args.max_length;
+    report.splits.push_back(report_split("train", data_args.train_file, train_enc, labels));
+    if (have_eval)
+      report.splits.push_back(report_split("validation", data_args.validation_file.empty()
+                                               ? "split off " + data_args.train_file + " (validation.csv)"
+                                               : data_args.validation_file, eval_enc, labels));
+    report.log_history = result.train.state.value("log_history", nlohmann::json::array());
+    report.train_metrics = result.train.metrics;
+    if (result.eval) report.eval_metrics = result.eval->metrics, report.eval_report = result.eval->report;
+    report.settings = to_json(run_args);
+    report.timings = timer.phases();
+    report.finished_at = utc_now_iso8601();
+    write_file_atomic((staged / "report.html").string(), training_report_html(report));
+  }
   save.commit();
   return result;
 }

@@ -80,7 +80,8 @@ std::string checkpoint_for_resume(const TrainingArguments& args, const RunIdenti
   nlohmann::json saved = read_json_file(args_path.string()), now = to_json(args);
   ACCENT_CHECK(saved.is_object(), args_path.string(), ": expected a JSON object, got ", saved.type_name());
   for (const char* output_only :
-       {"resume_from_checkpoint", "overwrite_output_dir", "output_dir", "progress", "disable_tqdm", "events_jsonl"}) {
+       {"resume_from_checkpoint", "overwrite_output_dir", "output_dir", "progress", "disable_tqdm", "events_jsonl",
+        "report_to"}) {
     saved.erase(output_only);
     now.erase(output_only);
   }

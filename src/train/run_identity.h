@@ -41,7 +41,7 @@ void prepare_output_dir(const TrainingArguments& args);
 // The checkpoint args.resume_from_checkpoint names ("latest"/"true": the newest in output_dir), after checking it
 // belongs to this run: its accent_run.json equals `run` and its training_args.json equals `args` except for the
 // options that only shape output (resume_from_checkpoint, overwrite_output_dir, output_dir, progress, disable_tqdm,
-// events_jsonl). Throws naming the checkpoint and the first difference.
+// events_jsonl, report_to). Throws naming the checkpoint and the first difference.
 std::string checkpoint_for_resume(const TrainingArguments& args, const RunIdentity& run);
 
 }  // namespace accent

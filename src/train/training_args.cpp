@@ -69,6 +69,8 @@ void TrainingArguments::validate() const {
   ACCENT_CHECK(early_stopping_threshold >= 0, "early_stopping_threshold must be >= 0");
   ACCENT_CHECK(progress == "auto" || progress == "bar" || progress == "plain" || progress == "none",
                "progress must be auto, bar, plain or none, got \"", progress, "\"");
+  ACCENT_CHECK(report_to == "html" || report_to == "all" || report_to == "none",
+               "report_to must be html, all (= html) or none, got \"", report_to, "\"");
 }
 
 std::optional<std::string> TrainingArguments::best_metric_key() const {
@@ -123,6 +125,7 @@ nlohmann::json to_json(const TrainingArguments& a) {
   j["disable_tqdm"] = a.disable_tqdm;
   j["progress"] = a.progress;
   j["events_jsonl"] = a.events_jsonl;
+  j["report_to"] = a.report_to;
   return j;
 }
 
@@ -174,6 +177,7 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
       else if (k == "disable_tqdm") a.disable_tqdm = v.get<bool>();
       else if (k == "progress") a.progress = v.get<std::string>();
       else if (k == "events_jsonl") a.events_jsonl = v.get<std::string>();
+      else if (k == "report_to") a.report_to = v.get<std::string>();
       else fail(origin, ": unknown training argument \"", k, "\"");
     } catch (const nlohmann::json::exception& e) {
       fail(origin, ": training argument \"", k, "\" has the wrong type (", v.dump(), "): ", e.what());

@@ -2,7 +2,7 @@
 //
 // Differences from HF, on purpose: logging_steps defaults to 50 (HF: 500 — too sparse for the small datasets
 // people fine-tune on a CPU); early_stopping_patience / early_stopping_threshold live here instead of in an
-// EarlyStoppingCallback; `progress` and `events_jsonl` are accent's output options. Fields HF accepts as a
+// EarlyStoppingCallback; `progress`, `events_jsonl` and `report_to` (html | none) are accent's output options. Fields HF accepts as a
 // ratio (logging_steps, eval_steps, save_steps < 1) mean ceil(ratio · max_steps) as in HF.
 #pragma once
 #include <cstdint>
@@ -55,6 +55,9 @@ struct TrainingArguments {
   bool disable_tqdm = false;         // HF's switch: no progress bar even on a terminal
   std::string progress = "auto";     // auto (bar on a terminal, plain lines otherwise) | bar | plain | none
   std::string events_jsonl;          // "" = off; "-" = stdout; else a file path: one JSON object per event
+  // HF's report_to: "html" (accent's default; "all" means the same) writes report.html in output_dir
+  // (train/training_report.h); "none" writes nothing.
+  std::string report_to = "html";
 
   // Checks values and HF's cross-field rules (load_best_model_at_end needs matching eval/save strategies,
   // save_steps a multiple of eval_steps, a metric when early stopping ...). Throws naming the field.
