@@ -402,7 +402,10 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
                                                : data_args.validation_file, eval_enc, labels));
     report.log_history = result.train.state.value("log_history", nlohmann::json::array());
     report.train_metrics = result.train.metrics;
-    if (result.eval) report.eval_metrics = result.eval->metrics, report.eval_report = result.eval->report;
+    if (result.eval) {
+      report.eval_metrics = result.eval->metrics;
+      report.eval_report = result.eval->report;
+    }
     report.settings = to_json(run_args);
     report.timings = timer.phases();
     report.finished_at = utc_now_iso8601();

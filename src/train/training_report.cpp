@@ -38,8 +38,6 @@ svg .axis-label { font-size: 11px; fill: #57606a; }
 svg .grid { stroke: #eceef1; stroke-width: 1; } svg .axis { stroke: #8c959f; stroke-width: 1; }
 )css";
 
-bool is_number(const json& v) { return v.is_number(); }
-
 double num(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 
 // Timing and throughput keys are not quality metrics.
@@ -71,7 +69,7 @@ std::string curves_section(const TrainingReportInput& in) {
   std::map<std::string, ChartSeries> eval_metrics;  // eval_accuracy → its points
   int64_t train_logs = 0, evaluations = 0;
   for (const json& e : in.log_history) {
-    if (!e.is_object() || !e.contains("step") || !is_number(e["step"])) continue;
+    if (!e.is_object() || !e.contains("step") || !e["step"].is_number()) continue;
     const double step = num(e["step"]);
     if (e.contains("loss")) {
       ++train_logs;
@@ -81,7 +79,7 @@ std::string curves_section(const TrainingReportInput& in) {
     } else if (e.contains("eval_loss") || e.contains("eval_runtime")) {
       ++evaluations;
       for (const auto& [key, value] : e.items()) {
-        if (!key.starts_with("eval_") || is_speed_key(key) || !is_number(value)) continue;
+        if (!key.starts_with("eval_") || is_speed_key(key) || !value.is_number()) continue;
         if (key == "eval_loss") eval_loss.points.emplace_back(step, num(value));
         else eval_metrics.try_emplace(key, ChartSeries{key.substr(5), {}}).first->second.points.emplace_back(step, num(value));
       }
@@ -110,7 +108,7 @@ std::string evaluation_section(const TrainingReportInput& in) {
   if (!in.eval_metrics.is_object()) return s + "<p class=\"note\">No validation data: nothing was evaluated.</p></section>";
   s += "<div class=\"cards\">";
   for (const auto& [key, value] : in.eval_metrics.items())
-    if (is_number(value) && !is_speed_key(key)) s += card(key, format_number(num(value)));
+    if (value.is_number() && !is_speed_key(key)) s += card(key, format_number(num(value)));
   s += "</div>";
   const json& report = in.eval_report;
   if (report.is_object() && report.contains("confusion_matrix") && report["confusion_matrix"].is_array()) {
@@ -230,7 +228,7 @@ std::string timings_section(const TrainingReportInput& in) {
   for (const json* m : {&in.train_metrics, &in.eval_metrics})
     if (m->is_object())
       for (const auto& [key, value] : m->items())
-        if (is_speed_key(key) && is_number(value)) speeds += row({html_escape(key), format_number(num(value))});
+        if (is_speed_key(key) && value.is_number()) speeds += row({html_escape(key), format_number(num(value))});
   if (!speeds.empty()) s += "<h3>Throughput</h3><table>" + row({"metric", "value"}, true) + speeds + "</table>";
   return s + "</section>";
 }
@@ -247,10 +245,10 @@ std::string training_report_html(const TrainingReportInput& in) {
   // Headline numbers.
   s += "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
   for (const char* key : {"eval_accuracy", "eval_f1", "eval_loss", "eval_mse", "eval_pearson"})
-    if (in.eval_metrics.is_object() && in.eval_metrics.contains(key) && is_number(in.eval_metrics[key]))
+    if (in.eval_metrics.is_object() && in.eval_metrics.contains(key) && in.eval_metrics[key].is_number())
       s += card(key, format_number(num(in.eval_metrics[key])));
   for (const char* key : {"train_loss", "epoch", "train_runtime"})
-    if (in.train_metrics.contains(key) && is_number(in.train_metrics[key]))
+    if (in.train_metrics.contains(key) && in.train_metrics[key].is_number())
       s += card(key, format_number(num(in.train_metrics[key])));
   int64_t last_step = 0;
   for (const json& e : in.log_history)
