@@ -15,6 +15,7 @@ Encoding special_piece(const std::vector<int32_t>& ids, const std::vector<std::s
   e.tokens = tokens;
   e.type_ids.assign(ids.size(), type_id);
   e.special_tokens_mask.assign(ids.size(), 1);
+  e.word_ids.assign(ids.size(), -1);
   return e;
 }
 
@@ -117,6 +118,7 @@ Encoding post_process(const PostProcessor* p, Encoding a, std::optional<Encoding
     merged.type_ids.insert(merged.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
     merged.special_tokens_mask.insert(merged.special_tokens_mask.end(), e.special_tokens_mask.begin(),
                                       e.special_tokens_mask.end());
+    merged.word_ids.insert(merged.word_ids.end(), e.word_ids.begin(), e.word_ids.end());
     for (std::string& t : e.tokens) merged.tokens.push_back(std::move(t));
     merged.replaced_invalid_utf8 += e.replaced_invalid_utf8;
   }

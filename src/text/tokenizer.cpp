@@ -46,14 +46,17 @@ void push_model_ids(const TokenizerState& s, std::vector<int32_t>& ids, size_t f
   }
 }
 
-// Pre-tokenizes one normalized piece and runs the model on each word.
-void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e, Scratch& sc) {
+// Pre-tokenizes one normalized piece and runs the model on each word. `word` counts the sequence's words
+// (tokenizers' PreTokenizedString splits, empty ones dropped); each token records the word it came from.
+void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e, Scratch& sc, int32_t& word) {
   if (piece.empty()) return;
   const size_t first = e.ids.size();
-  auto run_model = [&](std::string_view word) {
-    if (word.empty()) return;
-    if (s.wordpiece) s.wordpiece->tokenize(word, e.ids);
-    else s.bpe->tokenize(word, e.ids);
+  auto run_model = [&](std::string_view text) {
+    if (text.empty()) return;
+    const size_t before = e.ids.size();
+    if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
+    else s.bpe->tokenize(text, e.ids);
+    e.word_ids.insert(e.word_ids.end(), e.ids.size() - before, word++);
   };
   switch (s.pre_tokenizer) {
     case PreTokenizerKind::None:
@@ -76,6 +79,7 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e
       if (s.byte_level.use_regex) gpt2_regex_split(text, sc.words);
       else sc.words.push_back({0, static_cast<uint32_t>(text.size())});
       for (const Span& w : sc.words) {
+        if (w.end == w.begin) continue;
         sc.mapped.clear();
         append_byte_level(text.substr(w.begin, w.end - w.begin), sc.mapped);
         run_model(sc.mapped);
@@ -86,9 +90,10 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e
   push_model_ids(s, e.ids, first, e);
 }
 
-void push_added(Encoding& e, int32_t id, std::string_view text) {
+void push_added(Encoding& e, int32_t id, std::string_view text, int32_t& word) {
   e.ids.push_back(id);
   e.tokens.emplace_back(text);
+  e.word_ids.push_back(word++);
 }
 
 // HF encode_single_sequence: added tokens on the raw text, normalizer per remaining piece, added
@@ -111,10 +116,11 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input) {
   }
   std::string& normalized = sc.normalized;
   std::vector<AddedSplit>& norm_splits = sc.norm_splits;
+  int32_t word = 0;
   for (const AddedSplit& split : raw_splits) {
     const std::string_view piece = text.substr(split.begin, split.end - split.begin);
     if (split.token_id >= 0) {
-      push_added(e, split.token_id, piece);
+      push_added(e, split.token_id, piece, word);
       continue;
     }
     std::string_view norm = piece;
@@ -124,15 +130,15 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input) {
       norm = normalized;
     }
     if (s.added.normalized_matcher().empty()) {
-      tokenize_piece(s, norm, e, sc);
+      tokenize_piece(s, norm, e, sc, word);
       continue;
     }
     norm_splits.clear();
     s.added.normalized_matcher().split(norm, norm_splits);
     for (const AddedSplit& ns : norm_splits) {
       const std::string_view sub = norm.substr(ns.begin, ns.end - ns.begin);
-      if (ns.token_id >= 0) push_added(e, ns.token_id, sub);
-      else tokenize_piece(s, sub, e, sc);
+      if (ns.token_id >= 0) push_added(e, ns.token_id, sub, word);
+      else tokenize_piece(s, sub, e, sc, word);
     }
   }
   e.special_tokens_mask.assign(e.ids.size(), 0);
@@ -149,6 +155,7 @@ void truncate(Encoding& e, size_t length, Side side) {
   cut(e.ids);
   cut(e.tokens);
   cut(e.special_tokens_mask);
+  cut(e.word_ids);
   if (!e.type_ids.empty()) cut(e.type_ids);
 }
 
@@ -222,6 +229,7 @@ void pad(Encoding& e, size_t target, int32_t pad_id, const std::string& pad_toke
   fill(e.type_ids, 0);
   fill(e.attention_mask, 0);
   fill(e.special_tokens_mask, 1);
+  fill(e.word_ids, -1);
   fill(e.tokens, pad_token);
 }
 

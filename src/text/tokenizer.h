@@ -44,6 +44,10 @@ struct EncodeOptions {
 struct Encoding {
   std::vector<int32_t> ids, type_ids, attention_mask, special_tokens_mask;
   std::vector<std::string> tokens;  // vocabulary strings; an added token shows the matched text (HF)
+  // transformers' word_ids(): per token, the index (within its sequence) of the pre-tokenized word it came from
+  // — every pre-tokenizer split and every matched added token is one word, counted from 0 in each sequence —
+  // or -1 (None) for tokens the post-processor or padding added.
+  std::vector<int32_t> word_ids;
   size_t replaced_invalid_utf8 = 0;  // U+FFFD substitutions made while decoding the input(s)
   size_t size() const { return ids.size(); }
 };

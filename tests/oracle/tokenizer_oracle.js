@@ -2,7 +2,7 @@
 // accent's tokenizer tests and benchmark. Files are binary so that any byte sequence survives:
 //   records file : repeated { u32 len_a, u32 len_b (0xFFFFFFFF = no pair), bytes a, bytes b }  (little endian)
 //   results file : per record { i32 n (-1 = the oracle raised an error), n × i32 ids, n × u8 type_ids,
-//                   n × u8 attention_mask, n × u8 special_tokens_mask }
+//                   n × u8 attention_mask, n × u8 special_tokens_mask, n × i32 word ids (-1 = None) }
 // Text is decoded with Buffer.toString('utf8'), i.e. every maximal invalid UTF-8 subpart becomes U+FFFD.
 //
 // Modes:
@@ -142,7 +142,7 @@ async function loadTokenizer(spec) {
 
 function writeResults(file, results) {
   let size = 0;
-  for (const r of results) size += 4 + (r ? r.ids.length * 7 : 0);
+  for (const r of results) size += 4 + (r ? r.ids.length * 11 : 0);
   const buf = Buffer.alloc(size);
   let o = 0;
   for (const r of results) {
@@ -156,11 +156,13 @@ function writeResults(file, results) {
     o += 4;
     for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.ids[k], o);
     for (const arr of [r.type_ids, r.attention_mask, r.special_tokens_mask]) for (let k = 0; k < n; ++k) buf[o++] = arr[k];
+    for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.word_ids[k] == null ? -1 : r.word_ids[k], o);
   }
   fs.writeFileSync(file, buf);
 }
 
-const unpack = (e) => ({ids: e.getIds(), type_ids: e.getTypeIds(), attention_mask: e.getAttentionMask(), special_tokens_mask: e.getSpecialTokensMask()});
+const unpack = (e) => ({ids: e.getIds(), type_ids: e.getTypeIds(), attention_mask: e.getAttentionMask(), special_tokens_mask: e.getSpecialTokensMask(),
+                     word_ids: e.getWordIds()});
 
 async function runTask(task) {
   const t = await loadTokenizer(task.tokenizer);

@@ -74,6 +74,7 @@ inline std::vector<Record> read_records(const std::string& path) {
 // One oracle result; nullopt when the oracle raised an error for this record.
 struct OracleEncoding {
   std::vector<int32_t> ids, type_ids, attention_mask, special_tokens_mask;
+  std::vector<int32_t> word_ids;  // -1 = None (special and padding tokens)
 };
 inline std::vector<std::optional<OracleEncoding>> read_results(const std::string& path) {
   const std::string buf = slurp(path);
@@ -95,6 +96,9 @@ inline std::vector<std::optional<OracleEncoding>> read_results(const std::string
       v->resize(n);
       for (int32_t k = 0; k < n; ++k) (*v)[k] = static_cast<unsigned char>(buf[o++]);
     }
+    e.word_ids.resize(n);
+    std::memcpy(e.word_ids.data(), buf.data() + o, 4 * static_cast<size_t>(n));
+    o += 4 * static_cast<size_t>(n);
     out.push_back(std::move(e));
   }
   return out;
@@ -163,6 +167,7 @@ struct Comparison {
       else if (mine->type_ids != theirs->type_ids) problem = "type_ids differ";
       else if (mine->attention_mask != theirs->attention_mask) problem = "attention_mask differs";
       else if (mine->special_tokens_mask != theirs->special_tokens_mask) problem = "special_tokens_mask differs";
+      else if (mine->word_ids != theirs->word_ids) problem = "word_ids differ";
     }
     if (problem.empty()) return;
     ++mismatches;
@@ -171,6 +176,8 @@ struct Comparison {
       if (r.b) m += "\n    text b: '" + printable(*r.b) + "'";
       if (mine) m += "\n    accent: " + join(mine->ids) + " types " + join(mine->type_ids);
       if (theirs) m += "\n    oracle: " + join(theirs->ids) + " types " + join(theirs->type_ids);
+      if (mine && theirs && problem == "word_ids differ")
+        m += "\n    word ids accent " + join(mine->word_ids) + "\n    word ids oracle " + join(theirs->word_ids);
       first_mismatches.push_back(m);
     }
   }
