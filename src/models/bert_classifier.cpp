@@ -66,9 +66,7 @@ void BertForSequenceClassification::backward_logits(const Batch& batch, const fl
   head_.backward(ctx_, dlogits, dlast, B, T);
   // Frozen embeddings (--freeze-embeddings, LoRA): nobody keeps a gradient below the encoder, so the encoder is
   // asked for no input gradient (it then stops at its lowest trainable layer) and the embeddings' backward is skipped.
-  ParameterList embedding_params;
-  embeddings_.collect(embedding_params);
-  const bool embeddings_trainable = any_trainable(embedding_params);
+  const bool embeddings_trainable = embeddings_.backward_wanted();
   encoder_.backward(ctx_, x0_.f32(n), dlast, embeddings_trainable ? dx0 : nullptr, B, T);
   if (embeddings_trainable) embeddings_.backward(ctx_, dx0, B, T);
 }

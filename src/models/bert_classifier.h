@@ -36,6 +36,7 @@ class BertForSequenceClassification final : public TransformerClassifier {
   std::vector<NamedLinear> linear_modules() override;
 
   const BertDims& dims() const { return dims_; }
+  EncoderModules encoder_modules() override { return {&embeddings_, &encoder_}; }
 
  protected:
   void collect(ParameterList& out) override;

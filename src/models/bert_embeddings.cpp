@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "nn/freeze.h"
 #include "ops/memory.h"
 
 namespace accent {
@@ -27,9 +28,10 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
   const int64_t rows = B * T;
   // Keep our own copies of the ids: backward must not depend on the caller's Batch outliving the step. They are
   // built on the host, then copied to where the ops read them (ids_).
-  ids_host_.resize(static_cast<size_t>(3 * rows));
+  ids_host_.resize(static_cast<size_t>(4 * rows));
   int32_t* ids = ids_host_.data();
-  int32_t *types = ids + rows, *positions = ids + 2 * rows;
+  int32_t *types = ids + rows, *positions = ids + 2 * rows, *rows_index = ids + 3 * rows;
+  for (int64_t r = 0; r < rows; ++r) rows_index[r] = static_cast<int32_t>(r);  // given word vectors: row r → r
   std::copy(input_ids, input_ids + rows, ids);
   if (token_type_ids) {
     std::copy(token_type_ids, token_type_ids + rows, types);
@@ -49,9 +51,9 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
     }
   }
 
-  int32_t* op_ids = reinterpret_cast<int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  int32_t* op_ids = reinterpret_cast<int32_t*>(ids_.u8(4 * rows * static_cast<int64_t>(sizeof(int32_t))));
   copy_from_host(ctx, op_ids, ids, ids_host_.size() * sizeof(int32_t));
-  ids = op_ids, types = op_ids + rows, positions = op_ids + 2 * rows;
+  ids = op_ids, types = op_ids + rows, positions = op_ids + 2 * rows, rows_index = op_ids + 3 * rows;
 
   // word + token type + position (HF's order), LayerNorm and dropout in one pass per row (ops/embedding_layernorm).
   const auto lookup = [](const Embedding& e, const int32_t* idx) {
@@ -59,7 +61,9 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
   };
   EmbeddingLookup lookups[3];
   int count = 0;
-  lookups[count++] = lookup(word, ids);
+  used_word_vectors_ = word_vectors_ != nullptr;
+  lookups[count++] = used_word_vectors_ ? EmbeddingLookup{rows_index, word_vectors_, rows, "word vectors"}
+                                        : lookup(word, ids);
   if (has_token_types_) lookups[count++] = lookup(token_type, types);
   lookups[count++] = lookup(position, positions);
   layer_norm.forward_embeddings(ctx, lookups, count, dropout_.draw(rows * H_, rng), sum_.f32(rows * H_), x0, rows);
@@ -67,13 +71,21 @@ void BertEmbeddings::forward(const OpContext& ctx, const int32_t* input_ids, con
 
 void BertEmbeddings::backward(const OpContext& ctx, float* dx0, int64_t B, int64_t T) {
   const int64_t rows = B * T;
-  const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(3 * rows * static_cast<int64_t>(sizeof(int32_t))));
+  const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(4 * rows * static_cast<int64_t>(sizeof(int32_t))));
   const int32_t *types = ids + rows, *positions = ids + 2 * rows;
   float* grad = dx0;  // in place: dx0 becomes d(embedding sum)
   layer_norm.backward_embeddings(ctx, sum_.f32(rows * H_), dx0, dropout_.last_draw(), grad, rows);
-  word.backward(ctx, ids, grad, rows);
+  if (word_vectors_grad_) copy_to_host(ctx, word_vectors_grad_, grad, static_cast<size_t>(rows * H_) * sizeof(float));
+  if (!used_word_vectors_) word.backward(ctx, ids, grad, rows);  // given vectors: the table took no part
   if (has_token_types_) token_type.backward(ctx, types, grad, rows);
   position.backward(ctx, positions, grad, rows);
+}
+
+bool BertEmbeddings::backward_wanted() {
+  if (word_vectors_grad_) return true;
+  ParameterList params;
+  collect(params);
+  return any_trainable(params);
 }
 
 void BertEmbeddings::collect(ParameterList& out) {

@@ -34,12 +34,25 @@ class BertEmbeddings {
   void backward(const OpContext& ctx, float* dx0, int64_t B, int64_t T);
   void collect(ParameterList& out);
 
+  // Attributions (explain/): the word vectors word[ids] can be given instead of looked up — forward then sums
+  // vectors[r] in place of word[ids[r]] (the inputs_embeds of HF) — and backward can hand out d(word vectors),
+  // which is d(embedding sum), the same gradient the word table's scatter-add receives. Both null by default:
+  // the trainer's path is unchanged.
+  //   vectors (B·T, H) in the ops' memory, valid through forward; grad (B·T, H) host memory, written by backward.
+  void set_word_vectors(const float* vectors) { word_vectors_ = vectors; }
+  void set_word_vectors_grad(float* grad) { word_vectors_grad_ = grad; }
+  // Whether backward has anything to produce: a trainable parameter, or the word-vector gradient.
+  bool backward_wanted();
+
  private:
   int64_t H_ = 0, P_ = 0, pad_ = -1;
   bool has_token_types_ = true, padding_offset_positions_ = false;
   Dropout dropout_;
+  const float* word_vectors_ = nullptr;
+  float* word_vectors_grad_ = nullptr;
+  bool used_word_vectors_ = false;  // the last forward summed given vectors, not word[ids]
   ScratchBuffer sum_;        // (B, T, H) embedding sum = LayerNorm input
-  std::vector<int32_t> ids_host_;  // input ids, token types, position ids (3 × B·T), built on the host
+  std::vector<int32_t> ids_host_;  // input ids, token types, position ids, 0..B·T−1 (4 × B·T), built on the host
   ScratchBuffer ids_;               // their copy in the ops' memory
 };
 

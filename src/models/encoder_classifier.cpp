@@ -157,10 +157,9 @@ void EncoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   float* x0 = x0_.f32(n);
   // Below the encoder: the ELECTRA projection, then the embeddings. When neither trains (--freeze-embeddings,
   // LoRA), the encoder is asked for no input gradient and stops at its lowest trainable layer.
-  ParameterList embedding_params, projection_params;
-  embeddings_.collect(embedding_params);
+  ParameterList projection_params;
   if (projection_) projection_->collect(projection_params);
-  const bool embeddings_trainable = any_trainable(embedding_params);
+  const bool embeddings_trainable = embeddings_.backward_wanted();
   const bool projection_trainable =
       projection_ && (any_trainable(projection_params) || has_trainable_adapter(projection_->lora));
   if (!embeddings_trainable && !projection_trainable) {

@@ -40,6 +40,7 @@ class EncoderClassifier final : public TransformerClassifier {
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
   EncoderFamily family() const { return family_; }
+  EncoderModules encoder_modules() override { return {&embeddings_, &encoder_}; }
   // Every Linear (for LoRA), in state-dict order, HF module names (DistilBERT's q_lin/…/ffn.lin2 included).
   std::vector<NamedLinear> linear_modules() override;
 

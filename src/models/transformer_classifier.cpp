@@ -98,6 +98,15 @@ ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with
   return result;
 }
 
+void TransformerClassifier::backward_from_logits(const Batch& batch, const float* dlogits) {
+  check_batch_shape(batch);
+  const ScratchPlacement placement(memory_for(ctx_));
+  const int64_t n = batch.B * num_labels();
+  float* d = dlogits_.f32(n);
+  copy_from_host(ctx_, d, dlogits, static_cast<size_t>(n) * sizeof(float));
+  backward_logits(batch, d);
+}
+
 void TransformerClassifier::save_pretrained(const std::string& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

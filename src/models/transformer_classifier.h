@@ -17,6 +17,9 @@
 
 namespace accent {
 
+class BertEmbeddings;
+class BertEncoder;
+
 class TransformerClassifier : public SequenceClassifier {
  public:
   ParameterList parameters() override;
@@ -42,6 +45,19 @@ class TransformerClassifier : public SequenceClassifier {
   virtual void init_parameter(Parameter& p, const Rng& rng) const = 0;
   // Every parameter: parameter i draws from Rng(seed).fork(i).
   void init_weights(uint64_t seed);
+
+  // --- For attributions (explain/) ---
+  // The embeddings and encoder of the BERT-encoder families (BERT, RoBERTa/XLM-R, ELECTRA, DistilBERT); nulls
+  // for the others (GPT-2).
+  struct EncoderModules {
+    BertEmbeddings* embeddings = nullptr;
+    BertEncoder* encoder = nullptr;
+  };
+  virtual EncoderModules encoder_modules() { return {}; }
+  // After forward(batch): d(logits) (B, C), host memory → the model's backward, as the trainer runs it from the
+  // loss gradient (trainable parameters' gradients accumulate; BertEmbeddings::set_word_vectors_grad receives
+  // d(word vectors)). The forward keeps every activation backward reads, with or without dropout.
+  void backward_from_logits(const Batch& batch, const float* dlogits);
 
  protected:
   explicit TransformerClassifier(ModelConfig config);

@@ -25,6 +25,7 @@ void AttentionCore::forward(const OpContext& ctx, const float* mask_add, float* 
   const float* heads = heads_.f32(3 * n);
   const float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
   float* probs = probs_.f32(nprobs);
+  last_probs_ = probs;
   gemm(ctx, GemmShape{B * NH_, T, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (T, D) · Kᵀ
   if (causal_) fill_causal(ctx, probs, B * NH_, T);
   // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it.

@@ -41,6 +41,10 @@ class AttentionCore {
   };
   // dcontext (B, T, NH·D) → the gradients of the three head blocks, after forward() with the same B, T.
   HeadGradients backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t T);
+  // The attention probabilities P (B, NH, T, T) of the last forward (before dropout: what HF returns with
+  // output_attentions=True in eval mode), in the ops' memory; null before the first forward.
+  const float* probs() const { return last_probs_; }
+  int64_t heads() const { return NH_; }
 
  private:
   int64_t NH_ = 0, D_ = 0;
@@ -49,6 +53,7 @@ class AttentionCore {
   Dropout attention_dropout_;
   ScratchBuffer heads_;  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh reused for dkh, dvh in backward
   ScratchBuffer probs_;  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
+  const float* last_probs_ = nullptr;
 };
 
 }  // namespace accent

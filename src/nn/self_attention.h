@@ -25,6 +25,7 @@ class SelfAttention {
 
   Linear query, key, value;
   int64_t heads() const { return NH_; }
+  const AttentionCore& core() const { return core_; }
 
   // x (B, T, H), mask_add (B, T) or null → context (B, T, H). rng null = inference (no dropout).
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* context, int64_t B, int64_t T,

@@ -84,8 +84,10 @@ def param_names(cfg):
     return names + ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]
 
 
-def logits_of(P, cfg, ids, tt, mask, train=False):
-    """HF BertForSequenceClassification logits; train=True applies the config's dropout like model.train()."""
+def logits_of(P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+    """HF BertForSequenceClassification logits; train=True applies the config's dropout like model.train().
+    word_vectors (B, T, H) replace the word-embedding lookup (HF inputs_embeds); `attentions`, a list, receives
+    every layer's probabilities (B, NH, T, T) before dropout (HF output_attentions=True)."""
     B, T = ids.shape
     hd = lambda v: F.dropout(v, cfg["hidden_dropout_prob"], training=train)
     ad = lambda v: F.dropout(v, cfg["attention_probs_dropout_prob"], training=train)
@@ -94,7 +96,8 @@ def logits_of(P, cfg, ids, tt, mask, train=False):
     H, NH = cfg["hidden_size"], cfg["num_attention_heads"]
     D, eps = H // NH, cfg["layer_norm_eps"]
     act = ACTIVATIONS[cfg["hidden_act"]]
-    e = F.embedding(ids, P["bert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"])
+    e = F.embedding(ids, P["bert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"]) \
+        if word_vectors is None else word_vectors
     e = e + F.embedding(tt, P["bert.embeddings.token_type_embeddings.weight"])
     e = e + F.embedding(torch.arange(T).expand(B, T), P["bert.embeddings.position_embeddings.weight"])
     x = hd(F.layer_norm(e, (H,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps))
@@ -105,7 +108,10 @@ def logits_of(P, cfg, ids, tt, mask, train=False):
         p = f"bert.encoder.layer.{l}."
         q, k, v = (heads(lin(x, p + "attention.self." + m)) for m in ("query", "key", "value"))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext
-        probs = ad(torch.softmax(scores, dim=-1))
+        probs = torch.softmax(scores, dim=-1)
+        if attentions is not None:
+            attentions.append(probs)
+        probs = ad(probs)
         ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
         x = F.layer_norm(hd(lin(ctx, p + "attention.output.dense")) + x, (H,), P[p + "attention.output.LayerNorm.weight"],
                          P[p + "attention.output.LayerNorm.bias"], eps)
