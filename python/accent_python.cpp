@@ -232,6 +232,7 @@ py::dict train_from_kwargs(const py::kwargs& kwargs) {
     else if (k == "overwrite_output_dir") args.overwrite_output_dir = value.cast<bool>();
     else if (k == "progress") args.progress = str();
     else if (k == "report_to") args.report_to = str();
+    else if (k == "logging_dir") args.logging_dir = str();
     else if (k == "log_callback") log_callback = py::reinterpret_borrow<py::object>(value);
     else throw py::type_error("train() got an unexpected keyword argument '" + k + "'");
   }

@@ -146,7 +146,10 @@ struct TrainingArguments {
   double save_steps = 500;
   bool overwrite_output_dir = false;
   std::string progress = "none";      // none | plain | bar (on stderr); the callback gets every log either way
-  std::string report_to = "html";     // html: report.html in output_dir (curves, confusion matrix, data); none
+  // Comma-separated: html (report.html in output_dir: curves, confusion matrix, data), tensorboard (event files in
+  // logging_dir, as transformers' TensorBoardCallback), all, or none.
+  std::string report_to = "html";
+  std::string logging_dir;            // "" = output_dir/runs/<Mon><DD>_<HH>-<MM>-<SS>_<hostname>
 };
 
 // One log_history entry as HF's Trainer logs it: {"loss": .., "learning_rate": .., "grad_norm": .., "epoch": ..,

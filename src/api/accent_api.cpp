@@ -170,6 +170,7 @@ TrainOutput train(const TrainSetup& setup, const api::TrainingArguments& a,
   args.overwrite_output_dir = a.overwrite_output_dir;
   args.progress = a.progress;
   args.report_to = a.report_to;
+  args.logging_dir = a.logging_dir;
 
   FinetuneHooks hooks;
   hooks.on_step_end = on_step;

@@ -116,8 +116,15 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_option("--early-stopping-patience", o->patience, "Stop after N evaluations without improvement");
     app.add_option("--resume-from-checkpoint", o->resume, "checkpoint-<step> directory, or 'latest'");
     app.add_option("--progress", a.progress, "auto|bar|plain|none")->capture_default_str();
-    app.add_option("--report-to", a.report_to, "html: write report.html (curves, confusion matrix, data, settings, "
-                   "timings) in --output-dir; none: no report")->check(CLI::IsMember({"html", "all", "none"}))->capture_default_str();
+    app.add_option("--report-to", a.report_to, "Comma-separated: html (report.html in --output-dir: curves, confusion "
+                   "matrix, data, settings, timings), tensorboard (event files in --logging-dir), all, or none")
+        ->check([](const std::string& v) {
+          TrainingArguments t;
+          t.report_to = v;
+          try { t.validate(); } catch (const std::exception& e) { return std::string(e.what()); }
+          return std::string();
+        })->capture_default_str();
+    app.add_option("--logging-dir", a.logging_dir, "TensorBoard log directory (default: OUTPUT_DIR/runs/<date>_<host>)");
     app.add_option("--events-jsonl", a.events_jsonl, "Write one JSON object per event to this file ('-' = stdout)");
     app.add_flag("--json", o->json, "Print the final metrics as one JSON object on stdout");
     a.eval_strategy = "epoch";

@@ -166,6 +166,13 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
   return model;
 }
 
+bool has_model_weights(const std::string& dir) {
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                           "pytorch_model.bin.index.json"})
+    if (std::filesystem::exists(std::filesystem::path(dir) / name)) return true;
+  return false;
+}
+
 std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed) {
   const std::string family = sequence_classifier_family(config, "config");
   std::unique_ptr<SequenceClassifier> model = build_model(family, config, "config");

@@ -56,6 +56,10 @@ struct LoadReport {
 // prefix. `report` (optional) receives what from_pretrained would warn about.
 std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& dir, const LoadOptions& options = {},
                                                              LoadReport* report = nullptr);
+// Whether `dir` holds weights in a format from_pretrained reads (model.safetensors or pytorch_model.bin, either
+// possibly sharded with an index). A config-only directory describes a model to train from scratch.
+bool has_model_weights(const std::string& dir);
+
 // A randomly initialised model (HF _init_weights) for `config`, deterministic in `seed`.
 std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed);
 // config.json + model.safetensors into `dir` (each file written atomically).

@@ -16,6 +16,7 @@
 #include "io/model_dir_save.h"
 #include "models/registry.h"
 #include "train/run_identity.h"
+#include "train/tensorboard_writer.h"
 #include "train/training_report.h"
 
 namespace fs = std::filesystem;
@@ -23,14 +24,6 @@ namespace fs = std::filesystem;
 namespace accent {
 
 namespace {
-
-// Weights in either format from_pretrained reads (model.safetensors wins over pytorch_model.bin when both exist).
-bool has_weights(const std::string& dir) {
-  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                           "pytorch_model.bin.index.json"})
-    if (fs::exists(fs::path(dir) / name)) return true;
-  return false;
-}
 
 std::string resolve_model(const ModelArguments& m) {
   HubOptions hub = HubOptions::from_env();
@@ -293,7 +286,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   if (labels.problem_type == "regression") load.num_labels = 1;
   else load.labels = labels.labels.id2label;
   std::unique_ptr<SequenceClassifier> model;
-  if (has_weights(dir)) {
+  if (has_model_weights(dir)) {
     model = load_sequence_classifier(dir, load);
   } else {
     std::cerr << "note: " << dir << " has config.json but no model weights (model.safetensors): initialising every "
@@ -364,7 +357,20 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     if (model_args.lora) model->save_pretrained(checkpoint_dir);  // the checkpoint is also a PEFT adapter directory
   };
   callbacks.caller_saves_final_state = true;
-  callbacks.on_log = hooks.on_log;
+  std::unique_ptr<TensorBoardWriter> tensorboard;
+  if (run_args.reports_to("tensorboard")) {
+    if (run_args.logging_dir.empty()) run_args.logging_dir = default_logging_dir(args.output_dir);
+    tensorboard = std::make_unique<TensorBoardWriter>(run_args.logging_dir);
+    // As TensorBoardCallback.on_train_begin: the arguments and the model's config as text.
+    tensorboard->add_text("args", to_json(run_args).dump(2), 0);
+    if (const ModelConfig* c = model->config()) tensorboard->add_text("model_config", config_to_json_string(*c), 0);
+    tensorboard->flush();
+    std::cerr << "TensorBoard: " << tensorboard->path() << "\n";
+  }
+  callbacks.on_log = [&](const nlohmann::json& entry) {
+    if (tensorboard) tensorboard->add_log(entry, entry.value("step", int64_t{0}));
+    if (hooks.on_log) hooks.on_log(entry);
+  };
   callbacks.on_step_end = hooks.on_step_end;
   FinetuneResult result;
   result.output_dir = args.output_dir;
@@ -387,7 +393,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   write_json((staged / "train_results.json").string(), result.train.metrics);
   if (result.eval) write_json((staged / "eval_results.json").string(), result.eval->metrics);
   write_json((staged / "all_results.json").string(), all);
-  if (run_args.report_to != "none") {
+  if (run_args.reports_to("html")) {
     timer.end("save model");
     TrainingReportInput report;
     report.model = identity.model;
@@ -427,7 +433,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   Tokenizer tokenizer = Tokenizer::from_pretrained(tokenizer_dir);
   ModelConfig config = load_config((fs::path(base_dir) / "config.json").string());
   check_model_fits(config, tokenizer, max_length, base_dir);
-  ACCENT_CHECK(has_weights(base_dir), base_dir, ": no model weights (model.safetensors) to evaluate");
+  ACCENT_CHECK(has_model_weights(base_dir), base_dir, ": no model weights (model.safetensors) to evaluate");
   if (base_dir != dir) {
     model = load_lora_model(dir, base_dir);
   } else {

@@ -81,7 +81,7 @@ std::string checkpoint_for_resume(const TrainingArguments& args, const RunIdenti
   ACCENT_CHECK(saved.is_object(), args_path.string(), ": expected a JSON object, got ", saved.type_name());
   for (const char* output_only :
        {"resume_from_checkpoint", "overwrite_output_dir", "output_dir", "progress", "disable_tqdm", "events_jsonl",
-        "report_to"}) {
+        "report_to", "logging_dir"}) {
     saved.erase(output_only);
     now.erase(output_only);
   }

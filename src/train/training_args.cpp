@@ -69,8 +69,28 @@ void TrainingArguments::validate() const {
   ACCENT_CHECK(early_stopping_threshold >= 0, "early_stopping_threshold must be >= 0");
   ACCENT_CHECK(progress == "auto" || progress == "bar" || progress == "plain" || progress == "none",
                "progress must be auto, bar, plain or none, got \"", progress, "\"");
-  ACCENT_CHECK(report_to == "html" || report_to == "all" || report_to == "none",
-               "report_to must be html, all (= html) or none, got \"", report_to, "\"");
+  bool none = false;
+  size_t items = 0;
+  for (size_t start = 0; start <= report_to.size(); ++items) {
+    const size_t end = std::min(report_to.find(',', start), report_to.size());
+    const std::string item = report_to.substr(start, end - start);
+    ACCENT_CHECK(item == "html" || item == "tensorboard" || item == "all" || item == "none",
+                 "report_to must be a comma-separated list of html, tensorboard, all (= both) or none, got \"",
+                 report_to, "\"");
+    none = none || item == "none";
+    start = end + 1;
+  }
+  ACCENT_CHECK(!none || items == 1, "report_to: none cannot be combined with others, got \"", report_to, "\"");
+}
+
+bool TrainingArguments::reports_to(const std::string& integration) const {
+  for (size_t start = 0; start <= report_to.size();) {
+    const size_t end = std::min(report_to.find(',', start), report_to.size());
+    const std::string item = report_to.substr(start, end - start);
+    if (item == integration || item == "all") return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 std::optional<std::string> TrainingArguments::best_metric_key() const {
@@ -126,6 +146,7 @@ nlohmann::json to_json(const TrainingArguments& a) {
   j["progress"] = a.progress;
   j["events_jsonl"] = a.events_jsonl;
   j["report_to"] = a.report_to;
+  j["logging_dir"] = a.logging_dir;
   return j;
 }
 
@@ -178,6 +199,7 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
       else if (k == "progress") a.progress = v.get<std::string>();
       else if (k == "events_jsonl") a.events_jsonl = v.get<std::string>();
       else if (k == "report_to") a.report_to = v.get<std::string>();
+      else if (k == "logging_dir") a.logging_dir = v.is_null() ? "" : v.get<std::string>();
       else fail(origin, ": unknown training argument \"", k, "\"");
     } catch (const nlohmann::json::exception& e) {
       fail(origin, ": training argument \"", k, "\" has the wrong type (", v.dump(), "): ", e.what());

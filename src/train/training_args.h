@@ -55,9 +55,14 @@ struct TrainingArguments {
   bool disable_tqdm = false;         // HF's switch: no progress bar even on a terminal
   std::string progress = "auto";     // auto (bar on a terminal, plain lines otherwise) | bar | plain | none
   std::string events_jsonl;          // "" = off; "-" = stdout; else a file path: one JSON object per event
-  // HF's report_to: "html" (accent's default; "all" means the same) writes report.html in output_dir
-  // (train/training_report.h); "none" writes nothing.
+  // HF's report_to, a comma-separated list: "html" (accent's default) writes report.html in output_dir
+  // (train/training_report.h), "tensorboard" writes TensorBoard event files into logging_dir
+  // (train/tensorboard_writer.h); "all" = both; "none" writes nothing.
   std::string report_to = "html";
+  // HF's logging_dir: where TensorBoard event files go; "" = output_dir/runs/<Mon><DD>_<HH>-<MM>-<SS>_<hostname>.
+  std::string logging_dir;
+  // Whether report_to names `integration` ("html" or "tensorboard"), directly or through "all".
+  bool reports_to(const std::string& integration) const;
 
   // Checks values and HF's cross-field rules (load_best_model_at_end needs matching eval/save strategies,
   // save_steps a multiple of eval_steps, a metric when early stopping ...). Throws naming the field.

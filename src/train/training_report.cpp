@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "train/html_page.h"
 #include "train/svg_chart.h"
 
 namespace accent {
@@ -12,51 +13,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kStyle = R"css(
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; color: #1b1f24;
-       background: #f6f7f9; }
-header { background: #1b1f24; color: #fff; padding: 18px 28px; }
-header h1 { margin: 0 0 4px 0; font-size: 22px; }
-header .sub { color: #c7ccd3; font-size: 13px; word-break: break-all; }
-main { padding: 8px 28px 40px 28px; max-width: 1240px; }
-section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 18px; margin: 16px 0; }
-h2 { font-size: 17px; margin: 4px 0 10px 0; }
-h3 { font-size: 14px; margin: 12px 0 6px 0; color: #444c56; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; }
-.card { border: 1px solid #dde1e6; border-radius: 6px; padding: 8px 14px; min-width: 120px; background: #fbfcfd; }
-.card .k { font-size: 12px; color: #57606a; } .card .v { font-size: 20px; font-weight: 600; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; }
-table { border-collapse: collapse; font-size: 13px; margin: 4px 0 8px 0; }
-th, td { border: 1px solid #dde1e6; padding: 4px 8px; text-align: right; }
-th { background: #f0f2f5; } td.name, th.name { text-align: left; }
-table.confusion td { min-width: 44px; text-align: center; }
-.note { color: #57606a; font-size: 12px; }
-svg.chart { background: #fff; border: 1px solid #eceef1; border-radius: 4px; }
-svg .chart-title { font-size: 13px; font-weight: 600; fill: #1b1f24; }
-svg .tick, svg .legend, svg .note, svg .empty { font-size: 11px; fill: #444c56; }
-svg .axis-label { font-size: 11px; fill: #57606a; }
-svg .grid { stroke: #eceef1; stroke-width: 1; } svg .axis { stroke: #8c959f; stroke-width: 1; }
-)css";
 
 double num(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 
 // Timing and throughput keys are not quality metrics.
 bool is_speed_key(const std::string& key) {
   return key.ends_with("_runtime") || key.ends_with("_per_second") || key.ends_with("_samples");
-}
-
-std::string card(const std::string& key, const std::string& value) {
-  return "<div class=\"card\"><div class=\"k\">" + html_escape(key) + "</div><div class=\"v\">" + html_escape(value) +
-         "</div></div>";
-}
-
-std::string row(const std::vector<std::string>& cells, bool header = false) {
-  std::string r = "<tr>";
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const char* tag = header ? "th" : "td";
-    r += std::string("<") + tag + (i == 0 ? " class=\"name\"" : "") + ">" + cells[i] + "</" + tag + ">";
-  }
-  return r + "</tr>";
 }
 
 std::string label_name(const TrainingReportInput& in, size_t i) {
@@ -108,7 +70,7 @@ std::string evaluation_section(const TrainingReportInput& in) {
   if (!in.eval_metrics.is_object()) return s + "<p class=\"note\">No validation data: nothing was evaluated.</p></section>";
   s += "<div class=\"cards\">";
   for (const auto& [key, value] : in.eval_metrics.items())
-    if (value.is_number() && !is_speed_key(key)) s += card(key, format_number(num(value)));
+    if (value.is_number() && !is_speed_key(key)) s += html_card(key, format_number(num(value)));
   s += "</div>";
   const json& report = in.eval_report;
   if (report.is_object() && report.contains("confusion_matrix") && report["confusion_matrix"].is_array()) {
@@ -139,11 +101,11 @@ std::string evaluation_section(const TrainingReportInput& in) {
                         : report.is_object() && report.contains("per_label") ? "per_label" : nullptr;
   if (per_key) {
     s += std::string("<h3>Per-") + (std::string(per_key) == "per_class" ? "class" : "label") +
-         " scores</h3><table id=\"per-class\">" + row({"label", "precision", "recall", "F1", "support"}, true);
+         " scores</h3><table id=\"per-class\">" + html_row({"label", "precision", "recall", "F1", "support"}, true);
     const json& list = report[per_key];
     for (size_t i = 0; i < list.size(); ++i) {
       const json& c = list[i];
-      s += row({html_escape(label_name(in, i)), format_number(num(c.value("precision", json()))),
+      s += html_row({html_escape(label_name(in, i)), format_number(num(c.value("precision", json()))),
                 format_number(num(c.value("recall", json()))), format_number(num(c.value("f1", json()))),
                 format_number(num(c.value("support", json())))});
     }
@@ -155,14 +117,14 @@ std::string evaluation_section(const TrainingReportInput& in) {
 // ---- the data: rows, labels, token lengths ----
 std::string data_section(const TrainingReportInput& in) {
   std::string s = "<section id=\"data\"><h2>Data</h2><table id=\"data-summary\">" +
-                  row({"split", "source", "rows", "truncated to " + std::to_string(in.max_length) + " tokens",
+                  html_row({"split", "source", "rows", "truncated to " + std::to_string(in.max_length) + " tokens",
                        "mean tokens", "longest"}, true);
   for (const ReportSplit& sp : in.splits) {
     double mean = 0;
     int64_t longest = 0;
     for (int64_t n : sp.token_lengths) mean += static_cast<double>(n), longest = std::max(longest, n);
     if (!sp.token_lengths.empty()) mean /= static_cast<double>(sp.token_lengths.size());
-    s += row({html_escape(sp.name), html_escape(sp.source), std::to_string(sp.rows), std::to_string(sp.truncated),
+    s += html_row({html_escape(sp.name), html_escape(sp.source), std::to_string(sp.rows), std::to_string(sp.truncated),
               format_number(std::round(mean * 10) / 10), std::to_string(longest)});
   }
   s += "</table>";
@@ -170,12 +132,12 @@ std::string data_section(const TrainingReportInput& in) {
     s += "<h3>Labels</h3><table id=\"label-counts\">";
     std::vector<std::string> head{"label"};
     for (const ReportSplit& sp : in.splits) head.push_back(html_escape(sp.name));
-    s += row(head, true);
+    s += html_row(head, true);
     for (size_t c = 0; c < in.labels.size(); ++c) {
       std::vector<std::string> cells{html_escape(in.labels[c])};
       for (const ReportSplit& sp : in.splits)
         cells.push_back(c < sp.label_counts.size() ? std::to_string(sp.label_counts[c]) : "");
-      s += row(cells);
+      s += html_row(cells);
     }
     s += "</table>";
   }
@@ -205,62 +167,59 @@ std::string data_section(const TrainingReportInput& in) {
 }
 
 std::string settings_section(const TrainingReportInput& in) {
-  std::string s = "<section id=\"settings\"><h2>Run settings</h2><table>" + row({"setting", "value"}, true);
-  s += row({"model", html_escape(in.model)});
-  s += row({"problem_type", html_escape(in.problem_type)});
-  s += row({"max_length", std::to_string(in.max_length)});
+  std::string s = "<section id=\"settings\"><h2>Run settings</h2><table>" + html_row({"setting", "value"}, true);
+  s += html_row({"model", html_escape(in.model)});
+  s += html_row({"problem_type", html_escape(in.problem_type)});
+  s += html_row({"max_length", std::to_string(in.max_length)});
   for (const auto& [key, value] : in.settings.items())
-    s += row({html_escape(key), html_escape(value.is_string() ? value.get<std::string>() : value.dump())});
+    s += html_row({html_escape(key), html_escape(value.is_string() ? value.get<std::string>() : value.dump())});
   return s + "</table><p class=\"note\">As saved in training_args.json.</p></section>";
 }
 
 std::string timings_section(const TrainingReportInput& in) {
-  std::string s = "<section id=\"timings\"><h2>Timings</h2><table>" + row({"phase", "seconds", "share"}, true);
+  std::string s = "<section id=\"timings\"><h2>Timings</h2><table>" + html_row({"phase", "seconds", "share"}, true);
   double total = 0;
   for (const auto& [phase, seconds] : in.timings) total += seconds;
   for (const auto& [phase, seconds] : in.timings) {
     char share[32];
     std::snprintf(share, sizeof share, "%.1f%%", total > 0 ? 100.0 * seconds / total : 0.0);
-    s += row({html_escape(phase), format_number(std::round(seconds * 1000) / 1000), share});
+    s += html_row({html_escape(phase), format_number(std::round(seconds * 1000) / 1000), share});
   }
-  s += row({"<b>total</b>", format_number(std::round(total * 1000) / 1000), ""}) + "</table>";
+  s += html_row({"<b>total</b>", format_number(std::round(total * 1000) / 1000), ""}) + "</table>";
   std::string speeds;
   for (const json* m : {&in.train_metrics, &in.eval_metrics})
     if (m->is_object())
       for (const auto& [key, value] : m->items())
-        if (is_speed_key(key) && value.is_number()) speeds += row({html_escape(key), format_number(num(value))});
-  if (!speeds.empty()) s += "<h3>Throughput</h3><table>" + row({"metric", "value"}, true) + speeds + "</table>";
+        if (is_speed_key(key) && value.is_number()) speeds += html_row({html_escape(key), format_number(num(value))});
+  if (!speeds.empty()) s += "<h3>Throughput</h3><table>" + html_row({"metric", "value"}, true) + speeds + "</table>";
   return s + "</section>";
 }
 
 }  // namespace
 
 std::string training_report_html(const TrainingReportInput& in) {
-  std::string s = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                  "content=\"width=device-width, initial-scale=1\"><title>accent training report — " +
-                  html_escape(in.model) + "</title><style>" + kStyle + "</style></head><body>";
-  s += "<header><h1>accent training report</h1><div class=\"sub\">" + html_escape(in.model) + " → " +
-       html_escape(in.output_dir) + " · " + html_escape(in.problem_type) +
-       (in.finished_at.empty() ? "" : " · finished " + html_escape(in.finished_at)) + "</div></header><main>";
+  std::string s = html_page_begin("accent training report — " + in.model,
+                                  in.model + " → " + in.output_dir + " · " + in.problem_type +
+                                      (in.finished_at.empty() ? "" : " · finished " + in.finished_at));
   // Headline numbers.
   s += "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
   for (const char* key : {"eval_accuracy", "eval_f1", "eval_loss", "eval_mse", "eval_pearson"})
     if (in.eval_metrics.is_object() && in.eval_metrics.contains(key) && in.eval_metrics[key].is_number())
-      s += card(key, format_number(num(in.eval_metrics[key])));
+      s += html_card(key, format_number(num(in.eval_metrics[key])));
   for (const char* key : {"train_loss", "epoch", "train_runtime"})
     if (in.train_metrics.contains(key) && in.train_metrics[key].is_number())
-      s += card(key, format_number(num(in.train_metrics[key])));
+      s += html_card(key, format_number(num(in.train_metrics[key])));
   int64_t last_step = 0;
   for (const json& e : in.log_history)
     if (e.is_object() && e.contains("step") && e["step"].is_number_integer()) last_step = std::max(last_step, e["step"].get<int64_t>());
-  s += card("optimizer steps", std::to_string(last_step));
+  s += html_card("optimizer steps", std::to_string(last_step));
   s += "</div></section>";
   s += curves_section(in);
   s += evaluation_section(in);
   s += data_section(in);
   s += settings_section(in);
   s += timings_section(in);
-  s += "</main></body></html>\n";
+  s += html_page_end();
   return s;
 }
 
