@@ -82,6 +82,7 @@ std::vector<std::string> texts_of(const ExplainCliOptions& o) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!line.empty()) out.push_back(line);
     }
+    ACCENT_CHECK(!out.empty(), o.input, ": no texts (the file has no non-empty line)");
     return out;
   }
   ReadOptions r;
@@ -89,6 +90,7 @@ std::vector<std::string> texts_of(const ExplainCliOptions& o) {
   r.label_column = "";
   std::vector<std::string> out;
   for (Example& e : read_dataset(o.input, r).rows) out.push_back(std::move(e.text));
+  ACCENT_CHECK(!out.empty(), o.input, ": no texts (the file has no rows)");
   return out;
 }
 

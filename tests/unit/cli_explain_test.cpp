@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "browser_test_util.h"
 #include "cli_test_data.h"
 #include "core/fs.h"
 #include "test_util.h"
@@ -21,17 +22,6 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kCli = ACCENT_CLI_PATH;
-
-std::string chromium_binary() {
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
-    if (fs::exists(p)) return p;
-  return "";
-}
-
-std::string chromium(const std::string& binary, const std::string& args, const std::string& page) {
-  return "timeout 120 " + binary + " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run " +
-         "--disable-extensions --enable-logging=stderr --v=0 " + args + " file://" + page;
-}
 
 std::string train(const TempDir& tmp, const std::string& out, const std::string& extra) {
   const CmdResult r = run_command(kCli + " train --model " + tmp.str("base") + " --train-file " + tmp.str("train.csv") +
@@ -132,7 +122,9 @@ TEST(CliExplain, TextsProfileAndAPageThatABrowserShows) {
   fs::remove(png);
   const CmdResult shot = run_command(chromium(browser, "--hide-scrollbars --window-size=1280,3200 --screenshot=" + png, page));
   ASSERT_EQ(shot.rc, 0) << shot.out;
-  EXPECT_GT(fs::file_size(png), 40000u) << "a near-empty screenshot: the page did not render";
+  const std::string bytes = read_file(png);
+  EXPECT_EQ(png_size(bytes), (std::pair<uint32_t, uint32_t>{1280, 3200}));
+  EXPECT_GT(bytes.size(), 40000u) << "a near-empty screenshot: the page did not render";
 
   // For people: text output names the prediction and every method.
   const CmdResult human = run_command(kCli + " explain --model " + model + " 'a gorgeous , witty , seductive movie .'");
@@ -181,6 +173,10 @@ TEST(CliExplain, ClearErrors) {
   const CmdResult missing = run_command(kCli + " explain --model " + model + " --input " + tmp.str("nope.txt"));
   EXPECT_NE(missing.rc, 0);
   EXPECT_NE(missing.out.find("nope.txt"), std::string::npos) << missing.out;
+  write_file_atomic(tmp.str("empty.txt"), "\n\n");
+  const CmdResult empty = run_command(kCli + " explain --model " + model + " --input " + tmp.str("empty.txt"));
+  EXPECT_NE(empty.rc, 0);
+  EXPECT_NE(empty.out.find("empty.txt: no texts"), std::string::npos) << empty.out;
   // --target by name explains that class.
   const CmdResult named = run_command(kCli + " explain --model " + model + " --target negative --json hello", false);
   ASSERT_EQ(named.rc, 0) << named.out;
