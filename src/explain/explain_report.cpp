@@ -41,6 +41,8 @@ std::string visible_word(const std::string& word) {
 
 namespace {
 
+constexpr size_t kDumbbellWords = 8;  // per direction, in each label's chart
+
 constexpr const char* kExplainStyle = R"css(
 .words { line-height: 2.0; font-size: 15px; margin: 2px 0 8px 0; }
 .words span.w { padding: 2px 3px; border-radius: 3px; margin-right: 2px; }
@@ -205,7 +207,17 @@ std::string profile_section(const ExplainReportInput& in) {
                   "per occurrence, words ranked by mean Δ; effect d = mean Δ / sd Δ (paired: how consistent the shift is).</div>";
   for (const LabelProfile& lp : p.labels) {
     s += "<h3>" + (lp.label.empty() ? std::string("All labels") : "Label " + html_escape(lp.label)) + " (" +
-         std::to_string(lp.rows) + " rows)</h3><div class=\"charts\"><div><div class=\"method\">more attention after "
+         std::to_string(lp.rows) + " rows)</h3>";
+    std::vector<ChartShift> shifts;
+    for (const std::vector<WordShift>* list : {&lp.increased, &lp.decreased})
+      for (size_t k = 0; k < list->size() && k < kDumbbellWords; ++k)
+        shifts.push_back({visible_word((*list)[k].word), (*list)[k].mean_base, (*list)[k].mean_tuned});
+    ChartOptions chart;
+    chart.title = "[CLS] attention per occurrence: base (grey) → fine-tuned";
+    chart.x_label = "attention mass";
+    chart.width = 640;
+    s += svg_dumbbell_chart(shifts, chart);
+    s += "<div class=\"charts\"><div><div class=\"method\">more attention after "
          "fine-tuning</div>" + words_table(lp.increased, false) + "</div><div><div class=\"method\">less attention after "
          "fine-tuning</div>" + words_table(lp.decreased, false) + "</div><div><div class=\"method\">most attributed "
          "(toward this label)</div>" + words_table(lp.attributed, true) + "</div></div>";

@@ -7,7 +7,8 @@
 //   #attention-grid  for one text: the last layer's head-averaged attention map with its tokens, and a layer ×
 //                    head grid of every attention map (the first kGridTokens tokens)
 //   #profile         with --base/--data: the attention profile (explain/attention_profile.h): words whose
-//                    [CLS] attention fine-tuning raised or lowered most, per label, the most attributed words, and
+//                    [CLS] attention fine-tuning raised or lowered most, per label (a base → fine-tuned dumbbell
+//                    chart of the top 8 each way, then the tables), the most attributed words, and
 //                    the per-head Jensen–Shannon divergence between base and fine-tuned attention as a heat map
 //   #timings         seconds per phase
 #pragma once

@@ -240,4 +240,55 @@ std::string svg_bar_chart(const std::vector<ChartBar>& bars, const ChartOptions&
   return s;
 }
 
+std::string svg_dumbbell_chart(const std::vector<ChartShift>& rows, const ChartOptions& options) {
+  constexpr double kRow = 18;
+  ChartOptions o = options;
+  Frame f;
+  f.left = 120;  // the row labels
+  f.bottom = 40;
+  o.height = static_cast<int>(f.top + f.bottom + kRow * static_cast<double>(std::max<size_t>(rows.size(), 1)));
+  f.width = o.width;
+  f.height = o.height;
+  std::string s = open_svg(o, "dumbbell-chart");
+  if (rows.empty()) {
+    s += "<text class=\"empty\" x=\"" + px(o.width / 2.0) + "\" y=\"" + px(o.height / 2.0) +
+         "\" text-anchor=\"middle\">no data</text></svg>";
+    return s;
+  }
+  double vmax = 0;
+  for (const ChartShift& r : rows)
+    for (double v : {r.from, r.to})
+      if (std::isfinite(v)) vmax = std::max(vmax, v);
+  const std::vector<double> xt = nice_ticks(0, vmax > 0 ? vmax : 1, 5);
+  const double xhi = xt.back();
+  auto sx = [&](double x) { return f.x0() + std::clamp(x, 0.0, xhi) / xhi * (f.x1() - f.x0()); };
+  for (double t : xt)
+    s += "<line class=\"grid\" x1=\"" + px(sx(t)) + "\" x2=\"" + px(sx(t)) + "\" y1=\"" + px(f.y1()) + "\" y2=\"" +
+         px(f.y0()) + "\"/><text class=\"tick\" x=\"" + px(sx(t)) + "\" y=\"" + px(f.y0() + 16) +
+         "\" text-anchor=\"middle\">" + format_number(t) + "</text>";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ChartShift& r = rows[i];
+    const double y = f.y1() + kRow * (static_cast<double>(i) + 0.5);
+    const char* color = r.to >= r.from ? kColors[1] : kColors[0];
+    std::string label = r.label;
+    if (label.size() > 16) {  // shortened at a UTF-8 character boundary
+      size_t cut = 15;
+      while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
+      label = label.substr(0, cut) + "…";
+    }
+    s += "<g class=\"shift\" data-from=\"" + format_number(r.from) + "\" data-to=\"" + format_number(r.to) + "\"><title>" +
+         html_escape(r.label) + ": " + format_number(r.from) + " → " + format_number(r.to) + "</title>";
+    s += "<text class=\"tick\" x=\"" + px(f.x0() - 8) + "\" y=\"" + px(y + 4) + "\" text-anchor=\"end\">" +
+         html_escape(label) + "</text>";
+    s += "<line x1=\"" + px(sx(r.from)) + "\" x2=\"" + px(sx(r.to)) + "\" y1=\"" + px(y) + "\" y2=\"" + px(y) +
+         "\" stroke=\"" + color + "\" stroke-width=\"2\"/>";
+    s += "<circle cx=\"" + px(sx(r.from)) + "\" cy=\"" + px(y) + "\" r=\"4\" fill=\"#8c959f\"/>";
+    s += "<circle cx=\"" + px(sx(r.to)) + "\" cy=\"" + px(y) + "\" r=\"4.5\" fill=\"" + color + "\"/></g>";
+  }
+  s += "<line class=\"axis\" x1=\"" + px(f.x0()) + "\" x2=\"" + px(f.x1()) + "\" y1=\"" + px(f.y0()) + "\" y2=\"" +
+       px(f.y0()) + "\"/>";
+  s += axis_labels(f, o);
+  return s + "</svg>";
+}
+
 }  // namespace accent

@@ -35,6 +35,16 @@ struct ChartBar {
 // Bars from 0; labels under the bars (shortened when long, the whole label in the tooltip).
 std::string svg_bar_chart(const std::vector<ChartBar>& bars, const ChartOptions& options);
 
+struct ChartShift {
+  std::string label;
+  double from = 0, to = 0;
+};
+
+// A dumbbell chart: one row per label, a grey dot at `from` joined to a dot at `to` (vermillion where the value
+// rose, blue where it fell) on a shared horizontal axis from 0; the height follows the rows (options.height is
+// ignored). Each row carries data-from/data-to and a tooltip "label: from → to".
+std::string svg_dumbbell_chart(const std::vector<ChartShift>& rows, const ChartOptions& options);
+
 // Tick positions: multiples of a 1/2/5 × 10^k step from ≤ lo to ≥ hi, at most about max_ticks + 1 of them.
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
 

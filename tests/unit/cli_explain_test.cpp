@@ -111,6 +111,28 @@ TEST(CliExplain, TextsProfileAndAPageThatABrowserShows) {
   }
   EXPECT_EQ(text, 2u);
   // 2 layers × 2 heads of attention maps, and the labelled last-layer map.
+  // Per label (negative, positive, all) a dumbbell chart whose rows are the profile's top words, base → fine-tuned.
+  const std::string chart_tag = "<svg class=\"chart dumbbell-chart\"";
+  const std::regex shift("<g class=\"shift\" data-from=\"([^\"]+)\" data-to=\"([^\"]+)\"><title>([^<]*):");
+  const std::sregex_iterator end;
+  size_t label = 0;
+  for (size_t at = dom.out.find(chart_tag); at != std::string::npos; at = dom.out.find(chart_tag, at + 1), ++label) {
+    ASSERT_LT(label, 3u);
+    const json& l = profile.at("labels").at(label);
+    std::vector<json> expected;
+    for (const char* list : {"increased", "decreased"})
+      for (size_t k = 0; k < l.at(list).size() && k < 8; ++k) expected.push_back(l.at(list).at(k));
+    const std::string inner = dom.out.substr(at, dom.out.find("</svg>", at) - at);
+    size_t k = 0;
+    for (std::sregex_iterator g(inner.begin(), inner.end(), shift); g != end; ++g, ++k) {
+      ASSERT_LT(k, expected.size());
+      EXPECT_NEAR(std::stod((*g)[1].str()), expected[k].at("base").get<double>(), 1e-3 * expected[k].at("base").get<double>());
+      EXPECT_NEAR(std::stod((*g)[2].str()), expected[k].at("fine_tuned").get<double>(),
+                  1e-3 * expected[k].at("fine_tuned").get<double>());
+    }
+    EXPECT_EQ(k, expected.size());
+  }
+  EXPECT_EQ(label, 3u);
   int maps = 0;
   for (size_t at = dom.out.find("<svg class=\"map\""); at != std::string::npos; at = dom.out.find("<svg class=\"map\"", at + 1))
     ++maps;
