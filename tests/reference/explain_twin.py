@@ -2,9 +2,11 @@
 """PyTorch twin of accent's attributions (src/explain/attributions.h), for tests/unit/explain_attributions_test.cpp.
 
   explain_twin.py --model DIR --inputs inputs.safetensors --steps M --target C --out expected.safetensors
+                  [--family bert|roberta|electra|distilbert]
 
-inputs: input_ids, token_type_ids (I64, (1, T)). The model is bert_twin.py's BERT (HF math in plain torch, eval
-mode). Writes (fp32): logits (C), attentions (L, NH, T, T) — output_attentions=True —, attention_last,
+inputs: input_ids, token_type_ids (I64, (1, T)). The model is bert_twin.py's BERT or family_twin.py's RoBERTa,
+ELECTRA or DistilBERT (HF math in plain torch, eval mode); the word vectors are the word-embedding rows (ELECTRA:
+embedding_size wide, before embeddings_project). Writes (fp32): logits (C), attentions (L, NH, T, T) — output_attentions=True —, attention_last,
 attention_mean, attention_rollout, gradient_x_input, integrated_gradients (T), and f_input, f_baseline (1):
   gradient x input      (e * d logit_c / d e).sum(-1), the gradient from torch.autograd.grad on inputs_embeds
   integrated gradients  e * trapezoid mean over alpha = k/M (k = 0..M) of the gradient at alpha * e (zero baseline)
@@ -19,7 +21,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_twin import logits_of, read_safetensors, write_safetensors  # noqa: E402
+from bert_twin import logits_of as bert_logits_of, read_safetensors, write_safetensors  # noqa: E402
+from family_twin import logits_of as family_logits_of  # noqa: E402
 
 
 def main():
@@ -29,6 +32,7 @@ def main():
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--target", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--family", choices=["bert", "roberta", "electra", "distilbert"], default="bert")
     a = ap.parse_args()
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)
@@ -37,7 +41,12 @@ def main():
     ids, tt = inputs["input_ids"].long(), inputs["token_type_ids"].long()
     mask = torch.ones_like(ids)
     T, c = ids.shape[1], a.target
-    table = P["bert.embeddings.word_embeddings.weight"]
+    table = P[f"{a.family}.embeddings.word_embeddings.weight"]
+
+    def logits_of(P, cfg, ids, tt, mask, **kw):
+        if a.family == "bert":
+            return bert_logits_of(P, cfg, ids, tt, mask, **kw)
+        return family_logits_of(a.family, P, cfg, ids, tt, mask, **kw)
     e = table[ids[0]].clone()  # (T, H)
 
     def logit_and_grad(vectors):

@@ -108,7 +108,7 @@ def shapes(family, cfg):
 
 
 # ---------------------------------------------------------------- forward math
-def bert_encoder(P, prefix, x, ext, cfg, act, drop_h, drop_a):
+def bert_encoder(P, prefix, x, ext, cfg, act, drop_h, drop_a, attentions=None):
     B, T, H = x.shape
     NH, eps = cfg["num_attention_heads"], cfg["layer_norm_eps"]
     D = H // NH
@@ -118,7 +118,10 @@ def bert_encoder(P, prefix, x, ext, cfg, act, drop_h, drop_a):
     for l in range(cfg["num_hidden_layers"]):
         p = f"{prefix}.layer.{l}."
         q, k, v = (heads(lin(x, p + "attention.self." + m)) for m in ("query", "key", "value"))
-        probs = drop_a(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext, dim=-1))
+        probs = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext, dim=-1)
+        if attentions is not None:
+            attentions.append(probs)
+        probs = drop_a(probs)
         ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
         x = ln(drop_h(lin(ctx, p + "attention.output.dense")) + x, p + "attention.output.LayerNorm")
         x = ln(drop_h(lin(act(lin(x, p + "intermediate.dense")), p + "output.dense")) + x, p + "output.LayerNorm")
@@ -131,8 +134,13 @@ def conv1d(x, weight, bias):
     return torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight).view(*x.shape[:-1], weight.shape[1])
 
 
-def logits_of(family, P, cfg, ids, tt, mask, train=False):
+def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+    """HF logits of `family`. For the encoder families, word_vectors (B, T, E) replace the word-embedding lookup
+    (HF inputs_embeds; position ids still come from `ids`) and `attentions`, a list, receives every layer's
+    probabilities (B, NH, T, T) before dropout (HF output_attentions=True)."""
     B, T = ids.shape
+    if family == "gpt2":
+        assert word_vectors is None and attentions is None, "the explain twin covers the encoder families"
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
     if family in ("roberta", "electra"):
         hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
@@ -148,7 +156,8 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False):
             tt = torch.zeros_like(ids)
         else:
             pos = torch.arange(T).expand(B, T)
-        e = F.embedding(ids, P[f"{b}.embeddings.word_embeddings.weight"], padding_idx=pad)
+        e = F.embedding(ids, P[f"{b}.embeddings.word_embeddings.weight"], padding_idx=pad) \
+            if word_vectors is None else word_vectors
         e = e + F.embedding(tt, P[f"{b}.embeddings.token_type_embeddings.weight"])
         e = e + F.embedding(pos, P[f"{b}.embeddings.position_embeddings.weight"])
         x = drop_h(F.layer_norm(e, (E,), P[f"{b}.embeddings.LayerNorm.weight"], P[f"{b}.embeddings.LayerNorm.bias"],
@@ -156,7 +165,7 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False):
         if f"{b}.embeddings_project.weight" in P:
             x = lin(x, f"{b}.embeddings_project")
         ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * MIN
-        x = bert_encoder(P, f"{b}.encoder", x, ext, cfg, ACTIVATIONS[cfg["hidden_act"]], drop_h, drop_a)
+        x = bert_encoder(P, f"{b}.encoder", x, ext, cfg, ACTIVATIONS[cfg["hidden_act"]], drop_h, drop_a, attentions)
         head_act = torch.tanh if family == "roberta" else gelu_exact
         h = F.dropout(x[:, 0, :], cd, training=train)
         h = F.dropout(head_act(lin(h, "classifier.dense")), cd, training=train)
@@ -166,7 +175,8 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False):
         D = H // NH
         drop = lambda v: F.dropout(v, cfg["dropout"], training=train)
         act = ACTIVATIONS[cfg["activation"]]
-        e = F.embedding(ids, P["distilbert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"])
+        e = F.embedding(ids, P["distilbert.embeddings.word_embeddings.weight"], padding_idx=cfg["pad_token_id"]) \
+            if word_vectors is None else word_vectors
         e = e + F.embedding(torch.arange(T).expand(B, T), P["distilbert.embeddings.position_embeddings.weight"])
         x = drop(F.layer_norm(e, (H,), P["distilbert.embeddings.LayerNorm.weight"],
                               P["distilbert.embeddings.LayerNorm.bias"], eps))
@@ -178,7 +188,10 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False):
             q = heads(lin(x, p + "attention.q_lin")) / math.sqrt(D)  # MultiHeadSelfAttention: q scaled first
             k, v = heads(lin(x, p + "attention.k_lin")), heads(lin(x, p + "attention.v_lin"))
             scores = torch.matmul(q, k.transpose(2, 3)).masked_fill(masked, MIN)
-            w = F.dropout(torch.softmax(scores, dim=-1), cfg["attention_dropout"], training=train)
+            w = torch.softmax(scores, dim=-1)
+            if attentions is not None:
+                attentions.append(w)
+            w = F.dropout(w, cfg["attention_dropout"], training=train)
             ctx = torch.matmul(w, v).transpose(1, 2).contiguous().view(B, T, H)
             x = ln(lin(ctx, p + "attention.out_lin") + x, p + "sa_layer_norm")
             x = ln(drop(lin(act(lin(x, p + "ffn.lin1")), p + "ffn.lin2")) + x, p + "output_layer_norm")

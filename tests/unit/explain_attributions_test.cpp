@@ -38,43 +38,32 @@ double max_abs(const float* v, int64_t n) {
   return m;
 }
 
-TEST(ExplainAttributions, MatchThePyTorchTwin) {
-  TempDir tmp;
-  const std::string dir = tmp.str("model");
-  auto model = tiny_bert(dir);
-  auto* tc = dynamic_cast<TransformerClassifier*>(model.get());
-  ASSERT_NE(tc, nullptr);
-  const Tokenizer tok = Tokenizer::from_pretrained(dir);
-  Explainer explainer(*tc, tok, 64);
-  ExplainOptions options;
-  options.ig_steps = 16;
-  options.ig_batch = 5;  // chunks of the path that do not divide m + 1
-  options.keep_attention = true;
-  const TextExplanation x = explainer.explain("The movie was unbelievably good, not bad at all!", options);
+// Runs tests/reference/explain_twin.py on the ids `x` was explained with and compares logits, every layer's
+// attention, every method's token scores and f at both ends of the integrated-gradients path.
+void expect_twin_agrees(const TempDir& tmp, const std::string& dir, const std::string& family, const TextExplanation& x,
+                        int64_t ig_steps) {
   const int64_t T = static_cast<int64_t>(x.encoding.size()), L = x.layers, NH = x.heads;
-  ASSERT_GT(T, 10);
-
   Tensor ids(DType::I64, {1, T}), types(DType::I64, {1, T});
   for (int64_t t = 0; t < T; ++t) {
     ids.data_as<int64_t>()[t] = x.encoding.ids[t];
-    types.data_as<int64_t>()[t] = x.encoding.type_ids[t];
+    types.data_as<int64_t>()[t] = x.encoding.type_ids.empty() ? 0 : x.encoding.type_ids[t];
   }
   save_safetensors(tmp.str("inputs.safetensors"), {{"input_ids", ids}, {"token_type_ids", types}});
   const auto r = testing::run_command("/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) +
-                                      "/tests/reference/explain_twin.py --model " + dir + " --inputs " +
-                                      tmp.str("inputs.safetensors") + " --steps 16 --target " +
-                                      std::to_string(x.target) + " --out " + tmp.str("expected.safetensors"));
+                                      "/tests/reference/explain_twin.py --family " + family + " --model " + dir +
+                                      " --inputs " + tmp.str("inputs.safetensors") + " --steps " +
+                                      std::to_string(ig_steps) + " --target " + std::to_string(x.target) + " --out " +
+                                      tmp.str("expected.safetensors"));
   ASSERT_EQ(r.rc, 0) << r.out;
   auto expected = SafetensorsFile::open(tmp.str("expected.safetensors"));
 
   const Tensor logits = expected->load("logits");
-  for (int64_t c = 0; c < 3; ++c) EXPECT_NEAR(x.logits[c], logits.f32()[c], 1e-5) << "logit " << c;
+  ASSERT_EQ(logits.numel(), static_cast<int64_t>(x.logits.size()));
+  for (int64_t c = 0; c < logits.numel(); ++c) EXPECT_NEAR(x.logits[c], logits.f32()[c], 1e-5) << "logit " << c;
   const Tensor attentions = expected->load("attentions");
   ASSERT_EQ(attentions.shape(), (Shape{L, NH, T, T}));
   for (int64_t i = 0; i < L * NH * T * T; ++i)
     ASSERT_NEAR(x.attention[i], attentions.f32()[i], 1e-6) << "attention element " << i;
-  // The attention from [CLS] is far from uniform with these weights (else the comparison would prove little).
-  EXPECT_GT(max_abs(x.token_scores[0].data(), T), 2.0 / static_cast<double>(T));
 
   const char* names[kAttributionMethods] = {"attention_last", "attention_mean", "attention_rollout",
                                             "gradient_x_input", "integrated_gradients"};
@@ -89,6 +78,27 @@ TEST(ExplainAttributions, MatchThePyTorchTwin) {
   EXPECT_NEAR(x.f_input, expected->load("f_input").f32()[0], 1e-5);
   EXPECT_NEAR(x.f_baseline, expected->load("f_baseline").f32()[0], 1e-5);
   EXPECT_NEAR(x.f_input, x.logits[x.target], 1e-5);  // the path's end is the input itself
+}
+
+TEST(ExplainAttributions, MatchThePyTorchTwin) {
+  TempDir tmp;
+  const std::string dir = tmp.str("model");
+  auto model = tiny_bert(dir);
+  auto* tc = dynamic_cast<TransformerClassifier*>(model.get());
+  ASSERT_NE(tc, nullptr);
+  const Tokenizer tok = Tokenizer::from_pretrained(dir);
+  Explainer explainer(*tc, tok, 64);
+  ExplainOptions options;
+  options.ig_steps = 16;
+  options.ig_batch = 5;  // chunks of the path that do not divide m + 1
+  options.keep_attention = true;
+  const TextExplanation x = explainer.explain("The movie was unbelievably good, not bad at all!", options);
+  const int64_t T = static_cast<int64_t>(x.encoding.size());
+  ASSERT_GT(T, 10);
+  expect_twin_agrees(tmp, dir, "bert", x, 16);
+  // The attention from [CLS] is far from uniform with these weights (else the comparison would prove little).
+  EXPECT_GT(max_abs(x.token_scores[0].data(), T), 2.0 / static_cast<double>(T));
+  const char* names[3] = {"attention_last", "attention_mean", "attention_rollout"};
 
   // Attention methods are distributions over the tokens.
   for (int m = 0; m < 3; ++m) {
@@ -108,6 +118,50 @@ TEST(ExplainAttributions, MatchThePyTorchTwin) {
   EXPECT_TRUE(found);
   EXPECT_EQ(x.words.back().text, "!");
 }
+
+// RoBERTa, ELECTRA (its word vectors are embedding_size wide, before embeddings_project) and DistilBERT (no token
+// types, its own attention module): random weights from family_twin.py with the family's real tokenizer.
+struct FamilyCase {
+  const char* family;
+  const char* vocab_dir;
+  int64_t vocab_size;
+};
+
+class ExplainFamilies : public ::testing::TestWithParam<FamilyCase> {};
+
+TEST_P(ExplainFamilies, MatchThePyTorchTwin) {
+  const FamilyCase c = GetParam();
+  TempDir tmp;
+  const std::string dir = tmp.str("model");
+  const auto gen = testing::run_command("/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) +
+                                        "/tests/reference/family_twin.py gen --out " + dir + " --family " + c.family +
+                                        " --problem single --num-labels 3 --vocab " + std::to_string(c.vocab_size));
+  ASSERT_EQ(gen.rc, 0) << gen.out;
+  for (const auto& f : std::filesystem::directory_iterator(std::string(ACCENT_TEST_DATA_DIR) + "/vocab/" + c.vocab_dir))
+    if (f.path().filename() != "config.json") std::filesystem::copy_file(f.path(), std::filesystem::path(dir) / f.path().filename());
+  LoadOptions load;
+  load.require_all_weights = true;
+  auto model = load_sequence_classifier(dir, load);
+  auto* tc = dynamic_cast<TransformerClassifier*>(model.get());
+  ASSERT_NE(tc, nullptr);
+  const Tokenizer tok = Tokenizer::from_pretrained(dir);
+  Explainer explainer(*tc, tok, 32);
+  ExplainOptions options;
+  options.ig_steps = 8;
+  options.keep_attention = true;
+  options.target = 2;
+  const TextExplanation x = explainer.explain("The movie was unbelievably good, not bad at all!", options);
+  ASSERT_GT(x.encoding.size(), 10u);
+  EXPECT_EQ(x.target, 2);
+  expect_twin_agrees(tmp, dir, c.family, x, 8);
+  EXPECT_FALSE(x.words.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Encoders, ExplainFamilies,
+                         ::testing::Values(FamilyCase{"roberta", "roberta-base", 50265},
+                                           FamilyCase{"electra", "bert-base-uncased", 30522},
+                                           FamilyCase{"distilbert", "bert-base-uncased", 30522}),
+                         [](const auto& info) { return std::string(info.param.family); });
 
 TEST(ExplainAttributions, IntegratedGradientsCompleteness) {
   TempDir tmp;
