@@ -198,6 +198,9 @@ def tokenizer_file_seeds():
         "special": (2, {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
                         "mask_token": {"content": "[MASK]", "lstrip": False}}),
         "added": (3, {"<new>": 9}),
+        # A crash the fuzzer found (2026-12-06): an added_tokens_decoder content that is not a string.
+        "config_content_not_a_string": (1, {"do_lower_case": True, "model_max_length": 463,
+                                            "added_tokens_decoder": {"4": {"content": True}}}),
         "args": (4, {"output_dir": "out", "learning_rate": 5e-5, "num_train_epochs": 3.0, "seed": 42,
                      "eval_strategy": "epoch", "save_total_limit": None}),
     }

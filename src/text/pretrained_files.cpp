@@ -312,7 +312,24 @@ void register_special_tokens(TokenizerState& s, const std::vector<AddedToken>& e
 
 }  // namespace
 
+namespace {
+Tokenizer load_pretrained_files(const std::string& path);
+}  // namespace
+
+// A value of the wrong JSON type anywhere in the tokenizer files (tokenizer_config.json's
+// {"added_tokens_decoder": {"4": {"content": true}}}, found by fuzz/tokenizer_files_fuzz.cpp) is an error naming
+// the path, never an escaping nlohmann exception.
 Tokenizer load_pretrained(const std::string& path) {
+  try {
+    return load_pretrained_files(path);
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": unexpected structure in the tokenizer files: ", e.what());
+  }
+}
+
+namespace {
+
+Tokenizer load_pretrained_files(const std::string& path) {
   auto state = std::make_unique<TokenizerState>();
   TokenizerState& s = *state;
   const fs::path p(path);
@@ -433,6 +450,8 @@ Tokenizer load_pretrained(const std::string& path) {
     s.settings.clean_up_tokenization_spaces = cfg["clean_up_tokenization_spaces"].get<bool>();
   return Tokenizer(std::move(state));
 }
+
+}  // namespace
 
 Tokenizer build_gpt2(const std::string& vocab_json, const std::string& merges_txt, const Tokenizer::Gpt2Options& o) {
   auto state = std::make_unique<TokenizerState>();

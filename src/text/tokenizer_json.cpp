@@ -160,6 +160,7 @@ AddedToken parse_added_token(const json& j, bool default_special, const std::str
     return t;
   }
   ACCENT_CHECK(j.is_object() && j.contains("content"), source, ": added token ", j.dump(), " has no content");
+  ACCENT_CHECK(j["content"].is_string(), source, ": added token ", j.dump(), ": content must be a string");
   t.content = j["content"].get<std::string>();
   t.special = get_or(j, "special", default_special);
   t.single_word = get_or(j, "single_word", false);

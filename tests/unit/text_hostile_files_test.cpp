@@ -107,3 +107,21 @@ TEST(HostileTokenizerFiles, TemplateItemsWithMissingKeysAreErrors) {
 }
 
 }  // namespace
+
+// Found by fuzz/tokenizer_files_fuzz (CI, 2026-12-06): tokenizer_config.json values of the wrong JSON type escaped as
+// nlohmann exceptions (a crash of the fuzzer, a terminate in a program that catches accent::Error); now an error
+// naming the file or directory.
+TEST(HostileTokenizerFiles, WrongJsonTypesInTokenizerConfigAreErrors) {
+  struct Case {
+    std::string config, expected;
+  };
+  for (const Case& c :
+       {Case{R"({"added_tokens_decoder": {"4": {"content": true}}})", "content must be a string"},
+        Case{R"({"added_tokens_decoder": {"4": {"content": "[X]", "special": "yes"}}})", "unexpected structure"}}) {
+    TempDir dir("hostile_types");
+    std::filesystem::copy_file(kBertDir + "/vocab.txt", dir.file("vocab.txt"));
+    write_file_atomic(dir.file("tokenizer_config.json"), c.config);
+    const std::string error = error_of([&] { Tokenizer::from_pretrained(dir.path.string()); });
+    EXPECT_NE(error.find(c.expected), std::string::npos) << c.config << " → " << error;
+  }
+}
