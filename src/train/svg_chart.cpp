@@ -58,6 +58,20 @@ std::string axis_labels(const Frame& f, const ChartOptions& o) {
   return s;
 }
 
+// The text of a chart with nothing to draw, closing the SVG.
+std::string no_data(const ChartOptions& o) {
+  return "<text class=\"empty\" x=\"" + px(o.width / 2.0) + "\" y=\"" + px(o.height / 2.0) +
+         "\" text-anchor=\"middle\">no data</text></svg>";
+}
+
+// A label cut to `max_bytes` − 1 bytes at a UTF-8 character boundary, with "…", when longer than `max_bytes`.
+std::string shortened(const std::string& label, size_t max_bytes) {
+  if (label.size() <= max_bytes) return label;
+  size_t cut = max_bytes - 1;
+  while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
+  return label.substr(0, cut) + "…";
+}
+
 }  // namespace
 
 std::string html_escape(std::string_view text) {
@@ -131,9 +145,7 @@ std::string svg_line_chart(const std::vector<ChartSeries>& series, const ChartOp
     }
   std::string s = open_svg(o, "line-chart");
   if (shown == 0) {
-    s += "<text class=\"empty\" x=\"" + px(o.width / 2.0) + "\" y=\"" + px(o.height / 2.0) +
-         "\" text-anchor=\"middle\">no data</text></svg>";
-    return s;
+    return s + no_data(o);
   }
   const std::vector<double> xt = nice_ticks(xmin, xmax, 6), yt = nice_ticks(ymin, ymax, 5);
   const double xlo = xt.front(), xhi = xt.back(), ylo = yt.front(), yhi = yt.back();
@@ -195,9 +207,7 @@ std::string svg_bar_chart(const std::vector<ChartBar>& bars, const ChartOptions&
   f.height = o.height;
   std::string s = open_svg(o, "bar-chart");
   if (bars.empty()) {
-    s += "<text class=\"empty\" x=\"" + px(o.width / 2.0) + "\" y=\"" + px(o.height / 2.0) +
-         "\" text-anchor=\"middle\">no data</text></svg>";
-    return s;
+    return s + no_data(o);
   }
   double vmax = 0;
   for (const ChartBar& b : bars)
@@ -223,12 +233,7 @@ std::string svg_bar_chart(const std::vector<ChartBar>& bars, const ChartOptions&
          px(f.y0() - sy(v)) + "\" fill=\"" + kColors[0] + "\"><title>" + html_escape(b.label) + ": " +
          format_number(b.value) + "</title></rect>";
     if (i % label_every == 0) {
-      std::string label = b.label;
-      if (label.size() > 12) {  // shortened at a UTF-8 character boundary
-        size_t cut = 11;
-        while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
-        label = label.substr(0, cut) + "…";
-      }
+      const std::string label = shortened(b.label, 12);
       s += "<text class=\"tick\" x=\"" + px(x + bar_width / 2) + "\" y=\"" + px(f.y0() + 16) +
            "\" text-anchor=\"middle\">" + html_escape(label) + "</text>";
     }
@@ -251,9 +256,7 @@ std::string svg_dumbbell_chart(const std::vector<ChartShift>& rows, const ChartO
   f.height = o.height;
   std::string s = open_svg(o, "dumbbell-chart");
   if (rows.empty()) {
-    s += "<text class=\"empty\" x=\"" + px(o.width / 2.0) + "\" y=\"" + px(o.height / 2.0) +
-         "\" text-anchor=\"middle\">no data</text></svg>";
-    return s;
+    return s + no_data(o);
   }
   double vmax = 0;
   for (const ChartShift& r : rows)
@@ -270,12 +273,7 @@ std::string svg_dumbbell_chart(const std::vector<ChartShift>& rows, const ChartO
     const ChartShift& r = rows[i];
     const double y = f.y1() + kRow * (static_cast<double>(i) + 0.5);
     const char* color = r.to >= r.from ? kColors[1] : kColors[0];
-    std::string label = r.label;
-    if (label.size() > 16) {  // shortened at a UTF-8 character boundary
-      size_t cut = 15;
-      while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
-      label = label.substr(0, cut) + "…";
-    }
+    const std::string label = shortened(r.label, 16);
     s += "<g class=\"shift\" data-from=\"" + format_number(r.from) + "\" data-to=\"" + format_number(r.to) + "\"><title>" +
          html_escape(r.label) + ": " + format_number(r.from) + " → " + format_number(r.to) + "</title>";
     s += "<text class=\"tick\" x=\"" + px(f.x0() - 8) + "\" y=\"" + px(y + 4) + "\" text-anchor=\"end\">" +

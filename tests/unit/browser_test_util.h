@@ -1,10 +1,15 @@
 // Headless Chromium (Debian's chromium, installed by scripts/setup.sh --tests) for the tests that check HTML pages
 // the way people see them: the DOM the browser built, its console, and screenshots.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
+
+#include "core/fs.h"
+#include "test_util.h"
 
 namespace accent::testing {
 
@@ -29,6 +34,22 @@ inline std::pair<uint32_t, uint32_t> png_size(const std::string& bytes) {
   };
   if (bytes.size() < 24 || bytes.compare(1, 3, "PNG") != 0) return {0, 0};
   return {be32(16), be32(20)};
+}
+
+// A screenshot of `page` for people, kept as build/screenshots/<name>.png; checks that the browser wrote a PNG of
+// the asked size that is not near-empty (a page that did not render compresses to almost nothing).
+inline void expect_screenshot(const std::string& browser, const std::string& page, const std::string& name,
+                              uint32_t width, uint32_t height) {
+  const std::filesystem::path shots = std::filesystem::path(ACCENT_CLI_PATH).parent_path() / "screenshots";
+  std::filesystem::create_directories(shots);
+  const std::string png = (shots / (name + ".png")).string();
+  std::filesystem::remove(png);
+  const CmdResult shot = run_command(chromium(browser, "--hide-scrollbars --window-size=" + std::to_string(width) + "," +
+                                                           std::to_string(height) + " --screenshot=" + png, page));
+  ASSERT_EQ(shot.rc, 0) << shot.out;
+  const std::string bytes = read_file(png);
+  EXPECT_EQ(png_size(bytes), (std::pair<uint32_t, uint32_t>{width, height}));
+  EXPECT_GT(bytes.size(), 40000u) << "a near-empty screenshot: the page did not render";
 }
 
 }  // namespace accent::testing

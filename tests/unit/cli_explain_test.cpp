@@ -138,15 +138,7 @@ TEST(CliExplain, TextsProfileAndAPageThatABrowserShows) {
     ++maps;
   EXPECT_EQ(maps, 5);
 
-  const fs::path shots = fs::path(ACCENT_CLI_PATH).parent_path() / "screenshots";
-  fs::create_directories(shots);
-  const std::string png = (shots / "explain_report.png").string();
-  fs::remove(png);
-  const CmdResult shot = run_command(chromium(browser, "--hide-scrollbars --window-size=1280,3200 --screenshot=" + png, page));
-  ASSERT_EQ(shot.rc, 0) << shot.out;
-  const std::string bytes = read_file(png);
-  EXPECT_EQ(png_size(bytes), (std::pair<uint32_t, uint32_t>{1280, 3200}));
-  EXPECT_GT(bytes.size(), 40000u) << "a near-empty screenshot: the page did not render";
+  expect_screenshot(browser, page, "explain_report", 1280, 3200);
 
   // For people: text output names the prediction and every method.
   const CmdResult human = run_command(kCli + " explain --model " + model + " 'a gorgeous , witty , seductive movie .'");

@@ -74,15 +74,7 @@ TEST(CliReport, TrainWritesAReportThatABrowserShowsWithTheRunsNumbers) {
   EXPECT_EQ(counts["accuracy"], 2);
 
   // A screenshot for people (kept in build/screenshots/).
-  const fs::path shots = fs::path(ACCENT_CLI_PATH).parent_path() / "screenshots";
-  fs::create_directories(shots);
-  const std::string png = (shots / "training_report.png").string();
-  fs::remove(png);
-  const CmdResult shot = run_command(chromium(browser, "--hide-scrollbars --window-size=1280,2800 --screenshot=" + png, page));
-  ASSERT_EQ(shot.rc, 0) << shot.out;
-  const std::string bytes = read_file(png);
-  EXPECT_EQ(png_size(bytes), (std::pair<uint32_t, uint32_t>{1280, 2800}));
-  EXPECT_GT(bytes.size(), 40000u) << "a near-empty screenshot: the page did not render";
+  expect_screenshot(browser, page, "training_report", 1280, 2800);
 }
 
 TEST(CliReport, ReportToNoneWritesNoReport) {
