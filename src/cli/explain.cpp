@@ -51,11 +51,6 @@ struct ExplainCliOptions {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string label_name(const ModelConfig& c, int64_t id) {
-  const auto it = c.id2label.find(id);
-  return it != c.id2label.end() ? it->second : "LABEL_" + std::to_string(id);
-}
-
 // A label given by name (config label2id) or by id.
 int64_t label_id(const ModelConfig& c, const std::string& name, bool must_exist) {
   if (const auto it = c.label2id.find(name); it != c.label2id.end()) return it->second;
@@ -95,10 +90,9 @@ std::vector<std::string> texts_of(const ExplainCliOptions& o) {
 }
 
 json explanation_json(const TextExplanation& x, const ModelConfig& c, const std::string& text) {
-  const std::vector<double> p = softmax_of(x.logits);
-  const int64_t predicted = std::max_element(p.begin(), p.end()) - p.begin();
-  json j = {{"text", text}, {"label", label_name(c, predicted)}, {"score", p[predicted]},
-            {"explained_label", label_name(c, x.target)}, {"logits", x.logits}, {"tokens", x.encoding.tokens}};
+  const LabelScore predicted = predicted_label(x, c.id2label, c.problem_type);
+  json j = {{"text", text}, {"label", predicted.label}, {"score", predicted.score},
+            {"explained_label", label_name(c.id2label, x.target)}, {"logits", x.logits}, {"tokens", x.encoding.tokens}};
   json word_ids = json::array();
   for (int32_t w : x.encoding.word_ids) word_ids.push_back(w < 0 ? json(nullptr) : json(w));
   j["word_ids"] = word_ids;
@@ -133,10 +127,10 @@ json profile_json(const AttentionProfile& p) {
 }
 
 void print_explanation(const TextExplanation& x, const ModelConfig& c, size_t index) {
-  const std::vector<double> p = softmax_of(x.logits);
-  const int64_t predicted = std::max_element(p.begin(), p.end()) - p.begin();
-  std::printf("text %zu: %s (%.4f)%s\n", index + 1, label_name(c, predicted).c_str(), p[predicted],
-              x.target == predicted ? "" : (" — explaining " + label_name(c, x.target)).c_str());
+  const LabelScore predicted = predicted_label(x, c.id2label, c.problem_type);
+  const std::string explained = label_name(c.id2label, x.target);
+  std::printf("text %zu: %s (%.4f)%s\n", index + 1, predicted.label.c_str(), predicted.score,
+              explained == predicted.label ? "" : (" — explaining " + explained).c_str());
   for (int m = 0; m < kAttributionMethods; ++m) {
     std::vector<size_t> order(x.words.size());
     for (size_t w = 0; w < order.size(); ++w) order[w] = w;
@@ -275,7 +269,8 @@ int run_explain(const ExplainCliOptions& o) {
     in.model = o.model;
     in.base_model = o.base;
     in.data_path = o.data;
-    for (int64_t c = 0; c < config.num_labels(); ++c) in.labels.push_back(label_name(config, c));
+    in.id2label = config.id2label;
+    in.problem_type = config.problem_type;
     in.texts = explanations;
     in.grid_text = o.grid_text - 1;
     in.profile = profile ? &*profile : nullptr;

@@ -9,14 +9,16 @@
 
 namespace accent {
 
-std::vector<double> softmax_of(const std::vector<float>& logits) {
-  std::vector<double> p(logits.size());
-  if (logits.empty()) return p;
-  const double m = *std::max_element(logits.begin(), logits.end());
-  double z = 0;
-  for (size_t i = 0; i < logits.size(); ++i) z += p[i] = std::exp(logits[i] - m);
-  for (double& v : p) v /= z;
-  return p;
+std::string label_name(const std::map<int64_t, std::string>& id2label, int64_t id) {
+  const auto it = id2label.find(id);
+  return it != id2label.end() ? it->second : "LABEL_" + std::to_string(id);
+}
+
+LabelScore predicted_label(const TextExplanation& x, const std::map<int64_t, std::string>& id2label,
+                           const std::optional<std::string>& problem_type) {
+  const int64_t n = static_cast<int64_t>(x.logits.size());
+  const FunctionToApply f = resolve_function_to_apply(FunctionToApply::Default, problem_type, n);
+  return classify_logits(x.logits.data(), n, id2label, f, TopK{}).front();
 }
 
 std::string visible_word(const std::string& word) {
@@ -56,10 +58,6 @@ svg .tok { font-size: 10px; fill: #1b1f24; }
 td.heat { text-align: center; min-width: 38px; }
 )css";
 
-std::string label_of(const ExplainReportInput& in, int64_t c) {
-  return c >= 0 && c < static_cast<int64_t>(in.labels.size()) ? in.labels[c] : "LABEL_" + std::to_string(c);
-}
-
 std::string fmt(double v, const char* format = "%.3g") {
   char b[48];
   std::snprintf(b, sizeof b, format, v);
@@ -87,14 +85,11 @@ std::string methods_section() {
 }
 
 std::string text_block(const ExplainReportInput& in, const TextExplanation& x, size_t index) {
-  const std::vector<double> p = softmax_of(x.logits);
+  const LabelScore predicted = predicted_label(x, in.id2label, in.problem_type);
   std::string s = "<div class=\"text\" id=\"text-" + std::to_string(index + 1) + "\"><h3>Text " +
                   std::to_string(index + 1) + "</h3>";
-  int64_t predicted = 0;
-  for (size_t c = 1; c < p.size(); ++c)
-    if (p[c] > p[predicted]) predicted = static_cast<int64_t>(c);
-  s += "<div class=\"cards\">" + html_card("prediction", label_of(in, predicted)) +
-       html_card("score", fmt(p.empty() ? 0 : p[predicted], "%.4f")) + html_card("explained class", label_of(in, x.target)) +
+  s += "<div class=\"cards\">" + html_card("prediction", predicted.label) + html_card("score", fmt(predicted.score, "%.4f")) +
+       html_card("explained class", label_name(in.id2label, x.target)) +
        html_card("tokens", std::to_string(x.encoding.size())) + "</div>";
   for (int m = 0; m < kAttributionMethods; ++m) {
     const auto method = static_cast<AttributionMethod>(m);

@@ -12,12 +12,16 @@
 //                    the per-head Jensen–Shannon divergence between base and fine-tuned attention as a heat map
 //   #timings         seconds per phase
 #pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "explain/attention_profile.h"
 #include "explain/attributions.h"
+#include "serve/scores.h"
 
 namespace accent {
 
@@ -27,7 +31,8 @@ struct ExplainReportInput {
   std::string model;                        // as given
   std::string base_model;                   // for the profile ("" = none)
   std::string data_path;                    // for the profile
-  std::vector<std::string> labels;          // id2label in id order
+  std::map<int64_t, std::string> id2label;  // the model's config
+  std::optional<std::string> problem_type;  // the model's config (decides the score function)
   std::vector<TextExplanation> texts;
   int64_t grid_text = 0;                    // whose attention grid (its explanation must keep the attention)
   const AttentionProfile* profile = nullptr;
@@ -40,7 +45,12 @@ std::string explain_report_html(const ExplainReportInput& input);
 // their Unicode control pictures (U+2400 + c), and a word made only of spaces as ␣ per space (at most 8, then "×N").
 std::string visible_word(const std::string& word);
 
-// softmax of logits (for the prediction's score).
-std::vector<double> softmax_of(const std::vector<float>& logits);
+// id2label[id], or "LABEL_<id>" where the config has no name for it.
+std::string label_name(const std::map<int64_t, std::string>& id2label, int64_t id);
+
+// What `accent predict` answers for the explained text: the top label and its score (serve/scores.h: softmax for
+// single-label, sigmoid for multi-label and one-output models, the raw value for regression).
+LabelScore predicted_label(const TextExplanation& x, const std::map<int64_t, std::string>& id2label,
+                           const std::optional<std::string>& problem_type);
 
 }  // namespace accent
