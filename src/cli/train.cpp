@@ -119,9 +119,7 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_option("--report-to", a.report_to, "Comma-separated: html (report.html in --output-dir: curves, confusion "
                    "matrix, data, settings, timings), tensorboard (event files in --logging-dir), all, or none")
         ->check([](const std::string& v) {
-          TrainingArguments t;
-          t.report_to = v;
-          try { t.validate(); } catch (const std::exception& e) { return std::string(e.what()); }
+          try { check_report_to(v); } catch (const std::exception& e) { return std::string(e.what()); }
           return std::string();
         })->capture_default_str();
     app.add_option("--logging-dir", a.logging_dir, "TensorBoard log directory (default: OUTPUT_DIR/runs/<date>_<host>)");

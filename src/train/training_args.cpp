@@ -1,5 +1,6 @@
 #include "train/training_args.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -15,6 +16,18 @@ bool is_interval(const std::string& s) { return s == "no" || s == "steps" || s =
 
 // Integer-valued step counts given as doubles (HF's float fields: ratios below 1, counts otherwise).
 bool is_whole(double v) { return std::floor(v) == v; }
+
+// "a,b,,c" → {"a", "b", "", "c"}: empty items are kept (so that "html," is refused, not read as "html").
+std::vector<std::string> comma_items(const std::string& list) {
+  std::vector<std::string> items;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    items.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
 }  // namespace
 
 void TrainingArguments::validate() const {
@@ -69,28 +82,22 @@ void TrainingArguments::validate() const {
   ACCENT_CHECK(early_stopping_threshold >= 0, "early_stopping_threshold must be >= 0");
   ACCENT_CHECK(progress == "auto" || progress == "bar" || progress == "plain" || progress == "none",
                "progress must be auto, bar, plain or none, got \"", progress, "\"");
-  bool none = false;
-  size_t items = 0;
-  for (size_t start = 0; start <= report_to.size(); ++items) {
-    const size_t end = std::min(report_to.find(',', start), report_to.size());
-    const std::string item = report_to.substr(start, end - start);
+  check_report_to(report_to);
+}
+
+void check_report_to(const std::string& report_to) {
+  const std::vector<std::string> items = comma_items(report_to);
+  for (const std::string& item : items)
     ACCENT_CHECK(item == "html" || item == "tensorboard" || item == "all" || item == "none",
                  "report_to must be a comma-separated list of html, tensorboard, all (= both) or none, got \"",
                  report_to, "\"");
-    none = none || item == "none";
-    start = end + 1;
-  }
-  ACCENT_CHECK(!none || items == 1, "report_to: none cannot be combined with others, got \"", report_to, "\"");
+  ACCENT_CHECK(items.size() == 1 || std::find(items.begin(), items.end(), "none") == items.end(),
+               "report_to: none cannot be combined with others, got \"", report_to, "\"");
 }
 
 bool TrainingArguments::reports_to(const std::string& integration) const {
-  for (size_t start = 0; start <= report_to.size();) {
-    const size_t end = std::min(report_to.find(',', start), report_to.size());
-    const std::string item = report_to.substr(start, end - start);
-    if (item == integration || item == "all") return true;
-    start = end + 1;
-  }
-  return false;
+  const std::vector<std::string> items = comma_items(report_to);
+  return std::any_of(items.begin(), items.end(), [&](const std::string& i) { return i == integration || i == "all"; });
 }
 
 std::optional<std::string> TrainingArguments::best_metric_key() const {

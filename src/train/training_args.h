@@ -73,6 +73,10 @@ struct TrainingArguments {
   bool best_metric_greater_is_better() const;
 };
 
+// Throws unless `report_to` is a comma-separated list of html, tensorboard, all, or none alone (TrainingArguments
+// validate() calls it; the CLI checks the flag with it).
+void check_report_to(const std::string& report_to);
+
 nlohmann::json to_json(const TrainingArguments& args);
 // Unknown keys are an error (naming the key and `origin`); missing keys keep their defaults.
 // "evaluation_strategy" (older HF name) is accepted for eval_strategy.
