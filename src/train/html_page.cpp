@@ -4,8 +4,10 @@
 
 namespace accent {
 
-const char* html_page_style() {
-  return R"css(
+namespace {
+
+// The base stylesheet (page frame, sections, cards, tables, charts); pages append their own rules.
+constexpr const char* kPageStyle = R"css(
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; color: #1b1f24;
        background: #f6f7f9; }
 header { background: #1b1f24; color: #fff; padding: 18px 28px; }
@@ -30,7 +32,8 @@ svg .tick, svg .legend, svg .note, svg .empty { font-size: 11px; fill: #444c56; 
 svg .axis-label { font-size: 11px; fill: #57606a; }
 svg .grid { stroke: #eceef1; stroke-width: 1; } svg .axis { stroke: #8c959f; stroke-width: 1; }
 )css";
-}
+
+}  // namespace
 
 std::string html_card(const std::string& key, const std::string& value) {
   return "<div class=\"card\"><div class=\"k\">" + html_escape(key) + "</div><div class=\"v\">" + html_escape(value) +
@@ -51,7 +54,7 @@ std::string html_page_begin(const std::string& title, const std::string& subtitl
   const std::string heading = title.substr(0, title.find(" — "));
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
          "content=\"width=device-width, initial-scale=1\"><title>" +
-         html_escape(title) + "</title><style>" + html_page_style() + extra_style + "</style></head><body><header><h1>" +
+         html_escape(title) + "</title><style>" + kPageStyle + extra_style + "</style></head><body><header><h1>" +
          html_escape(heading) + "</h1><div class=\"sub\">" + html_escape(subtitle) + "</div></header><main>";
 }
 
