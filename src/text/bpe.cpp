@@ -21,12 +21,19 @@ struct WordCache {
   StringIdMap index;                               // word → entry number
   std::vector<std::pair<uint32_t, uint32_t>> entries;  // (offset, count) into ids
   std::vector<int32_t> ids;
+  std::vector<uint32_t> lengths;  // byte length in the word of each cached token (parallel to ids)
   void clear() {
     index.clear();
     entries.clear();
     ids.clear();
+    lengths.clear();
   }
 };
+
+std::vector<uint32_t>& scratch_lengths() {
+  thread_local std::vector<uint32_t> lengths;
+  return lengths;
+}
 
 WordCache& cache_for(uint64_t owner) {
   thread_local std::vector<WordCache> caches(4);
@@ -139,17 +146,18 @@ std::vector<std::pair<std::string, int32_t>> Bpe::vocab_by_id() const {
   return out;
 }
 
-void Bpe::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
+void Bpe::tokenize(std::string_view word, std::vector<int32_t>& ids, std::vector<uint32_t>* lengths) const {
   if (word.empty()) return;
   if (options_.ignore_merges) {
     const int32_t id = vocab_.find(word);
     if (id >= 0) {
       ids.push_back(id);
+      if (lengths) lengths->push_back(static_cast<uint32_t>(word.size()));
       return;
     }
   }
   if (word.size() > WordCache::kMaxWordBytes) {
-    merge_word(word, ids);
+    merge_word(word, ids, lengths);
     return;
   }
   WordCache& cache = cache_for(cache_owner_);
@@ -158,17 +166,22 @@ void Bpe::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
   if (entry >= 0) {
     const auto [offset, count] = cache.entries[entry];
     ids.insert(ids.end(), cache.ids.begin() + offset, cache.ids.begin() + offset + count);
+    if (lengths) lengths->insert(lengths->end(), cache.lengths.begin() + offset, cache.lengths.begin() + offset + count);
     return;
   }
   const size_t first = ids.size();
-  merge_word(word, ids);
+  std::vector<uint32_t>& merged_lengths = scratch_lengths();
+  merged_lengths.clear();
+  merge_word(word, ids, &merged_lengths);
+  if (lengths) lengths->insert(lengths->end(), merged_lengths.begin(), merged_lengths.end());
   if (cache.entries.size() >= WordCache::kMaxEntries) cache.clear();
   cache.entries.push_back({static_cast<uint32_t>(cache.ids.size()), static_cast<uint32_t>(ids.size() - first)});
   cache.ids.insert(cache.ids.end(), ids.begin() + first, ids.end());
+  cache.lengths.insert(cache.lengths.end(), merged_lengths.begin(), merged_lengths.end());
   cache.index.set(word, static_cast<int32_t>(cache.entries.size() - 1));
 }
 
-void Bpe::merge_word(std::string_view word, std::vector<int32_t>& ids) const {
+void Bpe::merge_word(std::string_view word, std::vector<int32_t>& ids, std::vector<uint32_t>* lengths) const {
   thread_local std::vector<Symbol> symbols;
   thread_local std::vector<Candidate> heap;
   thread_local std::string piece;
@@ -268,8 +281,11 @@ void Bpe::merge_word(std::string_view word, std::vector<int32_t>& ids) const {
       }
     }
   }
-  for (const Symbol& s : symbols)
-    if (s.length != 0) ids.push_back(s.id);
+  for (const Symbol& s : symbols) {
+    if (s.length == 0) continue;
+    ids.push_back(s.id);
+    if (lengths) lengths->push_back(s.length);
+  }
 }
 
 }  // namespace accent::text

@@ -30,8 +30,10 @@ class Bpe {
   Bpe(std::vector<std::pair<std::string, int32_t>> vocab, std::vector<std::pair<std::string, std::string>> merges,
       BpeOptions options);
 
-  // Appends the ids of one word (valid UTF-8; for byte-level models already mapped by bytes_to_unicode).
-  void tokenize(std::string_view word, std::vector<int32_t>& ids) const;
+  // Appends the ids of one word (valid UTF-8; for byte-level models already mapped by bytes_to_unicode). With
+  // `lengths`, also appends each token's length in bytes of the word (HF Word::get_offsets: the symbols'
+  // lengths summed left to right, so a dropped unknown character shifts the offsets after it, as in HF).
+  void tokenize(std::string_view word, std::vector<int32_t>& ids, std::vector<uint32_t>* lengths = nullptr) const;
 
   int32_t token_to_id(std::string_view token) const { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const;
@@ -55,7 +57,7 @@ class Bpe {
     const MergeValue* find(int32_t left, int32_t right) const;
   };
 
-  void merge_word(std::string_view word, std::vector<int32_t>& ids) const;
+  void merge_word(std::string_view word, std::vector<int32_t>& ids, std::vector<uint32_t>* lengths) const;
 
   StringIdMap vocab_;
   std::vector<std::string> tokens_by_id_;

@@ -1,25 +1,54 @@
 // text/post_processor.cpp — TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel and Sequence
-// post-processors (tokenizers/src/processors/{template,bert,roberta,byte_level,sequence}.rs), ids only
-// (offsets are not tracked by accent).
+// post-processors (tokenizers/src/processors/{template,bert,roberta,byte_level,sequence}.rs), with the
+// overflowing windows: the legacy Bert/Roberta processors wrap each window in its own special tokens; a template
+// leaves them to merge_with, which gives the same windows.
 #include <algorithm>
 
 #include "core/error.h"
+#include "text/encoding_ops.h"
 #include "text/tokenizer_state.h"
 
 namespace accent::text {
 namespace {
 
-Encoding special_piece(const std::vector<int32_t>& ids, const std::vector<std::string>& tokens, int32_t type_id) {
+Encoding special_piece(const std::vector<int32_t>& ids, const std::vector<std::string>& tokens, int32_t type_id,
+                       bool with_offsets) {
   Encoding e;
   e.ids = ids;
   e.tokens = tokens;
   e.type_ids.assign(ids.size(), type_id);
   e.special_tokens_mask.assign(ids.size(), 1);
+  e.attention_mask.assign(ids.size(), 1);
   e.word_ids.assign(ids.size(), -1);
+  e.sequence_ids.assign(ids.size(), -1);
+  if (with_offsets) e.offsets.assign(ids.size(), {0, 0});
   return e;
 }
 
+// The main encoding's type ids only (tokenizers' set_type_ids): the windows keep the type id they were encoded
+// with (0 for the first text, 1 for the second).
 void set_type_ids(Encoding& e, int32_t type_id) { e.type_ids.assign(e.ids.size(), type_id); }
+
+// `before` + e + `after` as one encoding, e's windows wrapped the same way (BertProcessing/RobertaProcessing).
+// `type_id` < 0 keeps e's own type ids for its tokens.
+Encoding wrap(const Encoding* before, Encoding e, const Encoding& after, int32_t type_id) {
+  std::vector<Encoding> windows = std::move(e.overflowing);
+  e.overflowing.clear();
+  auto wrap_one = [&](Encoding inner) {
+    if (type_id >= 0) inner.type_ids.assign(inner.ids.size(), type_id);
+    if (!before) {
+      merge_with(inner, after);
+      return inner;
+    }
+    Encoding out = *before;
+    merge_with(out, inner);
+    merge_with(out, after);
+    return out;
+  };
+  Encoding out = wrap_one(std::move(e));
+  for (Encoding& w : windows) out.overflowing.push_back(wrap_one(std::move(w)));
+  return out;
+}
 
 const TemplateSpecialToken& find_special(const PostProcessor& p, const std::string& id) {
   for (const TemplateSpecialToken& t : p.special_tokens)
@@ -28,29 +57,36 @@ const TemplateSpecialToken& find_special(const PostProcessor& p, const std::stri
 }
 
 // process_encodings of one processor: a list of encodings in, a list out (merged by the caller).
-std::vector<Encoding> process_encodings(const PostProcessor& p, std::vector<Encoding> encodings, bool add_special) {
+std::vector<Encoding> process_encodings(const PostProcessor& p, std::vector<Encoding> encodings, bool add_special,
+                                        bool with_offsets) {
   switch (p.kind) {
     case PostProcessor::Kind::ByteLevel:
-      return encodings;  // only adjusts offsets
+      if (p.trim_offsets)
+        for (Encoding& e : encodings) trim_offsets(e, p.add_prefix_space);
+      return encodings;
     case PostProcessor::Kind::Sequence:
-      for (const PostProcessor& inner : p.processors) encodings = process_encodings(inner, std::move(encodings), add_special);
+      for (const PostProcessor& inner : p.processors)
+        encodings = process_encodings(inner, std::move(encodings), add_special, with_offsets);
       return encodings;
     case PostProcessor::Kind::Bert:
     case PostProcessor::Kind::Roberta: {
       const bool roberta = p.kind == PostProcessor::Kind::Roberta;
+      if (roberta && p.trim_offsets)
+        for (Encoding& e : encodings) trim_offsets(e, p.add_prefix_space);
       // "Roberta is weird, and every encoding is type_id=0" (roberta.rs), with or without special tokens.
       if (roberta)
         for (Encoding& e : encodings) set_type_ids(e, 0);
       if (!add_special) return encodings;
+      const Encoding cls = special_piece({p.cls.second}, {p.cls.first}, 0, with_offsets);
       std::vector<Encoding> out;
       for (size_t i = 0; i < encodings.size(); ++i) {
-        Encoding& e = encodings[i];
         const int32_t type = (roberta || i == 0) ? 0 : 1;
-        if (i == 0) out.push_back(special_piece({p.cls.second}, {p.cls.first}, 0));
-        else if (roberta) out.push_back(special_piece({p.sep.second}, {p.sep.first}, 0));
-        set_type_ids(e, type);
-        out.push_back(std::move(e));
-        out.push_back(special_piece({p.sep.second}, {p.sep.first}, type));
+        const Encoding sep = special_piece({p.sep.second}, {p.sep.first}, type, with_offsets);
+        // Bert keeps each window's own type ids; Roberta sets 0 everywhere.
+        const int32_t window_type = roberta ? 0 : -1;
+        if (i == 0) out.push_back(wrap(&cls, std::move(encodings[i]), sep, window_type));
+        else if (roberta) out.push_back(wrap(&sep, std::move(encodings[i]), sep, window_type));
+        else out.push_back(wrap(nullptr, std::move(encodings[i]), sep, window_type));
       }
       return out;
     }
@@ -63,7 +99,7 @@ std::vector<Encoding> process_encodings(const PostProcessor& p, std::vector<Enco
         if (piece.is_special) {
           if (!add_special) continue;
           const TemplateSpecialToken& t = find_special(p, piece.id);
-          out.push_back(special_piece(t.ids, t.tokens, piece.type_id));
+          out.push_back(special_piece(t.ids, t.tokens, piece.type_id, with_offsets));
         } else {
           const size_t index = piece.id == "A" ? 0 : 1;
           ACCENT_CHECK(index < encodings.size(), "TemplateProcessing: template uses $B for a single sequence");
@@ -104,25 +140,22 @@ int64_t num_added_tokens(const PostProcessor* p, bool pair) {
   return 0;
 }
 
-Encoding post_process(const PostProcessor* p, Encoding a, std::optional<Encoding> b, bool add_special) {
+Encoding post_process(const PostProcessor* p, Encoding a, std::optional<Encoding> b, bool add_special,
+                      bool with_offsets) {
   std::vector<Encoding> encodings;
   encodings.push_back(std::move(a));
   if (b) encodings.push_back(std::move(*b));
-  // PostProcessor::process sets type id = sequence index first; without a processor the type ids are the
-  // ones given at encode time (0 for A, 1 for B), which is the same.
-  for (size_t i = 0; i < encodings.size(); ++i) set_type_ids(encodings[i], static_cast<int32_t>(i));
-  if (p) encodings = process_encodings(*p, std::move(encodings), add_special);
-  Encoding merged;
-  for (Encoding& e : encodings) {
-    merged.ids.insert(merged.ids.end(), e.ids.begin(), e.ids.end());
-    merged.type_ids.insert(merged.type_ids.end(), e.type_ids.begin(), e.type_ids.end());
-    merged.special_tokens_mask.insert(merged.special_tokens_mask.end(), e.special_tokens_mask.begin(),
-                                      e.special_tokens_mask.end());
-    merged.word_ids.insert(merged.word_ids.end(), e.word_ids.begin(), e.word_ids.end());
-    for (std::string& t : e.tokens) merged.tokens.push_back(std::move(t));
-    merged.replaced_invalid_utf8 += e.replaced_invalid_utf8;
+  // PostProcessor::process: sequence id i on each encoding and its windows, type id i on the encoding.
+  for (size_t i = 0; i < encodings.size(); ++i) {
+    const int32_t id = static_cast<int32_t>(i);
+    set_type_ids(encodings[i], id);
+    encodings[i].sequence_ids.assign(encodings[i].size(), id);
+    for (Encoding& w : encodings[i].overflowing) w.sequence_ids.assign(w.size(), id);
   }
-  merged.attention_mask.assign(merged.ids.size(), 1);
+  if (p) encodings = process_encodings(*p, std::move(encodings), add_special, with_offsets);
+  // Encoding::merge(encodings, growing_offsets = false).
+  Encoding merged = std::move(encodings[0]);
+  for (size_t i = 1; i < encodings.size(); ++i) merge_with(merged, encodings[i]);
   return merged;
 }
 

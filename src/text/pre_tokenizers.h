@@ -10,12 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "text/span.h"
+
 namespace accent::text {
 
-// A word as [begin, end) byte offsets into the text that was split.
-struct Span {
-  uint32_t begin, end;
-};
 
 // Appends the words of `text` (valid UTF-8) to `words`.
 void bert_pre_tokenize(std::string_view text, std::vector<Span>& words);

@@ -283,10 +283,7 @@ void apply_pipeline_kwargs(TokenizerState& s, const json& cfg) {
   if (s.pre_tokenizer == PreTokenizerKind::ByteLevel && cfg.contains("add_prefix_space") &&
       cfg["add_prefix_space"].is_boolean() &&
       (s.settings.family == TokenizerFamily::Gpt2 || s.settings.family == TokenizerFamily::Roberta)) {
-    s.byte_level.add_prefix_space = cfg["add_prefix_space"].get<bool>();
-    if (s.settings.family == TokenizerFamily::Roberta && s.post_processor &&
-        s.post_processor->kind == PostProcessor::Kind::Roberta)
-      s.post_processor->add_prefix_space = s.byte_level.add_prefix_space;
+    s.set_add_prefix_space(cfg["add_prefix_space"].get<bool>());
   }
 }
 

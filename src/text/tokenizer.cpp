@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "text/encoding_ops.h"
 #include "text/pre_tokenizers.h"
 #include "text/tokenizer_state.h"
 #include "text/unicode.h"
@@ -17,6 +18,12 @@ std::string TokenizerState::normalize(std::string_view s) const {
   std::string out;
   normalizer->normalize(s, out);
   return out;
+}
+
+void TokenizerState::set_add_prefix_space(bool add_prefix_space) {
+  byte_level.add_prefix_space = add_prefix_space;
+  if (settings.family == TokenizerFamily::Roberta && post_processor && post_processor->kind == PostProcessor::Kind::Roberta)
+    post_processor->add_prefix_space = add_prefix_space;
 }
 
 void TokenizerState::add_tokens(const std::vector<AddedToken>& tokens) {
@@ -33,6 +40,9 @@ struct Scratch {
   std::string normalized, prefixed, mapped;
   std::vector<AddedSplit> raw_splits, norm_splits;
   std::vector<Span> words;
+  // Offsets only: per byte of the normalized text, the original bytes it came from; per token its bytes in its word.
+  std::vector<Span> alignment, token_spans;
+  std::vector<uint32_t> token_lengths, mapped_source;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -46,31 +56,64 @@ void push_model_ids(const TokenizerState& s, std::vector<int32_t>& ids, size_t f
   }
 }
 
+// The original-text byte range of piece bytes [begin, end) (HF convert_offsets: the first byte's alignment start
+// to the last byte's alignment end). `align` has one entry per piece byte.
+std::pair<int32_t, int32_t> original_range(const Span* align, uint32_t begin, uint32_t end) {
+  if (end <= begin) return {static_cast<int32_t>(align[begin].begin), static_cast<int32_t>(align[begin].begin)};
+  return {static_cast<int32_t>(align[begin].begin), static_cast<int32_t>(align[end - 1].end)};
+}
+
 // Pre-tokenizes one normalized piece and runs the model on each word. `word` counts the sequence's words
 // (tokenizers' PreTokenizedString splits, empty ones dropped); each token records the word it came from.
-void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e, Scratch& sc, int32_t& word) {
+// With `align` (one original-text byte range per piece byte), each token's original byte range is appended to
+// e.offsets.
+void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span* align, Encoding& e, Scratch& sc,
+                    int32_t& word) {
   if (piece.empty()) return;
   const size_t first = e.ids.size();
-  auto run_model = [&](std::string_view text) {
+  // Runs the model on `text` = piece bytes [at, at + text.size()) and records offsets through `to_piece`, which
+  // maps a byte of `text` to a byte of the piece.
+  auto run_model = [&](std::string_view text, auto&& to_piece) {
     if (text.empty()) return;
     const size_t before = e.ids.size();
-    if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
-    else s.bpe->tokenize(text, e.ids);
+    if (!align) {
+      if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
+      else s.bpe->tokenize(text, e.ids);
+    } else if (s.wordpiece) {
+      sc.token_spans.clear();
+      s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
+      for (const Span& t : sc.token_spans) {
+        const uint32_t last = to_piece(t.end - 1);
+        e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[last].end);
+      }
+    } else {
+      sc.token_lengths.clear();
+      s.bpe->tokenize(text, e.ids, &sc.token_lengths);
+      uint32_t at = 0;
+      for (uint32_t length : sc.token_lengths) {
+        if (length == 0) e.offsets.push_back(original_range(align, to_piece(at), to_piece(at)));
+        else e.offsets.emplace_back(align[to_piece(at)].begin, align[to_piece(at + length - 1)].end);
+        at += length;
+      }
+    }
     e.word_ids.insert(e.word_ids.end(), e.ids.size() - before, word++);
   };
   switch (s.pre_tokenizer) {
     case PreTokenizerKind::None:
-      run_model(piece);
+      run_model(piece, [](uint32_t b) { return b; });
       break;
     case PreTokenizerKind::Bert: {
       sc.words.clear();
       bert_pre_tokenize(piece, sc.words);
-      for (const Span& w : sc.words) run_model(piece.substr(w.begin, w.end - w.begin));
+      for (const Span& w : sc.words)
+        run_model(piece.substr(w.begin, w.end - w.begin), [&](uint32_t b) { return w.begin + b; });
       break;
     }
     case PreTokenizerKind::ByteLevel: {
       std::string_view text = piece;
-      if (s.byte_level.add_prefix_space && piece[0] != ' ') {
+      // HF prepend(" "): the added space takes the alignment of the piece's first character.
+      const bool prefixed = s.byte_level.add_prefix_space && piece[0] != ' ';
+      if (prefixed) {
         sc.prefixed.assign(1, ' ');
         sc.prefixed.append(piece);
         text = sc.prefixed;
@@ -81,8 +124,19 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, Encoding& e
       for (const Span& w : sc.words) {
         if (w.end == w.begin) continue;
         sc.mapped.clear();
-        append_byte_level(text.substr(w.begin, w.end - w.begin), sc.mapped);
-        run_model(sc.mapped);
+        const std::string_view raw = text.substr(w.begin, w.end - w.begin);
+        append_byte_level(raw, sc.mapped);
+        if (align) {  // each mapped character comes from one byte of `raw`
+          sc.mapped_source.clear();
+          const auto& table = bytes_to_unicode();
+          for (uint32_t j = 0; j < raw.size(); ++j) {
+            const uint32_t text_byte = w.begin + j;
+            const uint32_t piece_byte = prefixed ? (text_byte == 0 ? 0 : text_byte - 1) : text_byte;
+            sc.mapped_source.insert(sc.mapped_source.end(), utf8_length(table[static_cast<unsigned char>(raw[j])]),
+                                    piece_byte);
+          }
+        }
+        run_model(sc.mapped, [&](uint32_t b) { return sc.mapped_source[b]; });
       }
       break;
     }
@@ -96,9 +150,37 @@ void push_added(Encoding& e, int32_t id, std::string_view text, int32_t& word) {
   e.word_ids.push_back(word++);
 }
 
+// HF NormalizedString::from(text) alignments: every byte of a character maps to the character's byte range.
+void identity_alignment(std::string_view text, uint32_t shift, std::vector<Span>& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size();) {
+    const uint32_t length = decode_utf8(text, i).length;
+    const Span whole{shift + static_cast<uint32_t>(i), shift + static_cast<uint32_t>(i + length)};
+    out.insert(out.end(), length, whole);
+    i += length;
+  }
+}
+
+// Byte offsets into valid UTF-8 `text` → code point offsets (what Python's str indices and tokenizers'
+// OffsetType::Char give).
+void offsets_to_code_points(std::string_view text, std::vector<std::pair<int32_t, int32_t>>& offsets) {
+  std::vector<int32_t> code_point_at(text.size() + 1);
+  int32_t count = 0;
+  for (size_t b = 0; b < text.size(); ++b) {
+    code_point_at[b] = count;
+    count += (static_cast<unsigned char>(text[b]) & 0xC0) != 0x80;
+  }
+  code_point_at[text.size()] = count;
+  for (auto& [begin, end] : offsets) {
+    begin = code_point_at[static_cast<size_t>(begin)];
+    end = code_point_at[static_cast<size_t>(end)];
+  }
+}
+
 // HF encode_single_sequence: added tokens on the raw text, normalizer per remaining piece, added
-// (normalized) tokens on the normalized pieces, then pre-tokenizer and model.
-Encoding encode_sequence(const TokenizerState& s, std::string_view input) {
+// (normalized) tokens on the normalized pieces, then pre-tokenizer and model. `sequence` (0 or 1) is the type id
+// and sequence id every token starts with.
+Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_t sequence, bool with_offsets) {
   Scratch& sc = scratch();
   Encoding e;
   std::string_view text = input;
@@ -116,47 +198,72 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input) {
   }
   std::string& normalized = sc.normalized;
   std::vector<AddedSplit>& norm_splits = sc.norm_splits;
+  std::vector<Span>* alignment = with_offsets ? &sc.alignment : nullptr;
   int32_t word = 0;
   for (const AddedSplit& split : raw_splits) {
     const std::string_view piece = text.substr(split.begin, split.end - split.begin);
     if (split.token_id >= 0) {
       push_added(e, split.token_id, piece, word);
+      if (with_offsets) e.offsets.emplace_back(split.begin, split.end);
       continue;
     }
     std::string_view norm = piece;
     if (s.normalizer) {
       normalized.clear();
-      s.normalizer->normalize(piece, normalized);
+      if (alignment) {
+        alignment->clear();
+        s.normalizer->normalize(piece, normalized, alignment);
+        for (Span& a : *alignment) a.begin += split.begin, a.end += split.begin;
+      } else {
+        s.normalizer->normalize(piece, normalized);
+      }
       norm = normalized;
+    } else if (alignment) {
+      identity_alignment(piece, split.begin, *alignment);
     }
+    const Span* align = alignment ? alignment->data() : nullptr;
     if (s.added.normalized_matcher().empty()) {
-      tokenize_piece(s, norm, e, sc, word);
+      tokenize_piece(s, norm, align, e, sc, word);
       continue;
     }
     norm_splits.clear();
     s.added.normalized_matcher().split(norm, norm_splits);
     for (const AddedSplit& ns : norm_splits) {
       const std::string_view sub = norm.substr(ns.begin, ns.end - ns.begin);
-      if (ns.token_id >= 0) push_added(e, ns.token_id, sub, word);
-      else tokenize_piece(s, sub, e, sc, word);
+      const Span* sub_align = align ? align + ns.begin : nullptr;
+      if (ns.token_id >= 0) {
+        push_added(e, ns.token_id, sub, word);
+        if (sub_align) e.offsets.push_back(original_range(sub_align, 0, static_cast<uint32_t>(sub.size())));
+      } else {
+        tokenize_piece(s, sub, sub_align, e, sc, word);
+      }
     }
   }
+  if (with_offsets) offsets_to_code_points(text, e.offsets);
   e.special_tokens_mask.assign(e.ids.size(), 0);
+  e.type_ids.assign(e.ids.size(), sequence);
+  e.sequence_ids.assign(e.ids.size(), sequence);
+  e.attention_mask.assign(e.ids.size(), 1);
   return e;
 }
 
-// Encoding::truncate: keep `length` tokens from the start (Right) or the end (Left).
-void truncate(Encoding& e, size_t length, Side side) {
-  if (e.ids.size() <= length) return;
-  auto cut = [&](auto& v) {
-    if (side == Side::Right) v.resize(length);
-    else v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(length));
-  };
-  cut(e.ids);
-  cut(e.tokens);
-  cut(e.special_tokens_mask);
-  cut(e.word_ids);
-  if (!e.type_ids.empty()) cut(e.type_ids);
+// HF encode_single_sequence of a pre-tokenized input (is_split_into_words): every word is encoded on its own
+// (added tokens, normalizer, pre-tokenizer, model) and all its tokens get the word's index as word id; offsets
+// stay relative to each word (Encoding::merge with growing_offsets = false), as transformers returns them.
+Encoding encode_words_sequence(const TokenizerState& s, const std::vector<std::string>& words, int32_t sequence,
+                               bool with_offsets) {
+  ACCENT_CHECK(s.pre_tokenizer != PreTokenizerKind::ByteLevel || s.byte_level.add_prefix_space,
+               "pre-tokenized input (is_split_into_words) with a byte-level tokenizer needs add_prefix_space=True, "
+               "as in transformers (RobertaTokenizerFast/GPT2TokenizerFast.from_pretrained(..., add_prefix_space=True))");
+  Encoding merged;
+  for (size_t i = 0; i < words.size(); ++i) {
+    Encoding w = encode_sequence(s, words[i], sequence, with_offsets);
+    w.word_ids.assign(w.size(), static_cast<int32_t>(i));
+    merge_with(merged, w);
+  }
+  merged.type_ids.assign(merged.size(), sequence);  // also when there are no words
+  merged.sequence_ids.assign(merged.size(), sequence);
+  return merged;
 }
 
 const char* strategy_name(TruncationStrategy t) {
@@ -169,8 +276,13 @@ const char* strategy_name(TruncationStrategy t) {
   return "?";
 }
 
-// tokenizers/src/utils/truncation.rs truncate_encodings, with `limit` = max_length − added tokens.
-void truncate_encodings(Encoding& a, std::optional<Encoding>& b, size_t limit, TruncationStrategy strategy, Side side) {
+// tokenizers/src/utils/truncation.rs truncate_encodings, with `limit` = max_length − added tokens. The cut-off
+// tokens become overflowing windows (overlapping by `stride`) when `keep_overflow`.
+void truncate_encodings(Encoding& a, std::optional<Encoding>& b, size_t limit, TruncationStrategy strategy, Side side,
+                        size_t stride, bool keep_overflow) {
+  auto truncate = [&](Encoding& e, size_t length, Side direction) {
+    truncate_into_windows(e, length, stride, direction, keep_overflow);
+  };
   if (limit == 0) {
     truncate(a, 0, side);
     if (b) truncate(*b, 0, side);
@@ -218,27 +330,15 @@ void truncate_encodings(Encoding& a, std::optional<Encoding>& b, size_t limit, T
   }
 }
 
-void pad(Encoding& e, size_t target, int32_t pad_id, const std::string& pad_token, Side side) {
-  if (e.size() >= target) return;
-  const size_t n = target - e.size();
-  auto fill = [&](auto& v, auto value) {
-    if (side == Side::Right) v.insert(v.end(), n, value);
-    else v.insert(v.begin(), n, value);
-  };
-  fill(e.ids, pad_id);
-  fill(e.type_ids, 0);
-  fill(e.attention_mask, 0);
-  fill(e.special_tokens_mask, 1);
-  fill(e.word_ids, -1);
-  fill(e.tokens, pad_token);
-}
-
 struct ResolvedOptions {
   bool add_special = true;
   TruncationStrategy truncation = TruncationStrategy::None;
   size_t max_length = 0;  // used by truncation and fixed padding
   PaddingStrategy padding = PaddingStrategy::None;
   size_t pad_to_multiple_of = 0;
+  bool offsets = false;
+  bool overflow = false;
+  size_t stride = 0;
 };
 
 // transformers' _get_padding_truncation_strategies.
@@ -264,6 +364,10 @@ ResolvedOptions resolve(const TokenizerState& s, const EncodeOptions& o) {
     ACCENT_CHECK(*max_length >= 0, "max_length must be >= 0, got ", *max_length);
     r.max_length = static_cast<size_t>(*max_length);
   }
+  r.offsets = o.return_offsets_mapping;
+  r.overflow = o.return_overflowing_tokens;
+  ACCENT_CHECK(o.stride >= 0, "stride must be >= 0, got ", o.stride);
+  r.stride = static_cast<size_t>(o.stride);
   if (o.pad_to_multiple_of) {
     ACCENT_CHECK(*o.pad_to_multiple_of > 0, "pad_to_multiple_of must be > 0, got ", *o.pad_to_multiple_of);
     r.pad_to_multiple_of = static_cast<size_t>(*o.pad_to_multiple_of);
@@ -271,20 +375,28 @@ ResolvedOptions resolve(const TokenizerState& s, const EncodeOptions& o) {
   return r;
 }
 
-Encoding encode_one(const TokenizerState& s, std::string_view text, std::optional<std::string_view> pair,
-                    const ResolvedOptions& r, const EncodeOptions& o) {
-  Encoding a = encode_sequence(s, text);
-  std::optional<Encoding> b;
-  if (pair) b = encode_sequence(s, *pair);
+// Truncation (with windows) and post-processing of encoded sequences: the rest of HF TokenizerImpl::encode.
+Encoding finish(const TokenizerState& s, Encoding a, std::optional<Encoding> b, const ResolvedOptions& r,
+                const EncodeOptions& o) {
   if (r.truncation != TruncationStrategy::None) {
     const int64_t added = r.add_special ? num_added_tokens(s.post_processor ? &*s.post_processor : nullptr, b.has_value()) : 0;
     ACCENT_CHECK(static_cast<int64_t>(r.max_length) >= added, "max_length ", r.max_length, " is smaller than the ",
                  added, " special tokens this tokenizer adds");
-    truncate_encodings(a, b, r.max_length - static_cast<size_t>(added), r.truncation, o.truncation_side);
+    truncate_encodings(a, b, r.max_length - static_cast<size_t>(added), r.truncation, o.truncation_side, r.stride,
+                       r.overflow);
   }
   const size_t replaced = a.replaced_invalid_utf8 + (b ? b->replaced_invalid_utf8 : 0);
   if (replaced) s.replaced_invalid_utf8 += replaced;
-  return post_process(s.post_processor ? &*s.post_processor : nullptr, std::move(a), std::move(b), r.add_special);
+  return post_process(s.post_processor ? &*s.post_processor : nullptr, std::move(a), std::move(b), r.add_special,
+                      r.offsets);
+}
+
+Encoding encode_one(const TokenizerState& s, std::string_view text, std::optional<std::string_view> pair,
+                    const ResolvedOptions& r, const EncodeOptions& o) {
+  Encoding a = encode_sequence(s, text, 0, r.offsets);
+  std::optional<Encoding> b;
+  if (pair) b = encode_sequence(s, *pair, 1, r.offsets);
+  return finish(s, std::move(a), std::move(b), r, o);
 }
 
 void pad_batch(const TokenizerState& s, std::vector<Encoding>& encodings, const ResolvedOptions& r, const EncodeOptions& o) {
@@ -302,7 +414,7 @@ void pad_batch(const TokenizerState& s, std::vector<Encoding>& encodings, const 
   }
   if (r.pad_to_multiple_of && target % r.pad_to_multiple_of)
     target += r.pad_to_multiple_of - target % r.pad_to_multiple_of;
-  for (Encoding& e : encodings) pad(e, target, pad_id, pad_token, o.padding_side);
+  for (Encoding& e : encodings) pad_encoding(e, target, pad_id, pad_token, o.padding_side, r.offsets);
 }
 
 }  // namespace
@@ -327,6 +439,22 @@ Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view
   text::pad_batch(*state_, one, r, options);
   return std::move(one[0]);
 }
+
+Encoding Tokenizer::encode_words(const std::vector<std::string>& words, const std::optional<std::vector<std::string>>& pair,
+                                 const EncodeOptions& options) const {
+  const text::ResolvedOptions r = text::resolve(*state_, options);
+  Encoding a = text::encode_words_sequence(*state_, words, 0, r.offsets);
+  std::optional<Encoding> b;
+  if (pair) b = text::encode_words_sequence(*state_, *pair, 1, r.offsets);
+  std::vector<Encoding> one;
+  one.push_back(text::finish(*state_, std::move(a), std::move(b), r, options));
+  text::pad_batch(*state_, one, r, options);
+  return std::move(one[0]);
+}
+
+void Tokenizer::set_add_prefix_space(bool add_prefix_space) { state_->set_add_prefix_space(add_prefix_space); }
+
+bool Tokenizer::add_prefix_space() const { return state_->byte_level.add_prefix_space; }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::pair<std::string, std::optional<std::string>>>& inputs,
                                               const EncodeOptions& options) const {

@@ -39,6 +39,12 @@ struct EncodeOptions {
   PaddingStrategy padding = PaddingStrategy::None;
   std::optional<int64_t> pad_to_multiple_of;
   Side padding_side = Side::Right;
+  // return_offsets_mapping: fill Encoding::offsets.
+  bool return_offsets_mapping = false;
+  // return_overflowing_tokens: the tokens truncation cuts off come back as further windows in
+  // Encoding::overflowing, each overlapping the previous one by `stride` tokens (tokenizers' Encoding::truncate).
+  bool return_overflowing_tokens = false;
+  int64_t stride = 0;
 };
 
 struct Encoding {
@@ -48,6 +54,16 @@ struct Encoding {
   // — every pre-tokenizer split and every matched added token is one word, counted from 0 in each sequence —
   // or -1 (None) for tokens the post-processor or padding added.
   std::vector<int32_t> word_ids;
+  // transformers' sequence_ids(): 0 for tokens of the first text, 1 for the second, -1 (None) for special
+  // tokens and padding.
+  std::vector<int32_t> sequence_ids;
+  // return_offsets_mapping (empty otherwise): per token the [begin, end) range it covers in its own text, in
+  // Unicode code points of that text (Python string indices), mapped back through normalization (accents,
+  // case, byte-level characters); (0, 0) for special tokens and padding.
+  std::vector<std::pair<int32_t, int32_t>> offsets;
+  // return_overflowing_tokens: the further windows of this input, in order, each post-processed and padded
+  // like this one (tokenizers' Encoding.overflowing; transformers returns [this] + overflowing).
+  std::vector<Encoding> overflowing;
   size_t replaced_invalid_utf8 = 0;  // U+FFFD substitutions made while decoding the input(s)
   size_t size() const { return ids.size(); }
 };
@@ -91,6 +107,11 @@ class Tokenizer {
 
   Encoding encode(std::string_view text, std::optional<std::string_view> pair = std::nullopt,
                   const EncodeOptions& options = {}) const;
+  // Pre-tokenized input (transformers' is_split_into_words=True): each word is tokenized on its own; word_ids
+  // give the word's index and offsets are relative to the word. Byte-level tokenizers need add_prefix_space.
+  Encoding encode_words(const std::vector<std::string>& words,
+                        const std::optional<std::vector<std::string>>& pair = std::nullopt,
+                        const EncodeOptions& options = {}) const;
   // Padding Longest pads to the longest encoding of the batch.
   std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::optional<std::string>>>& inputs,
                                      const EncodeOptions& options = {}) const;
@@ -101,6 +122,11 @@ class Tokenizer {
   void save_pretrained(const std::string& dir) const;
   // The tokenizer.json text alone (pretty-printed like tokenizers' save(pretty=true)).
   std::string to_tokenizer_json() const;
+
+  // from_pretrained(..., add_prefix_space=...) of RobertaTokenizerFast/GPT2TokenizerFast: a space is put before
+  // the text (each word, for pre-tokenized input). Only byte-level tokenizers have the setting.
+  void set_add_prefix_space(bool add_prefix_space);
+  bool add_prefix_space() const;
 
   int64_t vocab_size() const;  // including added tokens (len(tokenizer))
   std::optional<int32_t> pad_token_id() const;

@@ -98,14 +98,18 @@ struct TokenizerState {
   }
   // Normalizes a string with this pipeline's normalizer (identity when none).
   std::string normalize(std::string_view text) const;
+  // add_prefix_space as RobertaTokenizerFast/GPT2TokenizerFast(add_prefix_space=...) set it: the ByteLevel
+  // pre-tokenizer's flag, and a RobertaProcessing post-processor's (its offset trimming keeps the added space).
+  void set_add_prefix_space(bool add_prefix_space);
   // Adds tokens to the added vocabulary and rebuilds the matchers.
   void add_tokens(const std::vector<AddedToken>& tokens);
 };
 
 // Post-processing (tokenizers/src/processors): number of special tokens added, and the merge of the encodings.
 int64_t num_added_tokens(const PostProcessor* processor, bool pair);
-// `a` (and `b`) hold ids/tokens/type_ids/special_tokens_mask of the truncated sequences; the result has
-// attention_mask filled with 1.
-Encoding post_process(const PostProcessor* processor, Encoding a, std::optional<Encoding> b, bool add_special_tokens);
+// `a` (and `b`) are the truncated sequences with their overflowing windows; special tokens get offsets (0, 0)
+// when `with_offsets`.
+Encoding post_process(const PostProcessor* processor, Encoding a, std::optional<Encoding> b, bool add_special_tokens,
+                      bool with_offsets);
 
 }  // namespace accent::text

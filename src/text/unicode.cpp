@@ -57,6 +57,13 @@ const ClassTable& class_table() {
   return table;
 }
 
+// Whether HF's NFD gives cp a combining class > 0 (k_combining_ranges; binary search, called for marks only).
+bool is_hf_nonstarter(char32_t cp) {
+  auto it = std::upper_bound(std::begin(k_combining_ranges), std::end(k_combining_ranges), cp,
+                             [](char32_t c, const CodePointRange& r) { return c < r.first; });
+  return it != std::begin(k_combining_ranges) && cp <= std::prev(it)->last;
+}
+
 }  // namespace
 
 uint8_t char_class(char32_t cp) { return cp <= kMaxCodePoint ? class_table().flags[cp] : 0; }
@@ -173,39 +180,48 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-void append_nfd(const std::u32string& in, std::u32string& out) {
+void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted) {
   const size_t start = out.size();
+  const size_t flag_start = inserted ? inserted->size() : 0;
   utf8proc_int32_t buffer[32];
   for (char32_t cp : in) {
-    if (cp < 0xC0) {  // nothing below U+00C0 decomposes
-      out.push_back(cp);
-      continue;
+    utf8proc_ssize_t n = 0;
+    if (cp >= 0xC0) {  // nothing below U+00C0 decomposes
+      int last_boundclass = 0;
+      n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32, UTF8PROC_DECOMPOSE, &last_boundclass);
     }
-    int last_boundclass = 0;
-    const utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32,
-                                                       UTF8PROC_DECOMPOSE, &last_boundclass);
     if (n <= 0 || n > 32) {
       out.push_back(cp);
+      if (inserted) inserted->push_back(0);
       continue;
     }
-    for (utf8proc_ssize_t k = 0; k < n; ++k) out.push_back(static_cast<char32_t>(buffer[k]));
+    for (utf8proc_ssize_t k = 0; k < n; ++k) {
+      out.push_back(static_cast<char32_t>(buffer[k]));
+      if (inserted) inserted->push_back(k > 0);
+    }
   }
   // Canonical ordering: stable-sort each run of non-starters by combining class (insertion sort; runs are short).
+  // utf8proc's class, except for marks HF's older Unicode does not know (starters there, class 0).
   auto ccc = [](char32_t c) -> int {
-    return c < 0x300 ? 0 : utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+    if (c < 0x300) return 0;
+    const int cls = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+    return cls != 0 && is_hf_nonstarter(c) ? cls : 0;
   };
   for (size_t i = start + 1; i < out.size(); ++i) {
     const int ci = ccc(out[i]);
     if (ci == 0) continue;
     size_t j = i;
     const char32_t c = out[i];
+    const uint8_t flag = inserted ? (*inserted)[flag_start + (i - start)] : 0;
     while (j > start) {
       const int cj = ccc(out[j - 1]);
       if (cj <= ci) break;  // a starter (0) or an equal/lower class stops the move
       out[j] = out[j - 1];
+      if (inserted) (*inserted)[flag_start + (j - start)] = (*inserted)[flag_start + (j - 1 - start)];
       --j;
     }
     out[j] = c;
+    if (inserted) (*inserted)[flag_start + (j - start)] = flag;
   }
 }
 

@@ -4,7 +4,8 @@
 // Classes come from unicode_tables.inc, generated from the HF oracle (tests/oracle/gen_unicode_tables.js),
 // because HF pins two Unicode versions at once: BERT's control/punctuation/Mn tests use Unicode 8.0 data
 // (`unicode_categories` crate), the byte-level regex and lowercasing use Unicode 16 (Oniguruma, Rust std).
-// NFD decomposition and canonical ordering use utf8proc (identical results on every code point).
+// NFD decomposition and canonical ordering use utf8proc, with HF's set of non-starters (marks newer than HF's
+// Unicode are starters there, which changes the order of marks and so the offsets, not the tokens).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +56,10 @@ void append_utf8(std::string& out, char32_t cp);
 inline size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
 // Appends the canonical decomposition (NFD, with canonical ordering of combining marks) of `in`.
-void append_nfd(const std::u32string& in, std::u32string& out);
+// When `inserted` is given it receives, per appended code point, 0 for the first code point of a character's
+// decomposition and 1 for the others; the flags move with their code points through the reordering (the
+// (char, change) pairs of the unicode-normalization-alignments crate HF uses, change 0 = replaces, 1 = inserted).
+void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted = nullptr);
 
 // Counts code points of valid UTF-8.
 size_t count_code_points(std::string_view s);

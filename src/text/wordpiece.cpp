@@ -45,11 +45,13 @@ std::vector<std::pair<std::string, int32_t>> WordPiece::vocab_by_id() const {
   return out;
 }
 
-void WordPiece::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
+void WordPiece::tokenize(std::string_view word, std::vector<int32_t>& ids, std::vector<Span>* spans) const {
+  const size_t first_span = spans ? spans->size() : 0;
   auto push_unk = [&]() {
     const int32_t unk = vocab_.find(unk_token_);
     ACCENT_CHECK(unk >= 0, "WordPiece: unk_token '", unk_token_, "' is not in the vocabulary");
     ids.push_back(unk);
+    if (spans) spans->push_back({0, static_cast<uint32_t>(word.size())});
   };
   if (static_cast<int64_t>(count_code_points(word)) > max_chars_) {
     push_unk();
@@ -75,10 +77,12 @@ void WordPiece::tokenize(std::string_view word, std::vector<int32_t>& ids) const
     }
     if (found < 0) {  // no piece matches here: the whole word is one unknown token
       ids.resize(first_new);
+      if (spans) spans->resize(first_span);
       push_unk();
       return;
     }
     ids.push_back(found);
+    if (spans) spans->push_back({static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
     start = end;
   }
 }

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "text/span.h"
 #include "text/string_map.h"
 
 namespace accent::text {
@@ -16,8 +17,9 @@ class WordPiece {
   WordPiece(std::vector<std::pair<std::string, int32_t>> vocab, std::string unk_token,
             std::string continuing_subword_prefix = "##", int64_t max_input_chars_per_word = 100);
 
-  // Appends the ids of one pre-tokenized word (valid UTF-8, non-empty).
-  void tokenize(std::string_view word, std::vector<int32_t>& ids) const;
+  // Appends the ids of one pre-tokenized word (valid UTF-8, non-empty). With `spans`, also appends each
+  // token's [begin, end) bytes in the word (a "##" piece covers its text without the prefix; [UNK] the word).
+  void tokenize(std::string_view word, std::vector<int32_t>& ids, std::vector<Span>* spans = nullptr) const;
 
   int32_t token_to_id(std::string_view token) const { return vocab_.find(token); }
   const std::string* id_to_token(int32_t id) const;

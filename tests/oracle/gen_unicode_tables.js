@@ -7,7 +7,10 @@
 //   - The ByteLevel regex (\p{L}, \p{N}, \s; Oniguruma) and char::to_lowercase (Rust std) are Unicode 16.
 //   utf8proc 2.8 is Unicode 15.0, so it disagrees on ~5,600 code points (measured when this was written).
 // This script asks the oracle about each code point through its public normalizer/pre-tokenizer API and
-// records the answers as sorted inclusive ranges. NFD stays with utf8proc (it agrees on every code point).
+// records the answers as sorted inclusive ranges. NFD stays with utf8proc (it agrees on every code point), except
+// which code points canonical ordering moves: HF's NFD (the unicode-normalization-alignments crate) has an older
+// Unicode, where marks added since are unassigned starters (combining class 0). Classes never change once
+// assigned, so the set of HF's non-starters ("combining") is all accent needs beside utf8proc's class values.
 //
 // Run:  cd tests/oracle && node gen_unicode_tables.js ../../src/text/unicode_tables.inc   (~20 s)
 'use strict';
@@ -24,7 +27,7 @@ const bertPre = T.bertPreTokenizer();
 const byteLevel = T.byteLevelPreTokenizer(false, true);
 
 // white_space: Unicode White_Space as Rust char::is_whitespace and the regex \s see it (they agree).
-const sets = {control: [], white_space: [], punct: [], mark_nonspacing: [], letter: [], number: []};
+const sets = {control: [], white_space: [], punct: [], mark_nonspacing: [], letter: [], number: [], combining: []};
 const lowercase = [];  // [cp, [mapped...]] where to_lowercase(cp) != cp
 for (let cp = 0; cp <= 0x10FFFF; ++cp) {
   if (cp >= 0xD800 && cp <= 0xDFFF) continue;  // not representable in Rust strings
@@ -34,7 +37,13 @@ for (let cp = 0; cp <= 0x10FFFF; ++cp) {
   // BertPreTokenizer: "a?a" gives 3 pieces when ? is punctuation, 2 when it is whitespace.
   if (bertPre.preTokenizeString('a' + c + 'a').length === 3) sets.punct.push(cp);
   // strip accents = NFD then drop Mn; a code point that NFD leaves alone vanishes iff it is Mn.
-  if (nfd.normalizeString(c) === c && strip.normalizeString(c) === '') sets.mark_nonspacing.push(cp);
+  const nfdStable = nfd.normalizeString(c) === c;
+  if (nfdStable && strip.normalizeString(c) === '') sets.mark_nonspacing.push(cp);
+  // Canonical ordering moves a non-starter before U+0301 (class 230) when its class is lower, and after
+  // U+0334 (class 1) when higher: a code point moved by either probe has a class > 0 in HF's NFD.
+  if (nfdStable && cp >= 0x300 && (nfd.normalizeString('a\u0301' + c) === 'a' + c + '\u0301' ||
+                                   nfd.normalizeString('a' + c + '\u0334') === 'a\u0334' + c))
+    sets.combining.push(cp);
   const low = lower.normalizeString(c);
   if (low !== c) lowercase.push([cp, [...low].map((x) => x.codePointAt(0))]);
   // GPT-2 regex classes: count pieces of "1?", "!?" and "a?".

@@ -2,17 +2,21 @@
 // accent's tokenizer tests and benchmark. Files are binary so that any byte sequence survives:
 //   records file : repeated { u32 len_a, u32 len_b (0xFFFFFFFF = no pair), bytes a, bytes b }  (little endian)
 //   results file : per record { i32 n (-1 = the oracle raised an error), n × i32 ids, n × u8 type_ids,
-//                   n × u8 attention_mask, n × u8 special_tokens_mask, n × i32 word ids (-1 = None) }
+//                   n × u8 attention_mask, n × u8 special_tokens_mask, n × i32 word ids (-1 = None),
+//                   and for tasks with "offsets": true also n × (i32 begin, i32 end) offsets (getOffsets: code
+//                   points), n × i32 sequence ids (-1 = None), i32 k, then the k overflowing encodings in this
+//                   same format (recursively) }
 // Text is decoded with Buffer.toString('utf8'), i.e. every maximal invalid UTF-8 subpart becomes U+FFFD.
 //
 // Modes:
 //   node tokenizer_oracle.js corpus OUT MAX_SPAM_LINES   real lines: Brown (tags stripped), SpamAssassin raw mail
 //        lines, SST-2, UCI sentiment, AG News titles and descriptions; writes records (no pairs) and prints counts
 //        per source on stdout as JSON.
-//   node tokenizer_oracle.js encode JOB.json            JOB = {"tasks":[{"tokenizer":{"file":P}|{"gpt2":{"vocab":V,
+//   node tokenizer_oracle.js encode JOB.json            JOB = {"tasks":[{"tokenizer":{"file":P[,
+//        "roberta_add_prefix_space":true]}|{"gpt2":{"vocab":V,"add_prefix_space":bool,
 //        "merges":M,"specials":[...],"template":{"single":S,"pair":P}}}, "input":R, "output":O,
-//        "add_special_tokens":bool, "truncation":null|{"max_length":n,"strategy":"LongestFirst"|"OnlyFirst"|
-//        "OnlySecond","direction":"Right"|"Left"}, "padding":null|{"max_length":n|null,"direction":..,
+//        "add_special_tokens":bool, "offsets":bool, "truncation":null|{"max_length":n,"strategy":"LongestFirst"|
+//        "OnlyFirst"|"OnlySecond","direction":"Right"|"Left","stride":k}, "padding":null|{"max_length":n|null,"direction":..,
 //        "pad_to_multiple_of":k|null,"pad_id":i,"pad_token":t}, "batch":k}]}. With padding and no max_length,
 //        records are padded per consecutive batch of `batch` (BatchLongest).
 //   node tokenizer_oracle.js time TOKENIZER_JSON RECORDS REPEATS  single-thread encodeBatch timing (set
@@ -123,7 +127,15 @@ function corpus(outFile, maxSpamLines) {
 }
 
 async function loadTokenizer(spec) {
-  if (spec.file) return tk.Tokenizer.fromFile(spec.file);
+  if (spec.file) {
+    const t = tk.Tokenizer.fromFile(spec.file);
+    // RobertaTokenizerFast(add_prefix_space=True): the pre-tokenizer and RobertaProcessing both get the flag.
+    if (spec.roberta_add_prefix_space) {
+      t.setPreTokenizer(tk.byteLevelPreTokenizer(true, true));
+      t.setPostProcessor(tk.robertaProcessing(['</s>', t.tokenToId('</s>')], ['<s>', t.tokenToId('<s>')], true, true));
+    }
+    return t;
+  }
   // GPT-2 from vocab.json + merges.txt, built the way transformers' GPT2Converter does.
   const g = spec.gpt2;
   const model = await tk.BPE.fromFile(g.vocab, g.merges);
@@ -140,35 +152,47 @@ async function loadTokenizer(spec) {
   return t;
 }
 
-function writeResults(file, results) {
-  let size = 0;
-  for (const r of results) size += 4 + (r ? r.ids.length * 11 : 0);
-  const buf = Buffer.alloc(size);
+function encodingBytes(r, withOffsets) {
+  const n = r.ids.length;
+  const buf = Buffer.alloc(4 + n * 11 + (withOffsets ? n * 12 + 4 : 0));
   let o = 0;
-  for (const r of results) {
-    if (!r) {
-      buf.writeInt32LE(-1, o);
-      o += 4;
-      continue;
-    }
-    const n = r.ids.length;
-    buf.writeInt32LE(n, o);
-    o += 4;
-    for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.ids[k], o);
-    for (const arr of [r.type_ids, r.attention_mask, r.special_tokens_mask]) for (let k = 0; k < n; ++k) buf[o++] = arr[k];
-    for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.word_ids[k] == null ? -1 : r.word_ids[k], o);
-  }
-  fs.writeFileSync(file, buf);
+  buf.writeInt32LE(n, o);
+  o += 4;
+  for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.ids[k], o);
+  for (const arr of [r.type_ids, r.attention_mask, r.special_tokens_mask]) for (let k = 0; k < n; ++k) buf[o++] = arr[k];
+  for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.word_ids[k] == null ? -1 : r.word_ids[k], o);
+  if (!withOffsets) return [buf];
+  for (let k = 0; k < n; ++k, o += 8) buf.writeInt32LE(r.offsets[k][0], o), buf.writeInt32LE(r.offsets[k][1], o + 4);
+  for (let k = 0; k < n; ++k, o += 4) buf.writeInt32LE(r.sequence_ids[k] == null ? -1 : r.sequence_ids[k], o);
+  buf.writeInt32LE(r.overflowing.length, o);
+  const parts = [buf];
+  for (const w of r.overflowing) parts.push(...encodingBytes(w, true));
+  return parts;
 }
 
-const unpack = (e) => ({ids: e.getIds(), type_ids: e.getTypeIds(), attention_mask: e.getAttentionMask(), special_tokens_mask: e.getSpecialTokensMask(),
-                     word_ids: e.getWordIds()});
+function writeResults(file, results, withOffsets) {
+  const parts = [];
+  const failed = Buffer.alloc(4);
+  failed.writeInt32LE(-1, 0);
+  for (const r of results) {
+    if (!r) parts.push(failed);
+    else parts.push(...encodingBytes(r, withOffsets));
+  }
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+const unpackBasic = (e) => ({ids: e.getIds(), type_ids: e.getTypeIds(), attention_mask: e.getAttentionMask(),
+                          special_tokens_mask: e.getSpecialTokensMask(), word_ids: e.getWordIds()});
+const unpackFull = (e) => Object.assign(unpackBasic(e), {offsets: e.getOffsets(), sequence_ids: e.getSequenceIds(),
+                                                         overflowing: e.getOverflowing().map(unpackFull)});
 
 async function runTask(task) {
   const t = await loadTokenizer(task.tokenizer);
   const records = readRecords(task.input);
+  const unpack = task.offsets ? unpackFull : unpackBasic;
   if (task.truncation) {
-    t.setTruncation(task.truncation.max_length, {strategy: task.truncation.strategy, direction: (task.truncation.direction || 'Right').toLowerCase()});
+    t.setTruncation(task.truncation.max_length, {strategy: task.truncation.strategy, direction: (task.truncation.direction || 'Right').toLowerCase(),
+                                                  stride: task.truncation.stride || 0});
   } else t.disableTruncation();
   const pad = task.padding;
   const hasPairs = records.some((r) => r[1] !== null);
@@ -221,7 +245,7 @@ async function runTask(task) {
       group.forEach((e, k) => (results[s + k] = e ? unpack(e) : null));
     }
   }
-  writeResults(task.output, results);
+  writeResults(task.output, results, !!task.offsets);
 }
 
 async function encodeJob(jobFile) {

@@ -82,3 +82,72 @@ TEST(CliTokenize, MatchesLibrary) {
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.err.find("--truncation"), std::string::npos) << r.err;
 }
+
+// --offsets / --return-overflowing-tokens / --stride / --is-split-into-words print transformers' BatchEncoding
+// fields; the expected values are what Hugging Face tokenizers (the npm oracle, tokenizers 0.22) returns.
+TEST(CliTokenize, OffsetsWindowsAndWords) {
+  TempDir dir("cli_tok_offsets");
+  {
+    std::ofstream f(dir.file("in.txt"), std::ios::binary);
+    f << "na\xC3\xAFve  r\xC3\xA9sum\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 x\n";  // "naïve  résumé 中文 x"
+  }
+  CliRun r = run_cli(dir, "--model '" + kBert + "' --input '" + dir.file("in.txt") + "' --offsets");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(r.lines.size(), 1u);
+  using Offsets = std::vector<std::vector<int>>;
+  EXPECT_EQ(r.lines[0]["tokens"].get<std::vector<std::string>>(),
+            (std::vector<std::string>{"[CLS]", "naive", "resume", "\xE4\xB8\xAD", "\xE6\x96\x87", "x", "[SEP]"}));
+  EXPECT_EQ(r.lines[0]["offset_mapping"].get<Offsets>(), (Offsets{{0, 0}, {0, 5}, {7, 13}, {14, 15}, {15, 16}, {17, 18}, {0, 0}}));
+  EXPECT_EQ(r.lines[0]["sequence_ids"].dump(), "[null,0,0,0,0,0,null]");
+  EXPECT_EQ(r.lines[0]["word_ids"].dump(), "[null,0,1,2,3,4,null]");
+
+  // Question answering windows: only_second, max_length 10, stride 2 → 4 windows of the context.
+  {
+    std::ofstream f(dir.file("pairs.txt"), std::ios::binary);
+    f << "who is it\tthe quick brown fox jumps over the lazy dog today\n";
+  }
+  r = run_cli(dir, "--model '" + kBert + "' --input '" + dir.file("pairs.txt") +
+                       "' --pair --truncation only_second --max-length 10 --stride 2 --return-overflowing-tokens --offsets");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(r.lines.size(), 4u);
+  const Offsets question = {{0, 0}, {0, 3}, {4, 6}, {7, 9}, {0, 0}};
+  const std::vector<Offsets> context = {{{0, 3}, {4, 9}, {10, 15}, {16, 19}},
+                                        {{10, 15}, {16, 19}, {20, 25}, {26, 30}},
+                                        {{20, 25}, {26, 30}, {31, 34}, {35, 39}},
+                                        {{31, 34}, {35, 39}, {40, 43}, {44, 49}}};
+  for (size_t w = 0; w < 4; ++w) {
+    Offsets expected = question;
+    expected.insert(expected.end(), context[w].begin(), context[w].end());
+    expected.push_back({0, 0});
+    EXPECT_EQ(r.lines[w]["offset_mapping"].get<Offsets>(), expected) << "window " << w;
+    EXPECT_EQ(r.lines[w]["sequence_ids"].dump(), "[null,0,0,0,null,1,1,1,1,null]") << w;
+    EXPECT_EQ(r.lines[w]["overflow_to_sample_mapping"].get<int>(), 0);
+  }
+
+  // Pre-tokenized words: offsets relative to each word, word ids = word index; equal to the library.
+  {
+    std::ofstream f(dir.file("words.jsonl"), std::ios::binary);
+    f << "[\"Hello\", \"w\xC3\xB6rld\", \"x\"]\n";
+  }
+  const std::string kRoberta = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/roberta-base";
+  r = run_cli(dir, "--model '" + kRoberta + "' --input '" + dir.file("words.jsonl") + "' --is-split-into-words --offsets");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("add_prefix_space"), std::string::npos) << r.err;
+  r = run_cli(dir, "--model '" + kRoberta + "' --input '" + dir.file("words.jsonl") +
+                       "' --is-split-into-words --offsets --add-prefix-space");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  Tokenizer roberta = Tokenizer::from_pretrained(kRoberta);
+  roberta.set_add_prefix_space(true);
+  EncodeOptions eo;
+  eo.return_offsets_mapping = true;
+  const Encoding e = roberta.encode_words({"Hello", "w\xC3\xB6rld", "x"}, std::nullopt, eo);
+  EXPECT_EQ(r.lines[0]["input_ids"].get<std::vector<int32_t>>(), e.ids);
+  EXPECT_EQ(r.lines[0]["tokens"].get<std::vector<std::string>>(),
+            (std::vector<std::string>{"<s>", "\xC4\xA0Hello", "\xC4\xA0w", "\xC3\x83\xC2\xB6r", "ld", "\xC4\xA0x", "</s>"}));
+  EXPECT_EQ(r.lines[0]["word_ids"].dump(), "[null,0,1,1,1,2,null]");
+  EXPECT_EQ(r.lines[0]["offset_mapping"].get<Offsets>(), (Offsets{{0, 0}, {0, 5}, {0, 1}, {1, 3}, {3, 5}, {0, 1}, {0, 0}}));
+
+  r = run_cli(dir, "--model '" + kBert + "' --input '" + dir.file("in.txt") + "' --stride 2");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("--return-overflowing-tokens"), std::string::npos) << r.err;
+}

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -75,8 +76,43 @@ inline std::vector<Record> read_records(const std::string& path) {
 struct OracleEncoding {
   std::vector<int32_t> ids, type_ids, attention_mask, special_tokens_mask;
   std::vector<int32_t> word_ids;  // -1 = None (special and padding tokens)
+  // Only for tasks with offsets:
+  std::vector<std::pair<int32_t, int32_t>> offsets;
+  std::vector<int32_t> sequence_ids;  // -1 = None
+  std::vector<OracleEncoding> overflowing;
 };
-inline std::vector<std::optional<OracleEncoding>> read_results(const std::string& path) {
+
+// Reads one encoding at buf[o] (n >= 0 already read).
+inline OracleEncoding read_oracle_encoding(const std::string& buf, size_t& o, int32_t n, bool with_offsets) {
+  auto i32 = [&]() {
+    int32_t v;
+    std::memcpy(&v, buf.data() + o, 4);
+    o += 4;
+    return v;
+  };
+  OracleEncoding e;
+  e.ids.resize(n);
+  for (auto& id : e.ids) id = i32();
+  for (auto* v : {&e.type_ids, &e.attention_mask, &e.special_tokens_mask}) {
+    v->resize(n);
+    for (int32_t k = 0; k < n; ++k) (*v)[k] = static_cast<unsigned char>(buf[o++]);
+  }
+  e.word_ids.resize(n);
+  for (auto& w : e.word_ids) w = i32();
+  if (!with_offsets) return e;
+  e.offsets.resize(n);
+  for (auto& [b, end] : e.offsets) b = i32(), end = i32();
+  e.sequence_ids.resize(n);
+  for (auto& s : e.sequence_ids) s = i32();
+  const int32_t windows = i32();
+  for (int32_t k = 0; k < windows; ++k) {
+    const int32_t m = i32();
+    e.overflowing.push_back(read_oracle_encoding(buf, o, m, true));
+  }
+  return e;
+}
+
+inline std::vector<std::optional<OracleEncoding>> read_results(const std::string& path, bool with_offsets = false) {
   const std::string buf = slurp(path);
   std::vector<std::optional<OracleEncoding>> out;
   size_t o = 0;
@@ -84,22 +120,8 @@ inline std::vector<std::optional<OracleEncoding>> read_results(const std::string
     int32_t n;
     std::memcpy(&n, buf.data() + o, 4);
     o += 4;
-    if (n < 0) {
-      out.emplace_back(std::nullopt);
-      continue;
-    }
-    OracleEncoding e;
-    e.ids.resize(n);
-    std::memcpy(e.ids.data(), buf.data() + o, 4 * static_cast<size_t>(n));
-    o += 4 * static_cast<size_t>(n);
-    for (auto* v : {&e.type_ids, &e.attention_mask, &e.special_tokens_mask}) {
-      v->resize(n);
-      for (int32_t k = 0; k < n; ++k) (*v)[k] = static_cast<unsigned char>(buf[o++]);
-    }
-    e.word_ids.resize(n);
-    std::memcpy(e.word_ids.data(), buf.data() + o, 4 * static_cast<size_t>(n));
-    o += 4 * static_cast<size_t>(n);
-    out.push_back(std::move(e));
+    if (n < 0) out.emplace_back(std::nullopt);
+    else out.emplace_back(read_oracle_encoding(buf, o, n, with_offsets));
   }
   return out;
 }
@@ -145,13 +167,50 @@ std::string join(const std::vector<T>& v, size_t max = 40) {
   return s + "]";
 }
 
+inline std::string join_offsets(const std::vector<std::pair<int32_t, int32_t>>& v, size_t max = 24) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size() && i < max; ++i)
+    s += (i ? "," : "") + std::string("(") + std::to_string(v[i].first) + "," + std::to_string(v[i].second) + ")";
+  if (v.size() > max) s += ",...";
+  return s + "]";
+}
+
+// What differs between an accent encoding and the oracle's ("" when equal). With offsets: also offsets,
+// sequence ids and, recursively, the overflowing windows.
+inline std::string encoding_difference(const Encoding& mine, const OracleEncoding& theirs, bool with_offsets) {
+  if (mine.ids != theirs.ids) return "ids differ";
+  if (mine.type_ids != theirs.type_ids) return "type_ids differ";
+  if (mine.attention_mask != theirs.attention_mask) return "attention_mask differs";
+  if (mine.special_tokens_mask != theirs.special_tokens_mask) return "special_tokens_mask differs";
+  if (mine.word_ids != theirs.word_ids) return "word_ids differ";
+  if (!with_offsets) return "";
+  if (mine.offsets != theirs.offsets) return "offsets differ";
+  if (mine.sequence_ids != theirs.sequence_ids) return "sequence_ids differ";
+  if (mine.overflowing.size() != theirs.overflowing.size())
+    return "overflowing windows: accent " + std::to_string(mine.overflowing.size()) + ", oracle " +
+           std::to_string(theirs.overflowing.size());
+  for (size_t k = 0; k < mine.overflowing.size(); ++k) {
+    const std::string d = encoding_difference(mine.overflowing[k], theirs.overflowing[k], true);
+    if (!d.empty()) return "overflowing window " + std::to_string(k) + ": " + d;
+  }
+  return "";
+}
+
+// Counts an encoding's windows, recursively.
+inline size_t window_count(const Encoding& e) {
+  size_t n = e.overflowing.size();
+  for (const Encoding& w : e.overflowing) n += window_count(w);
+  return n;
+}
+
 // Compares accent encodings (nullopt = accent threw) with the oracle's; records mismatches (first few shown).
 struct Comparison {
   size_t records = 0, pairs = 0, tokens = 0, errors_both = 0, mismatches = 0;
+  size_t with_offsets = 0, windows = 0;  // encodings whose offsets/sequence ids were compared; windows compared
   std::vector<std::string> first_mismatches;
 
   void compare(const Record& r, const std::optional<Encoding>& mine, const std::optional<OracleEncoding>& theirs,
-               const std::string& label) {
+               const std::string& label, bool offsets = false) {
     ++records;
     if (r.b) ++pairs;
     std::string problem;
@@ -163,14 +222,17 @@ struct Comparison {
       problem = !mine ? "accent raised an error, the oracle did not" : "the oracle raised an error, accent did not";
     } else {
       tokens += theirs->ids.size();
-      if (mine->ids != theirs->ids) problem = "ids differ";
-      else if (mine->type_ids != theirs->type_ids) problem = "type_ids differ";
-      else if (mine->attention_mask != theirs->attention_mask) problem = "attention_mask differs";
-      else if (mine->special_tokens_mask != theirs->special_tokens_mask) problem = "special_tokens_mask differs";
-      else if (mine->word_ids != theirs->word_ids) problem = "word_ids differ";
+      problem = encoding_difference(*mine, *theirs, offsets);
+      if (offsets) ++with_offsets, windows += window_count(*mine);
     }
     if (problem.empty()) return;
     ++mismatches;
+    // ACCENT_PARITY_DUMP=DIR keeps the texts of mismatching records (mismatch_N_a.txt, _b.txt) for debugging.
+    if (const char* dir = std::getenv("ACCENT_PARITY_DUMP")) {
+      const std::string base = std::string(dir) + "/mismatch_" + std::to_string(mismatches);
+      std::ofstream(base + "_a.txt", std::ios::binary) << r.a;
+      if (r.b) std::ofstream(base + "_b.txt", std::ios::binary) << *r.b;
+    }
     if (first_mismatches.size() < 8) {
       std::string m = label + ": " + problem + "\n    text a: '" + printable(r.a) + "'";
       if (r.b) m += "\n    text b: '" + printable(*r.b) + "'";
@@ -178,6 +240,10 @@ struct Comparison {
       if (theirs) m += "\n    oracle: " + join(theirs->ids) + " types " + join(theirs->type_ids);
       if (mine && theirs && problem == "word_ids differ")
         m += "\n    word ids accent " + join(mine->word_ids) + "\n    word ids oracle " + join(theirs->word_ids);
+      if (mine && theirs && offsets) {
+        m += "\n    offsets accent " + join_offsets(mine->offsets) + "\n    offsets oracle " + join_offsets(theirs->offsets);
+        m += "\n    sequence ids accent " + join(mine->sequence_ids) + "\n    sequence ids oracle " + join(theirs->sequence_ids);
+      }
       first_mismatches.push_back(m);
     }
   }

@@ -9,7 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <deque>
 #include <map>
 
 #include "text/tokenizer.h"
@@ -47,13 +50,15 @@ json task_json(const Task& t, const json& tokenizer_spec, const Tokenizer& tok, 
   j["input"] = input;
   j["output"] = output;
   j["add_special_tokens"] = t.options.add_special_tokens;
+  j["offsets"] = t.options.return_offsets_mapping;
   j["batch"] = t.batch;
   j["truncation"] = nullptr;
   j["padding"] = nullptr;
   if (t.options.truncation != TruncationStrategy::None)
     j["truncation"] = {{"max_length", *t.options.max_length},
                        {"strategy", strategy_json(t.options.truncation)},
-                       {"direction", t.options.truncation_side == Side::Left ? "Left" : "Right"}};
+                       {"direction", t.options.truncation_side == Side::Left ? "Left" : "Right"},
+                       {"stride", t.options.stride}};
   if (t.options.padding != PaddingStrategy::None) {
     json p;
     p["max_length"] = t.options.padding == PaddingStrategy::MaxLength ? json(*t.options.max_length) : json(nullptr);
@@ -168,9 +173,10 @@ TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
       (setters(o), ...);
       return o;
     };
-    tasks.push_back({"single", &singles, {}});
+    const EncodeOptions with_offsets = opts([](EncodeOptions& o) { o.return_offsets_mapping = true; });
+    tasks.push_back({"single offsets", &singles, with_offsets});
     tasks.push_back({"single no-specials", &singles_6k_b, opts([](EncodeOptions& o) { o.add_special_tokens = false; })});
-    tasks.push_back({"pair", &pairs, {}});
+    tasks.push_back({"pair offsets", &pairs, with_offsets});
     tasks.push_back({"pair no-specials", &pairs_2k, opts([](EncodeOptions& o) { o.add_special_tokens = false; })});
     const TruncationStrategy strategies[] = {TruncationStrategy::LongestFirst, TruncationStrategy::OnlyFirst,
                                              TruncationStrategy::OnlySecond};
@@ -194,7 +200,25 @@ TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
     tasks.push_back({"single OnlyFirst no-specials 5", &singles_6k, opts([](EncodeOptions& o) {
                        o.truncation = TruncationStrategy::OnlyFirst, o.max_length = 5, o.add_special_tokens = false;
                      })});
+    // Overflowing windows with a stride (return_overflowing_tokens): QA's only_second, and longest_first where
+    // both texts can overflow (tokenizers then nests windows inside windows; compared recursively).
+    auto windows = [&](TruncationStrategy strategy, Side side, int64_t max_length, int64_t stride, bool specials = true) {
+      EncodeOptions o = with_offsets;
+      o.truncation = strategy, o.truncation_side = side, o.max_length = max_length;
+      o.return_overflowing_tokens = true, o.stride = stride, o.add_special_tokens = specials;
+      return o;
+    };
+    tasks.push_back({"pair windows OnlySecond right 40 stride 8", &pairs_2k, windows(TruncationStrategy::OnlySecond, Side::Right, 40, 8)});
+    tasks.push_back({"pair windows OnlySecond left 40 stride 8", &pairs_2k, windows(TruncationStrategy::OnlySecond, Side::Left, 40, 8)});
+    tasks.push_back({"pair windows OnlyFirst right 33 stride 3", &pairs_2k, windows(TruncationStrategy::OnlyFirst, Side::Right, 33, 3)});
+    tasks.push_back({"pair windows LongestFirst right 24 stride 4", &pairs_2k, windows(TruncationStrategy::LongestFirst, Side::Right, 24, 4)});
+    tasks.push_back({"single windows right 16 stride 5", &singles_6k, windows(TruncationStrategy::LongestFirst, Side::Right, 16, 5)});
+    tasks.push_back({"single windows left 12 stride 3", &singles_6k, windows(TruncationStrategy::LongestFirst, Side::Left, 12, 3)});
+    tasks.push_back({"single windows no-specials 5 stride 2", &singles_6k_b, windows(TruncationStrategy::OnlyFirst, Side::Right, 5, 2, false)});
     if (v.has_pad) {
+      EncodeOptions padded = windows(TruncationStrategy::OnlySecond, Side::Right, 48, 12);
+      padded.padding = PaddingStrategy::MaxLength;
+      tasks.push_back({"pair windows OnlySecond 48 stride 12 + pad max_length", &pairs_3k_pad, padded});
       tasks.push_back({"pair truncate+pad max_length 48", &pairs_3k_pad, opts([](EncodeOptions& o) {
                          o.truncation = TruncationStrategy::LongestFirst, o.max_length = 48;
                          o.padding = PaddingStrategy::MaxLength;
@@ -212,6 +236,28 @@ TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
                            o.truncation = TruncationStrategy::LongestFirst, o.max_length = 100;
                          }), 16};
       tasks.push_back(longest_pairs);
+    }
+
+    // tokenizers panics (aborting node) where a window could not advance (stride >= what is left for the text
+    // being cut); accent raises an error there. Those records are left out of both sides.
+    std::deque<std::vector<Record>> kept_records;
+    size_t left_out = 0;
+    for (Task& t : tasks) {
+      if (t.options.stride == 0) continue;
+      std::vector<Record> kept;
+      for (const Record& r : *t.records) {
+        try {
+          tok.encode(r.a, r.b ? std::optional<std::string_view>(*r.b) : std::nullopt, t.options);
+        } catch (const std::exception& e) {
+          if (std::string(e.what()).find("stride") != std::string::npos) {
+            ++left_out;
+            continue;
+          }
+        }
+        kept.push_back(r);
+      }
+      kept_records.push_back(std::move(kept));
+      t.records = &kept_records.back();
     }
 
     // Oracle: all tasks of this vocabulary in one node process.
@@ -236,14 +282,17 @@ TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
     Comparison total;
     double accent_s = 0;
     for (size_t i = 0; i < tasks.size(); ++i) {
-      const auto theirs = read_results(job["tasks"][i]["output"].get<std::string>());
+      const bool offsets = tasks[i].options.return_offsets_mapping;
+      const auto theirs = read_results(job["tasks"][i]["output"].get<std::string>(), offsets);
       const auto a0 = std::chrono::steady_clock::now();
       const auto mine = run_accent(tok, tasks[i]);
       accent_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - a0).count();
       ASSERT_EQ(theirs.size(), tasks[i].records->size()) << v.name << " " << tasks[i].name;
       Comparison c;
-      for (size_t k = 0; k < mine.size(); ++k) c.compare((*tasks[i].records)[k], mine[k], theirs[k], v.name + " / " + tasks[i].name);
+      for (size_t k = 0; k < mine.size(); ++k)
+        c.compare((*tasks[i].records)[k], mine[k], theirs[k], v.name + " / " + tasks[i].name, offsets);
       total.records += c.records, total.pairs += c.pairs, total.tokens += c.tokens, total.errors_both += c.errors_both;
+      total.with_offsets += c.with_offsets, total.windows += c.windows;
       total.mismatches += c.mismatches;
       for (auto& m : c.first_mismatches)
         if (total.first_mismatches.size() < 12) total.first_mismatches.push_back(m);
@@ -251,11 +300,101 @@ TEST(TokenizerParity, HuggingFaceTokenizersOnRealAndStressText) {
     }
     std::cout << "[" << v.name << "] tasks " << tasks.size() << ", encodings compared " << total.records
               << " (single lines " << total.records - total.pairs << ", pairs " << total.pairs << "), tokens "
-              << total.tokens << ", both raised " << total.errors_both << ", mismatches " << total.mismatches
+              << total.tokens << ", with offsets and sequence ids " << total.with_offsets << ", overflowing windows "
+              << total.windows << " (records left out: stride too long " << left_out << "), both raised "
+              << total.errors_both << ", mismatches " << total.mismatches
               << "  [oracle " << oracle_s << " s, accent " << accent_s << " s]\n";
     EXPECT_EQ(total.mismatches, 0u) << v.name;
     for (const std::string& m : total.first_mismatches) failures.push_back(m);
   }
   for (const std::string& m : failures) std::cout << "  " << m << "\n";
+
+  // Pre-tokenized input (is_split_into_words, the NER case): real sentences as words — WNUT-17 tokens and
+  // corpus lines split on spaces. tokenizers encodes each word on its own and merges them, so the oracle encodes
+  // every word alone (no special tokens) and accent's encode_words must equal the concatenation, with word ids
+  // set to the word's index and offsets relative to each word. Byte-level tokenizers with add_prefix_space.
+  std::vector<std::vector<std::string>> sentences;
+  {
+    std::ifstream conll(std::string(ACCENT_TEST_DATA_DIR) + "/token-classification/wnut17/wnut17train.conll");
+    std::vector<std::string> words;
+    for (std::string line; std::getline(conll, line);) {
+      const size_t cut = line.find_first_of(" \t");
+      const std::string word = line.substr(0, cut);
+      if (word.empty()) {
+        if (!words.empty()) sentences.push_back(std::move(words));
+        words.clear();
+      } else {
+        words.push_back(word);
+      }
+    }
+    if (!words.empty()) sentences.push_back(std::move(words));
+  }
+  const size_t conll_sentences = sentences.size();
+  ASSERT_GT(conll_sentences, 3000u);
+  for (size_t i = 0; i < real.size(); i += 4) {
+    std::vector<std::string> words;
+    std::istringstream is(real[i].a);
+    for (std::string w; is >> w;) words.push_back(w);
+    if (!words.empty()) sentences.push_back(std::move(words));
+  }
+  std::vector<Record> word_records;
+  for (const auto& sentence : sentences)
+    for (const std::string& w : sentence) word_records.push_back({w, std::nullopt});
+  const std::string words_file = tmp.file("words.bin");
+  write_records(words_file, word_records);
+  for (const Vocab& v : vocabs) {
+    Tokenizer tok = Tokenizer::from_pretrained(v.accent_path);
+    json spec = v.oracle_spec;
+    if (tok.family() == TokenizerFamily::Roberta) spec["roberta_add_prefix_space"] = true;
+    if (tok.family() == TokenizerFamily::Gpt2) spec["gpt2"]["add_prefix_space"] = true;
+    if (tok.family() != TokenizerFamily::Bert) tok.set_add_prefix_space(true);
+    Task task{"words", &word_records, {}};
+    task.options.add_special_tokens = false;
+    task.options.return_offsets_mapping = true;
+    json job;
+    job["tasks"] = json::array({task_json(task, spec, tok, words_file, tmp.file(v.name + "_words.bin"))});
+    const std::string job_file = tmp.file(v.name + "_words_job.json");
+    { std::ofstream(job_file) << job.dump(); }
+    run_oracle("encode '" + job_file + "'");
+    const auto per_word = read_results(tmp.file(v.name + "_words.bin"), true);
+    ASSERT_EQ(per_word.size(), word_records.size());
+    Comparison c;
+    size_t next = 0, words_compared = 0;
+    for (const auto& sentence : sentences) {
+      // The oracle's sentence: its words' encodings one after the other, word ids = word index.
+      OracleEncoding expected;
+      bool failed = false;
+      for (size_t w = 0; w < sentence.size(); ++w, ++next) {
+        const auto& enc = per_word[next];
+        if (!enc) {
+          failed = true;
+          continue;
+        }
+        auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+        append(expected.ids, enc->ids);
+        append(expected.type_ids, enc->type_ids);
+        append(expected.attention_mask, enc->attention_mask);
+        append(expected.special_tokens_mask, enc->special_tokens_mask);
+        append(expected.offsets, enc->offsets);
+        append(expected.sequence_ids, enc->sequence_ids);
+        expected.word_ids.insert(expected.word_ids.end(), enc->ids.size(), static_cast<int32_t>(w));
+      }
+      words_compared += sentence.size();
+      std::optional<Encoding> mine;
+      try {
+        mine = tok.encode_words(sentence, std::nullopt, task.options);
+      } catch (const std::exception&) {
+      }
+      std::string joined;
+      for (const std::string& w : sentence) joined += (joined.empty() ? "" : " ") + w;
+      c.compare({joined, std::nullopt}, mine, failed ? std::nullopt : std::optional<OracleEncoding>(expected),
+                v.name + " / pre-tokenized words", true);
+    }
+    std::cout << "[" << v.name << " pre-tokenized] sentences " << c.records << " (WNUT-17 " << conll_sentences
+              << ", corpus lines " << c.records - conll_sentences << "), words " << words_compared << ", tokens "
+              << c.tokens << ", mismatches " << c.mismatches << "\n";
+    for (const std::string& m : c.first_mismatches) std::cout << "  " << m << "\n";
+    EXPECT_EQ(c.mismatches, 0u) << v.name << " pre-tokenized";
+  }
   std::cout << "[total] " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
 }
