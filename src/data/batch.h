@@ -1,4 +1,4 @@
-// data/batch.h — the tensors one forward pass of a sequence classifier consumes.
+// data/batch.h — the tensors one forward pass of a model consumes (sequence or token classification, QA).
 //
 // B = batch size, T = padded sequence length, C = num_labels. Row-major, b-major.
 #pragma once
@@ -18,6 +18,10 @@ struct Batch {
   // multi-label uses float_labels (B, C) of 0/1; regression uses float_labels (B, C).
   std::vector<int64_t> class_labels;
   std::vector<float> float_labels;
+  // Token classification: one label per token (B, T), -100 = ignored (special tokens, padding, later sub-tokens).
+  std::vector<int64_t> token_labels;
+  // Question answering: the answer's first and last token per row (B); the CLS index when there is none.
+  std::vector<int64_t> start_positions, end_positions;
 };
 
 }  // namespace accent

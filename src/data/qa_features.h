@@ -50,7 +50,7 @@ struct QaDataArguments {
 // One training feature (T = its length: max_seq_length when padded).
 struct QaTrainFeature {
   std::vector<int32_t> input_ids;       // (T,)
-  std::vector<int32_t> token_type_ids;  // (T,)
+  std::vector<int32_t> token_type_ids;  // (T,) all 0 for tokenizers whose model takes none (RoBERTa)
   std::vector<int32_t> attention_mask;  // (T,)
   // Not in run_qa.py's output (it pops offset_mapping); kept to check labels and for diagnostics.
   std::vector<std::pair<int32_t, int32_t>> offsets;  // (T,) code points into the token's own text, (0,0) special/pad
@@ -91,8 +91,8 @@ struct QaValidationFeatures {
 };
 
 // run_qa.py prepare_train_features over `examples` (question lstrip()'d with Python's str.isspace set).
-// Errors: doc_stride >= the room left for the context (the tokenizer cannot make overlapping windows), an
-// answer start outside its context.
+// Errors name the example id: doc_stride not smaller than the room a window leaves for the context (the
+// tokenizer's message follows), a window without context tokens, answer texts and starts of different counts.
 QaTrainFeatures prepare_train_features(const Tokenizer& tokenizer, const std::vector<SquadExample>& examples,
                                        const QaDataArguments& args = {});
 

@@ -25,7 +25,10 @@ ProblemType problem_type_from_name(const std::string& name) {
        "\" is not one of \"regression\", \"single_label_classification\", \"multi_label_classification\"");
 }
 
-bool batch_has_labels(const Batch& batch) { return !batch.class_labels.empty() || !batch.float_labels.empty(); }
+bool batch_has_labels(const Batch& batch) {
+  return !batch.class_labels.empty() || !batch.float_labels.empty() || !batch.token_labels.empty() ||
+         !batch.start_positions.empty();
+}
 
 ProblemType resolve_problem_type(const std::optional<std::string>& configured, int64_t num_labels, const Batch& batch) {
   if (configured) return problem_type_from_name(*configured);

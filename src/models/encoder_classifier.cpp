@@ -16,6 +16,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 std::string family_prefix(EncoderFamily f) {
   switch (f) {
+    case EncoderFamily::Bert: return "bert";
     case EncoderFamily::Roberta:
     case EncoderFamily::XlmRoberta: return "roberta";  // XLMRobertaForSequenceClassification keeps "roberta"
     case EncoderFamily::Electra: return "electra";
@@ -53,11 +54,31 @@ std::string encoder_prefix(EncoderFamily f) {
   return f == EncoderFamily::DistilBert ? "distilbert.transformer" : family_prefix(f) + ".encoder";
 }
 
-ClsTokenHead make_head(EncoderFamily f, const BertDims& d) {
+ClsTokenHead make_head(EncoderFamily f, const BertDims& d, ModelTask task) {
+  if (task != ModelTask::SequenceClassification) return ClsTokenHead();
+  if (f == EncoderFamily::Bert)
+    return ClsTokenHead("bert.pooler.dense", "classifier", d.H, d.C, Activation::Tanh, d.classifier_dropout, false);
   if (f == EncoderFamily::DistilBert)
     return ClsTokenHead("pre_classifier", "classifier", d.H, d.C, Activation::Relu, d.classifier_dropout, false);
   const Activation act = f == EncoderFamily::Electra ? Activation::Gelu : Activation::Tanh;
   return ClsTokenHead("classifier.dense", "classifier.out_proj", d.H, d.C, act, d.classifier_dropout, true);
+}
+
+PerTokenHead make_token_head(EncoderFamily f, const ModelConfig& c, const BertDims& d, ModelTask task) {
+  switch (task) {
+    case ModelTask::SequenceClassification: return PerTokenHead();
+    case ModelTask::TokenClassification:  // DistilBERT: Dropout(config.dropout); the others classifier_dropout ?? hidden
+      return PerTokenHead("classifier", d.H, d.C, f == EncoderFamily::DistilBert ? d.hidden_dropout : d.classifier_dropout);
+    case ModelTask::QuestionAnswering: {
+      float p = 0.0f;
+      if (f == EncoderFamily::DistilBert) {
+        const auto it = c.extra.find("qa_dropout");
+        p = it != c.extra.end() && it->is_number() ? it->get<float>() : 0.1f;
+      }
+      return PerTokenHead("qa_outputs", d.H, 2, p);
+    }
+  }
+  return PerTokenHead();
 }
 
 // DistilBERT's TransformerBlock names for the parameters of a BERT layer (same order in the state dict).
@@ -81,25 +102,27 @@ void rename_to_distilbert(BertEncoder& encoder) {
 
 }  // namespace
 
-EncoderClassifier::EncoderClassifier(EncoderFamily family, ModelConfig config, const std::string& origin)
-    : TransformerClassifier(std::move(config)),
+EncoderClassifier::EncoderClassifier(EncoderFamily family, ModelConfig config, ModelTask task, const std::string& origin)
+    : TransformerClassifier(std::move(config), task),
       family_(family),
       dims_(family_dims(family, config_, origin)),
       embedding_dims_(embedding_dims_of(family, config_, dims_, origin)),
       embeddings_(family_prefix(family) + ".embeddings", embedding_dims_),
       encoder_(encoder_prefix(family), dims_),
-      head_(make_head(family, dims_)) {
+      head_(make_head(family, dims_, task)),
+      token_head_(make_token_head(family, config_, dims_, task)) {
   if (embedding_dims_.H != dims_.H)
     projection_ = std::make_unique<Linear>(family_prefix(family) + ".embeddings_project", embedding_dims_.H, dims_.H);
   if (family == EncoderFamily::DistilBert) rename_to_distilbert(encoder_);
 }
 
-std::string EncoderClassifier::architecture() const {
+std::string EncoderClassifier::class_prefix() const {
   switch (family_) {
-    case EncoderFamily::Roberta: return "RobertaForSequenceClassification";
-    case EncoderFamily::XlmRoberta: return "XLMRobertaForSequenceClassification";
-    case EncoderFamily::Electra: return "ElectraForSequenceClassification";
-    case EncoderFamily::DistilBert: return "DistilBertForSequenceClassification";
+    case EncoderFamily::Bert: return "Bert";
+    case EncoderFamily::Roberta: return "Roberta";
+    case EncoderFamily::XlmRoberta: return "XLMRoberta";
+    case EncoderFamily::Electra: return "Electra";
+    case EncoderFamily::DistilBert: return "DistilBert";
   }
   return "";
 }
@@ -120,7 +143,8 @@ void EncoderClassifier::collect(ParameterList& out) {
   embeddings_.collect(out);
   if (projection_) projection_->collect(out);
   encoder_.collect(out);
-  head_.collect(out);
+  if (task_ == ModelTask::SequenceClassification) head_.collect(out);
+  else token_head_.collect(out);
 }
 
 std::vector<NamedLinear> EncoderClassifier::linear_modules() {
@@ -131,29 +155,36 @@ std::vector<NamedLinear> EncoderClassifier::linear_modules() {
   };
   if (projection_) add(*projection_);
   for (Linear* l : encoder_.linears()) add(*l);
-  add(head_.dense);
-  add(head_.out);
+  if (task_ == ModelTask::SequenceClassification) {
+    add(head_.dense);
+    add(head_.out);
+  } else {
+    add(token_head_.out);
+  }
   return out;
 }
 
 void EncoderClassifier::forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) {
   const int64_t B = batch.B, T = batch.T;
   // RoBERTa/DistilBERT tokenizers give no token_type_ids (HF model_input_names): the model sees its default.
-  const bool uses_token_types = family_ == EncoderFamily::Electra && !batch.token_type_ids.empty();
+  const bool uses_token_types =
+      (family_ == EncoderFamily::Bert || family_ == EncoderFamily::Electra) && !batch.token_type_ids.empty();
   float* x0 = x0_.f32(B * T * dims_.H);
   float* e0 = projection_ ? e0_.f32(B * T * embedding_dims_.H) : x0;
   embeddings_.forward(ctx_, batch.input_ids.data(), uses_token_types ? batch.token_type_ids.data() : nullptr, e0, B, T,
                       rng);
   if (projection_) projection_->forward(ctx_, e0, x0, B * T);
   const float* last = encoder_.forward(ctx_, x0, mask_add, B, T, rng);
-  head_.forward(ctx_, last, logits, B, T, rng);
+  if (task_ == ModelTask::SequenceClassification) head_.forward(ctx_, last, logits, B, T, rng);
+  else token_head_.forward(ctx_, last, logits, B, T, rng);
 }
 
 void EncoderClassifier::backward_logits(const Batch& batch, const float* dlogits) {
   const int64_t B = batch.B, T = batch.T, n = B * T * dims_.H, ne = B * T * embedding_dims_.H;
   float* grads = grads_.f32(2 * n + ne);
   float *dlast = grads, *dx0 = grads + n, *de0 = grads + 2 * n;
-  head_.backward(ctx_, dlogits, dlast, B, T);
+  if (task_ == ModelTask::SequenceClassification) head_.backward(ctx_, dlogits, dlast, B, T);
+  else token_head_.backward(ctx_, dlogits, dlast, B, T);
   float* x0 = x0_.f32(n);
   // Below the encoder: the ELECTRA projection, then the embeddings. When neither trains (--freeze-embeddings,
   // LoRA), the encoder is asked for no input gradient and stops at its lowest trainable layer.

@@ -62,21 +62,40 @@ Gpt2Dims gpt2_dims(const ModelConfig& c, const std::string& origin) {
   return d;
 }
 
+// GPT2ForTokenClassification's dropout: classifier_dropout, else hidden_dropout, else 0.1 (GPT2Config has neither).
+float token_head_dropout(const ModelConfig& c) {
+  for (const char* key : {"classifier_dropout", "hidden_dropout"}) {
+    const auto it = c.extra.find(key);
+    if (it != c.extra.end() && it->is_number()) return it->get<float>();
+  }
+  return c.classifier_dropout ? static_cast<float>(*c.classifier_dropout) : 0.1f;
+}
+
+PerTokenHead make_token_head(const ModelConfig& c, const Gpt2Dims& d, ModelTask task) {
+  switch (task) {
+    case ModelTask::SequenceClassification: return PerTokenHead();
+    case ModelTask::TokenClassification: return PerTokenHead("classifier", d.H, d.C, token_head_dropout(c));
+    case ModelTask::QuestionAnswering: return PerTokenHead("qa_outputs", d.H, 2, 0.0f);
+  }
+  return PerTokenHead();
+}
+
 }  // namespace
 
-Gpt2ForSequenceClassification::Gpt2ForSequenceClassification(ModelConfig config, const std::string& origin)
-    : TransformerClassifier(with_pad_token(std::move(config), origin)),
+Gpt2Classifier::Gpt2Classifier(ModelConfig config, ModelTask task, const std::string& origin)
+    : TransformerClassifier(with_pad_token(std::move(config), origin), task),
       dims_(gpt2_dims(config_, origin)),
       wte_("transformer.wte", dims_.V, dims_.H),
       wpe_("transformer.wpe", dims_.P, dims_.H),
       ln_f_("transformer.ln_f", dims_.H, dims_.eps),
-      score_("score", dims_.H, dims_.C, /*bias=*/false),
+      score_(task == ModelTask::SequenceClassification ? Linear("score", dims_.H, dims_.C, /*bias=*/false) : Linear()),
+      token_head_(make_token_head(config_, dims_, task)),
       embd_dropout_(dims_.embd_dropout) {
   for (int64_t l = 0; l < dims_.L; ++l)
     blocks_.push_back(std::make_unique<Gpt2Block>("transformer.h." + std::to_string(l), dims_, l));
 }
 
-void Gpt2ForSequenceClassification::init_parameter(Parameter& p, const Rng& rng) const {
+void Gpt2Classifier::init_parameter(Parameter& p, const Rng& rng) const {
   float stddev = static_cast<float>(config_.initializer_range);
   if (ends_with(p.name, "c_proj.weight")) stddev /= std::sqrt(2.0f * static_cast<float>(std::max<int64_t>(1, dims_.L)));
   const bool is_norm = ends_with(p.name, "ln_1.weight") || ends_with(p.name, "ln_1.bias") ||
@@ -85,25 +104,27 @@ void Gpt2ForSequenceClassification::init_parameter(Parameter& p, const Rng& rng)
   init_standard(p, rng, stddev, is_norm);
 }
 
-void Gpt2ForSequenceClassification::collect(ParameterList& out) {
+void Gpt2Classifier::collect(ParameterList& out) {
   wte_.collect(out);
   wpe_.collect(out);
   for (auto& block : blocks_) block->collect(out);
   ln_f_.collect(out);
-  score_.collect(out);
+  if (task_ == ModelTask::SequenceClassification) score_.collect(out);
+  else token_head_.collect(out);
 }
 
-std::vector<NamedLinear> Gpt2ForSequenceClassification::linear_modules() {
+std::vector<NamedLinear> Gpt2Classifier::linear_modules() {
   std::vector<NamedLinear> out;
   auto module_name = [](const Parameter& weight) { return weight.name.substr(0, weight.name.size() - 7); };
   for (auto& block : blocks_)
     for (Conv1D* c : {&block->c_attn, &block->attn_c_proj, &block->c_fc, &block->mlp_c_proj})
       out.push_back(NamedLinear{module_name(c->weight), nullptr, c});
-  out.push_back(NamedLinear{module_name(score_.weight), &score_, nullptr});
+  Linear& head = task_ == ModelTask::SequenceClassification ? score_ : token_head_.out;
+  out.push_back(NamedLinear{module_name(head.weight), &head, nullptr});
   return out;
 }
 
-void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const float* mask_add, float* logits,
+void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, float* logits,
                                                    Rng* rng) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
   ACCENT_CHECK(T <= dims_.P, "sequence length ", T, " is longer than n_positions ", dims_.P,
@@ -132,6 +153,12 @@ void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const flo
   for (int64_t l = 0; l < L; ++l) blocks_[l]->forward(ctx_, hidden + l * n, mask_add, hidden + (l + 1) * n, B, T, rng);
 
   const float* last_hidden = hidden + L * n;
+  if (task_ != ModelTask::SequenceClassification) {
+    float* normed = normed_.f32(n);
+    ln_f_.forward(ctx_, last_hidden, normed, rows);
+    token_head_.forward(ctx_, normed, logits, B, T, rng);
+    return;
+  }
   float* pooled = pooled_.f32(B * H);
   float* normed = normed_.f32(B * H);
   // pooled[b] = last_hidden[b·T + last_b]: a row lookup, done by the embedding op over the (B·T, H) hidden rows.
@@ -140,19 +167,25 @@ void Gpt2ForSequenceClassification::forward_logits(const Batch& batch, const flo
   score_.forward(ctx_, normed, logits, B);
 }
 
-void Gpt2ForSequenceClassification::backward_logits(const Batch& batch, const float* dlogits) {
+void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
   float* hidden = hidden_.f32((L + 1) * n);
-  float* pooled = pooled_.f32(B * H);
-  float* normed = normed_.f32(B * H);
-  score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
-  ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
   float* grads = grads_.f32(2 * n);
   float* dy = grads;
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(static_cast<int64_t>(ids_host_.size() * sizeof(int32_t))));
-  // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows.
-  fill_zero(ctx_, dy, static_cast<size_t>(n) * sizeof(float));
-  embedding_backward(ctx_, ids + 2 * rows, normed, dy, B, rows, H, /*padding_idx=*/-1);
+  if (task_ != ModelTask::SequenceClassification) {
+    float* dnormed = pooled_.f32(n);
+    token_head_.backward(ctx_, dlogits, dnormed, B, T);
+    ln_f_.backward(ctx_, hidden + L * n, dnormed, /*dx=*/dy, rows);
+  } else {
+    float* pooled = pooled_.f32(B * H);
+    float* normed = normed_.f32(B * H);
+    score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
+    ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
+    // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows.
+    fill_zero(ctx_, dy, static_cast<size_t>(n) * sizeof(float));
+    embedding_backward(ctx_, ids + 2 * rows, normed, dy, B, rows, H, /*padding_idx=*/-1);
+  }
   // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
   // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
   ParameterList embedding_params;

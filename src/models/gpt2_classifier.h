@@ -1,4 +1,5 @@
-// models/gpt2_classifier.h — GPT2ForSequenceClassification, forward and hand-written backward.
+// models/gpt2_classifier.h — GPT2ForSequenceClassification / GPT2ForTokenClassification / GPT2ForQuestionAnswering,
+// forward and hand-written backward.
 //
 //   X0 = Dropout_embd(wte[ids] + wpe[0..T−1])          positions ignore padding; token types unused (HF's GPT-2
 //                                                       tokenizer gives none)
@@ -6,6 +7,9 @@
 //   logits[b] = ln_f(X[b, last_b])·Wscoreᵀ              score (C, H), no bias; ln_f and the score head are per
 //                                                       row, so only the pooled rows are computed
 //   last_b = the rightmost position whose id ≠ pad_token_id (transformers ≥ 4.48; 0 when the row is all pad).
+//   Token classification: logits[b, t] = Dropout(ln_f(X[b, t]))·Wᵀ + bias, "classifier" (C, H), p = classifier_dropout
+//   ?? hidden_dropout ?? 0.1 (config keys); question answering: "qa_outputs" (2, H), no dropout
+//   (models/per_token_head.h) — ln_f then runs over every row.
 // pad_token_id: GPT-2 has none; as in HF's fine-tuning recipe (model.config.pad_token_id = eos_token_id) the
 // config's eos_token_id is used and written into the config, so batches can be padded and the model saved with it.
 // Parameters "transformer.wte.weight", "transformer.wpe.weight", "transformer.h.L.…", "transformer.ln_f.*",
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "models/gpt2_block.h"
+#include "models/per_token_head.h"
 #include "models/transformer_classifier.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -25,18 +30,19 @@
 
 namespace accent {
 
-class Gpt2ForSequenceClassification final : public TransformerClassifier {
+class Gpt2Classifier final : public TransformerClassifier {
  public:
-  explicit Gpt2ForSequenceClassification(ModelConfig config, const std::string& origin = "config");
+  explicit Gpt2Classifier(ModelConfig config, ModelTask task = ModelTask::SequenceClassification,
+                          const std::string& origin = "config");
 
-  std::string architecture() const override { return "GPT2ForSequenceClassification"; }
+  std::string class_prefix() const override { return "GPT2"; }
   std::string base_prefix() const override { return "transformer"; }
   std::string word_embeddings_name() const override { return wte_.weight.name; }
   int64_t vocab_size() const override { return dims_.V; }
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
   const Gpt2Dims& dims() const { return dims_; }
-  // Every Conv1D (c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per block) in state-dict order, then the score head.
+  // Every Conv1D (c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per block) in state-dict order, then the head.
   std::vector<NamedLinear> linear_modules() override;
 
  protected:
@@ -49,13 +55,14 @@ class Gpt2ForSequenceClassification final : public TransformerClassifier {
   Embedding wte_, wpe_;
   std::vector<std::unique_ptr<Gpt2Block>> blocks_;
   LayerNorm ln_f_;
-  Linear score_;
+  Linear score_;              // sequence classification
+  PerTokenHead token_head_;   // token classification / question answering
   Dropout embd_dropout_;
   std::vector<int32_t> ids_host_;  // 2 × (B, T) + B int32: ids, positions, pooled row b·T + last_b (built on the host)
   ScratchBuffer ids_;              // their copy in the ops' memory
   ScratchBuffer hidden_;       // (L + 1) × (B, T, H): X0 and every block output
-  ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient
-  ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient
+  ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient (per-token heads: (B, T, H) d(normed))
+  ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient (per-token heads: (B, T, H) ln_f(X))
   ScratchBuffer grads_;        // 2 × (B, T, H) ping-pong gradients
 };
 

@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
-#include "models/bert_classifier.h"
 #include "models/checkpoint_tensors.h"
 #include "models/classification_loss.h"
 #include "models/encoder_classifier.h"
@@ -92,18 +91,17 @@ std::string sequence_classifier_family(const ModelConfig& config, const std::str
 
 namespace {
 
-// The model for `config` (zero weights), by family.
-std::unique_ptr<SequenceClassifier> build_model(const std::string& family, ModelConfig config,
+// The model for `config` (zero weights), by family, with the head of `task`.
+std::unique_ptr<SequenceClassifier> build_model(const std::string& family, ModelConfig config, ModelTask task,
                                                 const std::string& origin) {
   check_model_size(config, origin);  // before the arenas sized from it are allocated
-  if (family == "bert") return std::make_unique<BertForSequenceClassification>(std::move(config), origin);
-  if (family == "roberta") return std::make_unique<EncoderClassifier>(EncoderFamily::Roberta, std::move(config), origin);
-  if (family == "xlm-roberta")
-    return std::make_unique<EncoderClassifier>(EncoderFamily::XlmRoberta, std::move(config), origin);
-  if (family == "electra") return std::make_unique<EncoderClassifier>(EncoderFamily::Electra, std::move(config), origin);
-  if (family == "distilbert")
-    return std::make_unique<EncoderClassifier>(EncoderFamily::DistilBert, std::move(config), origin);
-  if (family == "gpt2") return std::make_unique<Gpt2ForSequenceClassification>(std::move(config), origin);
+  auto encoder = [&](EncoderFamily f) { return std::make_unique<EncoderClassifier>(f, std::move(config), task, origin); };
+  if (family == "bert") return encoder(EncoderFamily::Bert);
+  if (family == "roberta") return encoder(EncoderFamily::Roberta);
+  if (family == "xlm-roberta") return encoder(EncoderFamily::XlmRoberta);
+  if (family == "electra") return encoder(EncoderFamily::Electra);
+  if (family == "distilbert") return encoder(EncoderFamily::DistilBert);
+  if (family == "gpt2") return std::make_unique<Gpt2Classifier>(std::move(config), task, origin);
   fail(origin, ": model family \"", family, "\" has no implementation");
 }
 
@@ -129,7 +127,8 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
   // Weights: model.safetensors (or its index) wins over pytorch_model.bin (or its index), as in transformers.
   const CheckpointTensors checkpoint = CheckpointTensors::open_dir(dir);
   const std::string family = sequence_classifier_family(config, config_path);
-  std::unique_ptr<SequenceClassifier> model = build_model(family, std::move(config), config_path);
+  const ModelTask task = options.task.value_or(task_from_architectures(config));
+  std::unique_ptr<SequenceClassifier> model = build_model(family, std::move(config), task, config_path);
   LoadReport local;
   LoadReport& r = report ? *report : local;
   r = LoadReport{};
@@ -143,6 +142,9 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     spec.vocab_size = family_model->vocab_size();
     spec.hidden_size = family_model->hidden_size();
     spec.init = [family_model](Parameter& p, const Rng& rng) { family_model->init_parameter(p, rng); };
+    // *ForTokenClassification / *ForQuestionAnswering have no pooler: transformers ignores a checkpoint's pooler
+    // silently (_keys_to_ignore_on_load_unexpected = [r"pooler"]).
+    if (task != ModelTask::SequenceClassification) spec.ignore_unexpected = {"pooler"};
     load_weights(family_model->parameters(), checkpoint, dir, spec, options, r);
   }
   if (options.print_warnings) print_warnings(r, dir);
@@ -173,9 +175,11 @@ bool has_model_weights(const std::string& dir) {
   return false;
 }
 
-std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed) {
+std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed,
+                                                               std::optional<ModelTask> task) {
   const std::string family = sequence_classifier_family(config, "config");
-  std::unique_ptr<SequenceClassifier> model = build_model(family, config, "config");
+  std::unique_ptr<SequenceClassifier> model =
+      build_model(family, config, task.value_or(task_from_architectures(config)), "config");
   dynamic_cast<TransformerClassifier&>(*model).init_weights(seed);
   return model;
 }

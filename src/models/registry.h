@@ -1,7 +1,8 @@
-// models/registry.h — from_pretrained / save_pretrained for sequence classifiers, by model family.
+// models/registry.h — from_pretrained / save_pretrained by model family, for every head of models/model_task.h
+// (sequence classification, token classification, question answering).
 //
-// The family is chosen from config.json's model_type (or architectures when model_type is missing): bert
-// (bert_classifier.h), roberta / xlm-roberta / electra / distilbert (encoder_classifier.h), gpt2
+// The family is chosen from config.json's model_type (or architectures when model_type is missing): bert,
+// roberta / xlm-roberta / electra / distilbert (encoder_classifier.h), gpt2
 // (gpt2_classifier.h). Weights come from
 // model.safetensors (or its sharded index), else pytorch_model.bin (or its index) — models/checkpoint_tensors.h.
 #pragma once
@@ -14,6 +15,7 @@
 #include "core/tensor.h"
 #include "io/config.h"
 #include "models/classifier.h"
+#include "models/model_task.h"
 
 namespace accent {
 
@@ -30,6 +32,9 @@ struct LoadOptions {
   uint64_t seed = 42;
   // Print transformers-style warnings about missing / unexpected / mismatched keys to stderr.
   bool print_warnings = true;
+  // The head to build (a base checkpoint gets a new one, as AutoModelFor<Task>.from_pretrained does); default:
+  // what config.json's architectures name (models/model_task.h), sequence classification for a base model.
+  std::optional<ModelTask> task;
   // For predict/evaluate of a fine-tuned model: every parameter must come from the checkpoint. Randomly
   // initialised weights are right when a base model gets a new head for training, wrong when answering with it
   // (an empty model.safetensors used to load as an all-random model with only a warning).
@@ -60,8 +65,10 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
 // possibly sharded with an index). A config-only directory describes a model to train from scratch.
 bool has_model_weights(const std::string& dir);
 
-// A randomly initialised model (HF _init_weights) for `config`, deterministic in `seed`.
-std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed);
+// A randomly initialised model (HF _init_weights) for `config`, deterministic in `seed`, with the head of `task`
+// (default: what config.architectures names).
+std::unique_ptr<SequenceClassifier> create_sequence_classifier(const ModelConfig& config, uint64_t seed,
+                                                               std::optional<ModelTask> task = std::nullopt);
 // config.json + model.safetensors into `dir` (each file written atomically).
 void save_pretrained(const SequenceClassifier& model, const std::string& dir);
 

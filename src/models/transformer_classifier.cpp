@@ -4,6 +4,7 @@
 
 #include "io/safetensors.h"
 #include "models/classification_loss.h"
+#include "models/token_task_losses.h"
 #include "nn/parameter_init.h"
 #include "nn/parameter_placement.h"
 #include "ops/attention_softmax.h"
@@ -22,8 +23,19 @@ void check_batch_shape(const Batch& batch) {
                batch.attention_mask.size(), " values, expected B×T = ", n, " (or none)");
 }
 
-TransformerClassifier::TransformerClassifier(ModelConfig config) : config_(std::move(config)) {
+TransformerClassifier::TransformerClassifier(ModelConfig config, ModelTask task) : config_(std::move(config)), task_(task) {
   if (config_.problem_type) problem_type_from_name(*config_.problem_type);  // validates the spelling early
+  ACCENT_CHECK(task_ != ModelTask::QuestionAnswering || config_.num_labels() == 2,
+               "question answering needs num_labels 2 (start and end logits), the config has ", config_.num_labels());
+}
+
+int64_t TransformerClassifier::logits_count(int64_t B, int64_t T) const {
+  switch (task_) {
+    case ModelTask::SequenceClassification: return B * num_labels();
+    case ModelTask::TokenClassification: return B * T * num_labels();
+    case ModelTask::QuestionAnswering: return B * T * 2;
+  }
+  return 0;
 }
 
 void TransformerClassifier::set_op_context(const OpContext& ctx) {
@@ -66,7 +78,8 @@ void TransformerClassifier::init_weights(uint64_t seed) {
 ForwardResult TransformerClassifier::forward(const Batch& batch) { return run(batch, nullptr, false); }
 
 ForwardResult TransformerClassifier::forward_backward(const Batch& batch, Rng& dropout_rng) {
-  ACCENT_CHECK(batch_has_labels(batch), "forward_backward needs labels in the batch (class_labels or float_labels)");
+  ACCENT_CHECK(batch_has_labels(batch),
+               "forward_backward needs labels in the batch (class, float or token labels, or answer positions)");
   return run(batch, &dropout_rng, true);
 }
 
@@ -83,16 +96,32 @@ ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with
     mask_add = m;
   }
   ForwardResult result;
-  result.logits = Tensor(DType::F32, {B, C});
-  float* logits = logits_.f32(B * C);
+  const int64_t n = logits_count(B, T);
+  switch (task_) {
+    case ModelTask::SequenceClassification: result.logits = Tensor(DType::F32, {B, C}); break;
+    case ModelTask::TokenClassification: result.logits = Tensor(DType::F32, {B, T, C}); break;
+    case ModelTask::QuestionAnswering: result.logits = Tensor(DType::F32, {B, T, 2}); break;
+  }
+  float* logits = logits_.f32(n);
   forward_logits(batch, mask_add, logits, rng);
-  copy_to_host(ctx_, result.logits.f32(), logits, static_cast<size_t>(B * C) * sizeof(float));
+  copy_to_host(ctx_, result.logits.f32(), logits, static_cast<size_t>(n) * sizeof(float));
   if (!batch_has_labels(batch)) return result;
 
-  const ProblemType type = resolve_problem_type(config_.problem_type, C, batch);
-  if (!config_.problem_type) config_.problem_type = problem_type_name(type);
-  float* dlogits = with_backward ? dlogits_.f32(B * C) : nullptr;
-  result.loss = classification_loss(ctx_, type, logits, batch, C, dlogits, labels_);
+  float* dlogits = with_backward ? dlogits_.f32(n) : nullptr;
+  switch (task_) {
+    case ModelTask::SequenceClassification: {
+      const ProblemType type = resolve_problem_type(config_.problem_type, C, batch);
+      if (!config_.problem_type) config_.problem_type = problem_type_name(type);
+      result.loss = classification_loss(ctx_, type, logits, batch, C, dlogits, labels_);
+      break;
+    }
+    case ModelTask::TokenClassification:
+      result.loss = token_classification_loss(ctx_, logits, batch, C, dlogits, labels_);
+      break;
+    case ModelTask::QuestionAnswering:
+      result.loss = question_answering_loss(ctx_, logits, batch, dlogits);
+      break;
+  }
   result.has_loss = true;
   if (with_backward) backward_logits(batch, dlogits);
   return result;
@@ -101,7 +130,7 @@ ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with
 void TransformerClassifier::backward_from_logits(const Batch& batch, const float* dlogits) {
   check_batch_shape(batch);
   const ScratchPlacement placement(memory_for(ctx_));
-  const int64_t n = batch.B * num_labels();
+  const int64_t n = logits_count(batch.B, batch.T);
   float* d = dlogits_.f32(n);
   copy_from_host(ctx_, d, dlogits, static_cast<size_t>(n) * sizeof(float));
   backward_logits(batch, d);

@@ -1,11 +1,14 @@
-// models/transformer_classifier.h — what every *ForSequenceClassification family shares: the config and its
-// labels/problem type, the additive attention mask, the loss and its gradient, HF-style initialisation and
-// save_pretrained. A family supplies its parameters, forward to logits and backward from d(logits).
+// models/transformer_classifier.h — what every model family shares, whatever its head (models/model_task.h): the
+// config and its labels/problem type, the additive attention mask, the loss and its gradient, HF-style
+// initialisation and save_pretrained. A family supplies its parameters, forward to logits and backward from
+// d(logits).
 //
 //   mask_add = (1 − attention_mask)·finfo.min          (B, T)   (null when the batch has no mask)
-//   logits   = family_forward(batch, mask_add)          (B, C)
-//   loss     = by problem_type (models/classification_loss.h); inferred on the first labelled batch and stored
-//              in the config, as HF does
+//   logits   = family_forward(batch, mask_add)          (B, C) sequence classification, (B, T, C) token
+//                                                        classification, (B, T, 2) question answering
+//   loss     = sequence classification: by problem_type (models/classification_loss.h); inferred on the first
+//              labelled batch and stored in the config, as HF does. Token classification / QA:
+//              models/token_task_losses.h
 // Device: set_op_context() moves every parameter (and its gradient) into the memory that context runs in
 // (ops/memory.h) — the GPU's for Backend::Cuda — and forward/backward then stage the batch there (ids, mask,
 // labels up; logits down): Batch and ForwardResult stay host data whatever the device.
@@ -13,6 +16,7 @@
 #include <string>
 
 #include "models/classifier.h"
+#include "models/model_task.h"
 #include "nn/scratch.h"
 
 namespace accent {
@@ -34,8 +38,14 @@ class TransformerClassifier : public SequenceClassifier {
   void set_op_context(const OpContext& ctx) override;
   OpContext op_context() const override { return ctx_; }
 
-  // "RobertaForSequenceClassification", ...
-  virtual std::string architecture() const = 0;
+  // The head this model has.
+  ModelTask task() const { return task_; }
+  // "RobertaForSequenceClassification", "BertForTokenClassification", ...: class_prefix() + the task's suffix.
+  std::string architecture() const { return class_prefix() + task_class_suffix(task_); }
+  // The transformers class-name prefix of the family: "Bert", "Roberta", "XLMRoberta", "Electra", "DistilBert", "GPT2".
+  virtual std::string class_prefix() const = 0;
+  // Logits per batch: B·C, B·T·C or B·T·2 values (see above).
+  int64_t logits_count(int64_t B, int64_t T) const;
   // The base model's attribute name: "roberta", "electra", "distilbert", "transformer".
   virtual std::string base_prefix() const = 0;
   virtual std::string word_embeddings_name() const = 0;
@@ -54,17 +64,17 @@ class TransformerClassifier : public SequenceClassifier {
     BertEncoder* encoder = nullptr;
   };
   virtual EncoderModules encoder_modules() { return {}; }
-  // After forward(batch): d(logits) (B, C), host memory → the model's backward, as the trainer runs it from the
+  // After forward(batch): d(logits) (logits_count values), host memory → the model's backward, as the trainer runs it from the
   // loss gradient (trainable parameters' gradients accumulate; BertEmbeddings::set_word_vectors_grad receives
   // d(word vectors)). The forward keeps every activation backward reads, with or without dropout.
   void backward_from_logits(const Batch& batch, const float* dlogits);
 
  protected:
-  explicit TransformerClassifier(ModelConfig config);
+  TransformerClassifier(ModelConfig config, ModelTask task);
   virtual void collect(ParameterList& out) = 0;
-  // logits (B, C) for `batch`; rng null = inference (no dropout, nothing needed for backward).
+  // logits (logits_count values) for `batch`; rng null = inference (no dropout, nothing needed for backward).
   virtual void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) = 0;
-  // d(logits) (B, C) → parameter gradients (+=), after forward_logits on the same batch with an rng or for training.
+  // d(logits) → parameter gradients (+=), after forward_logits on the same batch with an rng or for training.
   virtual void backward_logits(const Batch& batch, const float* dlogits) = 0;
 
   // The usual _init_weights: LayerNorm weight 1 / bias 0, other biases 0, matrices ~ Normal(0, stddev), with
@@ -72,6 +82,7 @@ class TransformerClassifier : public SequenceClassifier {
   static void init_standard(Parameter& p, const Rng& rng, float stddev, bool is_norm, int64_t padding_row = -1);
 
   ModelConfig config_;
+  ModelTask task_;
   OpContext ctx_;
 
  private:

@@ -76,7 +76,9 @@ void load_weights(const ParameterList& params, const CheckpointTensors& checkpoi
     const std::string key = fix_legacy_name(raw);
     auto it = by_key.find(key);
     if (it == by_key.end()) {
-      if (is_ignored_buffer(key)) {
+      const bool ignored = std::any_of(spec.ignore_unexpected.begin(), spec.ignore_unexpected.end(),
+                                       [&](const std::string& part) { return key.find(part) != std::string::npos; });
+      if (is_ignored_buffer(key) || ignored) {
         report.ignored_buffers.push_back(raw);
       } else {
         report.unexpected_keys.push_back(raw);

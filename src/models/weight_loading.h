@@ -25,6 +25,9 @@ struct WeightLoadSpec {
   std::string word_embeddings;      // the model's word-embedding parameter name (vocabulary check)
   int64_t vocab_size = 0, hidden_size = 0;
   std::function<void(Parameter&, const Rng&)> init;  // _init_weights for one missing parameter
+  // Checkpoint keys containing one of these are dropped without an "unexpected" warning (transformers'
+  // _keys_to_ignore_on_load_unexpected), reported as ignored buffers.
+  std::vector<std::string> ignore_unexpected;
 };
 
 // Loads `checkpoint` (found in `dir`) into `params` (state-dict order); fills `report`.

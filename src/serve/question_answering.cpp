@@ -276,9 +276,13 @@ std::vector<Span> best_spans(const std::vector<float>& start_logits, const std::
       if (!is_positive(s, e)) chosen.push_back({s, e, 0.f});
     }
   }
+  // np.isin(starts, undesired_tokens.nonzero()): undesired_tokens is (1, T), so nonzero() is (rows, columns) and
+  // isin flattens both — the row indices are all 0, so position 0 passes whenever any token is desired.
+  const bool any_desired = std::find(desired.begin(), desired.end(), 1) != desired.end();
+  const auto passes = [&](int64_t i) { return desired[i] || (i == 0 && any_desired); };
   std::vector<Span> out;
   for (const Span& span : chosen)
-    if (desired[span.s] && desired[span.e]) out.push_back(span);
+    if (passes(span.s) && passes(span.e)) out.push_back(span);
   return out;
 }
 
@@ -364,6 +368,13 @@ std::vector<QaAnswer> qa_pipeline_postprocess(const std::string& context, const 
   std::stable_sort(answers.begin(), answers.end(), [](const QaAnswer& a, const QaAnswer& b) { return a.score > b.score; });
   if (static_cast<int64_t>(answers.size()) > options.top_k) answers.resize(static_cast<size_t>(options.top_k));
   return answers;
+}
+
+nlohmann::json qa_answers_to_json(const std::vector<QaAnswer>& answers) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const QaAnswer& a : answers)
+    list.push_back({{"score", a.score}, {"start", a.start}, {"end", a.end}, {"answer", a.answer}});
+  return list.size() == 1 ? list[0] : list;
 }
 
 }  // namespace accent

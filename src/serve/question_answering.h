@@ -11,10 +11,11 @@
 // code has them (pipeline score sums, the 1000000 null-score start).
 #pragma once
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "data/qa_features.h"
 #include "data/squad_data.h"
@@ -85,7 +86,8 @@ struct QaPipelineOptions {
   std::optional<int64_t> max_seq_len;     // nullopt: min(model_max_length, 384)
   std::optional<int64_t> doc_stride;      // nullopt: min(max_seq_len / 2, 128)
   // Tokenizer padding side == "right": the question goes first. Otherwise (context, question) with only_first
-  // truncation — and, as in transformers, p_mask then masks nothing but padding, question tokens included.
+  // truncation — and, as in transformers, p_mask is then 0 everywhere: only the attention mask keeps tokens out,
+  // so question and special tokens can be answers.
   bool pad_on_right = true;
 };
 
@@ -117,7 +119,9 @@ struct QaAnswer {
 //   0 elsewhere; the k = (align_to_words ? 2 * top_k + 10 : top_k) best of all T * T cells, by score
 //   descending — equal scores by flat index s * T + e ascending (numpy's argmax picks the first; its
 //   argpartition/argsort order among equal scores is unspecified: in practice the 0 cells when a window has
-//   fewer than k positive spans) —, then those whose s and e are both desired tokens;
+//   fewer than k positive spans) —, then those whose s and e are both desired tokens — or position 0, which
+//   numpy's np.isin(starts, undesired_tokens.nonzero()) on the (1, T) mask lets through whenever any token is
+//   desired (the row indices of nonzero() are 0s);
 //   each (s, e) becomes [start, end) in code points: align_to_words -> from the first character of s's word to
 //   the last character of e's word (the word's tokens in the context sequence: tokenizers' word_to_chars),
 //   falling back to the tokens' own offsets when s or e has no word (CLS) or the word is not found; without
@@ -131,5 +135,9 @@ struct QaAnswer {
 std::vector<QaAnswer> qa_pipeline_postprocess(const std::string& context, const QaPipelineWindows& windows,
                                               const std::vector<QaLogits>& logits,
                                               const QaPipelineOptions& options = {});
+
+// What the pipeline returns, as JSON: the answer object {"score", "start", "end", "answer"} itself when there is
+// exactly one, else the list of them (transformers' `if len(answers) == 1: return answers[0]`).
+nlohmann::json qa_answers_to_json(const std::vector<QaAnswer>& answers);
 
 }  // namespace accent

@@ -37,6 +37,11 @@ def gelu_exact(x):
 def make_config(family, C, problem_type, act, vocab):
     labels = dict(id2label={str(i): f"LABEL_{i}" for i in range(C)}, label2id={f"LABEL_{i}": i for i in range(C)},
                   problem_type=problem_type, initializer_range=0.02)
+    if family == "bert":
+        return dict(labels, model_type="bert", architectures=["BertForPreTraining"], vocab_size=vocab, hidden_size=64,
+                    num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, max_position_embeddings=64,
+                    type_vocab_size=2, hidden_act=act, layer_norm_eps=1e-12, hidden_dropout_prob=0.0,
+                    attention_probs_dropout_prob=0.0, pad_token_id=0, position_embedding_type="absolute")
     if family == "roberta":
         return dict(labels, model_type="roberta", architectures=["RobertaForMaskedLM"], vocab_size=vocab,
                     hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
@@ -65,7 +70,7 @@ def make_config(family, C, problem_type, act, vocab):
 def shapes(family, cfg):
     C = len(cfg["id2label"])
     V = cfg["vocab_size"]
-    if family in ("roberta", "electra"):
+    if family in ("bert", "roberta", "electra"):
         H, I, P, TV = cfg["hidden_size"], cfg["intermediate_size"], cfg["max_position_embeddings"], cfg["type_vocab_size"]
         E = cfg.get("embedding_size") or H
         b = family
@@ -80,6 +85,9 @@ def shapes(family, cfg):
                             ("attention.output.dense", H, H), ("attention.output.LayerNorm", H, None),
                             ("intermediate.dense", I, H), ("output.dense", H, I), ("output.LayerNorm", H, None)]:
                 out += [(p + m + ".weight", (o, i) if i else (o,)), (p + m + ".bias", (o,))]
+        if family == "bert":
+            return out + [("bert.pooler.dense.weight", (H, H)), ("bert.pooler.dense.bias", (H,)),
+                          ("classifier.weight", (C, H)), ("classifier.bias", (C,))]
         return out + [("classifier.dense.weight", (H, H)), ("classifier.dense.bias", (H,)),
                       ("classifier.out_proj.weight", (C, H)), ("classifier.out_proj.bias", (C,))]
     if family == "distilbert":
@@ -134,18 +142,17 @@ def conv1d(x, weight, bias):
     return torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight).view(*x.shape[:-1], weight.shape[1])
 
 
-def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
-    """HF logits of `family`. For the encoder families, word_vectors (B, T, E) replace the word-embedding lookup
-    (HF inputs_embeds; position ids still come from `ids`) and `attentions`, a list, receives every layer's
-    probabilities (B, NH, T, T) before dropout (HF output_attentions=True)."""
+def hidden_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+    """The base model's last hidden states (B, T, H) of `family` (GPT-2: after ln_f, as GPT2Model returns them).
+    For the encoder families, word_vectors (B, T, E) replace the word-embedding lookup (HF inputs_embeds; position
+    ids still come from `ids`) and `attentions`, a list, receives every layer's probabilities (B, NH, T, T) before
+    dropout (HF output_attentions=True)."""
     B, T = ids.shape
     if family == "gpt2":
         assert word_vectors is None and attentions is None, "the explain twin covers the encoder families"
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
-    if family in ("roberta", "electra"):
+    if family in ("bert", "roberta", "electra"):
         hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
-        cd = cfg.get("classifier_dropout")
-        cd = hp if cd is None else cd
         drop_h = lambda v: F.dropout(v, hp, training=train)
         drop_a = lambda v: F.dropout(v, ap, training=train)
         b, pad = family, cfg["pad_token_id"]
@@ -159,17 +166,15 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
         e = F.embedding(ids, P[f"{b}.embeddings.word_embeddings.weight"], padding_idx=pad) \
             if word_vectors is None else word_vectors
         e = e + F.embedding(tt, P[f"{b}.embeddings.token_type_embeddings.weight"])
-        e = e + F.embedding(pos, P[f"{b}.embeddings.position_embeddings.weight"])
+        # RoBERTa's position embedding has padding_idx = pad (padded tokens sit at position pad: no gradient there).
+        e = e + F.embedding(pos, P[f"{b}.embeddings.position_embeddings.weight"],
+                            padding_idx=pad if family == "roberta" else None)
         x = drop_h(F.layer_norm(e, (E,), P[f"{b}.embeddings.LayerNorm.weight"], P[f"{b}.embeddings.LayerNorm.bias"],
                                 cfg["layer_norm_eps"]))
         if f"{b}.embeddings_project.weight" in P:
             x = lin(x, f"{b}.embeddings_project")
         ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * MIN
-        x = bert_encoder(P, f"{b}.encoder", x, ext, cfg, ACTIVATIONS[cfg["hidden_act"]], drop_h, drop_a, attentions)
-        head_act = torch.tanh if family == "roberta" else gelu_exact
-        h = F.dropout(x[:, 0, :], cd, training=train)
-        h = F.dropout(head_act(lin(h, "classifier.dense")), cd, training=train)
-        return lin(h, "classifier.out_proj")
+        return bert_encoder(P, f"{b}.encoder", x, ext, cfg, ACTIVATIONS[cfg["hidden_act"]], drop_h, drop_a, attentions)
     if family == "distilbert":
         H, NH, eps = cfg["dim"], cfg["n_heads"], 1e-12
         D = H // NH
@@ -195,8 +200,7 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
             ctx = torch.matmul(w, v).transpose(1, 2).contiguous().view(B, T, H)
             x = ln(lin(ctx, p + "attention.out_lin") + x, p + "sa_layer_norm")
             x = ln(drop(lin(act(lin(x, p + "ffn.lin1")), p + "ffn.lin2")) + x, p + "output_layer_norm")
-        h = F.dropout(F.relu(lin(x[:, 0], "pre_classifier")), cfg["seq_classif_dropout"], training=train)
-        return lin(h, "classifier")
+        return x
     # gpt2
     H, NH, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
     D = H // NH
@@ -219,7 +223,26 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
         a = torch.matmul(w, v).permute(0, 2, 1, 3).contiguous().view(B, T, H)
         x = x + drop_r(conv(a, p + "attn.c_proj"))
         x = x + drop_r(conv(act(conv(ln(x, p + "ln_2"), p + "mlp.c_fc")), p + "mlp.c_proj"))
-    x = ln(x, "transformer.ln_f")
+    return ln(x, "transformer.ln_f")
+
+
+def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+    """HF sequence-classification logits of `family` (hidden_of, then the family's head)."""
+    B, T = ids.shape
+    x = hidden_of(family, P, cfg, ids, tt, mask, train, word_vectors, attentions)
+    lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
+    if family in ("bert", "roberta", "electra"):
+        cd = cfg.get("classifier_dropout")
+        cd = cfg["hidden_dropout_prob"] if cd is None else cd
+        if family == "bert":  # BertPooler, then Dropout_c and the classifier
+            return lin(F.dropout(torch.tanh(lin(x[:, 0], "bert.pooler.dense")), cd, training=train), "classifier")
+        head_act = torch.tanh if family == "roberta" else gelu_exact
+        h = F.dropout(x[:, 0, :], cd, training=train)
+        h = F.dropout(head_act(lin(h, "classifier.dense")), cd, training=train)
+        return lin(h, "classifier.out_proj")
+    if family == "distilbert":
+        h = F.dropout(F.relu(lin(x[:, 0], "pre_classifier")), cfg["seq_classif_dropout"], training=train)
+        return lin(h, "classifier")
     all_logits = F.linear(x, P["score.weight"])
     # GPT2ForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
     non_pad = (ids != cfg["pad_token_id"]).int()

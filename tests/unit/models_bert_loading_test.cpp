@@ -11,7 +11,7 @@
 
 #include "core/fs.h"
 #include "io/safetensors.h"
-#include "models/bert_classifier.h"
+#include "models/encoder_classifier.h"
 #include "models/registry.h"
 #include "models_test_util.h"
 

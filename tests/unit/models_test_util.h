@@ -67,6 +67,16 @@ inline Batch read_twin_batch(const std::string& path) {
   batch.input_ids = as_int32(ids);
   batch.token_type_ids = as_int32(f->load("token_type_ids", DType::I64));
   batch.attention_mask = as_int32(f->load("attention_mask", DType::I64));
+  auto int64s = [&](const char* name) {
+    const Tensor l = f->load(name, DType::I64);
+    return std::vector<int64_t>(l.data_as<int64_t>(), l.data_as<int64_t>() + l.numel());
+  };
+  if (f->contains("token_labels")) batch.token_labels = int64s("token_labels");  // task_twin.py token classification
+  if (f->contains("start_positions")) {                                          // task_twin.py question answering
+    batch.start_positions = int64s("start_positions");
+    batch.end_positions = int64s("end_positions");
+  }
+  if (!f->contains("labels")) return batch;
   const SafetensorsEntry& labels = f->entry("labels");
   if (labels.dtype == DType::I64) {
     const Tensor l = f->load("labels", DType::I64);

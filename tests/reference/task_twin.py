@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""PyTorch twin of accent's token-classification and question-answering models (BERT, RoBERTa, ELECTRA,
+DistilBERT, GPT-2): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
+torch (modeling_bert BertForTokenClassification / BertForQuestionAnswering and the other families' twins of them):
+
+  token classification   logits = classifier(Dropout(hidden))                            (B, T, C)
+                         loss = CrossEntropyLoss(logits.view(-1, C), labels.view(-1))     (−100 ignored)
+  question answering     start, end = qa_outputs(hidden).split(1, -1)                   (B, T) each
+                         positions clamped to [0, T]; loss = (CE_T(start) + CE_T(end)) / 2, T ignored
+
+`gen --family F --task token|qa --out DIR` writes, like family_twin.py:
+  config.json (architectures = [<Family>For<Task>], so accent builds that head), model.safetensors,
+  inputs.safetensors (input_ids, token_type_ids, attention_mask, and token_labels (B, T) or start_positions /
+  end_positions (B)), expected.safetensors (logits, loss, grad.<name>; logits64, loss64, grad64.<name>).
+Dropout probabilities are 0, so training and inference logits agree. Run with /usr/bin/python3.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bert_twin import write_safetensors  # noqa: E402
+from family_twin import hidden_of, make_config, shapes  # noqa: E402
+
+PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2"}
+SUFFIX = {"token": "ForTokenClassification", "qa": "ForQuestionAnswering"}
+SEQUENCE_HEADS = ("classifier.", "pre_classifier.", "score.", "bert.pooler.")
+
+
+def head_shapes(task, H, C):
+    name, out = ("classifier", C) if task == "token" else ("qa_outputs", 2)
+    return [(name + ".weight", (out, H)), (name + ".bias", (out,))]
+
+
+def logits_of(family, task, P, cfg, ids, tt, mask):
+    x = hidden_of(family, P, cfg, ids, tt, mask)
+    name = "classifier" if task == "token" else "qa_outputs"
+    return F.linear(x, P[name + ".weight"], P[name + ".bias"])
+
+
+def loss_of(task, logits, labels):
+    if task == "token":
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels["token_labels"].reshape(-1))
+    T = logits.shape[1]
+    start_logits, end_logits = (t.squeeze(-1) for t in logits.split(1, dim=-1))
+    start = labels["start_positions"].clamp(0, T)
+    end = labels["end_positions"].clamp(0, T)
+    return (F.cross_entropy(start_logits, start, ignore_index=T) + F.cross_entropy(end_logits, end, ignore_index=T)) / 2
+
+
+def generate(out, family, task, seed, vocab=300, num_labels=5):
+    C = num_labels if task == "token" else 2
+    cfg = make_config(family, C, None, "gelu_new" if family == "gpt2" else "gelu", vocab)
+    del cfg["problem_type"]
+    cfg["architectures"] = [PREFIX[family] + SUFFIX[task]]
+    cfg["classifier_dropout"] = 0.0
+    if family == "distilbert":
+        cfg["qa_dropout"] = 0.0
+    H = cfg.get("hidden_size") or cfg.get("dim") or cfg.get("n_embd")
+    names = [(n, s) for n, s in shapes(family, cfg) if not n.startswith(SEQUENCE_HEADS)] + head_shapes(task, H, C)
+    g = torch.Generator().manual_seed(seed)
+    P = {}
+    for name, shape in names:
+        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_"))
+        P[name] = 1.0 + 0.1 * torch.randn(shape, generator=g) if norm and name.endswith(".weight") \
+            else 0.05 * torch.randn(shape, generator=g)
+    pad = cfg["pad_token_id"]
+    for name in P:  # padding rows of embeddings with padding_idx are zero in HF models
+        if family != "gpt2" and name.endswith("word_embeddings.weight"):
+            P[name][pad].zero_()
+        if family == "roberta" and name.endswith("position_embeddings.weight"):
+            P[name][pad].zero_()
+    B, T = 4, 16
+    ids = torch.full((B, T), pad, dtype=torch.int64)
+    tt = torch.zeros(B, T, dtype=torch.int64)
+    mask = torch.zeros(B, T, dtype=torch.int64)
+    lengths = [T if b == 0 else max(4, T - 3 * b) for b in range(B)]
+    for b, length in enumerate(lengths):
+        ids[b, :length] = torch.randint(3, vocab - 1, (length,), generator=g)
+        if family in ("bert", "electra"):
+            tt[b, max(1, length // 2):length] = 1
+        mask[b, :length] = 1
+    labels = {}
+    if task == "token":
+        tl = torch.randint(0, C, (B, T), generator=g)
+        tl[mask == 0] = -100
+        tl[:, 0] = -100
+        tl[1, 3] = -100
+        labels["token_labels"] = tl
+    else:  # answers inside each row; row 2 points at CLS (0); row 3 beyond T (clamped to T = ignored)
+        start = torch.tensor([3, 1, 0, T + 5])
+        end = torch.tensor([7, 2, 0, T + 9])
+        labels["start_positions"], labels["end_positions"] = start, end
+
+    for t in P.values():
+        t.requires_grad_(True)
+    logits = logits_of(family, task, P, cfg, ids, tt, mask)
+    loss = loss_of(task, logits, labels)
+    loss.backward()
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(out, "model.safetensors"), {k: v.detach() for k, v in P.items()})
+    write_safetensors(os.path.join(out, "inputs.safetensors"),
+                      dict({"input_ids": ids, "token_type_ids": tt, "attention_mask": mask}, **labels))
+    expected = {"logits": logits.detach(), "loss": loss.detach().reshape([])}
+    for k, v in P.items():
+        expected["grad." + k] = v.grad
+    P64 = {k: v.detach().double().requires_grad_(True) for k, v in P.items()}
+    logits64 = logits_of(family, task, P64, cfg, ids, tt, mask)
+    loss64 = loss_of(task, logits64, labels)
+    loss64.backward()
+    expected["logits64"] = logits64.detach().float()
+    expected["loss64"] = loss64.detach().float().reshape([])
+    for k, v in P64.items():
+        expected["grad64." + k] = v.grad.float()
+    write_safetensors(os.path.join(out, "expected.safetensors"), expected)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--out", required=True)
+    g.add_argument("--family", choices=sorted(PREFIX), required=True)
+    g.add_argument("--task", choices=sorted(SUFFIX), required=True)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--vocab", type=int, default=300)
+    g.add_argument("--num-labels", type=int, default=5)
+    a = ap.parse_args()
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    generate(a.out, a.family, a.task, a.seed, a.vocab, a.num_labels)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
