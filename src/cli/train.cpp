@@ -76,6 +76,10 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_option("--pad-to-multiple-of", o->data.pad_to_multiple_of, "Round padded lengths up to a multiple of this");
     app.add_flag("--group-by-length", o->data.group_by_length, "Batch examples of similar length (less padding)");
     app.add_flag("--ignore-mismatched-sizes", o->model.ignore_mismatched_sizes, "Re-initialise checkpoint tensors whose shape differs (e.g. a head with another num_labels)");
+    app.add_option_function<std::string>("--task", [o](const std::string& v) { o->model.task = accent::task_from_name(v); },
+                                         "text-classification | token-classification (default: token-classification "
+                                         "when the training file is CoNLL or JSONL with tokens and ner_tags)");
+    app.add_flag("--label-all-tokens", o->data.label_all_tokens, "Token classification: label every sub-token of a word, not just the first");
     app.add_option("--problem-type", o->model.problem_type, "single_label_classification|multi_label_classification|regression (default: from the labels)");
     app.add_flag("--lora", o->lora, "Train a LoRA adapter (PEFT layout) instead of the whole model");
     app.add_option("--lora-r", o->lora_config.hyper.r, "LoRA rank")->capture_default_str();

@@ -77,7 +77,7 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
   Batch b;
   b.B = static_cast<int64_t>(rows.size());
   int64_t longest = 0;
-  bool any_types = false, any_class = false, any_float = false;
+  bool any_types = false, any_class = false, any_float = false, any_token_labels = false, any_span = false;
   size_t C = 0;
   for (int64_t r : rows) {
     ACCENT_CHECK(r >= 0 && r < static_cast<int64_t>(examples_.size()), "collate: row ", r, " out of range [0, ",
@@ -88,6 +88,10 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
     longest = std::max(longest, ex.length());
     any_types |= !ex.token_type_ids.empty();
     any_class |= ex.class_label != -100;
+    ACCENT_CHECK(ex.token_labels.empty() || ex.token_labels.size() == ex.input_ids.size(), "example ", r,
+                 ": token_labels has ", ex.token_labels.size(), " entries for ", ex.input_ids.size(), " tokens");
+    any_token_labels |= !ex.token_labels.empty();
+    any_span |= ex.start_position >= 0;
     if (!ex.float_labels.empty()) {
       ACCENT_CHECK(!any_float || ex.float_labels.size() == C, "example ", r, " has ", ex.float_labels.size(),
                    " float labels, others in the batch have ", C);
@@ -104,6 +108,11 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
   if (any_types) b.token_type_ids.assign(static_cast<size_t>(b.B * T), options_.pad_type_id);  // (B, T)
   if (any_class) b.class_labels.assign(static_cast<size_t>(b.B), -100);                        // (B)
   if (any_float) b.float_labels.assign(static_cast<size_t>(b.B) * C, 0.0f);                    // (B, C)
+  if (any_token_labels) b.token_labels.assign(static_cast<size_t>(b.B * T), -100);             // (B, T)
+  if (any_span) {
+    b.start_positions.assign(static_cast<size_t>(b.B), 0);  // (B)
+    b.end_positions.assign(static_cast<size_t>(b.B), 0);
+  }
   for (int64_t i = 0; i < b.B; ++i) {
     const EncodedExample& ex = examples_[static_cast<size_t>(rows[i])];
     const int64_t L = ex.length();
@@ -116,6 +125,13 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
         std::copy(ex.token_type_ids.begin(), ex.token_type_ids.end(), b.token_type_ids.begin() + i * T);
     }
     if (any_class) b.class_labels[i] = ex.class_label;
+    if (any_token_labels) std::copy(ex.token_labels.begin(), ex.token_labels.end(), b.token_labels.begin() + i * T);
+    if (any_span) {
+      ACCENT_CHECK(ex.start_position >= 0 && ex.end_position >= 0, "example ", rows[i],
+                   " has no answer positions but others in the batch do");
+      b.start_positions[i] = ex.start_position;
+      b.end_positions[i] = ex.end_position;
+    }
     if (any_float) {
       ACCENT_CHECK(ex.float_labels.size() == C, "example ", rows[i], " has no float labels but others in the batch do");
       std::copy(ex.float_labels.begin(), ex.float_labels.end(), b.float_labels.begin() + i * static_cast<int64_t>(C));

@@ -30,6 +30,9 @@ struct EncodedExample {
   std::vector<int32_t> token_type_ids;  // (L), or empty when the model has no token types
   int64_t class_label = -100;           // single-label target; -100 = none (ignored by the loss)
   std::vector<float> float_labels;      // (C): multi-label 0/1 or regression targets; empty = none
+  std::vector<int64_t> token_labels;    // (L) token classification, -100 = ignored; padded with -100
+                                        // (DataCollatorForTokenClassification's label_pad_token_id); empty = none
+  int64_t start_position = -1, end_position = -1;  // question answering: answer tokens (or CLS); -1 = none
   int64_t length() const { return static_cast<int64_t>(input_ids.size()); }
 };
 

@@ -1,4 +1,5 @@
-// models/classifier.h — what the trainer and the pipeline need from any *ForSequenceClassification model.
+// models/classifier.h — what the trainer and the pipelines need from any model: *ForSequenceClassification and the
+// other heads of models/model_task.h (the interface keeps its first name).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 #include "data/batch.h"
 #include "io/config.h"
 #include "models/gpt2_conv1d.h"
+#include "models/model_task.h"
 #include "nn/linear.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
@@ -17,7 +19,7 @@
 namespace accent {
 
 struct ForwardResult {
-  Tensor logits;      // (B, C) F32
+  Tensor logits;      // (B, C) F32; (B, T, C) token classification, (B, T, 2) question answering
   float loss = 0.0f;  // mean loss (0 when the batch has no labels)
   bool has_loss = false;
 };
@@ -54,6 +56,8 @@ class SequenceClassifier {
   virtual ForwardResult forward_backward(const Batch& batch, Rng& dropout_rng) = 0;
 
   // --- Optional capabilities (defaults for models that do not have them, e.g. test doubles) ---
+  // The head (what the logits mean).
+  virtual ModelTask task() const { return ModelTask::SequenceClassification; }
   // The model's config.json (labels; problem_type once set or inferred). nullptr when the model has none.
   virtual const ModelConfig* config() const { return nullptr; }
   // Fixes problem_type (stored in the config, so save_pretrained writes it).

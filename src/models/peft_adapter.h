@@ -46,6 +46,7 @@ class LoraModel final : public SequenceClassifier {
   ForwardResult forward(const Batch& batch) override;
   ForwardResult forward_backward(const Batch& batch, Rng& dropout_rng) override;
   const ModelConfig* config() const override { return base_->config(); }
+  ModelTask task() const override { return base_->task(); }
   void set_problem_type(ProblemType type) override { base_->set_problem_type(type); }
   // Writes the adapter directory (adapter_config.json, adapter_model.safetensors, accent_labels.json).
   void save_pretrained(const std::string& dir) const override;

@@ -39,7 +39,7 @@ class TransformerClassifier : public SequenceClassifier {
   OpContext op_context() const override { return ctx_; }
 
   // The head this model has.
-  ModelTask task() const { return task_; }
+  ModelTask task() const override { return task_; }
   // "RobertaForSequenceClassification", "BertForTokenClassification", ...: class_prefix() + the task's suffix.
   std::string architecture() const { return class_prefix() + task_class_suffix(task_); }
   // The transformers class-name prefix of the family: "Bert", "Roberta", "XLMRoberta", "Electra", "DistilBert", "GPT2".

@@ -1,5 +1,9 @@
 #include "train/finetune.h"
 
+#include "data/ner_data.h"
+#include "data/ner_features.h"
+#include "data/split.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -162,10 +166,46 @@ ReportSplit report_split(const std::string& name, const std::string& source, con
     if (labels.problem_type == "single_label_classification" && x.class_label >= 0 &&
         x.class_label < static_cast<int64_t>(s.label_counts.size()))
       ++s.label_counts[static_cast<size_t>(x.class_label)];
+    for (int64_t t : x.token_labels)  // token classification: labelled tokens per label
+      if (t >= 0 && t < static_cast<int64_t>(s.label_counts.size())) ++s.label_counts[static_cast<size_t>(t)];
     if (labels.problem_type == "multi_label_classification")
       for (size_t c = 0; c < x.float_labels.size() && c < s.label_counts.size(); ++c) s.label_counts[c] += x.float_labels[c] > 0.5f;
   }
   return s;
+}
+
+// Token classification (run_ner.py): the sentences' features with one label per token, as EncodedExamples.
+EncodedDataset encode_ner(const Tokenizer& tokenizer, const std::vector<TaggedSentence>& sentences,
+                          const LabelSetup& labels, const DataArguments& d) {
+  NerFeatureOptions o;
+  o.max_seq_length = d.max_length;
+  o.pad_to_max_length = d.pad_to_max_length;
+  o.label_all_tokens = d.label_all_tokens;
+  std::vector<NerFeature> features = tokenize_and_align_labels(tokenizer, sentences, labels.labels.id2label, o);
+  EncodedDataset out;
+  const bool keep_types = tokenizer.returns_token_type_ids();
+  for (size_t i = 0; i < features.size(); ++i) {
+    NerFeature& f = features[i];
+    EncodedExample x;
+    x.input_ids = std::move(f.encoding.ids);
+    if (keep_types) x.token_type_ids = std::move(f.encoding.type_ids);
+    x.token_labels.assign(f.labels.begin(), f.labels.end());
+    // A sentence whose last word lost its tokens to truncation.
+    int64_t words_kept = 0;
+    for (int32_t w : f.encoding.word_ids) words_kept = std::max<int64_t>(words_kept, w + 1);
+    if (words_kept < static_cast<int64_t>(sentences[i].tokens.size())) ++out.truncated;
+    out.examples.push_back(std::move(x));
+  }
+  return out;
+}
+
+// The sentences as JSON Lines {"tokens", "ner_tags"} (the validation split, kept beside the model).
+void write_split_jsonl(const std::string& path, const std::vector<TaggedSentence>& sentences) {
+  std::string text;
+  for (const TaggedSentence& s : sentences)
+    text += nlohmann::json{{"tokens", s.tokens}, {"ner_tags", s.tags}}.dump(-1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace) + "\n";
+  write_file_atomic(path, text);
 }
 
 std::string utc_now_iso8601() {
@@ -255,34 +295,70 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   check_model_fits(config, tokenizer, data_args.max_length, dir);
 
   // ---- data ----
-  Dataset train_data = read_dataset(data_args.train_file, data_args.read);
-  std::cerr << train_data.summary.to_string() << "\n";
-  LabelSetup labels = setup_labels(train_data, model_args.problem_type);
-  Dataset eval_data;
+  const ModelTask task = model_args.task.value_or(looks_like_ner_file(data_args.train_file)
+                                                      ? ModelTask::TokenClassification
+                                                      : ModelTask::SequenceClassification);
+  ACCENT_CHECK(task != ModelTask::QuestionAnswering, "--task question-answering: training is not built yet (the "
+               "model heads, SQuAD readers, features and metrics are; the trainer loop for QA is not)");
+  const bool token_task = task == ModelTask::TokenClassification;
+  Dataset train_data, eval_data;
+  std::vector<TaggedSentence> train_sentences, eval_sentences;
+  LabelSetup labels;
   bool have_eval = true;
-  if (!data_args.validation_file.empty()) {
-    eval_data = read_dataset(data_args.validation_file, data_args.read);
-    std::cerr << eval_data.summary.to_string() << "\n";
-  } else if (data_args.validation_split > 0) {
-    const LabelMap* strat = data_args.stratify && labels.problem_type == "single_label_classification" ? &labels.labels : nullptr;
-    ACCENT_CHECK(!data_args.stratify || strat, "--stratify needs single-label classification");
-    auto [tr, ev] = split_dataset(train_data, data_args.validation_split, static_cast<uint32_t>(args.seed), strat);
-    train_data = std::move(tr);
-    eval_data = std::move(ev);
-    std::cerr << "split: " << train_data.rows.size() << " train / " << eval_data.rows.size()
-              << " validation rows (test_size=" << data_args.validation_split << ", random_state=" << args.seed << ")\n";
-    // A split can leave a class only in validation; then the label map must still come from all labels.
+  if (token_task) {
+    // run_ner.py: label list = the sorted tags of the training set; RoBERTa/GPT-2 tokenizers get add_prefix_space.
+    ACCENT_CHECK(!model_args.lora, "--lora with token classification is not supported yet");
+    if (tokenizer.family() == TokenizerFamily::Roberta || tokenizer.family() == TokenizerFamily::Gpt2)
+      tokenizer.set_add_prefix_space(true);
+    train_sentences = read_ner_file(data_args.train_file);
+    std::cerr << data_args.train_file << ": " << train_sentences.size() << " sentences\n";
+    labels.labels = labels_matching_checkpoint(LabelMap::from_names(label_list(train_sentences)), config);
+    labels.num_labels = labels.labels.size();
+    if (!data_args.validation_file.empty()) {
+      eval_sentences = read_ner_file(data_args.validation_file);
+      std::cerr << data_args.validation_file << ": " << eval_sentences.size() << " sentences\n";
+    } else if (data_args.validation_split > 0) {
+      const SplitIndices split = train_test_split(static_cast<int64_t>(train_sentences.size()),
+                                                  data_args.validation_split, static_cast<uint32_t>(args.seed));
+      std::vector<TaggedSentence> train_part;
+      for (int64_t i : split.train) train_part.push_back(train_sentences[static_cast<size_t>(i)]);
+      for (int64_t i : split.test) eval_sentences.push_back(train_sentences[static_cast<size_t>(i)]);
+      train_sentences = std::move(train_part);
+      std::cerr << "split: " << train_sentences.size() << " train / " << eval_sentences.size()
+                << " validation sentences (test_size=" << data_args.validation_split << ", random_state=" << args.seed
+                << ")\n";
+    } else {
+      have_eval = false;
+    }
   } else {
-    have_eval = false;
+    train_data = read_dataset(data_args.train_file, data_args.read);
+    std::cerr << train_data.summary.to_string() << "\n";
+    labels = setup_labels(train_data, model_args.problem_type);
+    if (!data_args.validation_file.empty()) {
+      eval_data = read_dataset(data_args.validation_file, data_args.read);
+      std::cerr << eval_data.summary.to_string() << "\n";
+    } else if (data_args.validation_split > 0) {
+      const LabelMap* strat = data_args.stratify && labels.problem_type == "single_label_classification" ? &labels.labels : nullptr;
+      ACCENT_CHECK(!data_args.stratify || strat, "--stratify needs single-label classification");
+      auto [tr, ev] = split_dataset(train_data, data_args.validation_split, static_cast<uint32_t>(args.seed), strat);
+      train_data = std::move(tr);
+      eval_data = std::move(ev);
+      std::cerr << "split: " << train_data.rows.size() << " train / " << eval_data.rows.size()
+                << " validation rows (test_size=" << data_args.validation_split << ", random_state=" << args.seed << ")\n";
+      // A split can leave a class only in validation; then the label map must still come from all labels.
+    } else {
+      have_eval = false;
+    }
+    if (labels.problem_type != "regression") labels.labels = labels_matching_checkpoint(labels.labels, config);
   }
-  if (labels.problem_type != "regression") labels.labels = labels_matching_checkpoint(labels.labels, config);
   timer.end("read data");
 
   // ---- model ----
   LoadOptions load;
   load.seed = static_cast<uint64_t>(args.seed);
   load.ignore_mismatched_sizes = model_args.ignore_mismatched_sizes;
-  load.problem_type = labels.problem_type;
+  load.task = task;
+  if (!token_task) load.problem_type = labels.problem_type;
   if (labels.problem_type == "regression") load.num_labels = 1;
   else load.labels = labels.labels.id2label;
   std::unique_ptr<SequenceClassifier> model;
@@ -294,8 +370,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
               << "fine-tuning a pretrained model.\n";
     if (labels.problem_type == "regression") config.set_num_labels(1);
     else config.set_labels(labels.labels.id2label);
-    config.problem_type = labels.problem_type;
-    model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed));
+    if (!token_task) config.problem_type = labels.problem_type;
+    model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed), task);
   }
 
   if (model_args.lora) {
@@ -323,9 +399,12 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   timer.end("load model");
 
   // ---- tokenize ----
-  EncodedDataset train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
+  EncodedDataset train_enc = token_task ? encode_ner(tokenizer, train_sentences, labels, data_args)
+                                        : encode_dataset(tokenizer, train_data, labels, data_args.max_length);
   EncodedDataset eval_enc;
-  if (have_eval) eval_enc = encode_dataset(tokenizer, eval_data, labels, data_args.max_length);
+  if (have_eval)
+    eval_enc = token_task ? encode_ner(tokenizer, eval_sentences, labels, data_args)
+                          : encode_dataset(tokenizer, eval_data, labels, data_args.max_length);
   std::cerr << "tokenized: " << train_enc.examples.size() << " train examples (" << train_enc.truncated
             << " truncated to " << data_args.max_length << " tokens)";
   if (have_eval) std::cerr << ", " << eval_enc.examples.size() << " validation (" << eval_enc.truncated << " truncated)";
@@ -344,8 +423,10 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
 
   // ---- train ----
   fs::create_directories(args.output_dir);
-  if (have_eval && data_args.validation_file.empty())
-    write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
+  if (have_eval && data_args.validation_file.empty()) {
+    if (token_task) write_split_jsonl((fs::path(args.output_dir) / "validation.jsonl").string(), eval_sentences);
+    else write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
+  }
   TrainingArguments run_args = args;
   if (!have_eval) run_args.eval_strategy = "no";
   const RunIdentity identity = run_identity(model_args, data_args, labels);
@@ -404,7 +485,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     report.splits.push_back(report_split("train", data_args.train_file, train_enc, labels));
     if (have_eval)
       report.splits.push_back(report_split("validation", data_args.validation_file.empty()
-                                               ? "split off " + data_args.train_file + " (validation.csv)"
+                                               ? "split off " + data_args.train_file +
+                                                     (token_task ? " (validation.jsonl)" : " (validation.csv)")
                                                : data_args.validation_file, eval_enc, labels));
     report.log_history = result.train.state.value("log_history", nlohmann::json::array());
     report.train_metrics = result.train.metrics;
@@ -446,6 +528,23 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 
+  if (model->task() == ModelTask::TokenClassification) {  // run_ner.py's evaluation: seqeval on the NER file
+    if (tokenizer.family() == TokenizerFamily::Roberta || tokenizer.family() == TokenizerFamily::Gpt2)
+      tokenizer.set_add_prefix_space(true);
+    const std::vector<TaggedSentence> sentences = read_ner_file(data_file);
+    std::cerr << data_file << ": " << sentences.size() << " sentences\n";
+    LabelSetup labels;
+    std::vector<std::string> names;
+    for (const auto& [id, name] : mc->id2label) names.push_back(name);
+    labels.labels = LabelMap::from_names(names);
+    labels.num_labels = labels.labels.size();
+    DataArguments d;
+    d.max_length = max_length;
+    const EncodedDataset enc = encode_ner(tokenizer, sentences, labels, d);
+    Batcher batcher(enc.examples, batcher_options(tokenizer, batch_size, 42));
+    BatcherEvalSource source(batcher, enc.examples.size());
+    return evaluate(*model, source, "eval");
+  }
   Dataset data = read_dataset(data_file, read);
   std::cerr << data.summary.to_string() << "\n";
   LabelSetup labels;

@@ -37,6 +37,10 @@ struct ModelArguments {
   FreezeOptions freeze;               // full fine-tuning with frozen embeddings / bottom layers
   // Loading an adapter directory: its base model (default: adapter_config.json's base_model_name_or_path).
   std::string base_model;
+  // The head to train: sequence classification (CSV/TSV/JSONL of text and label), token classification (CoNLL
+  // or JSONL of tokens and ner_tags, run_ner.py). nullopt: token classification when the training file looks like
+  // NER data (data/ner_data.h looks_like_ner_file), sequence classification otherwise.
+  std::optional<ModelTask> task;
 };
 
 struct DataArguments {
@@ -49,6 +53,7 @@ struct DataArguments {
   bool pad_to_max_length = false;   // pad every batch to max_length (the classic fixed-128 recipe)
   int64_t pad_to_multiple_of = 0;
   bool group_by_length = false;
+  bool label_all_tokens = false;    // token classification: label every sub-token (run_ner.py's flag)
 };
 
 // Tokenized examples of a dataset, with targets for the model's problem type.

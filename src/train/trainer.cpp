@@ -1,5 +1,9 @@
 #include "train/trainer.h"
 
+#include <optional>
+
+#include "train/token_classification_metrics.h"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -55,7 +59,20 @@ TrainingPlan plan_training(const TrainingArguments& args, size_t num_batches) {
 
 EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& prefix) {
   const auto t0 = std::chrono::steady_clock::now();
-  MetricAccumulator acc(model.problem_type(), model.num_labels());
+  // Sequence classification: scikit-learn's metrics; token classification: seqeval as run_ner.py reports it.
+  const bool token_task = model.task() == ModelTask::TokenClassification;
+  ACCENT_CHECK(model.task() != ModelTask::QuestionAnswering,
+               "question-answering models are evaluated through their examples (exact match / F1), not batches");
+  std::optional<MetricAccumulator> acc;
+  std::optional<TokenClassificationAccumulator> token_acc;
+  if (token_task) {
+    std::vector<std::string> names;
+    if (const ModelConfig* c = model.config())
+      for (const auto& [id, name] : c->id2label) names.push_back(name);
+    token_acc.emplace(names);
+  } else {
+    acc.emplace(model.problem_type(), model.num_labels());
+  }
   EvalResult r;
   double loss_sum = 0;
   int64_t loss_examples = 0;
@@ -67,7 +84,8 @@ EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::str
       loss_sum += static_cast<double>(out.loss) * batch.B;
       loss_examples += batch.B;
     }
-    acc.add(out.logits, batch);
+    if (token_acc) token_acc->add(out.logits, batch);
+    else acc->add(out.logits, batch);
     r.num_examples += batch.B;
   }
   const double runtime = seconds_since(t0);
@@ -75,12 +93,12 @@ EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::str
   r.loss = r.has_loss ? loss_sum / loss_examples : 0.0;
   r.metrics = nlohmann::json::object();
   if (r.has_loss) r.metrics[prefix + "_loss"] = r.loss;
-  const nlohmann::json summary = acc.summary();
+  const nlohmann::json summary = token_acc ? token_acc->summary() : acc->summary();
   for (auto it = summary.begin(); it != summary.end(); ++it) r.metrics[prefix + "_" + it.key()] = it.value();
   r.metrics[prefix + "_runtime"] = round_to(runtime, 4);
   r.metrics[prefix + "_samples_per_second"] = runtime > 0 ? round_to(r.num_examples / runtime, 3) : 0.0;
   r.metrics[prefix + "_steps_per_second"] = runtime > 0 ? round_to(n / runtime, 3) : 0.0;
-  r.report = acc.report();
+  r.report = token_acc ? token_acc->report() : acc->report();
   return r;
 }
 
