@@ -21,9 +21,12 @@ struct TrainOptions {
   bool lora = false;
   LoraConfig lora_config;
   std::vector<std::string> lora_targets;
+  std::optional<int64_t> max_length;  // --max-length; default 384 for question answering (run_qa.py), else 128
 };
 
 int run_train(TrainOptions& o) {
+  const ModelTask task = o.model.task.value_or(detect_task(o.data.train_file));
+  o.data.max_length = o.max_length.value_or(task == ModelTask::QuestionAnswering ? 384 : 128);
   if (!o.resume.empty()) o.args.resume_from_checkpoint = o.resume;
   if (!o.metric.empty()) o.args.metric_for_best_model = o.metric;
   if (o.patience > 0) o.args.early_stopping_patience = o.patience;
@@ -71,14 +74,15 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_option("--validation-split", o->data.validation_split, "Fraction held out when no validation file is given (0 = none)")->capture_default_str()->check(fraction_below_one());
     app.add_flag("--stratify", o->data.stratify, "Stratified validation split");
     add_read_options(app, o->data.read);
-    app.add_option("--max-length,--max-seq-length", o->data.max_length, "Truncate inputs to this many tokens")->capture_default_str();
+    app.add_option("--max-length,--max-seq-length", o->max_length, "Truncate inputs to this many tokens (default 128; 384 for question answering)");
     app.add_flag("--pad-to-max-length", o->data.pad_to_max_length, "Pad every batch to --max-length (default: dynamic padding)");
     app.add_option("--pad-to-multiple-of", o->data.pad_to_multiple_of, "Round padded lengths up to a multiple of this");
     app.add_flag("--group-by-length", o->data.group_by_length, "Batch examples of similar length (less padding)");
     app.add_flag("--ignore-mismatched-sizes", o->model.ignore_mismatched_sizes, "Re-initialise checkpoint tensors whose shape differs (e.g. a head with another num_labels)");
     app.add_option_function<std::string>("--task", [o](const std::string& v) { o->model.task = accent::task_from_name(v); },
-                                         "text-classification | token-classification (default: token-classification "
-                                         "when the training file is CoNLL or JSONL with tokens and ner_tags)");
+                                         "text-classification | token-classification | question-answering (default: from the training "
+                                         "file: CoNLL or JSONL tokens+ner_tags, SQuAD JSON, else text classification)");
+    app.add_option("--doc-stride", o->data.doc_stride, "Question answering: tokens shared by consecutive windows of a long context")->capture_default_str();
     app.add_flag("--label-all-tokens", o->data.label_all_tokens, "Token classification: label every sub-token of a word, not just the first");
     app.add_option("--problem-type", o->model.problem_type, "single_label_classification|multi_label_classification|regression (default: from the labels)");
     app.add_flag("--lora", o->lora, "Train a LoRA adapter (PEFT layout) instead of the whole model");

@@ -1,6 +1,8 @@
 // data/squad_data.cpp — see squad_data.h.
 #include "data/squad_data.h"
 
+#include <fstream>
+
 #include <algorithm>
 #include <cctype>
 #include <unordered_map>
@@ -302,6 +304,17 @@ SquadData read_squad_file(const std::string& path) {
   const bool nested = root.is_object() && root.contains("data") && root["data"].is_array() && !root["data"].empty() &&
                       root["data"][0].is_object() && root["data"][0].contains("paragraphs");
   return nested ? parse_squad_json(text, path) : parse_squad_rows(text, path);
+}
+
+bool looks_like_squad_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  auto has = [&](const char* key) { return head.find(key) != std::string::npos; };
+  return (has("\"paragraphs\"") && has("\"qas\"")) ||
+         (has("\"context\"") && has("\"question\"") && has("\"answers\""));
 }
 
 }  // namespace accent

@@ -58,6 +58,10 @@ SquadData parse_squad_rows(std::string_view text, const std::string& origin);
 // "paragraphs", flat rows when not.
 SquadData read_squad_file(const std::string& path);
 
+// Whether `path` looks like question-answering data (never throws): its first 64 KiB name "context",
+// "question" and "answers" (flat rows) or "paragraphs" and "qas" (SQuAD's nested form).
+bool looks_like_squad_file(const std::string& path);
+
 // Byte offset of code point `index` in the UTF-8 string `s` (s.size() for index == code point count); -1 when
 // `index` is negative or past the end. `s` must be valid UTF-8 (nlohmann's parser guarantees it for JSON strings).
 int64_t utf8_byte_offset(std::string_view s, int64_t index);

@@ -115,6 +115,7 @@ bool is_model_file(const std::string& name) {
       "added_tokens.json",
       // the run that produced it
       "training_args.json", "trainer_state.json", "train_results.json", "eval_results.json", "all_results.json",
+      "eval_predictions.json",
       "report.html"};
   if (kExact.count(name)) return true;
   // Shards: model-00001-of-00003.safetensors, pytorch_model-00001-of-00003.bin.

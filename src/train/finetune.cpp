@@ -2,7 +2,10 @@
 
 #include "data/ner_data.h"
 #include "data/ner_features.h"
+#include "data/qa_features.h"
 #include "data/split.h"
+#include "data/squad_data.h"
+#include "train/question_answering_eval.h"
 
 #include <chrono>
 #include <cmath>
@@ -199,6 +202,27 @@ EncodedDataset encode_ner(const Tokenizer& tokenizer, const std::vector<TaggedSe
   return out;
 }
 
+// Question answering (run_qa.py prepare_train_features): every window of every question with its answer tokens.
+EncodedDataset encode_squad(const Tokenizer& tokenizer, const std::vector<SquadExample>& questions,
+                            const QaDataArguments& qa_args) {
+  QaTrainFeatures features = prepare_train_features(tokenizer, questions, qa_args);
+  EncodedDataset out;
+  const bool keep_types = tokenizer.returns_token_type_ids();
+  std::vector<int64_t> windows(questions.size(), 0);
+  for (size_t f = 0; f < features.features.size(); ++f) {
+    QaTrainFeature& x = features.features[f];
+    EncodedExample e;
+    e.input_ids = std::move(x.input_ids);
+    if (keep_types) e.token_type_ids = std::move(x.token_type_ids);
+    e.start_position = x.start_position;
+    e.end_position = x.end_position;
+    ++windows[static_cast<size_t>(features.overflow_to_sample_mapping[f])];
+    out.examples.push_back(std::move(e));
+  }
+  for (int64_t w : windows) out.truncated += w > 1;  // questions whose context needed several windows
+  return out;
+}
+
 // The sentences as JSON Lines {"tokens", "ner_tags"} (the validation split, kept beside the model).
 void write_split_jsonl(const std::string& path, const std::vector<TaggedSentence>& sentences) {
   std::string text;
@@ -218,6 +242,12 @@ std::string utc_now_iso8601() {
 }
 
 }  // namespace
+
+ModelTask detect_task(const std::string& train_file) {
+  if (looks_like_ner_file(train_file)) return ModelTask::TokenClassification;
+  if (looks_like_squad_file(train_file)) return ModelTask::QuestionAnswering;
+  return ModelTask::SequenceClassification;
+}
 
 LabelSetup setup_labels(const Dataset& train, const std::optional<std::string>& forced_problem_type) {
   LabelSetup s;
@@ -295,17 +325,46 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   check_model_fits(config, tokenizer, data_args.max_length, dir);
 
   // ---- data ----
-  const ModelTask task = model_args.task.value_or(looks_like_ner_file(data_args.train_file)
-                                                      ? ModelTask::TokenClassification
-                                                      : ModelTask::SequenceClassification);
-  ACCENT_CHECK(task != ModelTask::QuestionAnswering, "--task question-answering: training is not built yet (the "
-               "model heads, SQuAD readers, features and metrics are; the trainer loop for QA is not)");
+  const ModelTask task = model_args.task.value_or(detect_task(data_args.train_file));
   const bool token_task = task == ModelTask::TokenClassification;
+  const bool qa_task = task == ModelTask::QuestionAnswering;
   Dataset train_data, eval_data;
   std::vector<TaggedSentence> train_sentences, eval_sentences;
+  std::vector<SquadExample> train_questions, eval_questions;
+  QaDataArguments qa_args;
   LabelSetup labels;
   bool have_eval = true;
-  if (token_task) {
+  if (qa_task) {
+    // run_qa.py: SQuAD v1.1/v2.0 (nested or flat rows); v2 handling when the data has unanswerable questions.
+    ACCENT_CHECK(!model_args.lora, "--lora with question answering is not supported yet");
+    const SquadData train_squad = read_squad_file(data_args.train_file);
+    train_questions = train_squad.examples;
+    qa_args.max_seq_length = data_args.max_length;
+    qa_args.doc_stride = data_args.doc_stride;
+    qa_args.version_2_with_negative = train_squad.has_impossible();
+    std::cerr << data_args.train_file << ": " << train_questions.size() << " questions (SQuAD "
+              << (qa_args.version_2_with_negative ? "v2.0, with unanswerable questions" : "v1.1") << ")\n";
+    labels.num_labels = 2;
+    labels.labels = LabelMap::from_names({"LABEL_0", "LABEL_1"});
+    if (!data_args.validation_file.empty()) {
+      const SquadData eval_squad = read_squad_file(data_args.validation_file);
+      eval_questions = eval_squad.examples;
+      qa_args.version_2_with_negative |= eval_squad.has_impossible();
+      std::cerr << data_args.validation_file << ": " << eval_questions.size() << " questions\n";
+    } else if (data_args.validation_split > 0) {
+      const SplitIndices split = train_test_split(static_cast<int64_t>(train_questions.size()),
+                                                  data_args.validation_split, static_cast<uint32_t>(args.seed));
+      std::vector<SquadExample> train_part;
+      for (int64_t i : split.train) train_part.push_back(train_questions[static_cast<size_t>(i)]);
+      for (int64_t i : split.test) eval_questions.push_back(train_questions[static_cast<size_t>(i)]);
+      train_questions = std::move(train_part);
+      std::cerr << "split: " << train_questions.size() << " train / " << eval_questions.size()
+                << " validation questions (test_size=" << data_args.validation_split << ", random_state=" << args.seed
+                << ")\n";
+    } else {
+      have_eval = false;
+    }
+  } else if (token_task) {
     // run_ner.py: label list = the sorted tags of the training set; RoBERTa/GPT-2 tokenizers get add_prefix_space.
     ACCENT_CHECK(!model_args.lora, "--lora with token classification is not supported yet");
     if (tokenizer.family() == TokenizerFamily::Roberta || tokenizer.family() == TokenizerFamily::Gpt2)
@@ -358,7 +417,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   load.seed = static_cast<uint64_t>(args.seed);
   load.ignore_mismatched_sizes = model_args.ignore_mismatched_sizes;
   load.task = task;
-  if (!token_task) load.problem_type = labels.problem_type;
+  if (!token_task && !qa_task) load.problem_type = labels.problem_type;
   if (labels.problem_type == "regression") load.num_labels = 1;
   else load.labels = labels.labels.id2label;
   std::unique_ptr<SequenceClassifier> model;
@@ -370,7 +429,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
               << "fine-tuning a pretrained model.\n";
     if (labels.problem_type == "regression") config.set_num_labels(1);
     else config.set_labels(labels.labels.id2label);
-    if (!token_task) config.problem_type = labels.problem_type;
+    if (!token_task && !qa_task) config.problem_type = labels.problem_type;
     model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed), task);
   }
 
@@ -399,16 +458,36 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   timer.end("load model");
 
   // ---- tokenize ----
-  EncodedDataset train_enc = token_task ? encode_ner(tokenizer, train_sentences, labels, data_args)
-                                        : encode_dataset(tokenizer, train_data, labels, data_args.max_length);
-  EncodedDataset eval_enc;
-  if (have_eval)
-    eval_enc = token_task ? encode_ner(tokenizer, eval_sentences, labels, data_args)
-                          : encode_dataset(tokenizer, eval_data, labels, data_args.max_length);
-  std::cerr << "tokenized: " << train_enc.examples.size() << " train examples (" << train_enc.truncated
-            << " truncated to " << data_args.max_length << " tokens)";
-  if (have_eval) std::cerr << ", " << eval_enc.examples.size() << " validation (" << eval_enc.truncated << " truncated)";
-  std::cerr << "\n";
+  EncodedDataset train_enc, eval_enc;
+  QaEvalData qa_eval;
+  if (qa_task) {
+    train_enc = encode_squad(tokenizer, train_questions, qa_args);
+    if (have_eval) {
+      qa_eval.examples = eval_questions;
+      qa_eval.features = prepare_validation_features(tokenizer, eval_questions, qa_args);
+      qa_eval.args = qa_args;
+      qa_eval.pad_id = tokenizer.pad_token_id().value_or(0);
+      qa_eval.token_types = tokenizer.returns_token_type_ids();
+      std::cerr << "validation: " << qa_eval.features.features.size() << " features from " << eval_questions.size()
+                << " questions\n";
+    }
+  } else if (token_task) {
+    train_enc = encode_ner(tokenizer, train_sentences, labels, data_args);
+    if (have_eval) eval_enc = encode_ner(tokenizer, eval_sentences, labels, data_args);
+  } else {
+    train_enc = encode_dataset(tokenizer, train_data, labels, data_args.max_length);
+    if (have_eval) eval_enc = encode_dataset(tokenizer, eval_data, labels, data_args.max_length);
+  }
+  if (qa_task) {
+    std::cerr << "tokenized: " << train_enc.examples.size() << " train features (windows of " << data_args.max_length
+              << " tokens, stride " << data_args.doc_stride << "; " << train_enc.truncated
+              << " questions needed several)\n";
+  } else {
+    std::cerr << "tokenized: " << train_enc.examples.size() << " train examples (" << train_enc.truncated
+              << " truncated to " << data_args.max_length << " tokens)";
+    if (have_eval) std::cerr << ", " << eval_enc.examples.size() << " validation (" << eval_enc.truncated << " truncated)";
+    std::cerr << "\n";
+  }
   timer.end("tokenize");
 
   BatcherOptions train_opts = batcher_options(tokenizer, args.per_device_train_batch_size, args.seed);
@@ -423,7 +502,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
 
   // ---- train ----
   fs::create_directories(args.output_dir);
-  if (have_eval && data_args.validation_file.empty()) {
+  if (have_eval && data_args.validation_file.empty() && !qa_task) {
     if (token_task) write_split_jsonl((fs::path(args.output_dir) / "validation.jsonl").string(), eval_sentences);
     else write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
   }
@@ -453,13 +532,20 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     if (hooks.on_log) hooks.on_log(entry);
   };
   callbacks.on_step_end = hooks.on_step_end;
+  if (qa_task && have_eval)  // run_qa.py's QuestionAnsweringTrainer: post-processed answers, SQuAD EM/F1
+    callbacks.evaluate = [&](const std::string& prefix) {
+      return evaluate_question_answering(*model, qa_eval, args.per_device_eval_batch_size, prefix);
+    };
   FinetuneResult result;
   result.output_dir = args.output_dir;
-  result.train = train(*model, run_args, train_source, have_eval ? &eval_source : nullptr, callbacks);
+  result.train = train(*model, run_args, train_source, have_eval && !qa_task ? &eval_source : nullptr, callbacks);
   timer.end("train");
   nlohmann::json all = result.train.metrics;
+  std::vector<QaExamplePrediction> qa_predictions;
   if (have_eval) {
-    result.eval = evaluate(*model, eval_source, "eval");
+    result.eval = qa_task ? evaluate_question_answering(*model, qa_eval, args.per_device_eval_batch_size, "eval",
+                                                        &qa_predictions)
+                          : evaluate(*model, eval_source, "eval");
     for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
     timer.end("final evaluation");
   }
@@ -473,6 +559,12 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   write_json((staged / "trainer_state.json").string(), result.train.state);
   write_json((staged / "train_results.json").string(), result.train.metrics);
   if (result.eval) write_json((staged / "eval_results.json").string(), result.eval->metrics);
+  if (qa_task && result.eval) {  // run_qa.py's eval_predictions.json: {id: answer}
+    nlohmann::json predictions = nlohmann::json::object();
+    for (const QaExamplePrediction& p : qa_predictions) predictions[p.id] = p.prediction_text;
+    write_file_atomic((staged / "eval_predictions.json").string(),
+                      predictions.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
   write_json((staged / "all_results.json").string(), all);
   if (run_args.reports_to("html")) {
     timer.end("save model");
@@ -528,6 +620,21 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 
+  if (model->task() == ModelTask::QuestionAnswering) {  // run_qa.py's evaluation: answers, then SQuAD EM/F1
+    const SquadData squad = read_squad_file(data_file);
+    std::cerr << data_file << ": " << squad.examples.size() << " questions\n";
+    QaEvalData qa;
+    qa.examples = squad.examples;
+    qa.args.max_seq_length = max_length;
+    // run_qa.py's doc_stride 128 with its max_seq_length 384; a shorter --max-length keeps the same proportion.
+    qa.args.doc_stride = std::min<int64_t>(128, max_length / 3);
+    std::cerr << "windows of " << max_length << " tokens, stride " << qa.args.doc_stride << "\n";
+    qa.args.version_2_with_negative = squad.has_impossible();
+    qa.features = prepare_validation_features(tokenizer, qa.examples, qa.args);
+    qa.pad_id = tokenizer.pad_token_id().value_or(0);
+    qa.token_types = tokenizer.returns_token_type_ids();
+    return evaluate_question_answering(*model, qa, batch_size, "eval");
+  }
   if (model->task() == ModelTask::TokenClassification) {  // run_ner.py's evaluation: seqeval on the NER file
     if (tokenizer.family() == TokenizerFamily::Roberta || tokenizer.family() == TokenizerFamily::Gpt2)
       tokenizer.set_add_prefix_space(true);

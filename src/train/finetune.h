@@ -38,8 +38,8 @@ struct ModelArguments {
   // Loading an adapter directory: its base model (default: adapter_config.json's base_model_name_or_path).
   std::string base_model;
   // The head to train: sequence classification (CSV/TSV/JSONL of text and label), token classification (CoNLL
-  // or JSONL of tokens and ner_tags, run_ner.py). nullopt: token classification when the training file looks like
-  // NER data (data/ner_data.h looks_like_ner_file), sequence classification otherwise.
+  // or JSONL of tokens and ner_tags, run_ner.py), question answering (SQuAD JSON, run_qa.py). nullopt:
+  // detect_task(train_file).
   std::optional<ModelTask> task;
 };
 
@@ -54,7 +54,12 @@ struct DataArguments {
   int64_t pad_to_multiple_of = 0;
   bool group_by_length = false;
   bool label_all_tokens = false;    // token classification: label every sub-token (run_ner.py's flag)
+  int64_t doc_stride = 128;         // question answering: tokens shared by consecutive windows of a context
 };
+
+// The task a training file's format implies: token classification for CoNLL / JSONL tokens+ner_tags, question
+// answering for SQuAD JSON (nested or flat rows), sequence classification otherwise.
+ModelTask detect_task(const std::string& train_file);
 
 // Tokenized examples of a dataset, with targets for the model's problem type.
 struct EncodedDataset {

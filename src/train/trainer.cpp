@@ -274,8 +274,9 @@ void TrainerRun::append_log(nlohmann::json entry) {
 }
 
 void TrainerRun::run_evaluation() {
-  ACCENT_CHECK(eval_data_ != nullptr, "eval_strategy is \"", args_.eval_strategy, "\" but no evaluation data was given");
-  const EvalResult r = evaluate(model_, *eval_data_, "eval");
+  ACCENT_CHECK(eval_data_ != nullptr || callbacks_.evaluate, "eval_strategy is \"", args_.eval_strategy,
+               "\" but no evaluation data was given");
+  const EvalResult r = callbacks_.evaluate ? callbacks_.evaluate("eval") : evaluate(model_, *eval_data_, "eval");
   append_log(r.metrics);
   if (!best_key_) return;
   if (!r.metrics.contains(*best_key_) || !r.metrics[*best_key_].is_number()) {
@@ -390,8 +391,8 @@ void TrainerRun::optimizer_step(int64_t epoch, size_t index, size_t num_batches)
 
 TrainResult TrainerRun::run() {
   args_.validate();
-  ACCENT_CHECK(args_.eval_strategy == "no" || eval_data_ != nullptr, "eval_strategy is \"", args_.eval_strategy,
-               "\" but no evaluation data was given");
+  ACCENT_CHECK(args_.eval_strategy == "no" || eval_data_ != nullptr || callbacks_.evaluate, "eval_strategy is \"",
+               args_.eval_strategy, "\" but no evaluation data was given");
   const auto t0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(args_.output_dir);
   remove_partial_checkpoints(args_.output_dir);

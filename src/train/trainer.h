@@ -30,18 +30,6 @@
 
 namespace accent {
 
-struct TrainCallbacks {
-  // After every optimizer step, once its log/evaluation/save are done. May throw to abort the run.
-  std::function<void(int64_t global_step)> on_step_end;
-  // Every log_history entry as it is appended (training logs, evaluations, the final summary).
-  std::function<void(const nlohmann::json& entry)> on_log;
-  // Adds files (config.json, tokenizer) to a checkpoint directory before it is moved into place.
-  std::function<void(const std::string& checkpoint_dir)> save_extra_files;
-  // When set, train() does not write trainer_state.json / training_args.json into output_dir at the end: the
-  // caller saves them with the model as one atomic set (io/model_dir_save.h), as `accent train` does.
-  bool caller_saves_final_state = false;
-};
-
 struct EvalResult {
   double loss = 0;            // mean loss over examples (batch losses weighted by batch size, as HF)
   bool has_loss = false;
@@ -49,6 +37,22 @@ struct EvalResult {
   nlohmann::json metrics;     // "<prefix>_loss", "<prefix>_accuracy", ... "<prefix>_runtime", ..._per_second
   nlohmann::json report;      // per-class scores and confusion matrix (MetricAccumulator::report)
 };
+
+struct TrainCallbacks {
+  // After every optimizer step, once its log/evaluation/save are done. May throw to abort the run.
+  std::function<void(int64_t global_step)> on_step_end;
+  // Every log_history entry as it is appended (training logs, evaluations, the final summary).
+  std::function<void(const nlohmann::json& entry)> on_log;
+  // Evaluation other than running the eval BatchSource's batches (question answering: post-processing over
+  // examples, like run_qa.py's QuestionAnsweringTrainer); given the metric prefix. Used instead of eval_data.
+  std::function<EvalResult(const std::string& prefix)> evaluate;
+  // Adds files (config.json, tokenizer) to a checkpoint directory before it is moved into place.
+  std::function<void(const std::string& checkpoint_dir)> save_extra_files;
+  // When set, train() does not write trainer_state.json / training_args.json into output_dir at the end: the
+  // caller saves them with the model as one atomic set (io/model_dir_save.h), as `accent train` does.
+  bool caller_saves_final_state = false;
+};
+
 
 // Runs the model in inference mode over every batch of epoch 0 of `data`.
 EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& metric_key_prefix = "eval");

@@ -1,0 +1,69 @@
+// `accent train` / `accent evaluate` for extractive question answering (run_qa.py): a SQuAD v1.1 file recognised
+// without --task, windows with a stride, a BERT trained from scratch whose answers beat the empty answer (EM and F1
+// 0), eval_predictions.json, and the saved BertForQuestionAnswering directory evaluated again with the same scores.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli_test_data.h"
+#include "test_util.h"
+
+using namespace accent::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kCli = ACCENT_CLI_PATH;
+const std::string kSquad = std::string(ACCENT_TEST_DATA_DIR) + "/question-answering/squad-v1.1/dev-v1.1-first2.json";
+
+json read_json(const fs::path& p) {
+  std::ifstream is(p);
+  return json::parse(is);
+}
+
+}  // namespace
+
+TEST(CliQuestionAnswering, BertFromScratchAnswersBetterThanEmptyAndEvaluatesTheSame) {
+  TempDir dir("cli_qa_bert");
+  write_tiny_bert(dir / "base", {.hidden = 64, .layers = 2, .intermediate = 256, .max_positions = 192});
+  const std::string out = dir / "out";
+  const CmdResult r = run_command(kCli + " train --model " + shell_quote(dir / "base") + " --train-file " +
+                                  shell_quote(kSquad) + " --output-dir " + shell_quote(out) +
+                                  " --epochs 3 --batch-size 16 --lr 2e-3 --max-length 192 --doc-stride 64 --save-strategy no");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("1057 questions (SQuAD v1.1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("split: 951 train / 106 validation questions"), std::string::npos) << r.out;
+  EXPECT_EQ(read_json(fs::path(out) / "config.json")["architectures"], json::array({"BertForQuestionAnswering"}));
+  const json eval = read_json(fs::path(out) / "eval_results.json");
+  std::cout << "[squad subset, 106 validation questions, 3 epochs from scratch] " << eval.dump() << "\n";
+  // The empty answer scores EM 0 and F1 0 on SQuAD v1.1 (every question has an answer).
+  EXPECT_GT(eval["eval_exact_match"].get<double>(), 1.0);
+  EXPECT_GT(eval["eval_f1"].get<double>(), 3.0);
+  const json predictions = read_json(fs::path(out) / "eval_predictions.json");
+  EXPECT_EQ(predictions.size(), 106u);
+
+  // The saved model, evaluated on a SQuAD file of exactly the validation questions, scores what the run reported.
+  json squad = read_json(kSquad);
+  json validation = {{"version", "1.1"}, {"data", json::array()}};
+  for (const auto& article : squad["data"]) {
+    json a = {{"title", article["title"]}, {"paragraphs", json::array()}};
+    for (const auto& p : article["paragraphs"]) {
+      json para = {{"context", p["context"]}, {"qas", json::array()}};
+      for (const auto& q : p["qas"])
+        if (predictions.contains(q["id"].get<std::string>())) para["qas"].push_back(q);
+      if (!para["qas"].empty()) a["paragraphs"].push_back(para);
+    }
+    if (!a["paragraphs"].empty()) validation["data"].push_back(a);
+  }
+  std::ofstream(dir / "validation.json") << validation.dump();
+  const CmdResult e = run_command(kCli + " evaluate --model " + shell_quote(out) + " --data " +
+                                      shell_quote(dir / "validation.json") + " --max-length 192",
+                                  /*merge_stderr=*/false);
+  ASSERT_EQ(e.rc, 0) << e.out;
+  const json again = json::parse(e.out);
+  EXPECT_NEAR(again["eval_exact_match"].get<double>(), eval["eval_exact_match"].get<double>(), 1e-9);
+  EXPECT_NEAR(again["eval_f1"].get<double>(), eval["eval_f1"].get<double>(), 1e-9);
+}
