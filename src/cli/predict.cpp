@@ -1,4 +1,7 @@
-// cli/predict.cpp — `accent predict`: what pipeline("text-classification") returns, one JSON line per input.
+// cli/predict.cpp — `accent predict`: what the model's pipeline returns, one JSON line per input —
+// pipeline("text-classification") for sequence classifiers, pipeline("ner") for token classifiers (entities,
+// --aggregation-strategy), pipeline("question-answering") for QA models (--question/--context, or inputs of
+// question<TAB>context lines / question and context columns).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include "cli/verb.h"
 #include "data/line_stream.h"
 #include "data/table_stream.h"
+#include "serve/task_pipelines.h"
 #include "serve/text_classification.h"
 
 namespace accent::cli {
@@ -31,6 +35,13 @@ struct PredictOptions {
   int64_t batch_size = 32;
   bool offline = false;
   std::string base_model;
+  // Token classification.
+  std::string aggregation_strategy = "none";
+  // Question answering.
+  std::string question, context;
+  bool handle_impossible_answer = false;
+  int64_t max_answer_len = 15;
+  std::optional<int64_t> doc_stride;
 };
 
 bool is_plain_text_input(const std::string& input) {
@@ -131,12 +142,43 @@ int run_predict(const PredictOptions& o) {
   if (o.max_length > 0) p.max_length = o.max_length;
   p.batch_size = o.batch_size;
   auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline, o.base_model);
+  const ModelTask task = pipeline.model().task();
+  TokenClassificationOptions ner;
+  ner.aggregation_strategy = parse_aggregation_strategy(o.aggregation_strategy);
+  QaPipelineOptions qa;
+  qa.top_k = p.top_k.kind == TopK::K ? p.top_k.k : 1;
+  qa.handle_impossible_answer = o.handle_impossible_answer;
+  qa.max_answer_len = o.max_answer_len;
+  qa.doc_stride = o.doc_stride;
+  if (o.max_length > 0) qa.max_seq_len = o.max_length;
+  auto print = [](const auto& j) {
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  };
   auto answer = [&](const std::vector<TextInput>& inputs, int64_t first_number) {
     p.first_input_number = first_number;
-    for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+    if (task == ModelTask::TokenClassification) {
+      for (size_t i = 0; i < inputs.size(); ++i)
+        print(predict_entities(pipeline, inputs[i].first, ner, first_number + static_cast<int64_t>(i)));
+    } else if (task == ModelTask::QuestionAnswering) {
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        ACCENT_CHECK(inputs[i].second.has_value(), "input ", first_number + static_cast<int64_t>(i),
+                     ": a question-answering model needs a question and a context (question<TAB>context, or the "
+                     "question and context columns)");
+        print(predict_answers(pipeline, inputs[i].first, *inputs[i].second, qa));
+      }
+    } else {
+      for (const auto& scores : pipeline(inputs, p)) std::cout << label_scores_to_json(scores).dump() << "\n";
+    }
     flush_stdout_or_fail();  // each answer out as soon as it is known, and a failed write stops the run
   };
+  if (task == ModelTask::QuestionAnswering && (!o.question.empty() || !o.context.empty())) {
+    ACCENT_CHECK(!o.question.empty() && !o.context.empty(), "--question and --context go together");
+    answer({TextInput(o.question, o.context)}, 1);
+    return 0;
+  }
   PredictOptions in = o;
+  if (task == ModelTask::QuestionAnswering && in.text_column == "text" && in.text_pair_column.empty())
+    in.text_column = "question", in.text_pair_column = "context";
   int64_t replaced_in_table = 0;
   if (in.input.empty()) in.input = "-";
   if (!o.texts.empty()) {
@@ -155,7 +197,7 @@ int run_predict(const PredictOptions& o) {
   return 0;
 }
 
-VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipeline(\"text-classification\") JSON per input",
+VerbRegistration reg{"predict", "Predict with a saved model; prints its pipeline's JSON per input (text-classification, ner, question-answering)",
   [](CLI::App& app) -> std::function<int()> {
     auto o = std::make_shared<PredictOptions>();
     app.add_option("--model,-m", o->model, "Model directory or hub id")->required();
@@ -170,6 +212,12 @@ VerbRegistration reg{"predict", "Classify texts with a saved model; prints pipel
     app.add_option("--batch-size,-b", o->batch_size)->capture_default_str()->check(integer_in(1, kMaxFlagInt));
     app.add_flag("--offline", o->offline, "Use only the Hugging Face cache");
     app.add_option("--base-model", o->base_model, "Base model of a LoRA adapter --model (default: its adapter_config.json base_model_name_or_path)");
+    app.add_option("--aggregation-strategy", o->aggregation_strategy, "Token classification: none|simple|first|average|max")->capture_default_str();
+    app.add_option("--question", o->question, "Question answering: the question (with --context)");
+    app.add_option("--context", o->context, "Question answering: the text to find the answer in");
+    app.add_flag("--handle-impossible-answer", o->handle_impossible_answer, "Question answering: the empty answer may win");
+    app.add_option("--max-answer-len", o->max_answer_len, "Question answering: longest answer in tokens")->capture_default_str()->check(integer_in(1, kMaxFlagInt));
+    app.add_option("--doc-stride", o->doc_stride, "Question answering: tokens shared by consecutive windows (default min(max_seq_len / 2, 128))");
     return [o] { return run_predict(*o); };
   }};
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_test_data.h"
 #include "test_util.h"
@@ -66,4 +67,29 @@ TEST(CliQuestionAnswering, BertFromScratchAnswersBetterThanEmptyAndEvaluatesTheS
   const json again = json::parse(e.out);
   EXPECT_NEAR(again["eval_exact_match"].get<double>(), eval["eval_exact_match"].get<double>(), 1e-9);
   EXPECT_NEAR(again["eval_f1"].get<double>(), eval["eval_f1"].get<double>(), 1e-9);
+
+  // pipeline("question-answering"): one answer object, or a list for top_k > 1; answer = context[start:end].
+  const std::string context = "The Denver Broncos defeated the Carolina Panthers 24-10 to win Super Bowl 50 in Santa Clara.";
+  CmdResult p = run_command(kCli + " predict --model " + shell_quote(out) + " --question 'Who won Super Bowl 50?' --context " +
+                                shell_quote(context),
+                            /*merge_stderr=*/false);
+  ASSERT_EQ(p.rc, 0) << p.out;
+  const json one = json::parse(p.out);
+  ASSERT_TRUE(one.is_object()) << p.out;
+  EXPECT_EQ(one["answer"].get<std::string>(),
+            context.substr(one["start"].get<size_t>(), one["end"].get<size_t>() - one["start"].get<size_t>()));
+  std::ofstream(dir / "pairs.jsonl") << json{{"question", "Where was the game?"}, {"context", context}}.dump() << "\n"
+                                     << json{{"question", "Who lost?"}, {"context", context}}.dump() << "\n";
+  p = run_command(kCli + " predict --model " + shell_quote(out) + " --input " + shell_quote(dir / "pairs.jsonl") +
+                      " --top-k 3 --handle-impossible-answer",
+                  /*merge_stderr=*/false);
+  ASSERT_EQ(p.rc, 0) << p.out;
+  std::istringstream lines(p.out);
+  int answered = 0;
+  for (std::string line; std::getline(lines, line); ++answered) {
+    const json list = json::parse(line);
+    ASSERT_TRUE(list.is_array() && list.size() == 3) << line;
+    for (size_t i = 1; i < list.size(); ++i) EXPECT_GE(list[i - 1]["score"].get<double>(), list[i]["score"].get<double>());
+  }
+  EXPECT_EQ(answered, 2);
 }

@@ -63,6 +63,28 @@ TEST(CliTokenClassification, BertFromScratchLearnsWnutEntitiesAndEvaluatesTheSam
   // The loss is a mean over batches weighted by their example counts (as Trainer's): the same batch size (the
   // training run's per_device_eval_batch_size, 8) gives the same batches and the same loss.
   EXPECT_NEAR(again["eval_loss"].get<double>(), eval["eval_loss"].get<double>(), 1e-6);
+
+  // pipeline("ner"): every entity's start/end slice the text to its word (uncased BERT: lowercase words).
+  const std::string text = "I went to New York with Barack Obama to see the Lakers play in Los Angeles";
+  for (const char* strategy : {"none", "simple", "first", "average", "max"}) {
+    const CmdResult p = run_command(kCli + " predict --model " + shell_quote(out) + " --aggregation-strategy " +
+                                        strategy + " " + shell_quote(text),
+                                    /*merge_stderr=*/false);
+    ASSERT_EQ(p.rc, 0) << p.out;
+    const json entities = json::parse(p.out);
+    ASSERT_TRUE(entities.is_array()) << p.out;
+    for (const json& e : entities) {
+      const std::string key = std::string(strategy) == "none" ? "entity" : "entity_group";
+      ASSERT_TRUE(e.contains(key) && e.contains("score") && e.contains("word")) << e.dump();
+      EXPECT_EQ(e.contains("index"), std::string(strategy) == "none") << e.dump();
+      const int64_t start = e["start"], end = e["end"];
+      std::string slice = text.substr(static_cast<size_t>(start), static_cast<size_t>(end - start));
+      for (char& c : slice) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      EXPECT_EQ(slice, e["word"].get<std::string>()) << strategy << " " << e.dump();
+      EXPECT_GT(e["score"].get<double>(), 0.0);
+      EXPECT_LE(e["score"].get<double>(), 1.0);
+    }
+  }
 }
 
 TEST(CliTokenClassification, RobertaOnJsonLinesWithASplitAndLabelAllTokens) {
