@@ -8,6 +8,26 @@
 
 namespace accent {
 
+const char* peft_task_type(ModelTask task) {
+  switch (task) {
+    case ModelTask::SequenceClassification: return "SEQ_CLS";
+    case ModelTask::TokenClassification: return "TOKEN_CLS";
+    case ModelTask::QuestionAnswering: return "QUESTION_ANS";
+  }
+  return "";
+}
+
+ModelTask task_of_peft_task_type(const std::string& task_type, const std::string& origin) {
+  for (ModelTask t : {ModelTask::SequenceClassification, ModelTask::TokenClassification, ModelTask::QuestionAnswering})
+    if (task_type == peft_task_type(t)) return t;
+  fail(origin, ": task_type ", task_type, " is not supported (SEQ_CLS, TOKEN_CLS or QUESTION_ANS)");
+}
+
+std::vector<std::string> default_modules_to_save(ModelTask task) {
+  if (task == ModelTask::QuestionAnswering) return {"qa_outputs"};
+  return {"classifier", "score"};
+}
+
 void LoraConfig::validate() const {
   ACCENT_CHECK(hyper.r > 0 && hyper.r <= kMaxLoraRank, "LoRA rank r must be an integer in [1, ", kMaxLoraRank, "], got ",
                hyper.r);
@@ -20,7 +40,7 @@ void LoraConfig::validate() const {
 nlohmann::json LoraConfig::to_json() const {
   nlohmann::json j;
   j["peft_type"] = "LORA";
-  j["task_type"] = "SEQ_CLS";
+  j["task_type"] = task_type;
   j["r"] = hyper.r;
   j["lora_alpha"] = hyper.alpha;
   j["lora_dropout"] = hyper.dropout;
@@ -50,8 +70,9 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& ori
     const std::string type = j["peft_type"].get<std::string>();
     ACCENT_CHECK(type == "LORA", origin, ": peft_type ", type, " is not supported (only LORA)");
     if (j.contains("task_type") && !j["task_type"].is_null()) {
-      const std::string task = j["task_type"].get<std::string>();
-      ACCENT_CHECK(task == "SEQ_CLS", origin, ": task_type ", task, " is not a sequence-classification adapter (SEQ_CLS)");
+      ACCENT_CHECK(j["task_type"].is_string(), origin, ": key \"task_type\" is not a string");
+      c.task_type = j["task_type"].get<std::string>();
+      task_of_peft_task_type(c.task_type, origin);  // SEQ_CLS, TOKEN_CLS or QUESTION_ANS
     }
     ACCENT_CHECK(j.contains("r"), origin, ": key \"r\" (the LoRA rank) is missing");
     c.hyper.r = json_integer(j["r"], origin + ": key \"r\"", 1, kMaxLoraRank);

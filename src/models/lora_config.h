@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/model_task.h"
 #include "nn/lora.h"
 
 namespace accent {
@@ -17,9 +18,13 @@ namespace accent {
 constexpr int64_t kMaxLoraRank = 65536;
 
 struct LoraConfig {
+  // PEFT's task_type: SEQ_CLS, TOKEN_CLS or QUESTION_ANS (the head the adapter trains, models/model_task.h).
+  std::string task_type = "SEQ_CLS";
   LoraHyper hyper;                          // r, lora_alpha, lora_dropout, use_rslora
   std::vector<std::string> target_modules;  // empty → PEFT's default for the model type
   std::string bias = "none";                // none | all | lora_only
+  // PEFT's heads per task: classifier_module_names ["classifier", "score"] (SEQ_CLS, TOKEN_CLS), qa_module_names
+  // ["qa_outputs"] (QUESTION_ANS) — see default_modules_to_save.
   std::vector<std::string> modules_to_save = {"classifier", "score"};
   std::string base_model_name_or_path;
   bool fan_in_fan_out = false;
@@ -30,6 +35,12 @@ struct LoraConfig {
   // Reads adapter_config.json (as PEFT writes it; unknown keys are ignored). `origin` names the file in errors.
   static LoraConfig from_json(const nlohmann::json& j, const std::string& origin);
 };
+
+// PEFT's task_type for a head, and back ("SEQ_CLS" / "TOKEN_CLS" / "QUESTION_ANS"; other spellings throw).
+const char* peft_task_type(ModelTask task);
+ModelTask task_of_peft_task_type(const std::string& task_type, const std::string& origin);
+// The modules PeftModelFor<Task> trains in full beside the adapter.
+std::vector<std::string> default_modules_to_save(ModelTask task);
 
 // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: bert/roberta/electra → query,value; gpt2 → c_attn;
 // distilbert → q_lin,v_lin. Throws for a model type without a default (then --lora-target-modules is needed).

@@ -254,6 +254,7 @@ std::unique_ptr<LoraModel> load_lora_model(const std::string& adapter_dir, const
   LoadOptions load;
   load.print_warnings = false;
   load.ignore_mismatched_sizes = true;  // the head comes from the adapter file
+  load.task = task_of_peft_task_type(config.task_type, adapter_dir);  // PeftModelFor<Task> on AutoModelFor<Task>
   const fs::path labels_path = fs::path(adapter_dir) / "accent_labels.json";
   if (fs::exists(labels_path)) {
     AdapterLabels labels = adapter_labels_from_json(read_json_file(labels_path.string()), labels_path.string());

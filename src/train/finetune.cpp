@@ -336,7 +336,6 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   bool have_eval = true;
   if (qa_task) {
     // run_qa.py: SQuAD v1.1/v2.0 (nested or flat rows); v2 handling when the data has unanswerable questions.
-    ACCENT_CHECK(!model_args.lora, "--lora with question answering is not supported yet");
     const SquadData train_squad = read_squad_file(data_args.train_file);
     train_questions = train_squad.examples;
     qa_args.max_seq_length = data_args.max_length;
@@ -366,7 +365,6 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     }
   } else if (token_task) {
     // run_ner.py: label list = the sorted tags of the training set; RoBERTa/GPT-2 tokenizers get add_prefix_space.
-    ACCENT_CHECK(!model_args.lora, "--lora with token classification is not supported yet");
     if (tokenizer.family() == TokenizerFamily::Roberta || tokenizer.family() == TokenizerFamily::Gpt2)
       tokenizer.set_add_prefix_space(true);
     train_sentences = read_ner_file(data_args.train_file);
@@ -435,6 +433,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
 
   if (model_args.lora) {
     LoraConfig lc = *model_args.lora;
+    lc.task_type = peft_task_type(task);  // PeftModelForTokenClassification / ...ForQuestionAnswering: their heads
+    if (task != ModelTask::SequenceClassification) lc.modules_to_save = default_modules_to_save(task);
     // As PEFT: the name passed to from_pretrained (a local directory is made absolute so the adapter loads from
     // any working directory).
     lc.base_model_name_or_path = fs::is_directory(model_args.model) ? fs::absolute(model_args.model).lexically_normal().string()

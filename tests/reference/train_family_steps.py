@@ -3,7 +3,9 @@
 (oracle for tests/unit/train_family_steps_test.cpp).
 
 Families: bert (the math of bert_twin.py) and roberta, electra (with an embedding projection, E ≠ H), distilbert,
-gpt2 (the math of family_twin.py). Trains the way transformers.Trainer does with dropout off: per step
+gpt2 (the math of family_twin.py). Tasks (--task): sequence (the *ForSequenceClassification head and loss of
+bert_twin.py / family_twin.py), token and qa (*ForTokenClassification / *ForQuestionAnswering: the model, head and
+loss of task_twin.py, imported, not restated). Trains the way transformers.Trainer does with dropout off: per step
 loss.backward(), clip_grad_norm_(max_grad_norm), torch.optim.AdamW (betas 0.9/0.999, eps 1e-8) with the Trainer's
 two parameter groups, LambdaLR linear warmup/decay, zero_grad.
 The groups follow Trainer.get_decay_parameter_names = get_parameter_names(model, ALL_LAYERNORM_LAYERS,
@@ -12,12 +14,19 @@ matching those patterns. The twins have no modules, so the LayerNorm-module para
 every tensor the forward passes to F.layer_norm as weight or bias (so DistilBERT's sa_layer_norm and GPT-2's
 ln_1/ln_2/ln_f are found by kind, not by name).
 Writes into --out:
-  config.json, model.safetensors   the random starting model (bert_twin.generate "tiny" / family_twin.generate)
-  batches.safetensors              input_ids.<k>, token_type_ids.<k>, attention_mask.<k>, labels.<k> (I64):
-                                   right padding with the family's pad_token_id, one unpadded row, some label -100
+  config.json, model.safetensors   the random starting model (bert_twin.generate "tiny" / family_twin.generate;
+                                   task_twin.generate for token / qa, whose config names the head's architecture)
+  batches.safetensors              input_ids.<k>, token_type_ids.<k>, attention_mask.<k> (I64): right padding with
+                                   the family's pad_token_id, one unpadded row; and the labels (I64) of the task:
+                                     sequence  labels.<k> (B), some -100
+                                     token     token_labels.<k> (B, T): -100 on padding, on the first token and on
+                                               a few others
+                                     qa        start_positions.<k>, end_positions.<k> (B): spans inside each row,
+                                               some at 0 (CLS, "no answer"), on odd steps one row past T (clamped
+                                               to T and ignored by the loss, as transformers does)
   trained.safetensors              losses [N] (loss of step k before its update), the final parameters
   no_decay.txt                     the names in the Trainer's weight_decay = 0 group, one a line
-Usage: /usr/bin/python3 train_family_steps.py --out DIR [--family bert] [--steps 10] [--lr 1e-3]
+Usage: /usr/bin/python3 train_family_steps.py --out DIR [--family bert] [--task sequence] [--steps 10] [--lr 1e-3]
        [--weight-decay 0.01] [--warmup 2] [--max-grad-norm 1.0] [--seed 0]
 """
 import argparse
@@ -32,8 +41,10 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_twin  # noqa: E402
 import family_twin  # noqa: E402
+import task_twin  # noqa: E402
 
 FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2"]
+TASKS = ["sequence", "token", "qa"]
 ACTIVATION = {"bert": "gelu", "roberta": "gelu", "electra": "gelu", "distilbert": "gelu", "gpt2": "gelu_new"}
 
 
@@ -45,10 +56,19 @@ def lr_linear(warmup, total):
     return f
 
 
-def logits_of(family, P, cfg, ids, tt, mask):
+def logits_of(family, task, P, cfg, ids, tt, mask):
+    if task != "sequence":
+        return task_twin.logits_of(family, task, P, cfg, ids, tt, mask)
     if family == "bert":
         return bert_twin.logits_of(P, cfg, ids, tt, mask)
     return family_twin.logits_of(family, P, cfg, ids, tt, mask)
+
+
+def loss_of(task, logits, labels, cfg):
+    """labels: the batch's label tensors by the names batches.safetensors gives them (without ".<k>")."""
+    if task == "sequence":
+        return bert_twin.loss_of(logits, labels["labels"], cfg)
+    return task_twin.loss_of(task, logits, labels)
 
 
 class LayerNormRecorder:
@@ -65,7 +85,7 @@ class LayerNormRecorder:
         return F.layer_norm(x, shape, weight, bias, eps)
 
 
-def no_decay_names(family, P, names, cfg, batch):
+def no_decay_names(family, task, P, names, cfg, batch):
     """Trainer.get_decay_parameter_names, complemented: LayerNorm-module parameters (found by running the
     forward once with a recording F) and names matching "bias", "layernorm" or "rmsnorm" (lower-cased)."""
     recorder = LayerNormRecorder()
@@ -73,7 +93,7 @@ def no_decay_names(family, P, names, cfg, batch):
     bert_twin.F = family_twin.F = recorder
     try:
         with torch.no_grad():
-            logits_of(family, P, cfg, *batch[:3])
+            logits_of(family, task, P, cfg, *batch[:3])
     finally:
         bert_twin.F, family_twin.F = saved
     patterns = [re.compile(p) for p in ("bias", "layernorm", "rmsnorm")]
@@ -81,9 +101,11 @@ def no_decay_names(family, P, names, cfg, batch):
             if id(P[n]) in recorder.norm_params or any(p.search(n.lower()) for p in patterns)]
 
 
-def make_batches(family, cfg, steps, seed):
+def make_batches(family, task, cfg, steps, seed):
     """Varying lengths, right-padded with pad_token_id (mask 0), one unpadded row per batch; token types (second
-    half of each row = 1) only for the families whose tokenizers give them (BERT, ELECTRA)."""
+    half of each row = 1) only for the families whose tokenizers give them (BERT, ELECTRA). Returns
+    (ids, tt, mask, labels) per step, labels a dict as loss_of takes it. The sequence task's draws come first and
+    are unchanged by the other tasks' (their labels are drawn after, from the same generator)."""
     g = torch.Generator().manual_seed(1000 + seed)
     V, C, pad = cfg["vocab_size"], len(cfg["id2label"]), cfg["pad_token_id"]
     # Real ids: never the pad id (GPT-2 pools at the rightmost id ≠ pad; pad = eos = V − 1 there).
@@ -104,7 +126,23 @@ def make_batches(family, cfg, steps, seed):
         labels = torch.randint(0, C, (B,), generator=g)
         if k % 2 == 1:
             labels[k % B] = -100  # CrossEntropyLoss's ignore_index: the mean is over the other rows
-        batches.append((ids, tt, mask, labels))
+        if task == "sequence":
+            batches.append((ids, tt, mask, {"labels": labels}))
+        elif task == "token":
+            # -100 where run_ner.py puts it: padding, special tokens (the first) and later sub-words (a few more).
+            tl = torch.randint(0, C, (B, T), generator=g)
+            tl[mask == 0] = -100
+            tl[:, 0] = -100
+            tl[torch.rand(B, T, generator=g) < 0.2] = -100
+            batches.append((ids, tt, mask, {"token_labels": tl}))
+        else:
+            lengths = mask.sum(1)
+            start = torch.stack([torch.randint(0, int(n), (1,), generator=g)[0] for n in lengths])
+            end = torch.stack([s + torch.randint(0, int(n - s), (1,), generator=g)[0] for s, n in zip(start, lengths)])
+            start[(k + 1) % B] = end[(k + 1) % B] = 0  # no answer: CLS (index 0), a position the loss counts
+            if k % 2 == 1:  # beyond the window: clamped to T = ignore_index, the mean is over the other rows
+                start[k % B], end[k % B] = T + 3, T + 1 + k
+            batches.append((ids, tt, mask, {"start_positions": start, "end_positions": end}))
     return batches
 
 
@@ -112,6 +150,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--family", choices=FAMILIES, default="bert")
+    ap.add_argument("--task", choices=TASKS, default="sequence")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.01)
@@ -121,7 +160,11 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-    if a.family == "bert":
+    if a.task != "sequence":
+        task_twin.generate(a.out, a.family, a.task, a.seed)
+        for spare in ("inputs.safetensors", "expected.safetensors"):  # its one-step check's files: not used here
+            os.remove(os.path.join(a.out, spare))
+    elif a.family == "bert":
         bert_twin.generate(a.out, "tiny", "single", ACTIVATION[a.family], a.seed)
     else:
         family_twin.generate(a.out, a.family, "single", ACTIVATION[a.family], a.seed, False)
@@ -130,23 +173,23 @@ def main():
     P = bert_twin.read_safetensors(os.path.join(a.out, "model.safetensors"))
     names = list(P)  # HF state-dict order, as generated
 
-    batches = make_batches(a.family, cfg, a.steps, a.seed)
+    batches = make_batches(a.family, a.task, cfg, a.steps, a.seed)
     blobs = {}
     for k, (ids, tt, mask, labels) in enumerate(batches):
-        blobs.update({f"input_ids.{k}": ids, f"token_type_ids.{k}": tt, f"attention_mask.{k}": mask,
-                      f"labels.{k}": labels})
+        blobs.update({f"input_ids.{k}": ids, f"token_type_ids.{k}": tt, f"attention_mask.{k}": mask})
+        blobs.update({f"{name}.{k}": t for name, t in labels.items()})
     bert_twin.write_safetensors(os.path.join(a.out, "batches.safetensors"), blobs)
 
     params = [P[n].clone().requires_grad_(True) for n in names]
     by_name = dict(zip(names, params))
-    no_decay = no_decay_names(a.family, by_name, names, cfg, batches[0])
+    no_decay = no_decay_names(a.family, a.task, by_name, names, cfg, batches[0])
     groups = [{"params": [by_name[n] for n in names if n not in no_decay], "weight_decay": a.weight_decay},
               {"params": [by_name[n] for n in no_decay], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.999), eps=1e-8)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_linear(a.warmup, a.steps))
     losses = []
     for ids, tt, mask, labels in batches:
-        loss = bert_twin.loss_of(logits_of(a.family, by_name, cfg, ids, tt, mask), labels, cfg)
+        loss = loss_of(a.task, logits_of(a.family, a.task, by_name, cfg, ids, tt, mask), labels, cfg)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, a.max_grad_norm)
         opt.step()

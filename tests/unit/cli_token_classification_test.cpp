@@ -85,6 +85,34 @@ TEST(CliTokenClassification, BertFromScratchLearnsWnutEntitiesAndEvaluatesTheSam
       EXPECT_LE(e["score"].get<double>(), 1.0);
     }
   }
+
+  // LoRA on the trained model (PEFT task_type TOKEN_CLS: the classifier is trained in full beside the adapter);
+  // the adapter predicts what its merged model predicts.
+  const std::string adapter = dir / "adapter", merged = dir / "merged";
+  const CmdResult l = run_command(kCli + " train --model " + shell_quote(out) + " --train-file " +
+                                  shell_quote(kWnut + "emerging.dev.conll") + " --validation-split 0 --output-dir " +
+                                  shell_quote(adapter) + " --epochs 1 --batch-size 16 --lr 1e-3 --lora --lora-r 4 --save-strategy no");
+  ASSERT_EQ(l.rc, 0) << l.out;
+  const json adapter_config = read_json(fs::path(adapter) / "adapter_config.json");
+  EXPECT_EQ(adapter_config["task_type"], "TOKEN_CLS");
+  EXPECT_EQ(adapter_config["modules_to_save"], json::array({"classifier", "score"}));
+  ASSERT_EQ(run_command(kCli + " merge --adapter " + shell_quote(adapter) + " --output-dir " + shell_quote(merged)).rc, 0);
+  EXPECT_EQ(read_json(fs::path(merged) / "config.json")["architectures"], json::array({"BertForTokenClassification"}));
+  auto entities = [&](const std::string& model) {
+    // fp32: in bf16 the adapter (W·x + B·A·x) and the merged model ((W + B·A)·x) round differently.
+    const CmdResult p = run_command(kCli + " predict --precision fp32 --model " + shell_quote(model) +
+                                        " --aggregation-strategy none " + shell_quote(text),
+                                    /*merge_stderr=*/false);
+    EXPECT_EQ(p.rc, 0) << p.out;
+    return json::parse(p.out);
+  };
+  const json from_adapter = entities(adapter), from_merged = entities(merged);
+  ASSERT_EQ(from_adapter.size(), from_merged.size()) << from_adapter.dump() << "\n" << from_merged.dump();
+  for (size_t i = 0; i < from_adapter.size(); ++i) {
+    EXPECT_EQ(from_adapter[i]["entity"], from_merged[i]["entity"]);
+    EXPECT_EQ(from_adapter[i]["index"], from_merged[i]["index"]);
+    EXPECT_NEAR(from_adapter[i]["score"].get<double>(), from_merged[i]["score"].get<double>(), 1e-5);
+  }
 }
 
 TEST(CliTokenClassification, RobertaOnJsonLinesWithASplitAndLabelAllTokens) {

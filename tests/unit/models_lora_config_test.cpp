@@ -25,6 +25,24 @@ TEST(LoraConfigJson, ReadsPeftFilesAndRoundTrips) {
   EXPECT_EQ(LoraConfig::from_json(c.to_json(), "x").to_json(), c.to_json());
 }
 
+// PEFT's task types for the three heads, and the modules PeftModelFor<Task> trains in full.
+TEST(LoraConfigJson, TaskTypesOfTheHeads) {
+  for (const char* type : {"SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS"}) {
+    nlohmann::json j = peft_config();
+    j["task_type"] = type;
+    const LoraConfig c = LoraConfig::from_json(j, "a/adapter_config.json");
+    EXPECT_EQ(c.task_type, type);
+    EXPECT_EQ(c.to_json()["task_type"], type);
+    EXPECT_EQ(peft_task_type(task_of_peft_task_type(type, "x")), std::string(type));
+  }
+  EXPECT_EQ(default_modules_to_save(ModelTask::TokenClassification), (std::vector<std::string>{"classifier", "score"}));
+  EXPECT_EQ(default_modules_to_save(ModelTask::QuestionAnswering), (std::vector<std::string>{"qa_outputs"}));
+  nlohmann::json j = peft_config();
+  j["task_type"] = "CAUSAL_LM";
+  EXPECT_EQ(error_of([&] { LoraConfig::from_json(j, "a/adapter_config.json"); }),
+            "a/adapter_config.json: task_type CAUSAL_LM is not supported (SEQ_CLS, TOKEN_CLS or QUESTION_ANS)");
+}
+
 TEST(LoraConfigJson, BadValuesAreNamedErrors) {
   auto with = [](const char* key, const nlohmann::json& v) {
     nlohmann::json j = peft_config();

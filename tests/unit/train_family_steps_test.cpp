@@ -1,7 +1,10 @@
 // 10 AdamW steps of fine-tuning a small random model of every family (BERT, RoBERTa, ELECTRA with an embedding
 // projection, DistilBERT, GPT-2) through accent's Trainer (dropout off) against the same 10 steps in PyTorch
-// (tests/reference/train_family_steps.py: the models layer's twins bert_twin.py / family_twin.py trained the way
-// transformers.Trainer trains). Right-padded batches with the family's pad id, some labels -100. Compared:
+// (tests/reference/train_family_steps.py: the models layer's twins bert_twin.py / family_twin.py / task_twin.py
+// trained the way transformers.Trainer trains), for every head: sequence classification (some labels -100),
+// token classification (labels (B, T), -100 on padding, the first token and a few others) and question answering
+// (start/end positions, some at CLS, some past T: clamped and ignored). Right-padded batches with the family's
+// pad id. Compared:
 //   - the weight-decay groups: accent's Parameter::decay against the Trainer's no-decay group, which the oracle
 //     derives from module kind (every parameter given to layer_norm, plus names matching bias/layernorm/rmsnorm);
 //   - per-step losses within 1e-4, final weights within 1e-4 relative to each tensor's largest value.
@@ -32,7 +35,7 @@ class SafetensorsBatches : public BatchSource {
   Batch batch(int64_t, size_t k) override {
     const std::string s = std::to_string(k);
     const Tensor ids = file_->load("input_ids." + s, DType::I64), tt = file_->load("token_type_ids." + s, DType::I64),
-                 mask = file_->load("attention_mask." + s, DType::I64), labels = file_->load("labels." + s, DType::I64);
+                 mask = file_->load("attention_mask." + s, DType::I64);
     Batch b;
     b.B = ids.dim(0);
     b.T = ids.dim(1);
@@ -41,7 +44,17 @@ class SafetensorsBatches : public BatchSource {
       b.token_type_ids.push_back(static_cast<int32_t>(tt.data_as<int64_t>()[i]));
       b.attention_mask.push_back(static_cast<int32_t>(mask.data_as<int64_t>()[i]));
     }
-    for (int64_t i = 0; i < b.B; ++i) b.class_labels.push_back(labels.data_as<int64_t>()[i]);
+    // The labels of the oracle's task, whichever it wrote: labels (B), token_labels (B, T), start/end_positions (B).
+    auto int64s = [&](const std::string& name) {
+      const Tensor t = file_->load(name + "." + s, DType::I64);
+      return std::vector<int64_t>(t.data_as<int64_t>(), t.data_as<int64_t>() + t.numel());
+    };
+    if (file_->contains("labels." + s)) b.class_labels = int64s("labels");
+    if (file_->contains("token_labels." + s)) b.token_labels = int64s("token_labels");
+    if (file_->contains("start_positions." + s)) {
+      b.start_positions = int64s("start_positions");
+      b.end_positions = int64s("end_positions");
+    }
     return b;
   }
 
@@ -57,6 +70,7 @@ class LossRecorder : public SequenceClassifier {
   ParameterList parameters() override { return inner_.parameters(); }
   int64_t num_labels() const override { return inner_.num_labels(); }
   ProblemType problem_type() const override { return inner_.problem_type(); }
+  ModelTask task() const override { return inner_.task(); }
   const ModelConfig* config() const override { return inner_.config(); }
   ForwardResult forward(const Batch& b) override { return inner_.forward(b); }
   ForwardResult forward_backward(const Batch& b, Rng& rng) override {
@@ -93,18 +107,25 @@ std::set<std::string> read_lines(const std::string& path) {
   return out;
 }
 
-void check_ten_steps(const std::string& family) {
+// `task` is train_family_steps.py's --task: "sequence", "token" or "qa".
+void check_ten_steps(const std::string& family, const std::string& task = "sequence") {
   const int steps = 10;
   const double lr = 1e-3;
-  TempDir dir("train_steps_" + family);
+  const std::string what = task == "sequence" ? family : family + "/" + task;  // names the case in messages
+  TempDir dir("train_steps_" + family + "_" + task);
   const std::string cmd = "/usr/bin/python3 " ACCENT_SOURCE_DIR "/tests/reference/train_family_steps.py --out " +
-                          dir.str() + " --family " + family + " --steps " + std::to_string(steps) +
+                          dir.str() + " --family " + family + " --task " + task + " --steps " + std::to_string(steps) +
                           " --lr 1e-3 --weight-decay 0.1 --warmup 2 --max-grad-norm 1.0";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   LoadOptions opts;
   opts.print_warnings = false;
   std::unique_ptr<SequenceClassifier> loaded = load_sequence_classifier(dir.str(), opts);
+  // The head comes from config.json's architectures (task_twin.py writes e.g. BertForTokenClassification).
+  const ModelTask expected_task = task == "token" ? ModelTask::TokenClassification
+                                  : task == "qa"  ? ModelTask::QuestionAnswering
+                                                  : ModelTask::SequenceClassification;
+  ASSERT_EQ(loaded->task(), expected_task) << what;
   LossRecorder model(*loaded);
 
   // The Trainer's decay groups, before any step.
@@ -114,7 +135,7 @@ void check_ten_steps(const std::string& family) {
   for (const Parameter* p : model.parameters()) {
     const bool hf_decay = no_decay.count(p->name) == 0;
     seen_no_decay += !hf_decay;
-    EXPECT_EQ(p->decay, hf_decay) << family << " " << p->name << ": accent decay=" << p->decay
+    EXPECT_EQ(p->decay, hf_decay) << what << " " << p->name << ": accent decay=" << p->decay
                                   << ", HF Trainer's group has weight_decay " << (hf_decay ? "on" : "0");
   }
   EXPECT_EQ(seen_no_decay, no_decay.size()) << "names in the oracle's no-decay group that accent does not have";
@@ -135,6 +156,7 @@ void check_ten_steps(const std::string& family) {
   // The last checkpoint is a loadable model directory (config.json + model.safetensors) with the final weights.
   ASSERT_EQ(r.last_checkpoint, args.output_dir + "/checkpoint-10");
   std::unique_ptr<SequenceClassifier> reloaded = load_sequence_classifier(r.last_checkpoint, opts);
+  EXPECT_EQ(reloaded->task(), expected_task) << what << ": the checkpoint's config.json keeps the head";
   {
     ParameterList a = model.parameters(), b = reloaded->parameters();
     ASSERT_EQ(a.size(), b.size());
@@ -149,7 +171,7 @@ void check_ten_steps(const std::string& family) {
   for (int k = 0; k < steps; ++k) {
     const double d = std::fabs(model.losses[k] - ref_losses.f32()[k]);
     worst_loss = std::max(worst_loss, d);
-    EXPECT_LE(d, 1e-4) << family << " loss of step " << k + 1 << ": accent " << model.losses[k] << ", torch "
+    EXPECT_LE(d, 1e-4) << what << " loss of step " << k + 1 << ": accent " << model.losses[k] << ", torch "
                        << ref_losses.f32()[k];
   }
   double worst_weight = 0, worst_key_bias = 0;
@@ -167,17 +189,17 @@ void check_ten_steps(const std::string& family) {
     }
     if (zero_last > zero_first) {
       worst_key_bias = std::max(worst_key_bias, key_diff);
-      EXPECT_LE(key_diff, 0.1 * lr) << family << " " << p->name << " (key bias): max |accent − torch| = " << key_diff;
+      EXPECT_LE(key_diff, 0.1 * lr) << what << " " << p->name << " (key bias): max |accent − torch| = " << key_diff;
       if (zero_last - zero_first == ref.numel()) continue;
     }
     const double rel = max_diff / std::max(max_ref, 1e-12);
     if (rel > worst_weight) worst_weight = rel, worst_name = p->name;
-    EXPECT_LE(rel, 1e-4) << family << " " << p->name << ": max |accent − torch| = " << max_diff
+    EXPECT_LE(rel, 1e-4) << what << " " << p->name << ": max |accent − torch| = " << max_diff
                          << ", max |torch| = " << max_ref;
   }
   std::printf("%s %d AdamW steps vs torch: max |loss diff| = %.3g, max tensor-relative weight diff = %.3g (%s), "
               "key-bias max |diff| = %.3g; %zu no-decay tensors agree\n",
-              family.c_str(), steps, worst_loss, worst_weight, worst_name.c_str(), worst_key_bias, seen_no_decay);
+              what.c_str(), steps, worst_loss, worst_weight, worst_name.c_str(), worst_key_bias, seen_no_decay);
 }
 
 }  // namespace
@@ -187,3 +209,15 @@ TEST(TrainFamilySteps, Roberta) { check_ten_steps("roberta"); }
 TEST(TrainFamilySteps, ElectraWithProjection) { check_ten_steps("electra"); }
 TEST(TrainFamilySteps, DistilBert) { check_ten_steps("distilbert"); }
 TEST(TrainFamilySteps, Gpt2) { check_ten_steps("gpt2"); }
+
+// The token-classification and question-answering heads (models/model_task.h), the same 10 steps.
+TEST(TrainTaskSteps, BertTokenClassification) { check_ten_steps("bert", "token"); }
+TEST(TrainTaskSteps, BertQuestionAnswering) { check_ten_steps("bert", "qa"); }
+TEST(TrainTaskSteps, RobertaTokenClassification) { check_ten_steps("roberta", "token"); }
+TEST(TrainTaskSteps, RobertaQuestionAnswering) { check_ten_steps("roberta", "qa"); }
+TEST(TrainTaskSteps, ElectraWithProjectionTokenClassification) { check_ten_steps("electra", "token"); }
+TEST(TrainTaskSteps, ElectraWithProjectionQuestionAnswering) { check_ten_steps("electra", "qa"); }
+TEST(TrainTaskSteps, DistilBertTokenClassification) { check_ten_steps("distilbert", "token"); }
+TEST(TrainTaskSteps, DistilBertQuestionAnswering) { check_ten_steps("distilbert", "qa"); }
+TEST(TrainTaskSteps, Gpt2TokenClassification) { check_ten_steps("gpt2", "token"); }
+TEST(TrainTaskSteps, Gpt2QuestionAnswering) { check_ten_steps("gpt2", "qa"); }
