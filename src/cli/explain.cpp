@@ -182,6 +182,8 @@ int run_explain(const ExplainCliOptions& o) {
   std::vector<std::pair<std::string, double>> timings;
   auto t0 = Clock::now();
   TextClassificationPipeline pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline);
+  ACCENT_CHECK(pipeline.model().task() == ModelTask::SequenceClassification, o.model,
+               ": explain covers text classifiers; this is a ", task_name(pipeline.model().task()), " model");
   TransformerClassifier& model = explainable(pipeline.model(), o.model);
   const ModelConfig& config = *model.config();
   const int64_t max_tokens = o.max_length > 0 ? o.max_length : pipeline.max_input_tokens();

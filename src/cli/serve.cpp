@@ -38,6 +38,8 @@ int run_serve(ServeCliOptions o) {
   o.serve.payload_limit = static_cast<size_t>(o.payload_limit);
   if (o.serve.model_id.empty()) o.serve.model_id = o.model;
   auto pipeline = TextClassificationPipeline::from_pretrained(o.model, o.offline, o.base_model);
+  ACCENT_CHECK(pipeline.model().task() == ModelTask::SequenceClassification, o.model, ": accent serve answers text "
+               "classification; this is a ", task_name(pipeline.model().task()), " model (use accent predict)");
   ClassificationServer server(pipeline, o.serve);
   const int port = server.bind();
   std::cout << "accent serve: listening on http://" << o.serve.host << ":" << port << std::endl;

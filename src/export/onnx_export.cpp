@@ -125,6 +125,8 @@ OnnxExportResult export_onnx(const std::string& model_dir, const std::string& ou
     model = load_sequence_classifier(dir, load);
   }
 
+  ACCENT_CHECK(model->task() == ModelTask::SequenceClassification, dir, ": ONNX export covers sequence classifiers; this "
+               "is a ", task_name(model->task()), " model");
   ACCENT_CHECK(options.dtype == "fp32" || options.dtype == "fp16", "--dtype ", options.dtype,
                ": expected fp32 or fp16 (int8 needs the quantized CPU path, which accent does not have yet)");
   OnnxExportResult result;

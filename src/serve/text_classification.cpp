@@ -92,6 +92,8 @@ std::vector<float> TextClassificationPipeline::logits(const std::vector<TextInpu
 std::vector<float> TextClassificationPipeline::logits_of_encoded(const std::vector<EncodedExample>& examples,
                                                                  int64_t batch_size, int64_t first_number,
                                                                  int64_t pad_to_length) {
+  ACCENT_CHECK(model_->task() == ModelTask::SequenceClassification, "this is a ", task_name(model_->task()),
+               " model: its pipeline is `accent predict` (entities or answers), not text classification");
   const ModelConfig& cfg = config();
   BatcherOptions bo;
   bo.batch_size = std::max<int64_t>(1, batch_size);
