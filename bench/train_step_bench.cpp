@@ -7,11 +7,25 @@
 //   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra] [--batch 16] [--seq 128] [--steps 3]
 //                            [--threads 2] [--layers 12 (distilbert 6)]
 //                            [--precision auto|bf16|fp32] [--ref] [--infer] [--infer-batch 32] [--no-train]
-// The PyTorch side of the comparison is bench/torch_step.py (same shapes, same dropout, torch.set_num_threads;
-// --autocast for torch.autocast("cpu", dtype=torch.bfloat16)). Timing lives here, never in tests.
+//                            [--task sequence-classification|token-classification|question-answering]
+//                            [--labels 13] [--epoch-sentences N]
+// --task picks the head (default: sequence classification, 2 labels, alternating labels, no padding):
+//   token-classification   *ForTokenClassification, --labels C (default 13: WNUT-17's tag set), B=16 T=128 unless
+//                          --batch / --seq say otherwise; rows "[CLS] sub-tokens [SEP] pad…" (row 0 fills T, the
+//                          others 25–100 % of it), labels random in [0, C), -100 on [CLS], [SEP], padding and ~30 %
+//                          of the sub-tokens after the first (later word pieces); the projected epoch of
+//                          --epoch-sentences sentences (default 3394, WNUT-17 train: ⌈3394/16⌉ = 213 steps).
+//   question-answering     *ForQuestionAnswering, B=8 T=384 (run_qa.py's max_seq_length) unless --batch / --seq say
+//                          otherwise; rows "[CLS] question [SEP] context [SEP] pad…" (token types 1 on the context;
+//                          row 0 fills T, the others 50–100 % of it), the answer start ≤ end inside the context.
+// --epoch-sentences N (any task) also prints the projected time of ⌈N/B⌉ steps at the mean step time.
+// The PyTorch side of the comparison is bench/torch_step.py (same shapes, same dropout, same --task and batch
+// recipe, torch.set_num_threads; --autocast for torch.autocast("cpu", dtype=torch.bfloat16)); bench/task_step.sh
+// runs both for one task and prints the ratios. Timing lives here, never in tests.
 #include <omp.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +34,7 @@
 #include <vector>
 
 #include "random_batch.h"
+#include "models/model_task.h"
 #include "models/registry.h"
 #include "ops/matmul.h"
 #include "ops/precision.h"
@@ -33,11 +48,61 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Matmul FLOPs of one BERT forward (encoder: Q,K,V,O projections 4·H², FFN 2·H·I per token; attention QKᵀ and
-// PV 2·T·H per token; pooler H² per sentence). A training step does 3× (forward, dX, dW).
-double forward_matmul_flops(int64_t B, int64_t T, int64_t layers, int64_t H = 768, int64_t I = 3072) {
+// PV 2·T·H per token; sequence classification: pooler H² per sentence; token classification / QA: the head's H·C
+// (C = 2 for QA) per token). A training step does 3× (forward, dX, dW).
+double forward_matmul_flops(int64_t B, int64_t T, int64_t layers, ModelTask task = ModelTask::SequenceClassification,
+                            int64_t C = 2, int64_t H = 768, int64_t I = 3072) {
   const double tokens = static_cast<double>(B * T);
   const double per_layer = 2.0 * tokens * (4.0 * H * H + 2.0 * H * I) + 2.0 * 2.0 * tokens * T * H;
-  return per_layer * static_cast<double>(layers) + 2.0 * static_cast<double>(B) * H * H;
+  const double head = task == ModelTask::SequenceClassification ? 2.0 * static_cast<double>(B) * H * H
+                                                                : 2.0 * tokens * H * static_cast<double>(C);
+  return per_layer * static_cast<double>(layers) + head;
+}
+
+// Ids of the synthetic rows: bert-base-uncased's [CLS] / [SEP] / [PAD], word pieces in [1000, 30000).
+constexpr int32_t kCls = 101, kSep = 102, kPad = 0;
+
+// A token-classification batch (see the header): one sentence per row, padded to T; WNUT-17-like labels.
+Batch ner_batch(int64_t B, int64_t T, int64_t C, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng rng(seed);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = b == 0 ? T : std::max<int64_t>(3, T / 4 + static_cast<int64_t>(rng.below(T - T / 4 + 1)));
+    for (int64_t t = 0; t < T; ++t) {
+      const bool pad = t >= len, special = t == 0 || t == len - 1;
+      batch.input_ids.push_back(pad ? kPad : t == 0 ? kCls : t == len - 1 ? kSep
+                                                           : static_cast<int32_t>(1000 + rng.below(29000)));
+      batch.token_type_ids.push_back(0);
+      batch.attention_mask.push_back(pad ? 0 : 1);
+      const bool later_piece = !pad && !special && t > 1 && rng.below(10) < 3;
+      batch.token_labels.push_back(pad || special || later_piece ? -100 : static_cast<int64_t>(rng.below(C)));
+    }
+  }
+  return batch;
+}
+
+// A question-answering batch (see the header): question + context pair per row, the answer inside the context.
+Batch qa_batch(int64_t B, int64_t T, uint64_t seed) {
+  Batch batch;
+  batch.B = B, batch.T = T;
+  Rng rng(seed);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t len = b == 0 ? T : T / 2 + static_cast<int64_t>(rng.below(T - T / 2 + 1));
+    const int64_t q = std::min<int64_t>(8 + static_cast<int64_t>(rng.below(17)), std::max<int64_t>(1, (len - 4) / 3));
+    const int64_t ctx_begin = q + 2, ctx_last = len - 2;  // [CLS] q… [SEP] ctx_begin … ctx_last [SEP]
+    for (int64_t t = 0; t < T; ++t) {
+      const bool pad = t >= len;
+      batch.input_ids.push_back(pad ? kPad : t == 0 ? kCls : (t == q + 1 || t == len - 1) ? kSep
+                                                           : static_cast<int32_t>(1000 + rng.below(29000)));
+      batch.token_type_ids.push_back(!pad && t >= ctx_begin ? 1 : 0);
+      batch.attention_mask.push_back(pad ? 0 : 1);
+    }
+    const int64_t start = ctx_begin + static_cast<int64_t>(rng.below(ctx_last - ctx_begin + 1));
+    batch.start_positions.push_back(start);
+    batch.end_positions.push_back(std::min<int64_t>(ctx_last, start + static_cast<int64_t>(rng.below(8))));
+  }
+  return batch;
 }
 
 // oneDNN's matmul rate on (M, K)·(K, N) in this process: the ceiling accent's matmuls can approach.
@@ -87,9 +152,10 @@ ModelConfig family_config(const std::string& family) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = -1, infer_batch = 32;
+  int64_t B = -1, T = -1, steps = 3, threads = 2, layers = -1, infer_batch = 32, labels = 13, epoch_sentences = -1;
   bool use_ref = false, infer = false, train = true;
   std::string precision_arg = "auto", family = "bert";
+  ModelTask task = ModelTask::SequenceClassification;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::atoll(argv[++i]) : 0; };
@@ -101,6 +167,15 @@ int main(int argc, char** argv) {
     else if (a == "--infer-batch") infer_batch = next();
     else if (a == "--precision" && i + 1 < argc) precision_arg = argv[++i];
     else if (a == "--family" && i + 1 < argc) family = argv[++i];
+    else if (a == "--task" && i + 1 < argc) {
+      try {
+        task = task_from_name(argv[++i]);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "--task: %s\n", e.what());
+        return 2;
+      }
+    } else if (a == "--labels") labels = next();
+    else if (a == "--epoch-sentences") epoch_sentences = next();
     else if (a == "--bf16") precision_arg = "bf16";
     else if (a == "--ref") use_ref = true;
     else if (a == "--infer") infer = true;
@@ -108,10 +183,21 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--family bert|roberta|distilbert|gpt2|electra] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
-                   " [--ref] [--infer] [--infer-batch B] [--no-train]\n",
+                   " [--ref] [--infer] [--infer-batch B] [--no-train]"
+                   " [--task sequence-classification|token-classification|question-answering] [--labels C]"
+                   " [--epoch-sentences N]\n",
                    argv[0]);
       return 2;
     }
+  }
+  const bool qa = task == ModelTask::QuestionAnswering, ner = task == ModelTask::TokenClassification;
+  if (B < 0) B = qa ? 8 : 16;
+  if (T < 0) T = qa ? 384 : 128;
+  if (epoch_sentences < 0) epoch_sentences = ner ? 3394 : 0;
+  const int64_t num_labels = ner ? labels : 2;
+  if (B <= 0 || (qa && T < 8) || T < 3 || num_labels < 1) {
+    std::fprintf(stderr, "need --batch > 0, --seq >= 3 (question answering: >= 8), --labels >= 1\n");
+    return 2;
   }
   omp_set_num_threads(static_cast<int>(threads));
   const Precision precision = resolve_precision(precision_arg);
@@ -120,9 +206,9 @@ int main(int argc, char** argv) {
   ModelConfig config = family_config(family);
   if (layers < 0) layers = config.num_hidden_layers;
   config.num_hidden_layers = layers;
-  config.set_num_labels(2);
-  config.problem_type = "single_label_classification";
-  auto model = create_sequence_classifier(config, 0);
+  config.set_num_labels(num_labels);
+  if (task == ModelTask::SequenceClassification) config.problem_type = "single_label_classification";
+  auto model = create_sequence_classifier(config, 0, task);
   model->set_op_context(OpContext{use_ref ? Backend::Ref : Backend::Cpu, precision});
 
   std::printf("cpu: amx_bf16=%d avx512_bf16=%d; precision %s, %lld threads, backend %s\n", cpu_has_amx_bf16(),
@@ -133,10 +219,11 @@ int main(int argc, char** argv) {
               ceiling_f32);
 
   if (train) {
-    const Batch batch = bench::random_batch(B, T, 1, 3);
+    const Batch batch = ner ? ner_batch(B, T, num_labels, 1) : qa ? qa_batch(B, T, 1) : bench::random_batch(B, T, 1, 3);
     Rng dropout_rng(2);
-    std::printf("accent train step: %s-base shape (%lld layers), B=%lld T=%lld, %s\n", family.c_str(),
-                static_cast<long long>(layers), static_cast<long long>(B), static_cast<long long>(T),
+    std::printf("accent train step: %s-base shape (%lld layers), *%s (%lld labels), B=%lld T=%lld, %s\n",
+                family.c_str(), static_cast<long long>(layers), task_class_suffix(model->task()),
+                static_cast<long long>(num_labels), static_cast<long long>(B), static_cast<long long>(T),
                 precision_name(precision));
     double total = 0.0, best = 1e30;
     for (int64_t s = 0; s <= steps; ++s) {  // step 0 = warm-up (buffers, oneDNN primitives)
@@ -148,12 +235,21 @@ int main(int argc, char** argv) {
                   sec, r.loss);
       if (s > 0) total += sec, best = sec < best ? sec : best;
     }
-    const double flops = 3.0 * forward_matmul_flops(B, T, layers);
+    const double flops = 3.0 * forward_matmul_flops(B, T, layers, task, num_labels);
     std::printf("RESULT accent train %s %s: mean %.3f s/step, best %.3f s/step, %.3f TFLOP/s (matmul FLOPs %.1f G), "
                 "%.0f%% of oneDNN %s matmul\n",
                 family.c_str(), precision_name(precision), steps > 0 ? total / static_cast<double>(steps) : 0.0, best,
                 flops / best / 1e12, flops / 1e9, 100.0 * flops / best / 1e12 / (bf16 ? ceiling_bf16 : ceiling_f32),
                 precision_name(precision));
+    if (epoch_sentences > 0 && steps > 0) {
+      const int64_t epoch_steps = (epoch_sentences + B - 1) / B;
+      const double mean = total / static_cast<double>(steps);
+      std::printf("RESULT accent epoch %s %s: %lld sentences = %lld steps of B=%lld, projected %.1f s (%.2f min) at "
+                  "%.3f s/step\n",
+                  task_name(task), precision_name(precision), static_cast<long long>(epoch_sentences),
+                  static_cast<long long>(epoch_steps), static_cast<long long>(B), mean * epoch_steps,
+                  mean * epoch_steps / 60.0, mean);
+    }
   }
   if (infer) {
     const Batch big = bench::random_batch(infer_batch, T, 3, 3), one = bench::random_batch(1, T, 4, 3);

@@ -14,6 +14,9 @@ std::string read_file(const std::string& path);
 // of a whole input checks first. A named pipe passes.
 void require_file_not_directory_or_device(const std::string& path);
 
+// The file name's extension from its last dot, lower-cased (".conll", ".jsonl"); "" when the name has none.
+std::string lowercase_extension(const std::string& path);
+
 // Writes `contents` to `path` atomically: readers see the old file or the new one, never a half-written one.
 // A failure (full disk, permissions) removes the temp file and throws, leaving any existing `path` untouched.
 void write_file_atomic(const std::string& path, std::string_view contents);

@@ -177,6 +177,17 @@ ReportSplit report_split(const std::string& name, const std::string& source, con
   return s;
 }
 
+// train_test_split(test_size, random_state=seed) of a list (sentences, questions): `items` keeps the train part,
+// `held_out` receives the test part, both in scikit-learn's order.
+template <typename T>
+void split_items(std::vector<T>& items, std::vector<T>& held_out, double test_size, int64_t seed) {
+  const SplitIndices split = train_test_split(static_cast<int64_t>(items.size()), test_size, static_cast<uint32_t>(seed));
+  std::vector<T> train_part;
+  for (int64_t i : split.train) train_part.push_back(items[static_cast<size_t>(i)]);
+  for (int64_t i : split.test) held_out.push_back(items[static_cast<size_t>(i)]);
+  items = std::move(train_part);
+}
+
 // Token classification (run_ner.py): the sentences' features with one label per token, as EncodedExamples.
 EncodedDataset encode_ner(const Tokenizer& tokenizer, const std::vector<TaggedSentence>& sentences,
                           const LabelSetup& labels, const DataArguments& d) {
@@ -351,12 +362,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
       qa_args.version_2_with_negative |= eval_squad.has_impossible();
       std::cerr << data_args.validation_file << ": " << eval_questions.size() << " questions\n";
     } else if (data_args.validation_split > 0) {
-      const SplitIndices split = train_test_split(static_cast<int64_t>(train_questions.size()),
-                                                  data_args.validation_split, static_cast<uint32_t>(args.seed));
-      std::vector<SquadExample> train_part;
-      for (int64_t i : split.train) train_part.push_back(train_questions[static_cast<size_t>(i)]);
-      for (int64_t i : split.test) eval_questions.push_back(train_questions[static_cast<size_t>(i)]);
-      train_questions = std::move(train_part);
+      split_items(train_questions, eval_questions, data_args.validation_split, args.seed);
       std::cerr << "split: " << train_questions.size() << " train / " << eval_questions.size()
                 << " validation questions (test_size=" << data_args.validation_split << ", random_state=" << args.seed
                 << ")\n";
@@ -375,12 +381,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
       eval_sentences = read_ner_file(data_args.validation_file);
       std::cerr << data_args.validation_file << ": " << eval_sentences.size() << " sentences\n";
     } else if (data_args.validation_split > 0) {
-      const SplitIndices split = train_test_split(static_cast<int64_t>(train_sentences.size()),
-                                                  data_args.validation_split, static_cast<uint32_t>(args.seed));
-      std::vector<TaggedSentence> train_part;
-      for (int64_t i : split.train) train_part.push_back(train_sentences[static_cast<size_t>(i)]);
-      for (int64_t i : split.test) eval_sentences.push_back(train_sentences[static_cast<size_t>(i)]);
-      train_sentences = std::move(train_part);
+      split_items(train_sentences, eval_sentences, data_args.validation_split, args.seed);
       std::cerr << "split: " << train_sentences.size() << " train / " << eval_sentences.size()
                 << " validation sentences (test_size=" << data_args.validation_split << ", random_state=" << args.seed
                 << ")\n";

@@ -292,32 +292,39 @@ def generate(out, family, problem, act, seed, with_bin, vocab=300, num_labels=No
     else:
         labels = torch.randn(B, C, generator=g) if C > 1 else torch.randn(B, generator=g)
 
+    forward = lambda params: (lambda z: (z, loss_of(z, labels, cfg)))(logits_of(family, params, cfg, ids, tt, mask))
+    state = write_twin_dir(out, cfg, P, forward,
+                           {"input_ids": ids, "token_type_ids": tt, "attention_mask": mask, "labels": labels})
+    if with_bin:
+        write_bin_variants(out, state)
+
+
+def write_twin_dir(out, cfg, P, forward, inputs):
+    """config.json, model.safetensors (P), inputs.safetensors and expected.safetensors: logits, loss and every
+    parameter's gradient of `forward(params) -> (logits, loss)` in fp32 (PyTorch's own rounding) and in float64
+    (logits64, loss64, grad64.<name>: the exact reference). Returns the saved state dict."""
     for t in P.values():
         t.requires_grad_(True)
-    logits = logits_of(family, P, cfg, ids, tt, mask)
-    loss = loss_of(logits, labels, cfg)
+    logits, loss = forward(P)
     loss.backward()
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
     state = {k: v.detach() for k, v in P.items()}
     write_safetensors(os.path.join(out, "model.safetensors"), state)
-    write_safetensors(os.path.join(out, "inputs.safetensors"),
-                      {"input_ids": ids, "token_type_ids": tt, "attention_mask": mask, "labels": labels})
+    write_safetensors(os.path.join(out, "inputs.safetensors"), inputs)
     expected = {"logits": logits.detach(), "loss": loss.detach().reshape([])}
     for k, v in P.items():
         expected["grad." + k] = v.grad
     P64 = {k: v.detach().double().requires_grad_(True) for k, v in P.items()}
-    logits64 = logits_of(family, P64, cfg, ids, tt, mask)
-    loss64 = loss_of(logits64, labels, cfg)
+    logits64, loss64 = forward(P64)
     loss64.backward()
     expected["logits64"] = logits64.detach().float()
     expected["loss64"] = loss64.detach().float().reshape([])
     for k, v in P64.items():
         expected["grad64." + k] = v.grad.float()
     write_safetensors(os.path.join(out, "expected.safetensors"), expected)
-    if with_bin:
-        write_bin_variants(out, state)
+    return state
 
 
 def write_bin_variants(out, state):

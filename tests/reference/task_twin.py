@@ -15,7 +15,6 @@ torch (modeling_bert BertForTokenClassification / BertForQuestionAnswering and t
 Dropout probabilities are 0, so training and inference logits agree. Run with /usr/bin/python3.
 """
 import argparse
-import json
 import os
 import sys
 
@@ -23,8 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_twin import write_safetensors  # noqa: E402
-from family_twin import hidden_of, make_config, shapes  # noqa: E402
+from family_twin import hidden_of, make_config, shapes, write_twin_dir  # noqa: E402
 
 PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2"}
 SUFFIX = {"token": "ForTokenClassification", "qa": "ForQuestionAnswering"}
@@ -96,29 +94,8 @@ def generate(out, family, task, seed, vocab=300, num_labels=5):
         end = torch.tensor([7, 2, 0, T + 9])
         labels["start_positions"], labels["end_positions"] = start, end
 
-    for t in P.values():
-        t.requires_grad_(True)
-    logits = logits_of(family, task, P, cfg, ids, tt, mask)
-    loss = loss_of(task, logits, labels)
-    loss.backward()
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2, sort_keys=True)
-    write_safetensors(os.path.join(out, "model.safetensors"), {k: v.detach() for k, v in P.items()})
-    write_safetensors(os.path.join(out, "inputs.safetensors"),
-                      dict({"input_ids": ids, "token_type_ids": tt, "attention_mask": mask}, **labels))
-    expected = {"logits": logits.detach(), "loss": loss.detach().reshape([])}
-    for k, v in P.items():
-        expected["grad." + k] = v.grad
-    P64 = {k: v.detach().double().requires_grad_(True) for k, v in P.items()}
-    logits64 = logits_of(family, task, P64, cfg, ids, tt, mask)
-    loss64 = loss_of(task, logits64, labels)
-    loss64.backward()
-    expected["logits64"] = logits64.detach().float()
-    expected["loss64"] = loss64.detach().float().reshape([])
-    for k, v in P64.items():
-        expected["grad64." + k] = v.grad.float()
-    write_safetensors(os.path.join(out, "expected.safetensors"), expected)
+    forward = lambda params: (lambda z: (z, loss_of(task, z, labels)))(logits_of(family, task, params, cfg, ids, tt, mask))
+    write_twin_dir(out, cfg, P, forward, dict({"input_ids": ids, "token_type_ids": tt, "attention_mask": mask}, **labels))
 
 
 def main():

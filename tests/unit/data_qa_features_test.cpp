@@ -10,23 +10,18 @@
 #include "data/qa_features.h"
 #include "data/squad_data.h"
 #include "error_text.h"
+#include "test_tokenizers.h"
 
 namespace accent {
 namespace {
 
+using accent::testing::bert;
+using accent::testing::roberta;
+
 using testing::error_of;
 
-const std::string kVocab = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/";
 const std::string kQa = std::string(ACCENT_TEST_DATA_DIR) + "/question-answering/";
 
-const Tokenizer& bert() {
-  static const Tokenizer t = Tokenizer::from_pretrained(kVocab + "bert-base-uncased");
-  return t;
-}
-const Tokenizer& roberta() {
-  static const Tokenizer t = Tokenizer::from_pretrained(kVocab + "roberta-base");
-  return t;
-}
 const std::vector<SquadExample>& squad_v1() {
   static const std::vector<SquadExample> e = read_squad_file(kQa + "squad-v1.1/dev-v1.1-first2.json").examples;
   return e;

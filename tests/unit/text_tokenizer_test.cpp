@@ -11,12 +11,17 @@
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "text_oracle_util.h"
+#include "test_tokenizers.h"
 
 using namespace accent;
 using namespace accent::text;
 using accent::testing::TempDir;
 
 namespace {
+
+using accent::testing::bert;
+using accent::testing::roberta;
+using accent::testing::gpt2;
 
 const std::string kVocab = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/";
 
@@ -42,18 +47,6 @@ std::vector<std::string> gpt2_words(std::string_view s) {
   return out;
 }
 
-const Tokenizer& bert() {
-  static const Tokenizer t = Tokenizer::from_pretrained(kVocab + "bert-base-uncased");
-  return t;
-}
-const Tokenizer& roberta() {
-  static const Tokenizer t = Tokenizer::from_pretrained(kVocab + "roberta-base");
-  return t;
-}
-const Tokenizer& gpt2() {
-  static const Tokenizer t = Tokenizer::from_pretrained(kVocab + "gpt2");
-  return t;
-}
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
