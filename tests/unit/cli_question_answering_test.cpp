@@ -93,3 +93,53 @@ TEST(CliQuestionAnswering, BertFromScratchAnswersBetterThanEmptyAndEvaluatesTheS
   }
   EXPECT_EQ(answered, 2);
 }
+
+// SQuAD v2.0 (unanswerable questions): recognised from the data, evaluated with squad_v2's keys (HasAns / NoAns
+// splits and best thresholds); non-ASCII contexts (German, Japanese) round-trip through offsets and predict.
+TEST(CliQuestionAnswering, SquadV2WithUnanswerableQuestions) {
+  TempDir dir("cli_qa_v2");
+  write_tiny_bert(dir / "base", {.hidden = 32, .layers = 1, .intermediate = 64, .max_positions = 64});
+  const std::string v2 = std::string(ACCENT_TEST_DATA_DIR) + "/question-answering/squad-v2.0/dev-v2.0-handmade.json";
+  const std::string out = dir / "out";
+  const CmdResult r = run_command(kCli + " train --model " + shell_quote(dir / "base") + " --train-file " +
+                                  shell_quote(v2) + " --validation-file " + shell_quote(v2) + " --output-dir " +
+                                  shell_quote(out) + " --epochs 2 --batch-size 4 --max-length 64 --doc-stride 16 --save-strategy no");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("8 questions (SQuAD v2.0, with unanswerable questions)"), std::string::npos) << r.out;
+  const json eval = read_json(fs::path(out) / "eval_results.json");
+  for (const char* key : {"eval_exact", "eval_f1", "eval_total", "eval_HasAns_exact", "eval_HasAns_f1", "eval_HasAns_total",
+                          "eval_NoAns_exact", "eval_NoAns_f1", "eval_NoAns_total", "eval_best_exact", "eval_best_f1"})
+    EXPECT_TRUE(eval.contains(key)) << key << " " << eval.dump();
+  EXPECT_EQ(eval["eval_total"], 8);
+  EXPECT_EQ(eval["eval_HasAns_total"], 5);
+  EXPECT_EQ(eval["eval_NoAns_total"], 3);
+  const json predictions = read_json(fs::path(out) / "eval_predictions.json");
+  EXPECT_EQ(predictions.size(), 8u);
+  const std::string context = "Der Zürichsee liegt südöstlich von Zürich.";
+  const CmdResult p = run_command(kCli + " predict --model " + shell_quote(out) + " --question 'Wo liegt der See?' --context " +
+                                      shell_quote(context) + " --handle-impossible-answer",
+                                  /*merge_stderr=*/false);
+  ASSERT_EQ(p.rc, 0) << p.out;
+  const json answer = json::parse(p.out);
+  ASSERT_TRUE(answer.is_object()) << p.out;
+  // start/end are code points: the answer is the context's code points [start, end).
+  int64_t code_points = 0;
+  for (unsigned char c : context) code_points += (c & 0xC0) != 0x80;
+  const int64_t start = answer["start"], end = answer["end"];
+  EXPECT_LE(0, start);
+  EXPECT_LE(start, end);
+  EXPECT_LE(end, code_points);
+  if (end > start) {
+    size_t byte = 0, begin_byte = 0, end_byte = context.size();
+    for (int64_t cp = 0; byte <= context.size(); ++cp) {
+      if (cp == start) begin_byte = byte;
+      if (cp == end) {
+        end_byte = byte;
+        break;
+      }
+      const unsigned char c = static_cast<unsigned char>(context[byte]);
+      byte += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    }
+    EXPECT_EQ(answer["answer"].get<std::string>(), context.substr(begin_byte, end_byte - begin_byte));
+  }
+}
