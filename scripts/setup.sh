@@ -21,10 +21,11 @@ esac
 # Building and running accent. ocl-icd-opencl-dev: Debian's oneDNN is built with the OpenCL GPU runtime, and its
 # CMake config requires the OpenCL headers, which libdnnl-dev only recommends (and we install without recommends).
 # libonnx-dev + libprotobuf-dev: `accent export` writes ONNX with the ONNX project's own protobuf schema and checker.
+# libgloo-dev: data-parallel training across processes and machines (src/dist) runs its collectives on Gloo.
 DEMO_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libdnnl-dev ocl-icd-opencl-dev libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  libonnx-dev libprotobuf-dev
+  libonnx-dev libprotobuf-dev libgloo-dev
 )
 # What the tests add. chromium: the HTML reports are checked and screenshotted in a real headless browser.
 # python3-protobuf: Google's own protobuf decoder reads the TensorBoard event files back.

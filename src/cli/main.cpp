@@ -12,6 +12,7 @@
 #include "cli/terminal_text.h"
 #include "cli/verb.h"
 #include "core/error.h"
+#include "dist/distributed_env.h"
 #include "ops/precision.h"
 
 namespace accent::cli {
@@ -20,6 +21,16 @@ std::vector<VerbEntry>& verb_registry() {
   return verbs;
 }
 }  // namespace accent::cli
+
+namespace {
+// The physical cores, shared among this machine's processes of a data-parallel job (torchrun's LOCAL_WORLD_SIZE):
+// 2 processes on 16 cores get 8 threads each, as torchrun's OMP_NUM_THREADS advice.
+int default_thread_count() {
+  const std::optional<accent::DistributedEnv> env = accent::distributed_env_from_environment();
+  const int local = env ? std::max(env->local_world_size, 1) : 1;
+  return std::max(1, accent::physical_core_count() / local);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace accent::cli;
@@ -46,7 +57,8 @@ int main(int argc, char** argv) {
       sub->add_option("--device", device, "Where the model runs: auto (an NVIDIA GPU when a usable one is there, "
                       "else the CPU), cpu or cuda")
           ->capture_default_str();
-      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores)")
+      sub->add_option("--threads", threads, "Compute threads (default: the number of physical cores, divided among "
+                      "the processes of a data-parallel job on this machine: LOCAL_WORLD_SIZE)")
           ->check(integer_in(1, 4096));
     }
   }
@@ -65,7 +77,7 @@ int main(int argc, char** argv) {
       accent::set_default_backend(accent::resolve_device(device, &said));
       std::cerr << said << "\n";
     }
-    omp_set_num_threads(threads > 0 ? threads : accent::physical_core_count());
+    omp_set_num_threads(threads > 0 ? threads : default_thread_count());
     for (auto& [sub, run] : runners) {
       if (!sub->parsed()) continue;
       const int rc = run();

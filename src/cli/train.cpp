@@ -1,9 +1,12 @@
 // cli/train.cpp — `accent train`: fine-tune a model on a labelled file (flags mirror HF TrainingArguments).
+#include <cstdlib>
 #include <iostream>
+#include <streambuf>
 
 #include "cli/data_options.h"
 #include "cli/flag_checks.h"
 #include "cli/verb.h"
+#include "dist/distributed_env.h"
 #include "train/finetune.h"
 
 namespace accent::cli {
@@ -24,7 +27,28 @@ struct TrainOptions {
   std::optional<int64_t> max_length;  // --max-length; default 384 for question answering (run_qa.py), else 128
 };
 
+// Data-parallel ranks other than 0 keep quiet (rank 0 says it all once) unless ACCENT_LOG_ALL_RANKS is set; an
+// error still reaches stderr, as the guard gives std::cerr back while the exception leaves run_train.
+class QuietStderr {
+ public:
+  explicit QuietStderr(bool quiet) : previous_(quiet ? std::cerr.rdbuf(&discard_) : nullptr) {}
+  ~QuietStderr() {
+    if (previous_) std::cerr.rdbuf(previous_);
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  struct Discard : std::streambuf {
+    int overflow(int c) override { return traits_type::not_eof(c); }
+  } discard_;
+  std::streambuf* previous_;
+};
+
 int run_train(TrainOptions& o) {
+  const std::optional<DistributedEnv> dist = distributed_env_from_environment();
+  const bool other_rank = dist && dist->world_size > 1 && dist->rank != 0;
+  QuietStderr quiet(other_rank && std::getenv("ACCENT_LOG_ALL_RANKS") == nullptr);
   const ModelTask task = o.model.task.value_or(detect_task(o.data.train_file));
   o.data.max_length = o.max_length.value_or(task == ModelTask::QuestionAnswering ? 384 : 128);
   if (!o.resume.empty()) o.args.resume_from_checkpoint = o.resume;
@@ -51,6 +75,7 @@ int run_train(TrainOptions& o) {
     for (auto& [k, v] : r.eval->metrics.items()) out[k] = v;
     out["eval_report"] = r.eval->report;
   }
+  if (other_rank) return 0;  // rank 0 reports the run
   out["output_dir"] = r.output_dir;
   if (!r.train.best_model_checkpoint.empty()) out["best_model_checkpoint"] = r.train.best_model_checkpoint;
   if (o.json) {
@@ -123,6 +148,12 @@ VerbRegistration reg{"train", "Fine-tune a model on a labelled CSV/TSV/JSONL fil
     app.add_flag("--load-best-model-at-end", a.load_best_model_at_end, "Finish with the best evaluated weights");
     app.add_option("--early-stopping-patience", o->patience, "Stop after N evaluations without improvement");
     app.add_option("--resume-from-checkpoint", o->resume, "checkpoint-<step> directory, or 'latest'");
+    app.add_option("--ddp-timeout", a.ddp_timeout, "Data-parallel runs: seconds a rank waits for the others before "
+                   "stopping with an error naming the missing rank")->capture_default_str()->check(integer_in(1, 1 << 30));
+    app.add_option("--ddp-bucket-cap-mb", a.ddp_bucket_cap_mb, "Data-parallel runs: gradient all-reduce bucket size "
+                   "in MB (default 25, as DDP)")->check(integer_in(1, 1 << 20));
+    app.add_flag("--ddp-bf16-compress", a.ddp_bf16_compress, "Data-parallel runs: all-reduce gradients in bf16 "
+                 "(half the bytes on the wire; each hop rounds partial sums to bf16)");
     app.add_option("--progress", a.progress, "auto|bar|plain|none")->capture_default_str();
     app.add_option("--report-to", a.report_to, "Comma-separated: html (report.html in --output-dir: curves, confusion "
                    "matrix, data, settings, timings), tensorboard (event files in --logging-dir), all, or none")

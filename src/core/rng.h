@@ -3,6 +3,12 @@
 // Every draw is a pure function of (seed, counter): value_i = mix(seed, i). Its whole state is two integers, so a
 // checkpoint stores it exactly and resuming reproduces the same stream bit for bit. Independent streams for
 // different purposes (init, dropout, shuffling) come from fork(tag).
+//
+// Sharding (data-parallel training): a draw of n values for a tensor whose rows are split over `count` processes
+// takes reserve(n). Process `index` holds rows index·n … (index+1)·n−1 of the whole batch's (count·n) tensor, so
+// it uses counters start + index·n …, and every process advances the counter by count·n: each rank's dropout mask
+// is exactly its slice of the mask one process would draw for the whole batch, and the counters stay equal on all
+// ranks (a checkpoint of rank 0 resumes every rank). Unsharded (count 1), reserve(n) is the plain draw of n.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -18,6 +24,19 @@ class Rng {
   uint64_t seed() const { return seed_; }
   uint64_t counter() const { return counter_; }
   void set_counter(uint64_t c) { counter_ = c; }
+
+  void set_shard(uint32_t index, uint32_t count) {
+    shard_index_ = index;
+    shard_count_ = count == 0 ? 1 : count;
+  }
+  uint32_t shard_index() const { return shard_index_; }
+  uint32_t shard_count() const { return shard_count_; }
+  // The first counter of this process's n values (see Sharding above); advances the stream past all shards.
+  uint64_t reserve(uint64_t n) {
+    const uint64_t start = counter_ + static_cast<uint64_t>(shard_index_) * n;
+    counter_ += static_cast<uint64_t>(shard_count_) * n;
+    return start;
+  }
 
   // A new independent stream derived from this one's seed and a tag (does not advance this stream).
   Rng fork(uint64_t tag) const { return Rng(mix(seed_ ^ mix(tag + 0x5851f42d4c957f2dULL)), 0); }
@@ -46,6 +65,8 @@ class Rng {
  private:
   uint64_t seed_;
   uint64_t counter_;
+  uint32_t shard_index_ = 0;
+  uint32_t shard_count_ = 1;
 };
 
 }  // namespace accent

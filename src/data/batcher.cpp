@@ -1,5 +1,7 @@
 #include "data/batcher.h"
 
+#include "core/fnv_hash.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -72,7 +74,16 @@ std::vector<std::vector<int64_t>> Batcher::eval_batches() const {
   return batches;
 }
 
-Batch Batcher::collate(const std::vector<int64_t>& rows) const {
+Batch Batcher::collate(const std::vector<int64_t>& rows) const { return collate(rows, 0); }
+
+int64_t Batcher::longest(const std::vector<int64_t>& rows) const {
+  int64_t n = 0;
+  for (int64_t r : rows)
+    if (r >= 0 && r < static_cast<int64_t>(examples_.size())) n = std::max(n, examples_[static_cast<size_t>(r)].length());
+  return n;
+}
+
+Batch Batcher::collate(const std::vector<int64_t>& rows, int64_t min_length) const {
   ACCENT_CHECK(!rows.empty(), "collate: empty batch");
   Batch b;
   b.B = static_cast<int64_t>(rows.size());
@@ -100,7 +111,7 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
     }
   }
   ACCENT_CHECK(!(any_class && any_float), "collate: the batch mixes class labels and float labels");
-  int64_t T = std::max(longest, options_.pad_to_length);
+  int64_t T = std::max({longest, options_.pad_to_length, min_length});
   if (options_.pad_to_multiple_of > 0) T = (T + options_.pad_to_multiple_of - 1) / options_.pad_to_multiple_of * options_.pad_to_multiple_of;
   b.T = T;
   b.input_ids.assign(static_cast<size_t>(b.B * T), options_.pad_id);  // (B, T)
@@ -139,5 +150,30 @@ Batch Batcher::collate(const std::vector<int64_t>& rows) const {
   }
   return b;
 }
+
+uint64_t Batcher::fingerprint() const {
+  uint64_t h = 0;
+  auto mix = [&](const void* data, size_t n) { h = fnv1a64_bytes(data, n, h); };
+  auto mix_vec = [&](const auto& v) {
+    const uint64_t n = v.size();
+    mix(&n, sizeof n);
+    if (n) mix(v.data(), n * sizeof(v[0]));
+  };
+  for (const EncodedExample& ex : examples_) {
+    mix_vec(ex.input_ids);
+    mix_vec(ex.token_type_ids);
+    mix(&ex.class_label, sizeof ex.class_label);
+    mix_vec(ex.float_labels);
+    mix_vec(ex.token_labels);
+    mix(&ex.start_position, sizeof ex.start_position);
+    mix(&ex.end_position, sizeof ex.end_position);
+  }
+  const BatcherOptions& o = options_;
+  for (int64_t v : {o.batch_size, int64_t{o.pad_id}, int64_t{o.pad_type_id}, o.pad_to_multiple_of, o.pad_to_length,
+                    int64_t{o.group_by_length}, o.mega_batch_mult, int64_t{o.drop_last}, static_cast<int64_t>(o.seed)})
+    mix(&v, sizeof v);
+  return h;
+}
+
 
 }  // namespace accent

@@ -64,8 +64,17 @@ class Batcher {
   std::vector<std::vector<int64_t>> eval_batches() const;
   // The padded tensors for these rows.
   Batch collate(const std::vector<int64_t>& rows) const;
+  // The same, padded to at least `min_length` (before pad_to_multiple_of): data-parallel ranks pad their shard of
+  // a step to the longest example of the whole step, so every rank's tensors are slices of one process's batch.
+  Batch collate(const std::vector<int64_t>& rows, int64_t min_length) const;
+  // The longest example among these rows.
+  int64_t longest(const std::vector<int64_t>& rows) const;
 
   const BatcherOptions& options() const { return options_; }
+  const std::vector<EncodedExample>& examples() const { return examples_; }
+  // FNV-1a over the examples' ids, token types and labels and the batching options: data-parallel ranks compare
+  // it at start-up to catch ranks that read different data.
+  uint64_t fingerprint() const;
 
  private:
   const std::vector<EncodedExample>& examples_;

@@ -92,6 +92,11 @@ void BertEncoder::backward(const OpContext& ctx, const float* x0, const float* d
     const float* x = l == 0 ? x0 : hidden + (l - 1) * n;
     float* dx = l == lowest ? dx0 : ping + (l % 2) * n;  // the lowest layer's: dx0, or null when not wanted
     layers[l]->backward(ctx, x, dy, dx, B, T);
+    if (grad_ready_hook) {
+      ParameterList done;
+      layers[l]->collect(done);
+      grad_ready_hook(done);
+    }
     dy = dx;
   }
 }

@@ -60,6 +60,8 @@ class BertEncoder {
   int64_t lowest_trainable_layer();
   // The dense layers of every block in order (query, key, value, attention output, FFN in, FFN out), for LoRA.
   std::vector<Linear*> linears();
+  // Called after each layer's backward with that layer's parameters (their gradients are then final).
+  GradReadyHook grad_ready_hook;
 
  private:
   int64_t H_ = 0;

@@ -71,6 +71,10 @@ class SequenceClassifier {
   // Every Linear of the model (for LoRA, models/peft_adapter.h), in state-dict order, the head last. Empty when
   // the model does not expose them (then LoRA cannot wrap it).
   virtual std::vector<NamedLinear> linear_modules() { return {}; }
+  // Data-parallel training: `hook` is called during forward_backward each time a module's parameter gradients are
+  // final (the head, then each layer from the top). A model without it reports nothing: the reducer then reduces
+  // everything after backward (correct, without overlap). An empty hook turns reporting off.
+  virtual void set_grad_ready_hook(GradReadyHook) {}
 };
 
 }  // namespace accent

@@ -183,8 +183,14 @@ void EncoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   const int64_t B = batch.B, T = batch.T, n = B * T * dims_.H, ne = B * T * embedding_dims_.H;
   float* grads = grads_.f32(2 * n + ne);
   float *dlast = grads, *dx0 = grads + n, *de0 = grads + 2 * n;
-  if (task_ == ModelTask::SequenceClassification) head_.backward(ctx_, dlogits, dlast, B, T);
-  else token_head_.backward(ctx_, dlogits, dlast, B, T);
+  if (task_ == ModelTask::SequenceClassification) {
+    head_.backward(ctx_, dlogits, dlast, B, T);
+    grads_ready(head_);
+  } else {
+    token_head_.backward(ctx_, dlogits, dlast, B, T);
+    grads_ready(token_head_);
+  }
+  encoder_.grad_ready_hook = grad_ready_hook_;
   float* x0 = x0_.f32(n);
   // Below the encoder: the ELECTRA projection, then the embeddings. When neither trains (--freeze-embeddings,
   // LoRA), the encoder is asked for no input gradient and stops at its lowest trainable layer.

@@ -177,11 +177,15 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
     float* dnormed = pooled_.f32(n);
     token_head_.backward(ctx_, dlogits, dnormed, B, T);
     ln_f_.backward(ctx_, hidden + L * n, dnormed, /*dx=*/dy, rows);
+    grads_ready(token_head_);
+    grads_ready(ln_f_);
   } else {
     float* pooled = pooled_.f32(B * H);
     float* normed = normed_.f32(B * H);
     score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
     ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
+    grads_ready(score_);
+    grads_ready(ln_f_);
     // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows.
     fill_zero(ctx_, dy, static_cast<size_t>(n) * sizeof(float));
     embedding_backward(ctx_, ids + 2 * rows, normed, dy, B, rows, H, /*padding_idx=*/-1);
@@ -198,6 +202,7 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
   for (int64_t l = L - 1; l >= lowest; --l) {
     float* dx = grads + ((L - l) % 2) * n;  // the other half of the ping-pong pair
     blocks_[l]->backward(ctx_, hidden + l * n, dy, dx, B, T);
+    grads_ready(*blocks_[l]);
     dy = dx;
   }
   if (!embeddings_trainable) return;

@@ -149,6 +149,7 @@ ForwardResult LoraModel::forward(const Batch& batch) {
 ForwardResult LoraModel::forward_backward(const Batch& batch, Rng& dropout_rng) {
   // LoRA dropout draws from its own stream, derived from the step's dropout RNG position (reproducible/resumable).
   Rng lora_rng = Rng(dropout_rng.seed(), 0).fork(0x4c6f5241ULL + dropout_rng.counter());
+  lora_rng.set_shard(dropout_rng.shard_index(), dropout_rng.shard_count());  // data-parallel: this rank's rows
   for (auto& a : adapters_) a->set_dropout_rng(&lora_rng);
   ForwardResult r = base_->forward_backward(batch, dropout_rng);
   for (auto& a : adapters_) a->set_dropout_rng(nullptr);

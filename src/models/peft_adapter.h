@@ -54,6 +54,8 @@ class LoraModel final : public SequenceClassifier {
   void set_op_context(const OpContext& ctx) override;
   OpContext op_context() const override { return base_->op_context(); }
   std::vector<NamedLinear> linear_modules() override { return base_->linear_modules(); }
+  // The base model's modules report as they finish; the adapters' own A/B are reduced after backward.
+  void set_grad_ready_hook(GradReadyHook hook) override { base_->set_grad_ready_hook(std::move(hook)); }
 
   const LoraConfig& lora_config() const { return config_; }
   SequenceClassifier& base() { return *base_; }

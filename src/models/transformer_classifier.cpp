@@ -38,6 +38,8 @@ int64_t TransformerClassifier::logits_count(int64_t B, int64_t T) const {
   return 0;
 }
 
+void TransformerClassifier::set_grad_ready_hook(GradReadyHook hook) { grad_ready_hook_ = std::move(hook); }
+
 void TransformerClassifier::set_op_context(const OpContext& ctx) {
   move_parameters(parameters(), memory_for(ctx));
   ctx_ = ctx;

@@ -37,6 +37,7 @@ class TransformerClassifier : public SequenceClassifier {
   void save_pretrained(const std::string& dir) const override;
   void set_op_context(const OpContext& ctx) override;
   OpContext op_context() const override { return ctx_; }
+  void set_grad_ready_hook(GradReadyHook hook) override;
 
   // The head this model has.
   ModelTask task() const override { return task_; }
@@ -80,6 +81,15 @@ class TransformerClassifier : public SequenceClassifier {
   // The usual _init_weights: LayerNorm weight 1 / bias 0, other biases 0, matrices ~ Normal(0, stddev), with
   // row `padding_row` zeroed (≥ 0) — for embeddings that have a padding_idx.
   static void init_standard(Parameter& p, const Rng& rng, float stddev, bool is_norm, int64_t padding_row = -1);
+  // Reports a module's parameters (anything with collect(ParameterList&)) to the grad-ready hook, if one is set.
+  template <typename Module>
+  void grads_ready(Module& module) {
+    if (!grad_ready_hook_) return;
+    ParameterList done;
+    module.collect(done);
+    grad_ready_hook_(done);
+  }
+  GradReadyHook grad_ready_hook_;
 
   ModelConfig config_;
   ModelTask task_;

@@ -1,5 +1,6 @@
 // nn/parameter.h — a trainable tensor and its gradient, as the optimizer sees it.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,5 +17,9 @@ struct Parameter {
 };
 
 using ParameterList = std::vector<Parameter*>;
+
+// Called during backward with parameters whose gradients are final for this backward (a module that is done), so
+// data-parallel training can start reducing them while the layers below still compute (dist/grad_reducer.h).
+using GradReadyHook = std::function<void(const ParameterList& ready)>;
 
 }  // namespace accent

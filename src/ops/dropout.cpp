@@ -36,9 +36,8 @@ void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* ma
 }
 
 void dropout_forward(const OpContext& ctx, const float* x, float* y, uint8_t* mask, int64_t n, float p, Rng& rng) {
-  const uint64_t base = rng.counter();
+  const uint64_t base = rng.reserve(static_cast<uint64_t>(n));  // this process's slice (core/rng.h: Sharding)
   dropout_forward(ctx, x, y, mask, n, p, rng.seed(), base);
-  rng.set_counter(base + static_cast<uint64_t>(n));
 }
 
 DropoutDraw dropout_draw(float p, Rng* rng, int64_t n) {
@@ -47,8 +46,7 @@ DropoutDraw dropout_draw(float p, Rng* rng, int64_t n) {
   if (rng == nullptr || p == 0.0f) return d;
   d.p = p;
   d.seed = rng->seed();
-  d.counter = rng->counter();
-  rng->set_counter(d.counter + static_cast<uint64_t>(n));
+  d.counter = rng->reserve(static_cast<uint64_t>(n));  // this process's slice (core/rng.h: Sharding)
   return d;
 }
 

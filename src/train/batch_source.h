@@ -21,6 +21,9 @@ class BatchSource {
   virtual Batch batch(int64_t epoch, size_t index) = 0;
   // Number of examples per epoch (for throughput numbers); 0 when unknown.
   virtual size_t num_examples() const { return 0; }
+  // A hash of the data the source serves (examples, labels, batching options), compared across data-parallel ranks
+  // at start-up; 0 when the source cannot say.
+  virtual uint64_t fingerprint() const { return 0; }
 };
 
 }  // namespace accent

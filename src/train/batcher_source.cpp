@@ -31,4 +31,7 @@ Batch BatcherEvalSource::batch(int64_t, size_t index) {
   return batcher_.collate(rows_[index]);
 }
 
+uint64_t BatcherTrainSource::fingerprint() const { return batcher_.fingerprint(); }
+uint64_t BatcherEvalSource::fingerprint() const { return batcher_.fingerprint(); }
+
 }  // namespace accent

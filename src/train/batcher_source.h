@@ -19,6 +19,7 @@ class BatcherTrainSource : public BatchSource {
   size_t num_batches(int64_t epoch) const override;
   Batch batch(int64_t epoch, size_t index) override;
   size_t num_examples() const override { return num_examples_; }
+  uint64_t fingerprint() const override;
 
  private:
   const std::vector<std::vector<int64_t>>& rows_of(int64_t epoch) const;
@@ -34,6 +35,7 @@ class BatcherEvalSource : public BatchSource {
   size_t num_batches(int64_t) const override { return rows_.size(); }
   Batch batch(int64_t, size_t index) override;
   size_t num_examples() const override { return num_examples_; }
+  uint64_t fingerprint() const override;
   // Example index of each row of each batch (for restore_order).
   const std::vector<std::vector<int64_t>>& eval_rows() const { return rows_; }
 

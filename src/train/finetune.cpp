@@ -22,7 +22,9 @@
 #include "io/hub.h"
 #include "io/model_dir_save.h"
 #include "models/registry.h"
+#include "train/data_parallel.h"
 #include "train/run_identity.h"
+#include "train/sharded_train_source.h"
 #include "train/tensorboard_writer.h"
 #include "train/training_report.h"
 
@@ -328,9 +330,25 @@ EncodedDataset encode_dataset(const Tokenizer& tokenizer, const Dataset& data, c
 FinetuneResult run_finetune(const ModelArguments& model_args, const DataArguments& data_args,
                             const TrainingArguments& args, const FinetuneHooks& hooks) {
   args.validate();
-  prepare_output_dir(args);  // before any work: a reused --output-dir is refused unless the flags say what to do
+  // Data-parallel (torchrun's environment): join the job first; rank 0 alone writes into output_dir
+  // (train/data_parallel.h).
+  const std::unique_ptr<ProcessGroup> group = join_data_parallel_job(std::chrono::seconds(args.ddp_timeout));
+  DataParallel dp;
+  dp.group = group.get();
+  if (args.ddp_bucket_cap_mb) dp.reducer.bucket_bytes = static_cast<size_t>(*args.ddp_bucket_cap_mb) << 20;
+  dp.reducer.bf16_compression = args.ddp_bf16_compress;
+  const bool writes_files = dp.is_world_process_zero();
+  if (dp.active())
+    std::cerr << "data-parallel: " << dp.world_size() << " processes (Gloo over TCP); global batch "
+              << args.per_device_train_batch_size << " × " << dp.world_size() << " × "
+              << args.gradient_accumulation_steps << " = "
+              << args.per_device_train_batch_size * dp.world_size() * args.gradient_accumulation_steps << "\n";
+  // Before any work: a reused --output-dir is refused unless the flags say what to do.
+  if (writes_files) prepare_output_dir(args);
+  if (dp.active()) dp.group->barrier("the output directory check on rank 0");
   PhaseTimer timer;
-  const std::string dir = resolve_model(model_args);
+  std::string dir;
+  local_main_process_first(dp.group, [&] { dir = resolve_model(model_args); });
   Tokenizer tokenizer = Tokenizer::from_pretrained(dir);
   ModelConfig config = load_config((fs::path(dir) / "config.json").string());
   check_model_fits(config, tokenizer, data_args.max_length, dir);
@@ -498,12 +516,17 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   BatcherOptions eval_opts = train_opts;
   eval_opts.batch_size = args.per_device_eval_batch_size;
   Batcher train_batcher(train_enc.examples, train_opts), eval_batcher(eval_enc.examples, eval_opts);
-  BatcherTrainSource train_source(train_batcher, train_enc.examples.size());
+  // Data-parallel: this rank's shard of every step (train/sharded_train_source.h).
+  std::unique_ptr<BatchSource> train_source_ptr;
+  if (dp.active()) train_source_ptr = std::make_unique<ShardedTrainSource>(train_batcher, dp.rank(), dp.world_size());
+  else train_source_ptr = std::make_unique<BatcherTrainSource>(train_batcher, train_enc.examples.size());
+  BatchSource& train_source = *train_source_ptr;
   BatcherEvalSource eval_source(eval_batcher, eval_enc.examples.size());
+  ProcessGroup* eval_group = dp.active() ? dp.group : nullptr;
 
   // ---- train ----
   fs::create_directories(args.output_dir);
-  if (have_eval && data_args.validation_file.empty() && !qa_task) {
+  if (writes_files && have_eval && data_args.validation_file.empty() && !qa_task) {
     if (token_task) write_split_jsonl((fs::path(args.output_dir) / "validation.jsonl").string(), eval_sentences);
     else write_split_csv((fs::path(args.output_dir) / "validation.csv").string(), eval_data, data_args.read);
   }
@@ -519,7 +542,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   };
   callbacks.caller_saves_final_state = true;
   std::unique_ptr<TensorBoardWriter> tensorboard;
-  if (run_args.reports_to("tensorboard")) {
+  if (writes_files && run_args.reports_to("tensorboard")) {
     if (run_args.logging_dir.empty()) run_args.logging_dir = default_logging_dir(args.output_dir);
     tensorboard = std::make_unique<TensorBoardWriter>(run_args.logging_dir);
     // As TensorBoardCallback.on_train_begin: the arguments and the model's config as text.
@@ -539,19 +562,20 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     };
   FinetuneResult result;
   result.output_dir = args.output_dir;
-  result.train = train(*model, run_args, train_source, have_eval && !qa_task ? &eval_source : nullptr, callbacks);
+  result.train = train(*model, run_args, train_source, have_eval && !qa_task ? &eval_source : nullptr, callbacks, dp);
   timer.end("train");
   nlohmann::json all = result.train.metrics;
   std::vector<QaExamplePrediction> qa_predictions;
   if (have_eval) {
     result.eval = qa_task ? evaluate_question_answering(*model, qa_eval, args.per_device_eval_batch_size, "eval",
                                                         &qa_predictions)
-                          : evaluate(*model, eval_source, "eval");
+                          : evaluate(*model, eval_source, "eval", eval_group);
     for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
     timer.end("final evaluation");
   }
 
   // ---- save: a directory transformers loads unchanged, swapped in as a whole (io/model_dir_save.h) ----
+  if (!writes_files) return result;  // data-parallel: rank 0 saves (every rank holds the same weights)
   ModelDirSave save(args.output_dir);
   const fs::path staged = save.staging_dir();
   model->save_pretrained(staged.string());

@@ -16,14 +16,6 @@ nlohmann::json RunIdentity::to_json() const {
   return {{"data_fingerprint", data_fingerprint}, {"labels", labels}, {"problem_type", problem_type}, {"model", model}};
 }
 
-uint64_t fnv1a64(std::string_view bytes, uint64_t h) {
-  if (h == 0) h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 void prepare_output_dir(const TrainingArguments& args) {
   std::error_code ec;

@@ -6,6 +6,7 @@
 // with it; and as a checkpoint carries the identity of its run (accent_run.json: a fingerprint of the data, the
 // labels, the model) beside its training_args.json, a resume takes only a checkpoint of the same run.
 #pragma once
+#include "core/fnv_hash.h"  // fnv1a64
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,8 +29,6 @@ struct RunIdentity {
   nlohmann::json to_json() const;
 };
 
-// 64-bit FNV-1a of `bytes` continued from `h` (0 starts a new hash); a change detector, not a security hash.
-uint64_t fnv1a64(std::string_view bytes, uint64_t h = 0);
 
 // Before training. A missing or empty output_dir is fine. A non-empty one is refused (naming a few of its entries
 // and the two flags) unless args.overwrite_output_dir or args.resume_from_checkpoint is set. With

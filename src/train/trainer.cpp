@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include "core/error.h"
@@ -57,7 +59,47 @@ TrainingPlan plan_training(const TrainingArguments& args, size_t num_batches) {
   return plan;
 }
 
-EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& prefix) {
+namespace {
+
+// One evaluated batch on the wire (data-parallel evaluation): loss, has_loss, rank, shape, fp32 logits.
+void append_batch_output(std::vector<char>& out, const ForwardResult& r) {
+  const Tensor logits = r.logits.on_host() ? r.logits : r.logits.to_host();
+  auto put = [&](const void* p, size_t n) {
+    const char* c = static_cast<const char*>(p);
+    out.insert(out.end(), c, c + n);
+  };
+  const float loss = r.loss;
+  const int64_t has_loss = r.has_loss, ndim = static_cast<int64_t>(logits.shape().size());
+  put(&loss, sizeof loss);
+  put(&has_loss, sizeof has_loss);
+  put(&ndim, sizeof ndim);
+  for (int64_t d : logits.shape()) put(&d, sizeof d);
+  put(logits.f32(), static_cast<size_t>(logits.numel()) * sizeof(float));
+}
+
+ForwardResult read_batch_output(const std::vector<char>& in, size_t& offset) {
+  auto get = [&](void* p, size_t n) {
+    ACCENT_CHECK(offset + n <= in.size(), "data-parallel evaluation: a gathered batch output is truncated");
+    std::memcpy(p, in.data() + offset, n);
+    offset += n;
+  };
+  ForwardResult r;
+  int64_t has_loss = 0, ndim = 0;
+  get(&r.loss, sizeof r.loss);
+  get(&has_loss, sizeof has_loss);
+  get(&ndim, sizeof ndim);
+  ACCENT_CHECK(ndim >= 1 && ndim <= 4, "data-parallel evaluation: a gathered batch output is malformed");
+  Shape shape(static_cast<size_t>(ndim));
+  for (int64_t& d : shape) get(&d, sizeof d);
+  r.has_loss = has_loss != 0;
+  r.logits = Tensor(DType::F32, shape);
+  get(r.logits.f32(), static_cast<size_t>(r.logits.numel()) * sizeof(float));
+  return r;
+}
+
+}  // namespace
+
+EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& prefix, ProcessGroup* group) {
   const auto t0 = std::chrono::steady_clock::now();
   // Sequence classification: scikit-learn's metrics; token classification: seqeval as run_ner.py reports it.
   const bool token_task = model.task() == ModelTask::TokenClassification;
@@ -76,10 +118,7 @@ EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::str
   EvalResult r;
   double loss_sum = 0;
   int64_t loss_examples = 0;
-  const size_t n = data.num_batches(0);
-  for (size_t i = 0; i < n; ++i) {
-    const Batch batch = data.batch(0, i);
-    const ForwardResult out = model.forward(batch);
+  auto add = [&](const ForwardResult& out, const Batch& batch) {
     if (out.has_loss) {
       loss_sum += static_cast<double>(out.loss) * batch.B;
       loss_examples += batch.B;
@@ -87,6 +126,22 @@ EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::str
     if (token_acc) token_acc->add(out.logits, batch);
     else acc->add(out.logits, batch);
     r.num_examples += batch.B;
+  };
+  const size_t n = data.num_batches(0);
+  const size_t W = group ? static_cast<size_t>(group->world_size()) : 1;
+  if (W == 1) {
+    for (size_t i = 0; i < n; ++i) {
+      const Batch batch = data.batch(0, i);
+      add(model.forward(batch), batch);
+    }
+  } else {
+    // Rank r runs batches r, r+W, …; then every rank adds all batches' outputs in batch order.
+    const size_t rank = static_cast<size_t>(group->rank());
+    std::vector<char> mine;
+    for (size_t i = rank; i < n; i += W) append_batch_output(mine, model.forward(data.batch(0, i)));
+    const std::vector<std::vector<char>> all = group->allgather(mine, "gathering the evaluation outputs");
+    std::vector<size_t> offsets(W, 0);
+    for (size_t i = 0; i < n; ++i) add(read_batch_output(all[i % W], offsets[i % W]), data.batch(0, i));
   }
   const double runtime = seconds_since(t0);
   r.has_loss = loss_examples > 0;
@@ -119,8 +174,9 @@ struct RunState {
 class TrainerRun {
  public:
   TrainerRun(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data, BatchSource* eval_data,
-             const TrainCallbacks& callbacks)
-      : model_(model),
+             const TrainCallbacks& callbacks, const DataParallel& dp)
+      : dp_(dp),
+        model_(model),
         args_(args),
         train_data_(train_data),
         eval_data_(eval_data),
@@ -132,12 +188,23 @@ class TrainerRun {
         optimizer_(params_, AdamWOptions{args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay},
                    model.op_context()),
         dropout_rng_(Rng(static_cast<uint64_t>(args.seed)).fork(kDropoutStreamTag)),
-        progress_(args.progress, args.disable_tqdm, args.events_jsonl) {
+        // Data-parallel: rank 0 alone shows progress and writes events.
+        progress_(dp.is_world_process_zero() ? args.progress : "none", args.disable_tqdm,
+                  dp.is_world_process_zero() ? args.events_jsonl : "") {
     logging_steps_ = resolve_interval(args.logging_steps, plan_.max_steps);
     eval_steps_ = resolve_interval(args.eval_steps.value_or(args.logging_steps), plan_.max_steps);
     save_steps_ = resolve_interval(args.save_steps, plan_.max_steps);
     best_key_ = args.best_metric_key();
     greater_is_better_ = args.best_metric_greater_is_better();
+    if (dp_.active()) {
+      dropout_rng_.set_shard(static_cast<uint32_t>(dp_.rank()), static_cast<uint32_t>(dp_.world_size()));
+      reducer_ = std::make_unique<GradReducer>(*dp_.group, params_, dp_.reducer);
+      GradReducer* reducer = reducer_.get();
+      model_.set_grad_ready_hook([reducer](const ParameterList& ready) { reducer->grads_ready(ready); });
+    }
+  }
+  ~TrainerRun() {
+    if (reducer_) model_.set_grad_ready_hook({});
   }
 
   TrainResult run();
@@ -154,7 +221,12 @@ class TrainerRun {
   void save(int64_t next_epoch, int64_t next_batch);
   nlohmann::json trainer_state_json() const;
   [[noreturn]] void fail_nonfinite(const std::string& what, double value, int64_t epoch, size_t index);
+  bool writes_files() const { return dp_.is_world_process_zero(); }
+  void check_ranks_agree_at_start();
 
+  DataParallel dp_;
+  std::unique_ptr<GradReducer> reducer_;  // data-parallel runs: the gradient all-reduce
+  double step_loss_ = 0;                  // data-parallel runs: this rank's loss of the current step so far
   SequenceClassifier& model_;
   const TrainingArguments& args_;
   BatchSource& train_data_;
@@ -207,8 +279,8 @@ nlohmann::json TrainerRun::trainer_state_json() const {
   j["eval_steps"] = eval_steps_;
   j["global_step"] = st_.global_step;
   j["is_hyper_param_search"] = false;
-  j["is_local_process_zero"] = true;
-  j["is_world_process_zero"] = true;
+  j["is_local_process_zero"] = dp_.group ? dp_.group->env().is_local_process_zero() : true;
+  j["is_world_process_zero"] = dp_.is_world_process_zero();
   j["log_history"] = st_.log_history;
   j["logging_steps"] = logging_steps_;
   j["max_steps"] = plan_.max_steps;
@@ -276,7 +348,8 @@ void TrainerRun::append_log(nlohmann::json entry) {
 void TrainerRun::run_evaluation() {
   ACCENT_CHECK(eval_data_ != nullptr || callbacks_.evaluate, "eval_strategy is \"", args_.eval_strategy,
                "\" but no evaluation data was given");
-  const EvalResult r = callbacks_.evaluate ? callbacks_.evaluate("eval") : evaluate(model_, *eval_data_, "eval");
+  const EvalResult r = callbacks_.evaluate ? callbacks_.evaluate("eval")
+                                           : evaluate(model_, *eval_data_, "eval", dp_.active() ? dp_.group : nullptr);
   append_log(r.metrics);
   if (!best_key_) return;
   if (!r.metrics.contains(*best_key_) || !r.metrics[*best_key_].is_number()) {
@@ -320,12 +393,18 @@ void TrainerRun::save(int64_t next_epoch, int64_t next_batch) {
     st_.best_model_checkpoint = dir;
     new_best_pending_ = false;
   }
-  const nlohmann::json state = trainer_state_json();
-  CheckpointContents contents{&args_, &schedule_, &optimizer_, &st_.resume, &state};
-  last_checkpoint_ = save_checkpoint(model_, args_.output_dir, st_.global_step, contents, callbacks_.save_extra_files);
+  if (writes_files()) {
+    const nlohmann::json state = trainer_state_json();
+    CheckpointContents contents{&args_, &schedule_, &optimizer_, &st_.resume, &state};
+    last_checkpoint_ = save_checkpoint(model_, args_.output_dir, st_.global_step, contents, callbacks_.save_extra_files);
+    progress_.checkpoint(last_checkpoint_, st_.global_step);
+    if (args_.save_total_limit) rotate_checkpoints(args_.output_dir, *args_.save_total_limit, st_.best_model_checkpoint);
+  } else {
+    last_checkpoint_ = dir;  // rank 0 writes it
+  }
   last_saved_step_ = st_.global_step;
-  progress_.checkpoint(last_checkpoint_, st_.global_step);
-  if (args_.save_total_limit) rotate_checkpoints(args_.output_dir, *args_.save_total_limit, st_.best_model_checkpoint);
+  // Data-parallel: nobody goes on (and may fail) before rank 0's checkpoint is complete on disk.
+  if (dp_.active()) dp_.group->barrier("the checkpoint save");
 }
 
 void TrainerRun::log_save_evaluate(bool should_log, bool should_evaluate, bool should_save, int64_t next_epoch,
@@ -345,19 +424,38 @@ void TrainerRun::log_save_evaluate(bool should_log, bool should_evaluate, bool s
 
 void TrainerRun::train_micro_batch(int64_t epoch, size_t index, size_t num_batches) {
   const Batch batch = train_data_.batch(epoch, index);
+  const bool group_done = (static_cast<int64_t>(index) + 1) % args_.gradient_accumulation_steps == 0;
+  const bool last_of_step = group_done || index + 1 == num_batches;
+  // Data-parallel: the step's last micro-batch reduces gradients as backward produces them (DDP); the earlier
+  // ones only accumulate locally (DDP's no_sync).
+  if (reducer_ && last_of_step) reducer_->begin_step(st_.global_step + 1);
   const ForwardResult out = model_.forward_backward(batch, dropout_rng_);
   ACCENT_CHECK(out.has_loss, "training batch ", index + 1, " of epoch ", epoch + 1,
                " has no labels: the model returned no loss");
   if (!std::isfinite(out.loss)) fail_nonfinite("the loss", out.loss, epoch, index);
   const double scaled = static_cast<double>(out.loss) / args_.gradient_accumulation_steps;  // HF: loss / accum
-  st_.resume.loss_since_log += scaled;
-  st_.resume.train_loss_sum += scaled;
+  if (dp_.active()) {
+    step_loss_ += scaled;  // averaged over the ranks in optimizer_step
+  } else {
+    st_.resume.loss_since_log += scaled;
+    st_.resume.train_loss_sum += scaled;
+  }
   ++micro_in_step_;
-  const bool group_done = (static_cast<int64_t>(index) + 1) % args_.gradient_accumulation_steps == 0;
-  if (group_done || index + 1 == num_batches) optimizer_step(epoch, index, num_batches);
+  if (last_of_step) optimizer_step(epoch, index, num_batches);
 }
 
 void TrainerRun::optimizer_step(int64_t epoch, size_t index, size_t num_batches) {
+  if (reducer_) {
+    // Gradients: the mean over ranks (every rank now holds the same values). Loss: the mean over ranks too, as
+    // HF logs it (_nested_gather(tr_loss).mean()), so every rank keeps the same log state.
+    reducer_->finish();
+    double loss = step_loss_;
+    dp_.group->allreduce_sum(&loss, 1, "the loss all-reduce");
+    loss /= dp_.world_size();
+    step_loss_ = 0;
+    st_.resume.loss_since_log += loss;
+    st_.resume.train_loss_sum += loss;
+  }
   // The model accumulated ∑ ∂loss_i; HF backpropagates loss_i / accum, so scale the sum once.
   if (args_.gradient_accumulation_steps > 1) {
     scale_grads(params_, 1.0f / static_cast<float>(args_.gradient_accumulation_steps), model_.op_context());
@@ -395,8 +493,9 @@ TrainResult TrainerRun::run() {
                args_.eval_strategy, "\" but no evaluation data was given");
   const auto t0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(args_.output_dir);
-  remove_partial_checkpoints(args_.output_dir);
+  if (writes_files()) remove_partial_checkpoints(args_.output_dir);
   optimizer_.zero_grad();
+  if (dp_.active()) check_ranks_agree_at_start();
 
   if (args_.resume_from_checkpoint) {
     std::string dir = *args_.resume_from_checkpoint;
@@ -439,7 +538,9 @@ TrainResult TrainerRun::run() {
   if (args_.load_best_model_at_end && !st_.best_model_checkpoint.empty()) {
     progress_.message("loading best model from " + st_.best_model_checkpoint + " (score: " +
                       std::to_string(st_.best_metric.value_or(0)) + ")");
-    load_model_weights(model_, st_.best_model_checkpoint + "/model.safetensors");
+    // Data-parallel: rank 0 reads its checkpoint and the others take the weights from it (no shared disk needed).
+    if (writes_files()) load_model_weights(model_, st_.best_model_checkpoint + "/model.safetensors");
+    if (dp_.active()) broadcast_parameters_from_rank0(*dp_.group, params_);
     result.loaded_best_model = true;
   }
   const double runtime = seconds_since(t0);
@@ -464,7 +565,7 @@ TrainResult TrainerRun::run() {
   result.best_model_checkpoint = st_.best_model_checkpoint;
   result.last_checkpoint = last_checkpoint_;
   result.early_stopped = early_stopped_;
-  if (!callbacks_.caller_saves_final_state) {
+  if (!callbacks_.caller_saves_final_state && writes_files()) {
     write_file_atomic(args_.output_dir + "/trainer_state.json", result.state.dump(2) + "\n");
     save_training_args(args_.output_dir + "/training_args.json", args_);
   }
@@ -474,10 +575,26 @@ TrainResult TrainerRun::run() {
 
 }  // namespace
 
+void TrainerRun::check_ranks_agree_at_start() {
+  nlohmann::json arguments = to_json(args_);
+  nlohmann::json mine;
+  mine["training arguments"] = arguments;
+  mine["training data"] = {{"examples", train_data_.num_examples()},
+                           {"batches per rank", train_data_.num_batches(0)},
+                           {"fingerprint", std::to_string(train_data_.fingerprint())}};
+  if (eval_data_)
+    mine["evaluation data"] = {{"examples", eval_data_->num_examples()},
+                               {"batches", eval_data_->num_batches(0)},
+                               {"fingerprint", std::to_string(eval_data_->fingerprint())}};
+  mine["initial weights"] = {{"parameters", params_.size()},
+                             {"fingerprint", std::to_string(parameter_fingerprint(params_))}};
+  check_ranks_agree(*dp_.group, mine);
+}
+
 TrainResult train(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data,
-                  BatchSource* eval_data, const TrainCallbacks& callbacks) {
+                  BatchSource* eval_data, const TrainCallbacks& callbacks, const DataParallel& dp) {
   args.validate();
-  TrainerRun run(model, args, train_data, eval_data, callbacks);
+  TrainerRun run(model, args, train_data, eval_data, callbacks, dp);
   return run.run();
 }
 

@@ -26,6 +26,7 @@
 
 #include "models/classifier.h"
 #include "train/batch_source.h"
+#include "train/data_parallel.h"
 #include "train/training_args.h"
 
 namespace accent {
@@ -54,8 +55,11 @@ struct TrainCallbacks {
 };
 
 
-// Runs the model in inference mode over every batch of epoch 0 of `data`.
-EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& metric_key_prefix = "eval");
+// Runs the model in inference mode over every batch of epoch 0 of `data`. With a data-parallel group (W > 1 ranks,
+// all calling with the same data), rank r runs batches r, r+W, …; the logits and losses are gathered and every
+// rank computes the metrics over all batches in order: exactly the single-process numbers, no row twice or lost.
+EvalResult evaluate(SequenceClassifier& model, BatchSource& data, const std::string& metric_key_prefix = "eval",
+                    ProcessGroup* group = nullptr);
 
 struct TrainResult {
   int64_t global_step = 0;
@@ -73,8 +77,10 @@ struct TrainResult {
 // arguments, on a non-finite loss or gradient norm (naming the step and the last good checkpoint), or on I/O
 // failures. With args.resume_from_checkpoint, continues from that checkpoint: weights, optimizer, schedule,
 // dropout RNG and data position are restored, so the end result is bit-identical to an uninterrupted run.
+// Data-parallel (dp.active()): `train_data` is this rank's shard (train/sharded_train_source.h), and see
+// train/data_parallel.h for what else changes.
 TrainResult train(SequenceClassifier& model, const TrainingArguments& args, BatchSource& train_data,
-                  BatchSource* eval_data, const TrainCallbacks& callbacks = {});
+                  BatchSource* eval_data, const TrainCallbacks& callbacks = {}, const DataParallel& dp = {});
 
 // Schedule length for `num_batches` batches per epoch (see the top of this file).
 struct TrainingPlan {

@@ -60,6 +60,8 @@ void TrainingArguments::validate() const {
     ACCENT_CHECK(eval_steps.value_or(logging_steps) > 0,
                  "eval_strategy steps needs eval_steps > 0 (or logging_steps > 0, its default)");
   if (save_total_limit) ACCENT_CHECK(*save_total_limit > 0, "save_total_limit must be > 0");
+  ACCENT_CHECK(ddp_timeout > 0, "ddp_timeout must be > 0 seconds, got ", ddp_timeout);
+  if (ddp_bucket_cap_mb) ACCENT_CHECK(*ddp_bucket_cap_mb > 0, "ddp_bucket_cap_mb must be > 0, got ", *ddp_bucket_cap_mb);
   if (load_best_model_at_end) {
     // HF: "--load_best_model_at_end requires the save and eval strategy to match".
     ACCENT_CHECK(eval_strategy != "no", "load_best_model_at_end needs an eval_strategy (steps or epoch)");
@@ -149,6 +151,9 @@ nlohmann::json to_json(const TrainingArguments& a) {
   j["early_stopping_threshold"] = a.early_stopping_threshold;
   j["resume_from_checkpoint"] = opt(a.resume_from_checkpoint);
   j["overwrite_output_dir"] = a.overwrite_output_dir;
+  j["ddp_timeout"] = a.ddp_timeout;
+  j["ddp_bucket_cap_mb"] = opt(a.ddp_bucket_cap_mb);
+  j["ddp_bf16_compress"] = a.ddp_bf16_compress;
   j["disable_tqdm"] = a.disable_tqdm;
   j["progress"] = a.progress;
   j["events_jsonl"] = a.events_jsonl;
@@ -202,6 +207,9 @@ TrainingArguments training_args_from_json(const nlohmann::json& j, const std::st
       else if (k == "early_stopping_threshold") a.early_stopping_threshold = v.get<double>();
       else if (k == "resume_from_checkpoint") opt_str(a.resume_from_checkpoint);
       else if (k == "overwrite_output_dir") a.overwrite_output_dir = v.get<bool>();
+      else if (k == "ddp_timeout") a.ddp_timeout = integer();
+      else if (k == "ddp_bucket_cap_mb") opt_int(a.ddp_bucket_cap_mb);
+      else if (k == "ddp_bf16_compress") a.ddp_bf16_compress = v.get<bool>();
       else if (k == "disable_tqdm") a.disable_tqdm = v.get<bool>();
       else if (k == "progress") a.progress = v.get<std::string>();
       else if (k == "events_jsonl") a.events_jsonl = v.get<std::string>();

@@ -51,6 +51,11 @@ struct TrainingArguments {
   // HF's switch: train into a non-empty output_dir, replacing the earlier run (train/run_identity.h).
   bool overwrite_output_dir = false;
 
+  // Data-parallel training (several processes under `accent launch` or torchrun; train/data_parallel.h).
+  int64_t ddp_timeout = 300;                   // seconds a collective may wait for the other ranks (HF: 1800)
+  std::optional<int64_t> ddp_bucket_cap_mb;    // gradient bucket size in MB; unset = 25 (DDP's default)
+  bool ddp_bf16_compress = false;              // all-reduce gradients in bf16 (half the bytes; DDP's bf16 hook)
+
   // accent output options.
   bool disable_tqdm = false;         // HF's switch: no progress bar even on a terminal
   std::string progress = "auto";     // auto (bar on a terminal, plain lines otherwise) | bar | plain | none
