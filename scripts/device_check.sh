@@ -10,6 +10,7 @@
 #                         PyTorch trains the same batches in torch_gpu_bench.json ("epoch_sst2_dynamic_eager")
 #   cuda_ops_bench.json   each CUDA op's time and rate at bert-base shapes (bench/cuda_ops_bench.cpp)
 #   interop.json / .log   accent's output directories against real transformers / PEFT (scripts/device/hf_interop.py)
+#   nccl_world1.log       issue 14: data-parallel training as a world of 1 over NCCL against the plain GPU run
 #   torch_gpu_bench.json  PyTorch's numbers on this GPU (bench/torch_gpu_bench.py)
 #   summary.txt           one line per part: passed / failed / what ran
 # Everything except summary.txt is packed into results.tar.gz at the end (the device tool returns a few files only).
@@ -33,7 +34,8 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 BUNDLE=/tmp/accent-bundle
 rm -rf "$BUNDLE" && mkdir -p "$BUNDLE" && tar -C "$BUNDLE" -xJf .device/bundle.tar.xz || { note "bundle: missing"; exit 1; }
 LT=$(find -H /usr/local/cuda*/lib64 /usr/local/cuda*/targets /opt /usr/lib -name 'libcublasLt.so.13*' 2>/dev/null | head -1)
-export LD_LIBRARY_PATH="$BUNDLE/lib${LT:+:$(dirname "$LT")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+NCCL=$(find -H /usr/local/cuda*/lib64 /usr/local/cuda*/targets /opt /usr/lib -name 'libnccl.so.2*' 2>/dev/null | head -1)
+export LD_LIBRARY_PATH="$BUNDLE/lib${LT:+:$(dirname "$LT")}${NCCL:+:$(dirname "$NCCL")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 ACCENT="$BUNDLE/bin/accent"
 {
   date -u
@@ -67,6 +69,25 @@ timeout 90 "$BUNDLE/bin/epoch_bench" --device cuda --recipe dynamic --steps 1000
 note "epoch_bench --device cuda: rc=$?"
 grep -E '^RESULT|^epoch' "$OUT/epoch_bench_cuda.txt" >>"$SUMMARY"
 [ -n "${SKIP_OPS_BENCH:-}" ] || { timeout 60 "$BUNDLE/bin/cuda_ops_bench" >"$OUT/cuda_ops_bench.json" 2>&1; note "cuda_ops_bench: rc=$?"; }
+
+# 2b. Issue 14: the data-parallel path on the GPU — a world of 1 (torchrun's environment) all-reduces its gradient
+# buckets over NCCL; its weights after 10 fp32 steps must equal the plain GPU run's (a sum over one rank is exact).
+NCCL_DIR=/tmp/accent-nccl
+rm -rf "$NCCL_DIR" && mkdir -p "$NCCL_DIR/bert"
+cp "$VOCAB_DIR/bert-base-uncased/vocab.txt" "$VOCAB_DIR/bert-base-uncased/tokenizer_config.json" "$NCCL_DIR/bert/"
+echo '{"model_type": "bert", "vocab_size": 30522, "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+  "intermediate_size": 128, "max_position_embeddings": 128, "pad_token_id": 0}' >"$NCCL_DIR/bert/config.json"
+NCCL_FLAGS="train --device cuda --precision fp32 --model $NCCL_DIR/bert --train-file $SST2_DEV --text-column sentence
+  --validation-split 0 --max-steps 10 --per-device-train-batch-size 16 --max-length 64 --seed 7 --learning-rate 1e-3
+  --save-strategy no --progress none --report-to none --json"
+{
+  timeout 60 "$ACCENT" $NCCL_FLAGS --output-dir "$NCCL_DIR/plain" && \
+  WORLD_SIZE=1 RANK=0 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29561 NCCL_DEBUG=WARN \
+    timeout 90 "$ACCENT" $NCCL_FLAGS --output-dir "$NCCL_DIR/nccl" && \
+  python3 -c 'import sys; from safetensors.numpy import load_file as l; a, b = l(sys.argv[1]), l(sys.argv[2]); d = max(float(abs(a[k] - b[k]).max()) for k in a); print("max |w(nccl world 1) - w(plain)|:", d); sys.exit(d > 1e-6)' \
+    "$NCCL_DIR/plain/model.safetensors" "$NCCL_DIR/nccl/model.safetensors"
+} >"$OUT/nccl_world1.log" 2>&1
+note "nccl_world1: rc=$? $(grep -E '^max' "$OUT/nccl_world1.log")"
 
 # 3. accent's files against transformers / PEFT (accent trains and predicts on the GPU, and predicts on the CPU).
 PYTHONUNBUFFERED=1 timeout 200 python3 scripts/device/hf_interop.py --accent "$ACCENT" --work /tmp/accent-interop \

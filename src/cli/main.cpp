@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -23,6 +24,25 @@ std::vector<VerbEntry>& verb_registry() {
 }  // namespace accent::cli
 
 namespace {
+// One GPU per rank, as torchrun scripts do with torch.cuda.set_device(LOCAL_RANK): the local rank's entry of
+// CUDA_VISIBLE_DEVICES (all GPUs when unset), set before anything touches CUDA.
+void select_local_gpu() {
+  const std::optional<accent::DistributedEnv> env = accent::distributed_env_from_environment();
+  if (!env || env->local_world_size <= 1) return;
+  std::vector<std::string> visible;
+  if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES")) {
+    std::string list = v;
+    for (size_t start = 0; start <= list.size();) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      if (comma > start) visible.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (visible.size() <= static_cast<size_t>(env->local_rank)) return;  // fewer GPUs than ranks: leave it be
+  }
+  const std::string mine = visible.empty() ? std::to_string(env->local_rank) : visible[env->local_rank];
+  setenv("CUDA_VISIBLE_DEVICES", mine.c_str(), 1);
+}
+
 // The physical cores, shared among this machine's processes of a data-parallel job (torchrun's LOCAL_WORLD_SIZE):
 // 2 processes on 16 cores get 8 threads each, as torchrun's OMP_NUM_THREADS advice.
 int default_thread_count() {
@@ -71,6 +91,7 @@ int main(int argc, char** argv) {
   }
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
+    select_local_gpu();
     for (auto& [sub, run] : runners) {
       if (!sub->parsed() || !model_verbs.count(sub->get_name())) continue;
       std::string said;

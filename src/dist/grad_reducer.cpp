@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "ops/memory.h"
+#include "ops/tensor_ops.h"
 
 namespace accent {
 
@@ -13,15 +15,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
-GradReducer::GradReducer(ProcessGroup& group, const ParameterList& params, GradReducerOptions options)
-    : group_(group), options_(options) {
+GradReducer::GradReducer(ProcessGroup& group, const ParameterList& params, GradReducerOptions options,
+                         NcclCommunicator* nccl, const OpContext& device_context)
+    : group_(group), options_(options), nccl_(nccl), device_context_(device_context) {
+  ACCENT_CHECK(!(nccl_ && options_.bf16_compression),
+               "--ddp-bf16-compress applies to Gloo (CPU) runs; GPU ranks all-reduce fp32 over NCCL");
   // Reverse parameter order, cut whenever a bucket reaches bucket_bytes (a parameter never straddles two).
   Bucket current;
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
     Parameter* p = *it;
     if (!p->trainable) continue;
-    ACCENT_CHECK(p->grad.on_host(), "data-parallel training over Gloo reduces gradients in host memory; ", p->name,
-                 " lives on a device: data-parallel training runs on CPU processes (Gloo) only so far");
+    ACCENT_CHECK(p->grad.on_host() != (nccl_ != nullptr), p->name, ": data-parallel training reduces ",
+                 nccl_ ? "GPU gradients over NCCL, but this one is in host memory"
+                       : "host gradients over Gloo, but this one is in GPU memory (GPU ranks need NCCL)");
     const size_t n = static_cast<size_t>(p->value.numel());
     current.params.push_back(p);
     current.offsets.push_back(current.numel);
@@ -33,7 +39,9 @@ GradReducer::GradReducer(ProcessGroup& group, const ParameterList& params, GradR
   }
   if (!current.params.empty()) buckets_.push_back(std::move(current));
   for (size_t b = 0; b < buckets_.size(); ++b) {
-    buckets_[b].flat.resize(buckets_[b].numel);
+    if (nccl_) buckets_[b].device_flat = Tensor(DType::F32, {static_cast<int64_t>(buckets_[b].numel)},
+                                                buckets_[b].params.front()->grad.memory());
+    else buckets_[b].flat.resize(buckets_[b].numel);
     stats_.bytes_per_step += buckets_[b].numel * sizeof(float);
     for (Parameter* p : buckets_[b].params) {
       bucket_of_[p] = b;
@@ -41,7 +49,7 @@ GradReducer::GradReducer(ProcessGroup& group, const ParameterList& params, GradR
     }
   }
   reported_.assign(index_of_.size(), 0);
-  comm_ = std::thread([this] { communication_loop(); });
+  if (!nccl_) comm_ = std::thread([this] { communication_loop(); });
 }
 
 GradReducer::~GradReducer() {
@@ -50,7 +58,7 @@ GradReducer::~GradReducer() {
     stopping_ = true;
   }
   cv_.notify_all();
-  comm_.join();
+  if (comm_.joinable()) comm_.join();
 }
 
 void GradReducer::begin_step(int64_t step) {
@@ -68,7 +76,15 @@ void GradReducer::begin_step(int64_t step) {
 
 void GradReducer::mark_ready_locked(size_t bucket) {
   buckets_[bucket].ready = true;
+  if (nccl_) send_ready_device_buckets_locked();
   cv_.notify_all();
+}
+
+void GradReducer::send_ready_device_buckets_locked() {
+  while (next_to_send_ < buckets_.size() && buckets_[next_to_send_].ready) {
+    reduce_on_device(buckets_[next_to_send_++]);
+    ++done_;
+  }
 }
 
 void GradReducer::grads_ready(const ParameterList& ready) {
@@ -91,6 +107,7 @@ void GradReducer::finish() {
     if (!buckets_[b].ready) mark_ready_locked(b);
   cv_.wait(lock, [&] { return done_ == buckets_.size() || error_ != nullptr; });
   armed_ = false;
+  if (nccl_) nccl_->check_errors();
   stats_.wait_seconds += seconds_since(t0);
   ++stats_.steps;
   if (error_) {
@@ -124,6 +141,23 @@ void GradReducer::communication_loop() {
     ++done_;
     cv_.notify_all();
   }
+}
+
+void GradReducer::reduce_on_device(Bucket& bucket) {
+  // Queued on the GPU's stream in this order: pack, all-reduce, scale by 1/W, unpack.
+  float* flat = bucket.device_flat.f32();
+  for (size_t i = 0; i < bucket.params.size(); ++i) {
+    const Tensor& g = bucket.params[i]->grad;
+    copy_bytes(device_context_, flat + bucket.offsets[i], g.f32(), static_cast<size_t>(g.numel()) * sizeof(float));
+  }
+  nccl_->allreduce_sum(flat, bucket.numel);
+  scale_inplace(device_context_, 1.0f / static_cast<float>(group_.world_size()), flat,
+                static_cast<int64_t>(bucket.numel));
+  for (size_t i = 0; i < bucket.params.size(); ++i) {
+    Tensor& g = bucket.params[i]->grad;
+    copy_bytes(device_context_, g.f32(), flat + bucket.offsets[i], static_cast<size_t>(g.numel()) * sizeof(float));
+  }
+  ++stats_.buckets;
 }
 
 void GradReducer::reduce(Bucket& bucket) {

@@ -13,6 +13,11 @@
 //   - finish() reduces what no hook reported and waits for the last bucket; all ranks then hold bit-identical
 //     gradients (ring all-reduce gives every rank the same sums), so clipping and AdamW keep the weights identical.
 // Buckets go to the wire strictly in bucket order, so every rank issues the same collectives in the same order.
+//
+// GPU ranks (parameters in GPU memory, with an NcclCommunicator): the same buckets, packed, all-reduced over NCCL
+// and unpacked by device copies queued on accent's CUDA stream from the hook itself — stream order puts each
+// bucket's all-reduce after the kernels that computed it and before the clipping that reads it. No communication
+// thread; bf16 compression is for Gloo runs only.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -22,8 +27,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dist/nccl_communicator.h"
 #include "dist/process_group.h"
 #include "nn/parameter.h"
+#include "ops/backend.h"
 
 namespace accent {
 
@@ -42,7 +49,10 @@ struct GradReducerStats {
 
 class GradReducer {
  public:
-  GradReducer(ProcessGroup& group, const ParameterList& params, GradReducerOptions options = {});
+  // Host gradients: all-reduced over `group` (Gloo) on a communication thread. GPU gradients: pass `nccl` and the
+  // model's op context (whose memory the gradients live in).
+  GradReducer(ProcessGroup& group, const ParameterList& params, GradReducerOptions options = {},
+              NcclCommunicator* nccl = nullptr, const OpContext& device_context = {});
   ~GradReducer();
   GradReducer(const GradReducer&) = delete;
   GradReducer& operator=(const GradReducer&) = delete;
@@ -63,16 +73,21 @@ class GradReducer {
     std::vector<Parameter*> params;
     std::vector<size_t> offsets;  // of each parameter in the flat buffer
     size_t numel = 0;
-    std::vector<float> flat;
+    std::vector<float> flat;   // host path
+    Tensor device_flat;        // GPU path: (numel) in the gradients' memory
     size_t pending = 0;  // parameters not yet reported final this step
     bool ready = false;
   };
   void mark_ready_locked(size_t bucket);
   void communication_loop();
   void reduce(Bucket& bucket);
+  void reduce_on_device(Bucket& bucket);
+  void send_ready_device_buckets_locked();
 
   ProcessGroup& group_;
   GradReducerOptions options_;
+  NcclCommunicator* nccl_ = nullptr;
+  OpContext device_context_;
   std::vector<Bucket> buckets_;
   std::unordered_map<const Parameter*, size_t> bucket_of_;
   std::vector<char> reported_;  // per parameter index in bucket_of_ order; cleared each step

@@ -129,55 +129,37 @@ void ProcessGroup::mark_progress(int64_t step) {
   store_->set("progress/" + std::to_string(env_.rank), std::vector<char>(v.begin(), v.end()));
 }
 
-void ProcessGroup::allreduce_sum(float* data, size_t n, const char* what) {
+template <typename T>
+void ProcessGroup::allreduce(T* data, size_t n, ReduceFunction reduce, const char* what) {
   if (env_.world_size == 1 || n == 0) return;
   run(what, [&](uint32_t tag) {
     gloo::AllreduceOptions opts(context_);
     opts.setOutput(data, n);
-    opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<float>));
+    opts.setReduceFunction(reduce);
     opts.setTag(tag);
     opts.setTimeout(timeout_);
     gloo::allreduce(opts);
   });
 }
 
+void ProcessGroup::allreduce_sum(float* data, size_t n, const char* what) {
+  allreduce(data, n, static_cast<ReduceFunction>(&gloo::sum<float>), what);
+}
+
 void ProcessGroup::allreduce_sum(double* data, size_t n, const char* what) {
-  if (env_.world_size == 1 || n == 0) return;
-  run(what, [&](uint32_t tag) {
-    gloo::AllreduceOptions opts(context_);
-    opts.setOutput(data, n);
-    opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<double>));
-    opts.setTag(tag);
-    opts.setTimeout(timeout_);
-    gloo::allreduce(opts);
-  });
+  allreduce(data, n, static_cast<ReduceFunction>(&gloo::sum<double>), what);
 }
 
 void ProcessGroup::allreduce_sum_bf16(float* data, size_t n, const char* what) {
   if (env_.world_size == 1 || n == 0) return;
   std::vector<uint16_t> packed(n);
   for (size_t i = 0; i < n; ++i) packed[i] = f32_to_bf16(data[i]);
-  run(what, [&](uint32_t tag) {
-    gloo::AllreduceOptions opts(context_);
-    opts.setOutput(packed.data(), n);
-    opts.setReduceFunction(&sum_bf16);
-    opts.setTag(tag);
-    opts.setTimeout(timeout_);
-    gloo::allreduce(opts);
-  });
+  allreduce(packed.data(), n, &sum_bf16, what);
   for (size_t i = 0; i < n; ++i) data[i] = bf16_to_f32(packed[i]);
 }
 
 int64_t ProcessGroup::allreduce_max(int64_t value, const char* what) {
-  if (env_.world_size == 1) return value;
-  run(what, [&](uint32_t tag) {
-    gloo::AllreduceOptions opts(context_);
-    opts.setOutput(&value, 1);
-    opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::max<int64_t>));
-    opts.setTag(tag);
-    opts.setTimeout(timeout_);
-    gloo::allreduce(opts);
-  });
+  allreduce(&value, 1, static_cast<ReduceFunction>(&gloo::max<int64_t>), what);
   return value;
 }
 

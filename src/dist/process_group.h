@@ -65,6 +65,10 @@ class ProcessGroup {
   // Runs one Gloo collective; on failure throws accent::Error naming the lost or lagging ranks.
   template <typename F>
   void run(const char* what, F&& collective);
+  // c[i] = reduce(a[i], b[i]) over n elements (Gloo's reduce function signature).
+  using ReduceFunction = void (*)(void* c, const void* a, const void* b, size_t n);
+  template <typename T>
+  void allreduce(T* data, size_t n, ReduceFunction reduce, const char* what);
   [[noreturn]] void fail_collective(const char* what, const std::string& gloo_message);
 
   DistributedEnv env_;

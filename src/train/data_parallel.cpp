@@ -11,7 +11,7 @@ namespace accent {
 
 std::unique_ptr<ProcessGroup> join_data_parallel_job(std::chrono::milliseconds timeout) {
   const std::optional<DistributedEnv> env = distributed_env_from_environment();
-  if (!env || env->world_size == 1) return nullptr;
+  if (!env) return nullptr;
   return std::make_unique<ProcessGroup>(*env, timeout);
 }
 

@@ -32,17 +32,19 @@
 namespace accent {
 
 struct DataParallel {
-  ProcessGroup* group = nullptr;  // null (or a world of 1) = an ordinary single-process run
+  ProcessGroup* group = nullptr;  // null = an ordinary single-process run (a world of 1 still goes through it all)
+  NcclCommunicator* nccl = nullptr;  // GPU ranks: the gradient all-reduce over NCCL
   GradReducerOptions reducer;
 
-  bool active() const { return group != nullptr && group->world_size() > 1; }
+  bool active() const { return group != nullptr; }
   int rank() const { return group ? group->rank() : 0; }
   int world_size() const { return group ? group->world_size() : 1; }
   bool is_world_process_zero() const { return rank() == 0; }
 };
 
 // The process group of this process's data-parallel job, from torchrun's environment (dist/distributed_env.h):
-// null when WORLD_SIZE is unset or 1 (a plain run). Blocks until every rank has joined (at most `timeout`).
+// null when WORLD_SIZE is unset (a plain run). A world of 1 (torchrun --nproc-per-node 1) is a job too: it runs the
+// data-parallel path with nobody to talk to. Blocks until every rank has joined (at most `timeout`).
 std::unique_ptr<ProcessGroup> join_data_parallel_job(std::chrono::milliseconds timeout);
 
 // HF's main_process_first: runs `work` on the first process of each machine, then (after a barrier) on the others —

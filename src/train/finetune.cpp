@@ -339,7 +339,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   dp.reducer.bf16_compression = args.ddp_bf16_compress;
   const bool writes_files = dp.is_world_process_zero();
   if (dp.active())
-    std::cerr << "data-parallel: " << dp.world_size() << " processes (Gloo over TCP); global batch "
+    std::cerr << "data-parallel: " << dp.world_size() << " process" << (dp.world_size() == 1 ? "" : "es")
+              << "; global batch "
               << args.per_device_train_batch_size << " × " << dp.world_size() << " × "
               << args.gradient_accumulation_steps << " = "
               << args.per_device_train_batch_size * dp.world_size() * args.gradient_accumulation_steps << "\n";
@@ -474,6 +475,13 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   }
 
   model->set_op_context(default_op_context());  // like Trainer's model.to(args.device), once the model is complete
+  // GPU ranks all-reduce their gradients over NCCL (dist/nccl_communicator.h); destroyed before the group.
+  std::unique_ptr<NcclCommunicator> nccl;
+  if (dp.active()) check_ranks_agree(*dp.group, {{"devices", model->op_context().backend == Backend::Cuda ? "cuda" : "cpu"}});
+  if (dp.active() && model->op_context().backend == Backend::Cuda) {
+    nccl = std::make_unique<NcclCommunicator>(*dp.group);
+    dp.nccl = nccl.get();
+  }
   timer.end("load model");
 
   // ---- tokenize ----

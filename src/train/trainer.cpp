@@ -198,7 +198,7 @@ class TrainerRun {
     greater_is_better_ = args.best_metric_greater_is_better();
     if (dp_.active()) {
       dropout_rng_.set_shard(static_cast<uint32_t>(dp_.rank()), static_cast<uint32_t>(dp_.world_size()));
-      reducer_ = std::make_unique<GradReducer>(*dp_.group, params_, dp_.reducer);
+      reducer_ = std::make_unique<GradReducer>(*dp_.group, params_, dp_.reducer, dp_.nccl, model.op_context());
       GradReducer* reducer = reducer_.get();
       model_.set_grad_ready_hook([reducer](const ParameterList& ready) { reducer->grads_ready(ready); });
     }
@@ -538,9 +538,11 @@ TrainResult TrainerRun::run() {
   if (args_.load_best_model_at_end && !st_.best_model_checkpoint.empty()) {
     progress_.message("loading best model from " + st_.best_model_checkpoint + " (score: " +
                       std::to_string(st_.best_metric.value_or(0)) + ")");
-    // Data-parallel: rank 0 reads its checkpoint and the others take the weights from it (no shared disk needed).
-    if (writes_files()) load_model_weights(model_, st_.best_model_checkpoint + "/model.safetensors");
-    if (dp_.active()) broadcast_parameters_from_rank0(*dp_.group, params_);
+    // Data-parallel on CPU processes: rank 0 reads its checkpoint and the others take the weights from it (no shared
+    // disk needed). GPU ranks each read it (the checkpoint is complete: no rank passes a save before rank 0 is done).
+    const bool share_from_rank0 = dp_.active() && dp_.nccl == nullptr;
+    if (writes_files() || !share_from_rank0) load_model_weights(model_, st_.best_model_checkpoint + "/model.safetensors");
+    if (share_from_rank0) broadcast_parameters_from_rank0(*dp_.group, params_);
     result.loaded_best_model = true;
   }
   const double runtime = seconds_since(t0);
@@ -560,6 +562,23 @@ TrainResult TrainerRun::run() {
 
   result.global_step = st_.global_step;
   result.metrics = final_entry;
+  if (reducer_ && reducer_->stats().steps > 0) {
+    // What data parallelism cost (accent's own keys, not in trainer_state): seconds per step inside the gradient
+    // all-reduce (on the communication thread, overlapped with backward) and seconds the step waited for it after
+    // backward (the part not hidden), and the gradient bytes each rank reduces per step.
+    const GradReducerStats& s = reducer_->stats();
+    const double steps = static_cast<double>(s.steps);
+    result.metrics["ddp_world_size"] = dp_.world_size();
+    result.metrics["ddp_allreduce_seconds_per_step"] = round_to(s.allreduce_seconds / steps, 6);
+    result.metrics["ddp_wait_seconds_per_step"] = round_to(s.wait_seconds / steps, 6);
+    result.metrics["ddp_gradient_bytes_per_step"] = s.bytes_per_step;
+    result.metrics["ddp_buckets_per_step"] = static_cast<double>(s.buckets) / steps;
+    progress_.message("data-parallel: " + std::to_string(dp_.world_size()) + " ranks; gradient all-reduce " +
+                      std::to_string(s.allreduce_seconds / steps) + " s/step (" +
+                      std::to_string(s.bytes_per_step >> 20) + " MB in " + std::to_string(s.buckets / s.steps) +
+                      " buckets), of which the step waited " + std::to_string(s.wait_seconds / steps) +
+                      " s after backward");
+  }
   result.state = trainer_state_json();
   result.best_metric = st_.best_metric;
   result.best_model_checkpoint = st_.best_model_checkpoint;

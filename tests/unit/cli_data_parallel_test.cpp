@@ -8,9 +8,6 @@
 //   - two "nodes": launchers on 127.0.0.2 and 127.0.0.3 give the single-launcher run's weights;
 //   - ranks started with different arguments refuse to train, naming the rank and the argument.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -36,20 +33,6 @@ namespace {
 const std::string kCli = ACCENT_CLI_PATH;
 const std::string kData = ACCENT_TEST_DATA_DIR;
 const std::string kTwin = std::string(ACCENT_SOURCE_DIR) + "/tests/reference/family_twin.py";
-
-// A port nobody listens on now (the kernel's choice for a socket bound to port 0).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::map<std::string, std::vector<float>> read_weights(const std::string& dir) {
   std::map<std::string, std::vector<float>> out;
@@ -148,7 +131,7 @@ void expect_two_ranks_match_one(const Job& job, const TempDir& tmp, const std::s
   const std::string one = tmp.str(name + "_1x16"), two = tmp.str(name + "_2x8");
   const CmdResult r1 = single(job, 16, one);
   ASSERT_EQ(r1.rc, 0) << r1.out;
-  const CmdResult r2 = launched(job, 8, two, free_port());
+  const CmdResult r2 = launched(job, 8, two, free_loopback_port());
   ASSERT_EQ(r2.rc, 0) << r2.out;
   const json j1 = last_json(r1.out), j2 = last_json(r2.out);
   EXPECT_EQ(j1["step"], 10);
@@ -208,7 +191,7 @@ TEST(CliDataParallel, EvaluationMetricsEqualTheSingleProcessOnesExactly) {
                 "--max-steps 2 --learning-rate 0 --save-strategy no --eval-strategy steps --eval-steps 1"};
   const CmdResult r1 = single(job, 16, tmp.str("one"));
   ASSERT_EQ(r1.rc, 0) << r1.out;
-  const CmdResult r2 = launched(job, 8, tmp.str("two"), free_port());
+  const CmdResult r2 = launched(job, 8, tmp.str("two"), free_loopback_port());
   ASSERT_EQ(r2.rc, 0) << r2.out;
   const json j1 = last_json(r1.out), j2 = last_json(r2.out);
   int compared = 0;
@@ -243,12 +226,12 @@ TEST(CliDataParallel, KilledWorkerStopsTheSurvivorAndResumeReproducesTheRun) {
   const Job job{model, tmp.str("train.csv"), "", flags};
 
   // The reference: 2 ranks, uninterrupted.
-  const CmdResult ref = launched(job, 8, tmp.str("reference"), free_port());
+  const CmdResult ref = launched(job, 8, tmp.str("reference"), free_loopback_port());
   ASSERT_EQ(ref.rc, 0) << ref.out;
 
   // The same job, ranks started on their own (as torchrun or a Slurm job would); rank 1 is killed once a
   // checkpoint exists.
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string out = tmp.str("interrupted");
   const std::string script = tmp.str("kill.sh");
   write_file_atomic(script,
@@ -277,7 +260,7 @@ TEST(CliDataParallel, KilledWorkerStopsTheSurvivorAndResumeReproducesTheRun) {
   for (const auto& e : fs::directory_iterator(out))
     EXPECT_NE(e.path().filename().string().rfind("tmp-checkpoint-", 0), 0u) << e.path();
   const CmdResult resumed = launched(
-      {model, tmp.str("train.csv"), "", flags + " --resume-from-checkpoint latest --progress plain"}, 8, out, free_port());
+      {model, tmp.str("train.csv"), "", flags + " --resume-from-checkpoint latest --progress plain"}, 8, out, free_loopback_port());
   ASSERT_EQ(resumed.rc, 0) << resumed.out;
   EXPECT_NE(resumed.out.find("resumed from"), std::string::npos) << resumed.out;
   const auto [diff, where] = max_weight_difference(tmp.str("reference"), out);
@@ -289,10 +272,10 @@ TEST(CliDataParallel, TwoNodesOnTwoLoopbackAddressesMatchOneLauncher) {
   const std::string model = make_bert(tmp, "bert", true);
   write_sst2_csv(tmp.path / "train.csv", 160);
   const Job job{model, tmp.str("train.csv"), "", "--max-steps 10 --learning-rate 1e-3 --save-strategy no"};
-  const CmdResult local = launched(job, 8, tmp.str("one_node"), free_port());
+  const CmdResult local = launched(job, 8, tmp.str("one_node"), free_loopback_port());
   ASSERT_EQ(local.rc, 0) << local.out;
 
-  const int port = free_port();
+  const int port = free_loopback_port();
   auto node = [&](int rank, const std::string& addr) {
     return "'" + kCli + "' launch --nproc-per-node 1 --nnodes 2 --node-rank " + std::to_string(rank) +
            " --master-addr 127.0.0.2 --master-port " + std::to_string(port) + " --local-addr " + addr + " --" +
@@ -310,7 +293,7 @@ TEST(CliDataParallel, RanksWithDifferentArgumentsRefuseToTrain) {
   TempDir tmp("accent_cli_ddp_mismatch_");
   const std::string model = make_bert(tmp, "bert", true);
   write_sst2_csv(tmp.path / "train.csv", 64);
-  const int port = free_port();
+  const int port = free_loopback_port();
   const Job job{model, tmp.str("train.csv"), "", "--max-steps 2 --save-strategy no --ddp-timeout 60"};
   Job other = job;
   other.extra += " --learning-rate 1e-3";
@@ -325,4 +308,25 @@ TEST(CliDataParallel, RanksWithDifferentArgumentsRefuseToTrain) {
   EXPECT_EQ(read_file(tmp.str("rank1.rc")), "1\n");
   EXPECT_NE(read_file(tmp.str("rank1.log")).find("data-parallel ranks disagree"), std::string::npos);
   EXPECT_FALSE(fs::exists(tmp.str("out") + "/model.safetensors"));
+}
+
+TEST(CliDataParallel, AWorldOfOneIsThePlainRunBitForBit) {
+  // torchrun --nproc-per-node 1: the whole data-parallel path (rendezvous, sharded source, reducer, gathered
+  // evaluation) with nobody to talk to changes nothing. (The GPU version of this check runs over NCCL on the
+  // device machine: scripts/device_check.sh, nccl_world1.)
+  TempDir tmp("accent_cli_ddp_one_");
+  const std::string model = make_bert(tmp, "bert", true);
+  write_sst2_csv(tmp.path / "train.csv", 64);
+  write_sst2_csv(tmp.path / "val.csv", 21);
+  const Job job{model, tmp.str("train.csv"), tmp.str("val.csv"), "--max-steps 4 --learning-rate 1e-3 --save-strategy no"};
+  const CmdResult plain = single(job, 8, tmp.str("plain"));
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  const CmdResult one = run_command("WORLD_SIZE=1 RANK=0 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+                                    std::to_string(free_loopback_port()) + " '" + kCli + "'" +
+                                    train_flags(job, 8, tmp.str("one")) + " < /dev/null");
+  ASSERT_EQ(one.rc, 0) << one.out;
+  EXPECT_NE(one.out.find("data-parallel: 1 process;"), std::string::npos) << one.out;
+  EXPECT_EQ(max_weight_difference(tmp.str("plain"), tmp.str("one")).first, 0.0);
+  EXPECT_EQ(last_json(one.out)["eval_loss"], last_json(plain.out)["eval_loss"]);
+  EXPECT_EQ(last_json(one.out)["train_loss"], last_json(plain.out)["train_loss"]);
 }

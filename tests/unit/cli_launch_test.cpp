@@ -66,7 +66,7 @@ TEST(CliLaunch, ArgumentsAfterDashDashReachEveryWorker) {
 
 TEST(CliLaunch, FailingWorkersStatusIsTheLaunchers) {
   // Each worker refuses an unknown flag (CLI11's usage error, status 2); the launcher names the rank and exits 2.
-  const auto r = launch("--nproc-per-node 2 --kill-grace-seconds 5 -- tokenize --no-such-flag");
+  const auto r = launch("--nproc-per-node 2 --kill-grace-seconds 5 -- tokenize --model x --input - --no-such-flag");
   EXPECT_EQ(r.rc, 2) << r.out;
   EXPECT_NE(r.out.find("--no-such-flag"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("accent launch: rank "), std::string::npos) << r.out;

@@ -1,9 +1,6 @@
 // dist/: torchrun's environment, the TCP rendezvous store, the Gloo process group's collectives and the bucketed
 // gradient reducer — ranks as threads of this process over loopback.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <functional>
@@ -19,22 +16,13 @@
 #include "dist/grad_reducer.h"
 #include "dist/process_group.h"
 #include "dist/tcp_store.h"
+#include "test_util.h"
 
 using namespace accent;
+using accent::testing::free_loopback_port;
 
 namespace {
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 DistributedEnv env_of(int rank, int world, int port) {
   DistributedEnv e;
@@ -102,7 +90,7 @@ TEST(DistEnv, InconsistentVariablesNameTheVariable) {
 }
 
 TEST(DistTcpStore, ValuesSetByOneRankReachTheOthers) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   on_ranks(3, [&](int rank) {
     TcpStore store("127.0.0.1", port, rank, std::chrono::seconds(20));
     store.set("key/" + std::to_string(rank), std::vector<char>(static_cast<size_t>(rank + 1), 'a' + rank));
@@ -119,7 +107,7 @@ TEST(DistTcpStore, ValuesSetByOneRankReachTheOthers) {
 
 TEST(DistProcessGroup, CollectivesOverTwoAndThreeRanks) {
   for (int world : {2, 3}) {
-    const int port = free_port();
+    const int port = free_loopback_port();
     on_ranks(world, [&](int rank) {
       ProcessGroup group(env_of(rank, world, port), std::chrono::seconds(30));
       // fp32 sum: every rank ends with the same sums.
@@ -147,7 +135,7 @@ TEST(DistProcessGroup, CollectivesOverTwoAndThreeRanks) {
 }
 
 TEST(DistGradReducer, BucketsAverageTheGradientsOverRanks) {
-  const int world = 2, port = free_port();
+  const int world = 2, port = free_loopback_port();
   std::vector<std::vector<std::vector<float>>> results(world);
   on_ranks(world, [&](int rank) {
     ProcessGroup group(env_of(rank, world, port), std::chrono::seconds(30));

@@ -1,6 +1,8 @@
 // Helpers shared by the test files: a self-deleting temp directory and running commands (the built `accent`
 // binary, the Python and node oracles).
 #pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,22 @@ struct TempDir {
   std::string file(const std::string& name) const { return str(name); }
   std::string operator/(const std::string& name) const { return str(name); }
 };
+
+// A TCP port on 127.0.0.1 that nobody listens on now (the kernel's pick for a socket bound to port 0), for tests
+// that start servers or data-parallel rendezvous; 0 if the kernel would not give one.
+inline int free_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
 
 struct CmdResult {
   int rc;           // exit status; -1 when killed by a signal
