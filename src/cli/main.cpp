@@ -26,8 +26,7 @@ std::vector<VerbEntry>& verb_registry() {
 namespace {
 // One GPU per rank, as torchrun scripts do with torch.cuda.set_device(LOCAL_RANK): the local rank's entry of
 // CUDA_VISIBLE_DEVICES (all GPUs when unset), set before anything touches CUDA.
-void select_local_gpu() {
-  const std::optional<accent::DistributedEnv> env = accent::distributed_env_from_environment();
+void select_local_gpu(const std::optional<accent::DistributedEnv>& env) {
   if (!env || env->local_world_size <= 1) return;
   std::vector<std::string> visible;
   if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES")) {
@@ -45,8 +44,7 @@ void select_local_gpu() {
 
 // The physical cores, shared among this machine's processes of a data-parallel job (torchrun's LOCAL_WORLD_SIZE):
 // 2 processes on 16 cores get 8 threads each, as torchrun's OMP_NUM_THREADS advice.
-int default_thread_count() {
-  const std::optional<accent::DistributedEnv> env = accent::distributed_env_from_environment();
+int default_thread_count(const std::optional<accent::DistributedEnv>& env) {
   const int local = env ? std::max(env->local_world_size, 1) : 1;
   return std::max(1, accent::physical_core_count() / local);
 }
@@ -91,14 +89,15 @@ int main(int argc, char** argv) {
   }
   try {
     accent::set_default_precision(accent::resolve_precision(precision));
-    select_local_gpu();
+    const std::optional<accent::DistributedEnv> dist_env = accent::distributed_env_from_environment();
+    select_local_gpu(dist_env);
     for (auto& [sub, run] : runners) {
       if (!sub->parsed() || !model_verbs.count(sub->get_name())) continue;
       std::string said;
       accent::set_default_backend(accent::resolve_device(device, &said));
       std::cerr << said << "\n";
     }
-    omp_set_num_threads(threads > 0 ? threads : default_thread_count());
+    omp_set_num_threads(threads > 0 ? threads : default_thread_count(dist_env));
     for (auto& [sub, run] : runners) {
       if (!sub->parsed()) continue;
       const int rc = run();

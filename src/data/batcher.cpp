@@ -1,10 +1,9 @@
 #include "data/batcher.h"
 
-#include "core/fnv_hash.h"
-
 #include <algorithm>
 #include <numeric>
 
+#include "core/fnv_hash.h"
 #include "core/rng.h"
 
 namespace accent {
@@ -174,6 +173,5 @@ uint64_t Batcher::fingerprint() const {
     mix(&v, sizeof v);
   return h;
 }
-
 
 }  // namespace accent

@@ -43,12 +43,9 @@ GradReducer::GradReducer(ProcessGroup& group, const ParameterList& params, GradR
                                                 buckets_[b].params.front()->grad.memory());
     else buckets_[b].flat.resize(buckets_[b].numel);
     stats_.bytes_per_step += buckets_[b].numel * sizeof(float);
-    for (Parameter* p : buckets_[b].params) {
-      bucket_of_[p] = b;
-      index_of_[p] = index_of_.size();
-    }
+    for (Parameter* p : buckets_[b].params) slot_of_[p] = Slot{b, slot_of_.size()};
   }
-  reported_.assign(index_of_.size(), 0);
+  reported_.assign(slot_of_.size(), 0);
   if (!nccl_) comm_ = std::thread([this] { communication_loop(); });
 }
 
@@ -91,11 +88,10 @@ void GradReducer::grads_ready(const ParameterList& ready) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!armed_) return;
   for (const Parameter* p : ready) {
-    const auto it = index_of_.find(p);
-    if (it == index_of_.end() || reported_[it->second]) continue;  // frozen, or reported before
-    reported_[it->second] = 1;
-    const size_t b = bucket_of_.at(p);
-    if (--buckets_[b].pending == 0) mark_ready_locked(b);
+    const auto it = slot_of_.find(p);
+    if (it == slot_of_.end() || reported_[it->second.index]) continue;  // frozen, or reported before
+    reported_[it->second.index] = 1;
+    if (--buckets_[it->second.bucket].pending == 0) mark_ready_locked(it->second.bucket);
   }
 }
 

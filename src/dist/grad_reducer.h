@@ -89,9 +89,12 @@ class GradReducer {
   NcclCommunicator* nccl_ = nullptr;
   OpContext device_context_;
   std::vector<Bucket> buckets_;
-  std::unordered_map<const Parameter*, size_t> bucket_of_;
-  std::vector<char> reported_;  // per parameter index in bucket_of_ order; cleared each step
-  std::unordered_map<const Parameter*, size_t> index_of_;
+  struct Slot {
+    size_t bucket;  // which bucket holds the parameter
+    size_t index;   // its position in reported_
+  };
+  std::unordered_map<const Parameter*, Slot> slot_of_;  // trainable parameters only
+  std::vector<char> reported_;  // per trainable parameter: reported final this step; cleared each step
 
   std::mutex mu_;
   std::condition_variable cv_;

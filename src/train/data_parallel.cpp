@@ -32,7 +32,7 @@ uint64_t parameter_fingerprint(const ParameterList& params) {
   for (const Parameter* p : params) {
     mix(p->name.data(), p->name.size());
     for (int64_t d : p->value.shape()) mix(&d, sizeof d);
-    const Tensor host = p->value.to_host();
+    const Tensor host = p->value.on_host() ? p->value : p->value.to_host();  // no copy of host weights
     mix(host.f32(), static_cast<size_t>(host.numel()) * sizeof(float));
   }
   return h;

@@ -1,6 +1,6 @@
 // train/data_parallel.h — what the trainer does differently when it is one rank of a data-parallel job.
 //
-// A run is data-parallel when it is given a ProcessGroup (dist/process_group.h) of W > 1 ranks — `accent train`
+// A run is data-parallel when it is given a ProcessGroup (dist/process_group.h) of W ≥ 1 ranks — `accent train`
 // makes one from torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR, ...). Then, as Hugging Face's Trainer
 // under torchrun (DistributedDataParallel):
 //   - each rank trains on its shard of every step (train/sharded_train_source.h), so the global batch is

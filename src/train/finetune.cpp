@@ -530,7 +530,6 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   else train_source_ptr = std::make_unique<BatcherTrainSource>(train_batcher, train_enc.examples.size());
   BatchSource& train_source = *train_source_ptr;
   BatcherEvalSource eval_source(eval_batcher, eval_enc.examples.size());
-  ProcessGroup* eval_group = dp.active() ? dp.group : nullptr;
 
   // ---- train ----
   fs::create_directories(args.output_dir);
@@ -577,7 +576,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   if (have_eval) {
     result.eval = qa_task ? evaluate_question_answering(*model, qa_eval, args.per_device_eval_batch_size, "eval",
                                                         &qa_predictions)
-                          : evaluate(*model, eval_source, "eval", eval_group);
+                          : evaluate(*model, eval_source, "eval", dp.group);
     for (auto& [k, v] : result.eval->metrics.items()) all[k] = v;
     timer.end("final evaluation");
   }

@@ -1,7 +1,6 @@
 #include "train/sharded_train_source.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/error.h"
 

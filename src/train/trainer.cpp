@@ -349,7 +349,7 @@ void TrainerRun::run_evaluation() {
   ACCENT_CHECK(eval_data_ != nullptr || callbacks_.evaluate, "eval_strategy is \"", args_.eval_strategy,
                "\" but no evaluation data was given");
   const EvalResult r = callbacks_.evaluate ? callbacks_.evaluate("eval")
-                                           : evaluate(model_, *eval_data_, "eval", dp_.active() ? dp_.group : nullptr);
+                                           : evaluate(model_, *eval_data_, "eval", dp_.group);
   append_log(r.metrics);
   if (!best_key_) return;
   if (!r.metrics.contains(*best_key_) || !r.metrics[*best_key_].is_number()) {
@@ -434,7 +434,7 @@ void TrainerRun::train_micro_batch(int64_t epoch, size_t index, size_t num_batch
                " has no labels: the model returned no loss");
   if (!std::isfinite(out.loss)) fail_nonfinite("the loss", out.loss, epoch, index);
   const double scaled = static_cast<double>(out.loss) / args_.gradient_accumulation_steps;  // HF: loss / accum
-  if (dp_.active()) {
+  if (reducer_) {
     step_loss_ += scaled;  // averaged over the ranks in optimizer_step
   } else {
     st_.resume.loss_since_log += scaled;
@@ -595,9 +595,8 @@ TrainResult TrainerRun::run() {
 }  // namespace
 
 void TrainerRun::check_ranks_agree_at_start() {
-  nlohmann::json arguments = to_json(args_);
   nlohmann::json mine;
-  mine["training arguments"] = arguments;
+  mine["training arguments"] = to_json(args_);
   mine["training data"] = {{"examples", train_data_.num_examples()},
                            {"batches per rank", train_data_.num_batches(0)},
                            {"fingerprint", std::to_string(train_data_.fingerprint())}};
