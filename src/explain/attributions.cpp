@@ -109,6 +109,9 @@ Explainer::Explainer(TransformerClassifier& model, const Tokenizer& tokenizer, i
                " is not supported yet (the BERT-encoder families are: BERT, RoBERTa/XLM-R, ELECTRA, DistilBERT)");
   ACCENT_CHECK(model.op_context().backend != Backend::Cuda, "explain runs on the CPU (the model is on the GPU)");
   for (Parameter* p : model.parameters()) freeze(*p);  // backward then computes input gradients only
+  // Rollout and the attention maps read every query row of every layer: the last layer must not be cut to the
+  // head's row (models/bert_encoder.h), so the model runs its padded path.
+  model.set_unpadded_execution(false);
   E_ = modules_.embeddings->word.weight.value.shape()[1];
 }
 

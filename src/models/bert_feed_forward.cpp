@@ -9,11 +9,12 @@ BertFeedForward::BertFeedForward(const std::string& layer_prefix, const BertDims
       H_(d.H),
       dropout_(d.hidden_dropout) {}
 
-void BertFeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng) {
+void BertFeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng,
+                              const TokenPacking* packing) {
   const int64_t n = rows * H_;
   float* residual = residual_.f32(n);
   ffn.forward(ctx, x, residual, rows);
-  output_layer_norm.forward_add(ctx, residual, x, dropout_.draw(n, rng), residual, y, rows);
+  output_layer_norm.forward_add(ctx, residual, x, dropout_.draw(n, rng, packing), residual, y, rows);
 }
 
 void BertFeedForward::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {

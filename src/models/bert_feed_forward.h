@@ -21,8 +21,10 @@ class BertFeedForward {
   FeedForward ffn;
   LayerNorm output_layer_norm;
 
-  // x (rows, H) → y (rows, H); y must not alias x.
-  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng);
+  // x (rows, H) → y (rows, H); y must not alias x. packing: the rows are packed tokens (nn/token_packing.h),
+  // for the dropout draw.
+  void forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng,
+               const TokenPacking* packing = nullptr);
   // dy → dx (overwrite, must not alias dy; null = not wanted). x = the forward's input.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);
   void collect(ParameterList& out);

@@ -174,7 +174,7 @@ void EncoderClassifier::forward_logits(const Batch& batch, const float* mask_add
   embeddings_.forward(ctx_, batch.input_ids.data(), uses_token_types ? batch.token_type_ids.data() : nullptr, e0, B, T,
                       rng);
   if (projection_) projection_->forward(ctx_, e0, x0, B * T);
-  const float* last = encoder_.forward(ctx_, x0, mask_add, B, T, rng);
+  const float* last = encoder_.forward(ctx_, x0, mask_add, B, T, rng, packing_, head_rows_);
   if (task_ == ModelTask::SequenceClassification) head_.forward(ctx_, last, logits, B, T, rng);
   else token_head_.forward(ctx_, last, logits, B, T, rng);
 }
@@ -200,10 +200,10 @@ void EncoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   const bool projection_trainable =
       projection_ && (any_trainable(projection_params) || has_trainable_adapter(projection_->lora));
   if (!embeddings_trainable && !projection_trainable) {
-    encoder_.backward(ctx_, x0, dlast, nullptr, B, T);
+    encoder_.backward(ctx_, x0, dlast, nullptr, B, T, packing_, head_rows_);
     return;
   }
-  encoder_.backward(ctx_, x0, dlast, dx0, B, T);
+  encoder_.backward(ctx_, x0, dlast, dx0, B, T, packing_, head_rows_);
   if (projection_) {
     projection_->backward(ctx_, e0_.f32(ne), dx0, embeddings_trainable ? de0 : nullptr, B * T);
     if (embeddings_trainable) embeddings_.backward(ctx_, de0, B, T);

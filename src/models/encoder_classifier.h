@@ -56,6 +56,11 @@ class EncoderClassifier final : public TransformerClassifier {
   void collect(ParameterList& out) override;
   void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) override;
   void backward_logits(const Batch& batch, const float* dlogits) override;
+  int64_t attention_heads() const override { return dims_.NH; }
+  bool computes_head_rows_only() const override { return true; }
+  std::vector<int64_t> head_positions(const Batch& batch) const override {
+    return std::vector<int64_t>(static_cast<size_t>(batch.B), 0);  // [CLS] / <s>
+  }
 
  private:
   EncoderFamily family_;

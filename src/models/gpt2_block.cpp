@@ -33,20 +33,24 @@ Gpt2Block::Gpt2Block(const std::string& prefix, const Gpt2Dims& d, int64_t layer
 
 
 void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T,
-                        Rng* rng) {
-  const int64_t rows = B * T, n = rows * H_;
+                        Rng* rng, const TokenPacking* packing) {
+  const int64_t rows = active_rows(packing, B, T), n = rows * H_;
   float* a = a_.f32(n);
   float* qkv = qkv_.f32(3 * n);
   ln_1.forward(ctx, x, a, rows);
   c_attn.forward(ctx, a, qkv, rows);
-  split_qkv_heads(ctx, qkv, attention_.heads(B, T), B, T, NH_, D_);  // (rows, 3H) → qh | kh | vh
+  // Packed rows reach the heads through the padded layout (pad rows zero), and the context comes back the same way.
+  float* padded = packing ? shared_scratch(SharedSlot::PaddedRows).f32(3 * B * T * H_) : nullptr;
+  if (packing) unpack_rows(ctx, packing, qkv, padded, B, T, 3 * H_);
+  split_qkv_heads(ctx, packing ? padded : qkv, attention_.heads(B, T), B, T, NH_, D_);  // (B·T, 3H) → qh | kh | vh
   float* context = ctx_.f32(n);
-  attention_.forward(ctx, mask_add, context, B, T, rng);
+  attention_.forward(ctx, mask_add, packing ? padded : context, B, T, rng);
+  if (packing) pack_rows(ctx, packing, padded, context, B, T, H_);
 
   float* branch = branch_.f32(n);
   float* h1 = h1_.f32(n);
   attn_c_proj.forward(ctx, context, branch, rows);
-  resid_attn_dropout_.forward(ctx, branch, branch, n, rng);
+  resid_attn_dropout_.forward(ctx, branch, branch, n, rng, packing);
   add(ctx, x, branch, h1, n);
 
   float* m = m_.f32(n);
@@ -56,12 +60,13 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   c_fc.forward(ctx, m, pre, rows);
   activation_forward(ctx, act_, pre, g, rows * I_);
   mlp_c_proj.forward(ctx, g, branch, rows);
-  resid_mlp_dropout_.forward(ctx, branch, branch, n, rng);
+  resid_mlp_dropout_.forward(ctx, branch, branch, n, rng, packing);
   add(ctx, h1, branch, y, n);
 }
 
-void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T) {
-  const int64_t rows = B * T, n = rows * H_;
+void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T,
+                         const TokenPacking* packing) {
+  const int64_t rows = active_rows(packing, B, T), n = rows * H_, padded_n = B * T * H_;
   float* a = a_.f32(n);
   float* qkv = qkv_.f32(3 * n);
   float* context = ctx_.f32(n);
@@ -83,12 +88,15 @@ void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, 
   // Attention branch: X' = X + Dropout(c_proj(ctx)).
   resid_attn_dropout_.backward(ctx, dh1, branch, n);
   attn_c_proj.backward(ctx, context, branch, /*dx=*/m, rows);  // dctx into m (free now)
-  const AttentionCore::HeadGradients dh = attention_.backward(ctx, m, B, T);
+  float* padded = packing ? shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n) : nullptr;
+  if (packing) unpack_rows(ctx, packing, m, padded, B, T, H_);
+  const AttentionCore::HeadGradients dh = attention_.backward(ctx, packing ? padded : m, B, T);
   // d(q|k|v) (rows, 3H) from the three head blocks: dK and dV sit over kh and vh; dQ comes from shared scratch into
   // the qh slot (Q is not needed any more), so the three are contiguous for one merge.
   float* heads = attention_.heads(B, T);
-  copy_bytes(ctx, heads, dh.dq, static_cast<size_t>(n) * sizeof(float));
-  merge_qkv_heads(ctx, heads, qkv, B, T, NH_, D_);  // over qkv
+  copy_bytes(ctx, heads, dh.dq, static_cast<size_t>(padded_n) * sizeof(float));
+  merge_qkv_heads(ctx, heads, packing ? padded : qkv, B, T, NH_, D_);  // over qkv, or packed into it
+  if (packing) pack_rows(ctx, packing, padded, qkv, B, T, 3 * H_);
   c_attn.backward(ctx, a, qkv, /*dx=*/branch, rows);  // da into branch
   ln_1.backward(ctx, x, branch, dx, rows);
   add_inplace(ctx, dh1, dx, n);

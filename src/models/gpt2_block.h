@@ -16,6 +16,7 @@
 #include "nn/dropout.h"
 #include "nn/layer_norm.h"
 #include "nn/scratch.h"
+#include "nn/token_packing.h"
 #include "ops/activation.h"
 
 namespace accent {
@@ -38,10 +39,13 @@ class Gpt2Block {
   LayerNorm ln_2;
   Conv1D c_fc, mlp_c_proj;
 
-  // x (B, T, H), mask_add (B, T) or null → y (B, T, H); y must not alias x.
-  void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng);
+  // x (B, T, H), mask_add (B, T) or null → y (B, T, H); y must not alias x. With a packing (nn/token_packing.h)
+  // x, y, dy and dx hold the packed rows (N, H): everything but the attention core runs on them.
+  void forward(const OpContext& ctx, const float* x, const float* mask_add, float* y, int64_t B, int64_t T, Rng* rng,
+               const TokenPacking* packing = nullptr);
   // dy → dx (overwrite, must not alias dy). x = the forward's input.
-  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T);
+  void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T,
+                const TokenPacking* packing = nullptr);
   void collect(ParameterList& out);
   // Whether any parameter of the block is trainable or one of its Conv1D layers carries a trainable LoRA adapter.
   bool trainable();

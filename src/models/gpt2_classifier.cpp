@@ -124,35 +124,50 @@ std::vector<NamedLinear> Gpt2Classifier::linear_modules() {
   return out;
 }
 
+std::vector<int64_t> Gpt2Classifier::head_positions(const Batch& batch) const {
+  std::vector<int64_t> last(static_cast<size_t>(batch.B), 0);
+  for (int64_t b = 0; b < batch.B; ++b)
+    for (int64_t t = 0; t < batch.T; ++t)
+      if (batch.input_ids[static_cast<size_t>(b * batch.T + t)] != dims_.pad) last[static_cast<size_t>(b)] = t;
+  return last;  // rightmost non-pad token (argmax of t·[id ≠ pad]), 0 for an all-pad row
+}
+
 void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, float* logits,
                                                    Rng* rng) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
+  const TokenPacking* packing = packing_;
+  const int64_t na = active_rows(packing, B, T) * H;  // the blocks' rows × H
   ACCENT_CHECK(T <= dims_.P, "sequence length ", T, " is longer than n_positions ", dims_.P,
                " (truncate the inputs to at most ", dims_.P, " tokens)");
   ids_host_.resize(static_cast<size_t>(2 * rows + B));
   int32_t* ids = ids_host_.data();
   int32_t *positions = ids + rows, *pooled_rows = ids + 2 * rows;
   std::copy(batch.input_ids.begin(), batch.input_ids.end(), ids);
+  const std::vector<int64_t> last = head_positions(batch);
   for (int64_t b = 0; b < B; ++b) {
-    int64_t last = 0;
-    for (int64_t t = 0; t < T; ++t) {
-      positions[b * T + t] = static_cast<int32_t>(t);
-      if (ids[b * T + t] != dims_.pad) last = t;  // rightmost non-pad token (argmax of t·[id ≠ pad])
-    }
-    pooled_rows[b] = static_cast<int32_t>(b * T + last);
+    for (int64_t t = 0; t < T; ++t) positions[b * T + t] = static_cast<int32_t>(t);
+    pooled_rows[b] = static_cast<int32_t>(b * T + last[static_cast<size_t>(b)]);
   }
   const size_t id_bytes = ids_host_.size() * sizeof(int32_t);
   ids = reinterpret_cast<int32_t*>(ids_.u8(static_cast<int64_t>(id_bytes)));
   copy_from_host(ctx_, ids, ids_host_.data(), id_bytes);
   positions = ids + rows, pooled_rows = ids + 2 * rows;
 
-  float* hidden = hidden_.f32((L + 1) * n);
-  wte_.forward(ctx_, ids, hidden, rows, /*accumulate=*/false);
-  wpe_.forward(ctx_, positions, hidden, rows, /*accumulate=*/true);
-  embd_dropout_.forward(ctx_, hidden, hidden, n, rng);
-  for (int64_t l = 0; l < L; ++l) blocks_[l]->forward(ctx_, hidden + l * n, mask_add, hidden + (l + 1) * n, B, T, rng);
+  float* hidden = hidden_.f32((L + 1) * na);
+  float* x0 = packing ? padded_.f32(n) : hidden;  // embeddings run padded, then are packed
+  wte_.forward(ctx_, ids, x0, rows, /*accumulate=*/false);
+  wpe_.forward(ctx_, positions, x0, rows, /*accumulate=*/true);
+  embd_dropout_.forward(ctx_, x0, x0, n, rng);
+  if (packing) pack_rows(ctx_, packing, x0, hidden, B, T, H);
+  for (int64_t l = 0; l < L; ++l)
+    blocks_[l]->forward(ctx_, hidden + l * na, mask_add, hidden + (l + 1) * na, B, T, rng, packing);
 
-  const float* last_hidden = hidden + L * n;
+  const float* last_hidden = hidden + L * na;
+  if (packing) {  // only sequence classification packs: the pooled rows are read from the unpacked state
+    float* unpacked = padded_.f32(n);
+    unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);
+    last_hidden = unpacked;
+  }
   if (task_ != ModelTask::SequenceClassification) {
     float* normed = normed_.f32(n);
     ln_f_.forward(ctx_, last_hidden, normed, rows);
@@ -169,14 +184,16 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
 
 void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
-  float* hidden = hidden_.f32((L + 1) * n);
-  float* grads = grads_.f32(2 * n);
+  const TokenPacking* packing = packing_;
+  const int64_t na = active_rows(packing, B, T) * H;  // the blocks' rows × H
+  float* hidden = hidden_.f32((L + 1) * na);
+  float* grads = grads_.f32(2 * na);
   float* dy = grads;
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(static_cast<int64_t>(ids_host_.size() * sizeof(int32_t))));
   if (task_ != ModelTask::SequenceClassification) {
     float* dnormed = pooled_.f32(n);
     token_head_.backward(ctx_, dlogits, dnormed, B, T);
-    ln_f_.backward(ctx_, hidden + L * n, dnormed, /*dx=*/dy, rows);
+    ln_f_.backward(ctx_, hidden + L * na, dnormed, /*dx=*/dy, rows);
     grads_ready(token_head_);
     grads_ready(ln_f_);
   } else {
@@ -186,9 +203,12 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
     ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
     grads_ready(score_);
     grads_ready(ln_f_);
-    // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows.
-    fill_zero(ctx_, dy, static_cast<size_t>(n) * sizeof(float));
-    embedding_backward(ctx_, ids + 2 * rows, normed, dy, B, rows, H, /*padding_idx=*/-1);
+    // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows
+    // (padded rows, then packed with a packing).
+    float* dlast = packing ? padded_.f32(n) : dy;
+    fill_zero(ctx_, dlast, static_cast<size_t>(n) * sizeof(float));
+    embedding_backward(ctx_, ids + 2 * rows, normed, dlast, B, rows, H, /*padding_idx=*/-1);
+    if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
   }
   // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
   // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
@@ -200,13 +220,17 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
   if (!embeddings_trainable)
     while (lowest < L && !blocks_[lowest]->trainable()) ++lowest;
   for (int64_t l = L - 1; l >= lowest; --l) {
-    float* dx = grads + ((L - l) % 2) * n;  // the other half of the ping-pong pair
-    blocks_[l]->backward(ctx_, hidden + l * n, dy, dx, B, T);
+    float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
+    blocks_[l]->backward(ctx_, hidden + l * na, dy, dx, B, T, packing);
     grads_ready(*blocks_[l]);
     dy = dx;
   }
   if (!embeddings_trainable) return;
   float* d0 = dy;
+  if (packing) {
+    d0 = padded_.f32(n);
+    unpack_rows(ctx_, packing, dy, d0, B, T, H);
+  }
   embd_dropout_.backward(ctx_, d0, d0, n);
   wte_.backward(ctx_, ids, d0, rows);
   wpe_.backward(ctx_, ids + rows, d0, rows);

@@ -49,6 +49,8 @@ class Gpt2Classifier final : public TransformerClassifier {
   void collect(ParameterList& out) override;
   void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) override;
   void backward_logits(const Batch& batch, const float* dlogits) override;
+  std::vector<int64_t> head_positions(const Batch& batch) const override;  // last_b
+  int64_t attention_heads() const override { return dims_.NH; }
 
  private:
   Gpt2Dims dims_;
@@ -60,7 +62,8 @@ class Gpt2Classifier final : public TransformerClassifier {
   Dropout embd_dropout_;
   std::vector<int32_t> ids_host_;  // 2 × (B, T) + B int32: ids, positions, pooled row b·T + last_b (built on the host)
   ScratchBuffer ids_;              // their copy in the ops' memory
-  ScratchBuffer hidden_;       // (L + 1) × (B, T, H): X0 and every block output
+  ScratchBuffer hidden_;       // (L + 1) × (rows, H): X0 and every block output (packed rows with a packing)
+  ScratchBuffer padded_;       // (B, T, H) with a packing: X0 before packing, the last state unpacked, gradients
   ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient (per-token heads: (B, T, H) d(normed))
   ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient (per-token heads: (B, T, H) ln_f(X))
   ScratchBuffer grads_;        // 2 × (B, T, H) ping-pong gradients

@@ -1,10 +1,12 @@
 #include "models/transformer_classifier.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "io/safetensors.h"
 #include "models/classification_loss.h"
 #include "models/token_task_losses.h"
+#include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "nn/parameter_placement.h"
 #include "ops/attention_softmax.h"
@@ -23,7 +25,21 @@ void check_batch_shape(const Batch& batch) {
                batch.attention_mask.size(), " values, expected B×T = ", n, " (or none)");
 }
 
+namespace {
+
+// LoRA's dropout draws over the rows its adapter sees (nn/lora.h), not over padded rows: a training forward with
+// an active LoRA dropout runs padded, so its masks stay the padded path's and data-parallel ranks stay in step.
+bool has_active_lora_dropout(SequenceClassifier& model) {
+  for (const NamedLinear& m : model.linear_modules())
+    if (m.lora() && m.lora()->hyper().dropout > 0) return true;
+  return false;
+}
+
+}  // namespace
+
 TransformerClassifier::TransformerClassifier(ModelConfig config, ModelTask task) : config_(std::move(config)), task_(task) {
+  const char* unpadded = std::getenv("ACCENT_UNPADDED");
+  if (unpadded && std::string(unpadded) == "0") unpadded_ = false;
   if (config_.problem_type) problem_type_from_name(*config_.problem_type);  // validates the spelling early
   ACCENT_CHECK(task_ != ModelTask::QuestionAnswering || config_.num_labels() == 2,
                "question answering needs num_labels 2 (start and end logits), the config has ", config_.num_labels());
@@ -105,6 +121,14 @@ ForwardResult TransformerClassifier::run(const Batch& batch, Rng* rng, bool with
     case ModelTask::QuestionAnswering: result.logits = Tensor(DType::F32, {B, T, 2}); break;
   }
   float* logits = logits_.f32(n);
+  packing_ = nullptr;
+  head_rows_ = nullptr;
+  if (unpadded_ && task_ == ModelTask::SequenceClassification && ctx_.backend != Backend::Cuda &&
+      !(rng && has_active_lora_dropout(*this))) {
+    const std::vector<int64_t> heads = head_positions(batch);
+    packing_ = packer_.pack(ctx_, batch.attention_mask, B, T, heads);
+    if (computes_head_rows_only()) head_rows_ = packer_.head_rows(ctx_, heads, attention_heads());
+  }
   forward_logits(batch, mask_add, logits, rng);
   copy_to_host(ctx_, result.logits.f32(), logits, static_cast<size_t>(n) * sizeof(float));
   if (!batch_has_labels(batch)) return result;

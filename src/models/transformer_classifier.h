@@ -18,6 +18,7 @@
 #include "models/classifier.h"
 #include "models/model_task.h"
 #include "nn/scratch.h"
+#include "nn/token_packing.h"
 
 namespace accent {
 
@@ -38,6 +39,16 @@ class TransformerClassifier : public SequenceClassifier {
   void set_op_context(const OpContext& ctx) override;
   OpContext op_context() const override { return ctx_; }
   void set_grad_ready_hook(GradReadyHook hook) override;
+  // Unpadded execution (nn/token_packing.h; on by default, ACCENT_UNPADDED=0 turns it off): a sequence
+  // classifier's batch with padding runs its layers on the real tokens only, and its last layer computes only the
+  // row the head reads (keys and values of every token; the BERT-encoder families). Same logits, loss and gradients
+  // as the padded path up to fp32 rounding; the same dropout masks.
+  void set_unpadded_execution(bool on) { unpadded_ = on; }
+  bool unpadded_execution() const { return unpadded_; }
+  // How many real tokens the last forward ran its layers on when it ran unpadded; 0 when it ran padded.
+  int64_t packed_tokens() const { return packing_ ? packing_->rows : 0; }
+  // Whether the last forward's last layer computed only the head's rows.
+  bool head_rows_only() const { return head_rows_ != nullptr; }
 
   // The head this model has.
   ModelTask task() const override { return task_; }
@@ -77,6 +88,18 @@ class TransformerClassifier : public SequenceClassifier {
   virtual void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) = 0;
   // d(logits) → parameter gradients (+=), after forward_logits on the same batch with an rng or for training.
   virtual void backward_logits(const Batch& batch, const float* dlogits) = 0;
+  // The position in each sequence (B values) the sequence-classification head reads: [CLS]/<s> at 0, GPT-2's last
+  // non-pad token. Unpadded execution needs it to be a real token.
+  virtual std::vector<int64_t> head_positions(const Batch& batch) const = 0;
+  virtual int64_t attention_heads() const = 0;
+  // Whether the family's last layer can compute only the head rows (then run() gives it head_rows_).
+  virtual bool computes_head_rows_only() const { return false; }
+  // The current forward's packing of the batch's real tokens, set by run() before forward_logits; null = padded
+  // (no padding, another head than sequence classification, unpadded execution off, or the GPU, where the
+  // packed path is not measured yet). backward_logits uses the forward's.
+  const TokenPacking* packing_ = nullptr;
+  // The head's rows for the same forward (null = every row of the last layer).
+  const HeadRows* head_rows_ = nullptr;
 
   // The usual _init_weights: LayerNorm weight 1 / bias 0, other biases 0, matrices ~ Normal(0, stddev), with
   // row `padding_row` zeroed (≥ 0) — for embeddings that have a padding_idx.
@@ -97,6 +120,8 @@ class TransformerClassifier : public SequenceClassifier {
 
  private:
   ForwardResult run(const Batch& batch, Rng* rng, bool with_backward);
+  bool unpadded_ = true;
+  TokenPacker packer_;
   std::vector<float> mask_add_host_;  // (B, T) built on the host, then copied into mask_add_
   ScratchBuffer mask_add_;            // (B, T)
   ScratchBuffer logits_;              // (B, C)

@@ -21,48 +21,70 @@ float* AttentionCore::heads(int64_t B, int64_t T) { return heads_.f32(3 * B * NH
 
 void AttentionCore::forward(const OpContext& ctx, const float* mask_add, float* context, int64_t B, int64_t T,
                             Rng* rng) {
-  const int64_t n = B * NH_ * T * D_, nprobs = B * NH_ * T * T;
-  const float* heads = heads_.f32(3 * n);
-  const float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
-  float* probs = probs_.f32(nprobs);
-  last_probs_ = probs;
-  gemm(ctx, GemmShape{B * NH_, T, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (T, D) · Kᵀ
-  if (causal_) fill_causal(ctx, probs, B * NH_, T);
-  // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it.
-  const DropoutDraw& draw = attention_dropout_.draw(nprobs, rng);
-  float* dropped = draw.active() ? shared_scratch(SharedSlot::AttentionProbsA).f32(nprobs) : nullptr;
-  attention_softmax_dropout_forward(ctx, probs, mask_add, probs, dropped, AttentionDims{B, NH_, T, T},
-                                    scale_divisor_, draw);
-  float* ctx_heads = shared_scratch(SharedSlot::AttentionContext).f32(n);
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, false, false}, dropped ? dropped : probs, vh, nullptr, ctx_heads,
-       false);  // P' (T, T) · V (T, D)
-  merge_heads(ctx, ctx_heads, context, B, T, NH_, D_);
+  run_forward(ctx, mask_add, nullptr, context, B, T, T, rng);
 }
 
 AttentionCore::HeadGradients AttentionCore::backward(const OpContext& ctx, const float* dcontext, int64_t B,
                                                      int64_t T) {
-  const int64_t n = B * NH_ * T * D_, nprobs = B * NH_ * T * T;
+  return run_backward(ctx, dcontext, B, T, T);
+}
+
+void AttentionCore::forward_rows(const OpContext& ctx, const float* mask_add, const HeadRows& rows, float* context,
+                                 int64_t B, int64_t T, Rng* rng) {
+  ACCENT_CHECK(!causal_, "attention: query rows only are not supported with a causal mask");
+  run_forward(ctx, mask_add, &rows, context, B, 1, T, rng);
+}
+
+AttentionCore::HeadGradients AttentionCore::backward_rows(const OpContext& ctx, const float* dcontext, int64_t B,
+                                                          int64_t T) {
+  return run_backward(ctx, dcontext, B, 1, T);
+}
+
+void AttentionCore::run_forward(const OpContext& ctx, const float* mask_add, const HeadRows* rows, float* context,
+                                int64_t B, int64_t Tq, int64_t T, Rng* rng) {
+  const int64_t n = B * NH_ * T * D_, nq = B * NH_ * Tq * D_, nprobs = B * NH_ * Tq * T;
+  const float* heads = heads_.f32(3 * n);
+  const float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
+  float* probs = probs_.f32(nprobs);
+  last_probs_ = probs;
+  gemm(ctx, GemmShape{B * NH_, Tq, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (Tq, D) · Kᵀ
+  if (causal_) fill_causal(ctx, probs, B * NH_, T);
+  // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it
+  // (over the full probabilities, rows mapped, when only some query rows run).
+  const DropoutDraw& draw = attention_dropout_.draw(nprobs, rng, rows ? &rows->probs : nullptr);
+  float* dropped = draw.active() ? shared_scratch(SharedSlot::AttentionProbsA).f32(nprobs) : nullptr;
+  attention_softmax_dropout_forward(ctx, probs, mask_add, probs, dropped, AttentionDims{B, NH_, Tq, T},
+                                    scale_divisor_, draw);
+  float* ctx_heads = shared_scratch(SharedSlot::AttentionContext).f32(nq);
+  gemm(ctx, GemmShape{B * NH_, Tq, D_, T, false, false}, dropped ? dropped : probs, vh, nullptr, ctx_heads,
+       false);  // P' (Tq, T) · V (T, D)
+  merge_heads(ctx, ctx_heads, context, B, Tq, NH_, D_);
+}
+
+AttentionCore::HeadGradients AttentionCore::run_backward(const OpContext& ctx, const float* dcontext, int64_t B,
+                                                         int64_t Tq, int64_t T) {
+  const int64_t n = B * NH_ * T * D_, nq = B * NH_ * Tq * D_, nprobs = B * NH_ * Tq * T;
   float* heads = heads_.f32(3 * n);
   float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
   const float* probs = probs_.f32(nprobs);
   const DropoutDraw& draw = attention_dropout_.last_draw();
-  float* dctx_h = shared_scratch(SharedSlot::AttentionContext).f32(n);
+  float* dctx_h = shared_scratch(SharedSlot::AttentionContext).f32(nq);
   float* dscores = shared_scratch(SharedSlot::AttentionProbsB).f32(nprobs);
 
-  split_heads(ctx, dcontext, dctx_h, B, T, NH_, D_);
-  // dP' = dctx_h · Vᵀ  (T, D)·(D, T)
-  gemm(ctx, GemmShape{B * NH_, T, T, D_, false, true}, dctx_h, vh, nullptr, dscores, false);
+  split_heads(ctx, dcontext, dctx_h, B, Tq, NH_, D_);
+  // dP' = dctx_h · Vᵀ  (Tq, D)·(D, T)
+  gemm(ctx, GemmShape{B * NH_, Tq, T, D_, false, true}, dctx_h, vh, nullptr, dscores, false);
   // dS = softmax backward of (dP'·mask/(1 − p)), in place; the same pass re-materialises P' (mask regenerated
   // from the draw, never stored) for dV.
   float* dropped = draw.active() ? shared_scratch(SharedSlot::AttentionProbsA).f32(nprobs) : nullptr;
-  attention_softmax_dropout_backward(ctx, probs, dscores, dscores, AttentionDims{B, NH_, T, T}, scale_divisor_, draw,
+  attention_softmax_dropout_backward(ctx, probs, dscores, dscores, AttentionDims{B, NH_, Tq, T}, scale_divisor_, draw,
                                      dropped);
   // dV = P'ᵀ · dctx_h — written over vh, which nothing needs any more.
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, dropped ? dropped : probs, dctx_h, nullptr, vh, false);
+  gemm(ctx, GemmShape{B * NH_, T, D_, Tq, true, false}, dropped ? dropped : probs, dctx_h, nullptr, vh, false);
   // dQ = dS · K (into the context-heads slot), then dK = dSᵀ · Q (over kh, read by the previous product only).
   float* dqh = dctx_h;
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, false, false}, dscores, kh, nullptr, dqh, false);
-  gemm(ctx, GemmShape{B * NH_, T, D_, T, true, false}, dscores, qh, nullptr, kh, false);
+  gemm(ctx, GemmShape{B * NH_, Tq, D_, T, false, false}, dscores, kh, nullptr, dqh, false);
+  gemm(ctx, GemmShape{B * NH_, T, D_, Tq, true, false}, dscores, qh, nullptr, kh, false);
   return HeadGradients{dqh, kh, vh};
 }
 

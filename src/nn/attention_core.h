@@ -20,6 +20,7 @@
 #include "core/rng.h"
 #include "nn/dropout.h"
 #include "nn/scratch.h"
+#include "nn/token_packing.h"
 #include "ops/backend.h"
 
 namespace accent {
@@ -41,12 +42,26 @@ class AttentionCore {
   };
   // dcontext (B, T, NH·D) → the gradients of the three head blocks, after forward() with the same B, T.
   HeadGradients backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t T);
+
+  // One query row per sequence (nn/token_packing.h HeadRows: what a classification head reads): Q (B, NH, 1, D) in
+  // the first B·NH·D values of heads()' Q block, K and V full → context (B, NH·D) of those rows only. The dropout draw
+  // covers the full (B, NH, T, T) probabilities, each row mapped to its own (rows.probs), so the kept bits are the
+  // full forward's. probs() is then (B, NH, 1, T).
+  void forward_rows(const OpContext& ctx, const float* mask_add, const HeadRows& rows, float* context, int64_t B,
+                    int64_t T, Rng* rng);
+  // dcontext (B, NH·D) → dq (B, NH, 1, D), dk and dv (B, NH, T, D), after forward_rows with the same B, T.
+  HeadGradients backward_rows(const OpContext& ctx, const float* dcontext, int64_t B, int64_t T);
   // The attention probabilities P (B, NH, T, T) of the last forward (before dropout: what HF returns with
   // output_attentions=True in eval mode), in the ops' memory; null before the first forward.
   const float* probs() const { return last_probs_; }
   int64_t heads() const { return NH_; }
 
  private:
+  // Both forms: Tq query rows per sequence (T, or 1 with `rows`).
+  void run_forward(const OpContext& ctx, const float* mask_add, const HeadRows* rows, float* context, int64_t B,
+                   int64_t Tq, int64_t T, Rng* rng);
+  HeadGradients run_backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t Tq, int64_t T);
+
   int64_t NH_ = 0, D_ = 0;
   float scale_divisor_ = 1.0f;
   bool causal_ = false;

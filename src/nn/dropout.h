@@ -9,6 +9,10 @@
 #include "ops/dropout.h"
 
 namespace accent {
+struct TokenPacking;  // nn/token_packing.h
+}
+
+namespace accent {
 
 class Dropout {
  public:
@@ -22,6 +26,10 @@ class Dropout {
   // Only draws the mask for n elements (advances rng by n) and remembers it, for fused kernels that apply it
   // themselves; returns the draw (inactive when rng is null or p == 0).
   const DropoutDraw& draw(int64_t n, Rng* rng);
+  // The same over packed rows (nn/token_packing.h): n = packing->rows × width; the draw reserves the padded
+  // B·T × width range and maps each packed row to its padded row's bits. packing null = draw(n, rng).
+  const DropoutDraw& draw(int64_t n, Rng* rng, const TokenPacking* packing);
+  void forward(const OpContext& ctx, const float* x, float* y, int64_t n, Rng* rng, const TokenPacking* packing);
   // dx = dy·mask/(1 − p) for the last forward/draw (a copy when it was the identity). dx may alias dy.
   void backward(const OpContext& ctx, const float* dy, float* dx, int64_t n);
   bool active() const { return last_.active(); }

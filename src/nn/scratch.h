@@ -57,6 +57,8 @@ enum class SharedSlot : int {
   AttentionProbsB,     // AttentionCore: (B, NH, T, T) gradient of the scores
   FeedForwardHidden,   // FeedForward: (rows, I) act(pre), recomputed in backward, then its gradient
   LayerGradient,       // an encoder layer (models/bert_encoder BertLayer): (B, T, H) gradient between its blocks
+  PaddedRows,          // SelfAttention, models/gpt2_block: (B·T, H or 3H) packed rows unpacked around attention
+                       // (nn/token_packing.h); the two never nest
   Count
 };
 

@@ -14,6 +14,7 @@
 #include "nn/attention_core.h"
 #include "nn/linear.h"
 #include "nn/scratch.h"
+#include "nn/token_packing.h"
 
 namespace accent {
 
@@ -28,16 +29,35 @@ class SelfAttention {
   const AttentionCore& core() const { return core_; }
 
   // x (B, T, H), mask_add (B, T) or null → context (B, T, H). rng null = inference (no dropout).
+  // With a packing (nn/token_packing.h) x and context hold the packed rows (N, H): the projections run on them,
+  // attention on the padded heads they are scattered into.
   void forward(const OpContext& ctx, const float* x, const float* mask_add, float* context, int64_t B, int64_t T,
-               Rng* rng);
+               Rng* rng, const TokenPacking* packing = nullptr);
   // dcontext (B, T, H) → dx (B, T, H), overwritten (or += when accumulate_dx); parameter gradients accumulate.
   // x = the forward's input. dx == nullptr: no input gradient wanted (e.g. the lowest layer when nothing below
   // trains) — the three dX = dQ·Wq + dK·Wk + dV·Wv products are skipped; parameter gradients are still produced.
+  // With a packing, x, dcontext and dx hold packed rows as in forward.
   void backward(const OpContext& ctx, const float* x, const float* dcontext, float* dx, int64_t B, int64_t T,
-                bool accumulate_dx = false);
+                bool accumulate_dx = false, const TokenPacking* packing = nullptr);
+  // Only the head rows' queries (nn/token_packing.h HeadRows; the last layer of a sequence classifier): keys and
+  // values from x (the layer's rows, packed with a packing), the query from x_head (B, H), the head rows of x →
+  // context (B, H) of those rows.
+  void forward_head_rows(const OpContext& ctx, const float* x, const float* x_head, const float* mask_add,
+                         const HeadRows& rows, float* context, int64_t B, int64_t T, Rng* rng,
+                         const TokenPacking* packing);
+  // dcontext (B, H) → dx (the layer's rows, overwritten: the key and value paths), dx_head (B, H, overwritten: the
+  // query path; the caller adds it to dx's head rows). Either may be null (not wanted).
+  void backward_head_rows(const OpContext& ctx, const float* x, const float* x_head, const float* dcontext, float* dx,
+                          float* dx_head, int64_t B, int64_t T, const TokenPacking* packing);
   void collect(ParameterList& out);
 
  private:
+  // A projection of the layer's rows (packed or B·T) → its heads (B, NH, T, D); packed rows go through the padded
+  // layout, pad rows zero. And back: a head block's gradient → the layer's rows.
+  void to_heads(const OpContext& ctx, const float* projected, float* head_block, int64_t B, int64_t T,
+                const TokenPacking* packing);
+  float* from_heads(const OpContext& ctx, const float* head_block, int64_t B, int64_t T, const TokenPacking* packing);
+
   int64_t H_ = 0, NH_ = 0, D_ = 0;
   AttentionCore core_;
 };

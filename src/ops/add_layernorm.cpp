@@ -13,9 +13,9 @@ using namespace layernorm_rows;
 
 namespace {
 
-// out[c] = keep(first + c)·x[c]·scale over one row (in place allowed).
-inline void dropout_row(const float* x, float* out, int64_t C, const DropoutDraw& d, int64_t first) {
-  const uint64_t seed = d.seed, base = d.counter + static_cast<uint64_t>(first);
+// out[c] = keep(row r's element c)·x[c]·scale over row r of a (rows, C) tensor (in place allowed).
+inline void dropout_row(const float* x, float* out, int64_t C, const DropoutDraw& d, int64_t r) {
+  const uint64_t seed = d.seed, base = d.row_counter(r, C);
   const float p = d.p, scale = d.scale();
 #pragma omp simd
   for (int64_t c = 0; c < C; ++c) out[c] = dropout_keeps(seed, base + static_cast<uint64_t>(c), p) ? x[c] * scale : 0.0f;
@@ -43,7 +43,7 @@ void add_layernorm_forward(const OpContext& ctx, const float* branch, const floa
     const float* res = residual + r * C;
     float* s = sum + r * C;
     if (draw.active()) {
-      dropout_row(br, s, C, draw, r * C);
+      dropout_row(br, s, C, draw, r);
 #pragma omp simd
       for (int64_t c = 0; c < C; ++c) s[c] += res[c];
     } else {
@@ -76,7 +76,7 @@ void add_layernorm_backward(const OpContext& ctx, const float* dy, const float* 
     float* g = dsum ? dsum + r * C : db;  // d(sum) of this row (in dbranch's row when not wanted)
     layernorm_row_backward(dy + r * C, sum + r * C, weight, mean[r], rstd[r], g, C);
     if (draw.active()) {
-      dropout_row(g, db, C, draw, r * C);
+      dropout_row(g, db, C, draw, r);
     } else if (g != db) {
       std::copy(g, g + C, db);
     }

@@ -63,9 +63,9 @@ inline void softmax_row_backward_fast(const float* p, const float* dp, float* ds
   for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (dp[j] - dot) * inv_scale;
 }
 
-// P' = P·keep·scale for one row whose first element has flat index `first` in the draw.
-inline void dropout_row_fast(const float* p, float* out, int64_t Tk, const DropoutDraw& d, int64_t first) {
-  const uint64_t seed = d.seed, base = d.counter + static_cast<uint64_t>(first);
+// P' = P·keep·scale for row r of the (rows, Tk) probabilities.
+inline void dropout_row_fast(const float* p, float* out, int64_t Tk, const DropoutDraw& d, int64_t r) {
+  const uint64_t seed = d.seed, base = d.row_counter(r, Tk);
   const float prob = d.p, scale = d.scale();
 #pragma omp simd
   for (int64_t j = 0; j < Tk; ++j) out[j] = dropout_keeps(seed, base + static_cast<uint64_t>(j), prob) ? p[j] * scale : 0.0f;
@@ -73,8 +73,8 @@ inline void dropout_row_fast(const float* p, float* out, int64_t Tk, const Dropo
 
 // Softmax backward with the dropout backward folded in: dp_j = dq_j·keep_j·scale; optionally P'_j = p_j·keep_j·scale.
 inline void softmax_dropout_row_backward_fast(const float* p, const float* dq, float* ds, float* dropped, int64_t Tk,
-                                              float scale_divisor, const DropoutDraw& d, int64_t first) {
-  const uint64_t seed = d.seed, base = d.counter + static_cast<uint64_t>(first);
+                                              float scale_divisor, const DropoutDraw& d, int64_t r) {
+  const uint64_t seed = d.seed, base = d.row_counter(r, Tk);
   const float prob = d.p, scale = d.scale();
   float dot = 0.0f;
   if (dropped) {
@@ -154,7 +154,7 @@ void attention_softmax_dropout_forward(const OpContext& ctx, const float* scores
   for (int64_t r = 0; r < rows; ++r) {
     const float* mask = mask_add ? mask_add + (r / rows_per_batch) * d.Tk : nullptr;
     softmax_row_fast(scores + r * d.Tk, mask, probs + r * d.Tk, d.Tk, scale_divisor);
-    if (draw.active()) dropout_row_fast(probs + r * d.Tk, dropped + r * d.Tk, d.Tk, draw, r * d.Tk);
+    if (draw.active()) dropout_row_fast(probs + r * d.Tk, dropped + r * d.Tk, d.Tk, draw, r);
   }
 }
 
@@ -176,7 +176,7 @@ void attention_softmax_dropout_backward(const OpContext& ctx, const float* probs
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r)
     softmax_dropout_row_backward_fast(probs + r * d.Tk, ddropped + r * d.Tk, dscores + r * d.Tk,
-                                      dropped ? dropped + r * d.Tk : nullptr, d.Tk, scale_divisor, draw, r * d.Tk);
+                                      dropped ? dropped + r * d.Tk : nullptr, d.Tk, scale_divisor, draw, r);
 }
 
 void attention_additive_mask(const int32_t* attention_mask, float* mask_add, int64_t B, int64_t T) {

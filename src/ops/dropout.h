@@ -24,13 +24,29 @@ ACCENT_HD inline bool dropout_keeps(uint64_t seed, uint64_t counter, float p) {
 }
 
 // The counter range one dropout call used. p == 0 (or a default DropoutDraw) = identity, nothing drawn.
+//
+// Packed rows (nn/token_packing.h): with row_map set, the draw was reserved for a padded (R, row_width) tensor and
+// is applied to a packed one whose row r is padded row row_map[r]: element i of the packed tensor uses the counter
+// of element row_map[i / row_width]·row_width + i % row_width, so a real token gets exactly the mask bits the padded
+// path gives it (and the counters advance by the padded size, as they do there). row_map lives in the ops' memory.
 struct DropoutDraw {
   float p = 0.0f;
   uint64_t seed = 0;
-  uint64_t counter = 0;  // element i uses counter + i
+  uint64_t counter = 0;  // element i uses counter + i (or its padded element's counter with row_map)
+  const int32_t* row_map = nullptr;
+  int64_t row_width = 0;
 
   ACCENT_HD bool active() const { return p > 0.0f; }
-  ACCENT_HD bool keeps(int64_t i) const { return dropout_keeps(seed, counter + static_cast<uint64_t>(i), p); }
+  // The counter of element i.
+  ACCENT_HD uint64_t counter_of(int64_t i) const {
+    if (row_map == nullptr) return counter + static_cast<uint64_t>(i);
+    return row_counter(i / row_width, row_width) + static_cast<uint64_t>(i % row_width);
+  }
+  // The counter of element 0 of row r of a (rows, C) tensor (C = row_width when row_map is set).
+  ACCENT_HD uint64_t row_counter(int64_t r, int64_t C) const {
+    return counter + static_cast<uint64_t>((row_map ? static_cast<int64_t>(row_map[r]) : r) * C);
+  }
+  ACCENT_HD bool keeps(int64_t i) const { return dropout_keeps(seed, counter_of(i), p); }
   // 1/(1 − p) for kept elements (0 when p = 1: everything dropped).
   ACCENT_HD float scale() const { return p >= 1.0f ? 0.0f : 1.0f / (1.0f - p); }
 };

@@ -45,7 +45,7 @@ void embedding_layernorm_forward(const OpContext& ctx, const EmbeddingLookup* lo
     float* yr = y + r * C;
     layernorm_rows::layernorm_row(s, weight, bias, yr, mean + r, rstd + r, C, eps);
     if (draw.active()) {
-      const uint64_t base = draw.counter + static_cast<uint64_t>(r * C);
+      const uint64_t base = draw.row_counter(r, C);
 #pragma omp simd
       for (int64_t c = 0; c < C; ++c)
         yr[c] = dropout_keeps(draw.seed, base + static_cast<uint64_t>(c), draw.p) ? yr[c] * scale : 0.0f;

@@ -6,6 +6,11 @@
 // Transposes are expressed as strides of the memory descriptors, so nothing is copied: B stored (N, K) is the
 // (K, N) matrix with strides {1, K}. Accumulation (C += ...) is oneDNN's `sum` post-op. Primitives are created
 // once per (shape, transposes, bias, accumulate) and cached; oneDNN threads with OpenMP like the rest of accent.
+//
+// A CPU without a bf16 matmul in oneDNN 2.6 (no AVX-512: oneDNN has no bf16 kernel for AVX2) still runs
+// Precision::BF16, as PyTorch's autocast does there: the operands are rounded to bf16 exactly as above and multiplied
+// by the fp32 primitive. A product of two bf16 values is exact in fp32, so this is the same arithmetic (fp32
+// accumulation of exact products), only slower; `auto` precision picks fp32 on such a CPU anyway.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -15,6 +20,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "core/dtype.h"
 #include "core/error.h"
 #include "ops/matmul.h"
 #include "ops/precision.h"
@@ -88,7 +94,8 @@ const GemmPrimitive& primitive_for(const GemmKey& key) {
     return cache.emplace(key, make_primitive(key)).first->second;
   } catch (const dnnl::error& e) {
     fail("gemm: oneDNN could not create a matmul for batch=", key.batch, " M=", key.M, " N=", key.N, " K=", key.K,
-         " (", e.what(), ")");
+         key.trans_a ? " Aᵀ" : "", key.trans_b ? " Bᵀ" : "", key.has_bias ? " +bias" : "",
+         key.accumulate ? " +=" : "", key.bf16 ? " bf16" : " fp32", " (", e.what(), ")");
   }
 }
 
@@ -124,6 +131,36 @@ uint16_t* bf16_scratch(int slot, int64_t n) {
   return b.data();
 }
 
+// Whether oneDNN has a bf16 matmul on this CPU (asked once, with a small shape).
+bool native_bf16_matmul() {
+  static const bool available = [] {
+    try {
+      make_primitive(GemmKey{1, 16, 16, 16, false, false, false, false, true});
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return available;
+}
+
+// Without a native bf16 matmul: the bf16 operands widened back to fp32 (exact), for the fp32 primitive.
+const float* widened(int slot, const uint16_t* bf16, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  auto& b = buffers[slot];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) b[static_cast<size_t>(i)] = bf16_to_f32(bf16[i]);
+  return b.data();
+}
+
+// C = A16·B16 (+ bias): on the bf16 primitive, or on the fp32 one with the widened operands.
+void execute_bf16(const GemmShape& s, const uint16_t* a16, const uint16_t* b16, const float* bias, float* C,
+                  bool accumulate) {
+  if (native_bf16_matmul()) return execute(s, a16, b16, bias, C, accumulate, true);
+  execute(s, widened(0, a16, s.batch * s.M * s.K), widened(1, b16, s.batch * s.K * s.N), bias, C, accumulate, false);
+}
+
 }  // namespace
 
 void gemm(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
@@ -138,7 +175,7 @@ void gemm_bf16(const GemmShape& s, const float* A, const float* B, const float* 
   uint16_t* b16 = bf16_scratch(1, nb);
   convert_f32_to_bf16(A, a16, na);
   convert_f32_to_bf16(B, b16, nb);
-  execute(s, a16, b16, bias, C, accumulate, true);
+  execute_bf16(s, a16, b16, bias, C, accumulate);
 }
 
 void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf16, const float* bias, float* C,
@@ -147,11 +184,11 @@ void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf1
   const int64_t na = s.batch * s.M * s.K;
   uint16_t* a16 = bf16_scratch(0, na);
   convert_f32_to_bf16(A, a16, na);
-  execute(s, a16, B_bf16, bias, C, accumulate, true);
+  execute_bf16(s, a16, B_bf16, bias, C, accumulate);
 }
 
 const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate, bool bf16) {
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate, bf16};
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate, bf16 && native_bf16_matmul()};
   return primitive_for(key).pd.impl_info_str();
 }
 

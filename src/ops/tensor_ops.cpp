@@ -4,6 +4,7 @@
 
 #include "ops/attention_softmax.h"
 #include "ops/cuda/kernels.h"
+#include "ops/memory.h"
 
 namespace accent {
 
@@ -117,6 +118,25 @@ void scatter_rows(const OpContext& ctx, const float* dy, float* dx, int64_t B, i
   if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(scatter_rows, dy, dx, B, T, C, index);
   std::fill(dx, dx + B * T * C, 0.0f);
   for (int64_t b = 0; b < B; ++b) std::copy(dy + b * C, dy + (b + 1) * C, dx + (b * T + index) * C);
+}
+
+// The GPU runs these as the embedding lookup and its scatter-add (a table of R rows indexed by `index`): with
+// distinct indices the scatter-add into zeros is the scatter.
+void gather_token_rows(const OpContext& ctx, const float* x, const int32_t* index, float* y, int64_t N, int64_t R,
+                       int64_t C) {
+  check_op_context(ctx, "gather_token_rows");
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(embedding_forward, index, x, y, N, R, C, false, "token rows");
+#pragma omp parallel for schedule(static) if (ctx.backend == Backend::Cpu)
+  for (int64_t i = 0; i < N; ++i) std::copy(x + index[i] * C, x + (index[i] + 1) * C, y + i * C);
+}
+
+void scatter_token_rows(const OpContext& ctx, const float* x, const int32_t* index, float* y, int64_t N, int64_t R,
+                        int64_t C) {
+  check_op_context(ctx, "scatter_token_rows");
+  fill_zero(ctx, y, static_cast<size_t>(R * C) * sizeof(float));
+  if (ctx.backend == Backend::Cuda) return ACCENT_ON_CUDA(embedding_backward, index, x, y, N, R, C, -1);
+#pragma omp parallel for schedule(static) if (ctx.backend == Backend::Cpu)
+  for (int64_t i = 0; i < N; ++i) std::copy(x + i * C, x + (i + 1) * C, y + index[i] * C);
 }
 
 }  // namespace accent

@@ -13,6 +13,9 @@
 //   fill_causal    scores (BNH, T, T): scores[m, i, j] = finfo.min for every key j > i (causal attention)
 //   gather_rows    y[b, :] = x[b, index, :] for x (B, T, C)     (token 0 for the BERT pooler)
 //   scatter_rows   dx (B, T, C) = 0 except dx[b, index, :] = dy[b, :]
+//   gather_token_rows   y (N, C): y[i, :] = x[index[i], :]                 a padded (R, C) tensor's real rows,
+//                                                                        packed (nn/token_packing.h)
+//   scatter_token_rows  y (R, C) = 0 except y[index[i], :] = x[i, :]      the inverse (distinct indices < R)
 #pragma once
 #include <cstdint>
 
@@ -31,5 +34,9 @@ void merge_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, 
 void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T);
 void gather_rows(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index);
 void scatter_rows(const OpContext& ctx, const float* dy, float* dx, int64_t B, int64_t T, int64_t C, int64_t index);
+void gather_token_rows(const OpContext& ctx, const float* x, const int32_t* index, float* y, int64_t N, int64_t R,
+                       int64_t C);
+void scatter_token_rows(const OpContext& ctx, const float* x, const int32_t* index, float* y, int64_t N, int64_t R,
+                        int64_t C);
 
 }  // namespace accent
