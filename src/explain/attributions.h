@@ -66,7 +66,8 @@ struct TextExplanation {
 };
 
 // A model and its tokenizer, ready to explain texts (the model is put in eval mode and every parameter frozen:
-// backward then produces input gradients only).
+// backward then produces input gradients only; its unpadded execution is turned off, since attention rollout reads
+// every query row of the last layer — the model stays that way).
 class Explainer {
  public:
   // `model` must be a BERT-encoder family in host memory; `max_tokens` truncates longer texts.

@@ -88,7 +88,8 @@ const float* BertEncoder::forward(const OpContext& ctx, const float* x0, const f
   if (L == 0) return x0;
   float* hidden = hidden_.f32(L * n);
   // x0 packed (with a packing) | the last state unpacked (with a packing or head rows)
-  float* packed = packing || head_rows ? packed_.f32(n + B * T * H_) : nullptr;
+  const int64_t packed_x0 = packing ? n : 0;
+  float* packed = packing || head_rows ? packed_.f32(packed_x0 + B * T * H_) : nullptr;
   const float* x = x0;
   if (packing) {
     pack_rows(ctx, packing, x0, packed, B, T, H_);
@@ -98,8 +99,8 @@ const float* BertEncoder::forward(const OpContext& ctx, const float* x0, const f
     if (l == L - 1 && head_rows) {
       layers[l]->forward_head_rows(ctx, x, mask_add, *head_rows, hidden + l * n, B, T, rng, packing);
       // The B head rows go to their places of the (B, T, H) state, the rest 0.
-      scatter_token_rows(ctx, hidden + l * n, head_rows->tokens.row_index, packed + n, B, B * T, H_);
-      return packed + n;
+      scatter_token_rows(ctx, hidden + l * n, head_rows->tokens.row_index, packed + packed_x0, B, B * T, H_);
+      return packed + packed_x0;
     }
     layers[l]->forward(ctx, x, mask_add, hidden + l * n, B, T, rng, packing);
     x = hidden + l * n;
@@ -120,7 +121,7 @@ void BertEncoder::backward(const OpContext& ctx, const float* x0, const float* d
   const int64_t lowest = dx0 ? 0 : lowest_trainable_layer();
   if (lowest == L) return;
   float* hidden = hidden_.f32(L * n);
-  float* ping = gradient_.f32(3 * n);
+  float* ping = gradient_.f32((packing || head_rows ? 3 : 2) * n);  // ping | pong | d(last) of the layer's rows
   const float* dy = dlast;
   const float* layer_x0 = packing ? packed_.f32(n + B * T * H_) : x0;
   if (head_rows) {  // d(last state) of the head rows only: the last layer took B rows

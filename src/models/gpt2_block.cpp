@@ -6,6 +6,7 @@
 #include "nn/freeze.h"
 #include "nn/lora.h"
 #include "ops/attention_softmax.h"
+#include "ops/embedding.h"
 #include "ops/matmul.h"
 #include "ops/memory.h"
 #include "ops/tensor_ops.h"
@@ -100,6 +101,82 @@ void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, 
   c_attn.backward(ctx, a, qkv, /*dx=*/branch, rows);  // da into branch
   ln_1.backward(ctx, x, branch, dx, rows);
   add_inplace(ctx, dh1, dx, n);
+}
+
+void Gpt2Block::forward_head_rows(const OpContext& ctx, const float* x, const float* head_mask_add,
+                                  const HeadRows& rows, float* y, int64_t B, int64_t T, Rng* rng,
+                                  const TokenPacking* packing) {
+  const int64_t layer_rows = active_rows(packing, B, T), n = layer_rows * H_, nb = B * H_, padded_n = B * T * H_;
+  float* a = a_.f32(n);
+  float* qkv = qkv_.f32(3 * n);
+  ln_1.forward(ctx, x, a, layer_rows);
+  c_attn.forward(ctx, a, qkv, layer_rows);
+  float* padded = packing ? shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n) : nullptr;
+  if (packing) unpack_rows(ctx, packing, qkv, padded, B, T, 3 * H_);
+  float* heads = attention_.heads(B, T);
+  split_qkv_heads(ctx, packing ? padded : qkv, heads, B, T, NH_, D_);  // (B·T, 3H) → qh | kh | vh
+  // The head rows' queries (B, NH, 1, D) to the front of the Q block (through the staging slot: they overlap).
+  float* stage = shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n);
+  gather_token_rows(ctx, heads, rows.probs.row_index, stage, B * NH_, B * NH_ * T, D_);
+  copy_bytes(ctx, heads, stage, static_cast<size_t>(B * NH_ * D_) * sizeof(float));
+  float* context = ctx_.f32(nb);
+  attention_.forward_rows(ctx, head_mask_add, rows, context, B, T, rng);
+
+  float* x_head = x_head_.f32(nb);
+  gather_token_rows(ctx, x, rows.layer_rows, x_head, B, layer_rows, H_);
+  float* branch = branch_.f32(nb);
+  float* h1 = h1_.f32(nb);
+  attn_c_proj.forward(ctx, context, branch, B);
+  resid_attn_dropout_.forward(ctx, branch, branch, nb, rng, &rows.tokens);
+  add(ctx, x_head, branch, h1, nb);
+
+  float* m = m_.f32(nb);
+  float* pre = pre_.f32(B * I_);
+  float* g = act_out_.f32(B * I_);
+  ln_2.forward(ctx, h1, m, B);
+  c_fc.forward(ctx, m, pre, B);
+  activation_forward(ctx, act_, pre, g, B * I_);
+  mlp_c_proj.forward(ctx, g, branch, B);
+  resid_mlp_dropout_.forward(ctx, branch, branch, nb, rng, &rows.tokens);
+  add(ctx, h1, branch, y, nb);
+}
+
+void Gpt2Block::backward_head_rows(const OpContext& ctx, const float* x, const float* dy, float* dx,
+                                   const HeadRows& rows, int64_t B, int64_t T, const TokenPacking* packing) {
+  const int64_t layer_rows = active_rows(packing, B, T), n = layer_rows * H_, nb = B * H_, padded_n = B * T * H_;
+  float* a = a_.f32(n);
+  float* qkv = qkv_.f32(3 * n);
+  float* context = ctx_.f32(nb);
+  float* h1 = h1_.f32(nb);
+  float* m = m_.f32(nb);
+  float* pre = pre_.f32(B * I_);
+  float* g = act_out_.f32(B * I_);
+  float* branch = branch_.f32(std::max(n, nb));
+  float* dh1 = dh1_.f32(nb);
+
+  // MLP branch (B rows): Y = X' + Dropout(c_proj(act(c_fc(ln_2(X'))))).
+  resid_mlp_dropout_.backward(ctx, dy, branch, nb);
+  mlp_c_proj.backward(ctx, g, branch, /*dx=*/g, B);
+  activation_backward(ctx, act_, pre, g, /*dx=*/pre, B * I_);
+  c_fc.backward(ctx, m, pre, /*dx=*/branch, B);
+  ln_2.backward(ctx, h1, branch, dh1, B);
+  add_inplace(ctx, dy, dh1, nb);
+
+  // Attention branch: X' = X_head + Dropout(c_proj(ctx)).
+  resid_attn_dropout_.backward(ctx, dh1, branch, nb);
+  attn_c_proj.backward(ctx, context, branch, /*dx=*/m, B);  // dctx into m (free now)
+  const AttentionCore::HeadGradients dh = attention_.backward_rows(ctx, m, B, T);
+  // d(q|k|v) heads: dK and dV sit over kh and vh; the Q block is zero but for the head rows' dQ.
+  float* heads = attention_.heads(B, T);
+  fill_zero(ctx, heads, static_cast<size_t>(padded_n) * sizeof(float));
+  embedding_backward(ctx, rows.probs.row_index, dh.dq, heads, B * NH_, B * NH_ * T, D_, /*padding_idx=*/-1);
+  float* padded = packing ? shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n) : nullptr;
+  merge_qkv_heads(ctx, heads, packing ? padded : qkv, B, T, NH_, D_);
+  if (packing) pack_rows(ctx, packing, padded, qkv, B, T, 3 * H_);
+  c_attn.backward(ctx, a, qkv, /*dx=*/branch, layer_rows);  // da into branch
+  ln_1.backward(ctx, x, branch, dx, layer_rows);
+  // The head rows' residual X' = X_head + …: their dX gets dX' too (a scatter-add, as the embedding backward does).
+  embedding_backward(ctx, rows.layer_rows, dh1, dx, B, layer_rows, H_, /*padding_idx=*/-1);
 }
 
 void Gpt2Block::collect(ParameterList& out) {

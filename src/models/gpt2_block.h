@@ -46,6 +46,15 @@ class Gpt2Block {
   // dy → dx (overwrite, must not alias dy). x = the forward's input.
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T,
                 const TokenPacking* packing = nullptr);
+  // The last block of a sequence classifier: y (B, H) = the outputs of the head rows only (nn/token_packing.h
+  // HeadRows: each sequence's last non-pad token). ln_1 and c_attn run on every row (keys and values need them; the
+  // fused q|k|v product computes the unused queries too), the attention on one query row per sequence, the rest on
+  // B rows. head_mask_add (B, T): the key mask plus the causal cut of each head row (keys after it: finfo.min).
+  void forward_head_rows(const OpContext& ctx, const float* x, const float* head_mask_add, const HeadRows& rows,
+                         float* y, int64_t B, int64_t T, Rng* rng, const TokenPacking* packing);
+  // dy (B, H) → dx (the block's rows, overwrite).
+  void backward_head_rows(const OpContext& ctx, const float* x, const float* dy, float* dx, const HeadRows& rows,
+                          int64_t B, int64_t T, const TokenPacking* packing);
   void collect(ParameterList& out);
   // Whether any parameter of the block is trainable or one of its Conv1D layers carries a trainable LoRA adapter.
   bool trainable();
@@ -64,6 +73,7 @@ class Gpt2Block {
   ScratchBuffer act_out_;  // (rows, I) act(pre); reused for its gradient
   ScratchBuffer branch_;   // (rows, H) a residual branch (dropped projection) / its gradient
   ScratchBuffer dh1_;      // (rows, H) gradient of X'
+  ScratchBuffer x_head_;   // (B, H) the head rows of X (forward_head_rows)
 };
 
 }  // namespace accent

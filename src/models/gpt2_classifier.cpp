@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/json_number.h"
 #include "nn/freeze.h"
+#include "ops/attention_softmax.h"
 #include "ops/embedding.h"
 #include "ops/memory.h"
 
@@ -132,6 +133,19 @@ std::vector<int64_t> Gpt2Classifier::head_positions(const Batch& batch) const {
   return last;  // rightmost non-pad token (argmax of t·[id ≠ pad]), 0 for an all-pad row
 }
 
+const float* Gpt2Classifier::head_mask(const Batch& batch, const std::vector<int64_t>& last) {
+  const int64_t B = batch.B, T = batch.T;
+  head_mask_host_.resize(static_cast<size_t>(B * T));
+  attention_additive_mask(batch.attention_mask.empty() ? nullptr : batch.attention_mask.data(), head_mask_host_.data(),
+                          B, T);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = last[static_cast<size_t>(b)] + 1; t < T; ++t)
+      head_mask_host_[static_cast<size_t>(b * T + t)] += kAttentionMaskMin;  // after the query: never attended
+  float* mask = head_mask_.f32(B * T);
+  copy_from_host(ctx_, mask, head_mask_host_.data(), head_mask_host_.size() * sizeof(float));
+  return mask;
+}
+
 void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, float* logits,
                                                    Rng* rng) {
   const int64_t B = batch.B, T = batch.T, H = dims_.H, rows = B * T, n = rows * H, L = dims_.L;
@@ -159,8 +173,18 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
   wpe_.forward(ctx_, positions, x0, rows, /*accumulate=*/true);
   embd_dropout_.forward(ctx_, x0, x0, n, rng);
   if (packing) pack_rows(ctx_, packing, x0, hidden, B, T, H);
-  for (int64_t l = 0; l < L; ++l)
+  const HeadRows* head_rows = L > 0 ? head_rows_ : nullptr;
+  for (int64_t l = 0; l < L - (head_rows ? 1 : 0); ++l)
     blocks_[l]->forward(ctx_, hidden + l * na, mask_add, hidden + (l + 1) * na, B, T, rng, packing);
+  if (head_rows) {  // the last block computes the pooled rows only: they are X[b, last_b]
+    float* pooled = pooled_.f32(B * H);
+    float* normed = normed_.f32(B * H);
+    blocks_[L - 1]->forward_head_rows(ctx_, hidden + (L - 1) * na, head_mask(batch, last), *head_rows, pooled, B, T,
+                                      rng, packing);
+    ln_f_.forward(ctx_, pooled, normed, B);
+    score_.forward(ctx_, normed, logits, B);
+    return;
+  }
 
   const float* last_hidden = hidden + L * na;
   if (packing) {  // only sequence classification packs: the pooled rows are read from the unpacked state
@@ -203,12 +227,16 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
     ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
     grads_ready(score_);
     grads_ready(ln_f_);
-    // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows
-    // (padded rows, then packed with a packing).
-    float* dlast = packing ? padded_.f32(n) : dy;
-    fill_zero(ctx_, dlast, static_cast<size_t>(n) * sizeof(float));
-    embedding_backward(ctx_, ids + 2 * rows, normed, dlast, B, rows, H, /*padding_idx=*/-1);
-    if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
+    if (head_rows_ && L > 0) {
+      dy = normed;  // d(pooled): the last block took the pooled rows only
+    } else {
+      // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows
+      // (padded rows, then packed with a packing).
+      float* dlast = packing ? padded_.f32(n) : dy;
+      fill_zero(ctx_, dlast, static_cast<size_t>(n) * sizeof(float));
+      embedding_backward(ctx_, ids + 2 * rows, normed, dlast, B, rows, H, /*padding_idx=*/-1);
+      if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
+    }
   }
   // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
   // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
@@ -221,7 +249,10 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
     while (lowest < L && !blocks_[lowest]->trainable()) ++lowest;
   for (int64_t l = L - 1; l >= lowest; --l) {
     float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
-    blocks_[l]->backward(ctx_, hidden + l * na, dy, dx, B, T, packing);
+    if (l == L - 1 && head_rows_ && task_ == ModelTask::SequenceClassification)
+      blocks_[l]->backward_head_rows(ctx_, hidden + l * na, dy, dx, *head_rows_, B, T, packing);
+    else
+      blocks_[l]->backward(ctx_, hidden + l * na, dy, dx, B, T, packing);
     grads_ready(*blocks_[l]);
     dy = dx;
   }

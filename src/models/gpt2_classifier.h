@@ -7,6 +7,8 @@
 //   logits[b] = ln_f(X[b, last_b])·Wscoreᵀ              score (C, H), no bias; ln_f and the score head are per
 //                                                       row, so only the pooled rows are computed
 //   last_b = the rightmost position whose id ≠ pad_token_id (transformers ≥ 4.48; 0 when the row is all pad).
+//   Unpadded execution (models/transformer_classifier.h): the blocks run on the packed real tokens, and the last
+//   block computes its attention output, MLP and residuals for the pooled rows only (Gpt2Block::forward_head_rows).
 //   Token classification: logits[b, t] = Dropout(ln_f(X[b, t]))·Wᵀ + bias, "classifier" (C, H), p = classifier_dropout
 //   ?? hidden_dropout ?? 0.1 (config keys); question answering: "qa_outputs" (2, H), no dropout
 //   (models/per_token_head.h) — ln_f then runs over every row.
@@ -51,6 +53,7 @@ class Gpt2Classifier final : public TransformerClassifier {
   void backward_logits(const Batch& batch, const float* dlogits) override;
   std::vector<int64_t> head_positions(const Batch& batch) const override;  // last_b
   int64_t attention_heads() const override { return dims_.NH; }
+  bool computes_head_rows_only() const override { return true; }
 
  private:
   Gpt2Dims dims_;
@@ -67,6 +70,10 @@ class Gpt2Classifier final : public TransformerClassifier {
   ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient (per-token heads: (B, T, H) d(normed))
   ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient (per-token heads: (B, T, H) ln_f(X))
   ScratchBuffer grads_;        // 2 × (B, T, H) ping-pong gradients
+  std::vector<float> head_mask_host_;  // (B, T) key mask + each pooled row's causal cut (head rows)
+  ScratchBuffer head_mask_;
+  // The last block's key mask for the pooled rows: the batch's additive mask plus finfo.min after last_b.
+  const float* head_mask(const Batch& batch, const std::vector<int64_t>& last);
 };
 
 }  // namespace accent

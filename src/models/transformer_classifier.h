@@ -41,8 +41,8 @@ class TransformerClassifier : public SequenceClassifier {
   void set_grad_ready_hook(GradReadyHook hook) override;
   // Unpadded execution (nn/token_packing.h; on by default, ACCENT_UNPADDED=0 turns it off): a sequence
   // classifier's batch with padding runs its layers on the real tokens only, and its last layer computes only the
-  // row the head reads (keys and values of every token; the BERT-encoder families). Same logits, loss and gradients
-  // as the padded path up to fp32 rounding; the same dropout masks.
+  // row the head reads (keys and values of every token). Same logits, loss and gradients as the padded path up to
+  // fp32 rounding; the same dropout masks.
   void set_unpadded_execution(bool on) { unpadded_ = on; }
   bool unpadded_execution() const { return unpadded_; }
   // How many real tokens the last forward ran its layers on when it ran unpadded; 0 when it ran padded.

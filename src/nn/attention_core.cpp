@@ -31,7 +31,6 @@ AttentionCore::HeadGradients AttentionCore::backward(const OpContext& ctx, const
 
 void AttentionCore::forward_rows(const OpContext& ctx, const float* mask_add, const HeadRows& rows, float* context,
                                  int64_t B, int64_t T, Rng* rng) {
-  ACCENT_CHECK(!causal_, "attention: query rows only are not supported with a causal mask");
   run_forward(ctx, mask_add, &rows, context, B, 1, T, rng);
 }
 
@@ -48,7 +47,7 @@ void AttentionCore::run_forward(const OpContext& ctx, const float* mask_add, con
   float* probs = probs_.f32(nprobs);
   last_probs_ = probs;
   gemm(ctx, GemmShape{B * NH_, Tq, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (Tq, D) · Kᵀ
-  if (causal_) fill_causal(ctx, probs, B * NH_, T);
+  if (causal_ && !rows) fill_causal(ctx, probs, B * NH_, T);  // with rows, the caller's mask holds the causal cut
   // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it
   // (over the full probabilities, rows mapped, when only some query rows run).
   const DropoutDraw& draw = attention_dropout_.draw(nprobs, rng, rows ? &rows->probs : nullptr);

@@ -46,7 +46,8 @@ class AttentionCore {
   // One query row per sequence (nn/token_packing.h HeadRows: what a classification head reads): Q (B, NH, 1, D) in
   // the first B·NH·D values of heads()' Q block, K and V full → context (B, NH·D) of those rows only. The dropout draw
   // covers the full (B, NH, T, T) probabilities, each row mapped to its own (rows.probs), so the kept bits are the
-  // full forward's. probs() is then (B, NH, 1, T).
+  // full forward's. probs() is then (B, NH, 1, T). A causal core takes the causal cut of each row from mask_add
+  // (B, T), which the caller builds for its rows.
   void forward_rows(const OpContext& ctx, const float* mask_add, const HeadRows& rows, float* context, int64_t B,
                     int64_t T, Rng* rng);
   // dcontext (B, NH·D) → dq (B, NH, 1, D), dk and dv (B, NH, T, D), after forward_rows with the same B, T.
