@@ -47,11 +47,17 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   float* context = ctx_.f32(n);
   attention_.forward(ctx, mask_add, packing ? padded : context, B, T, rng);
   if (packing) pack_rows(ctx, packing, padded, context, B, T, H_);
+  residual_forward(ctx, x, y, rows, rng, packing);
+}
 
+void Gpt2Block::residual_forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng,
+                                 const TokenPacking* dropout_rows) {
+  const int64_t n = rows * H_;
+  float* context = ctx_.f32(n);
   float* branch = branch_.f32(n);
   float* h1 = h1_.f32(n);
   attn_c_proj.forward(ctx, context, branch, rows);
-  resid_attn_dropout_.forward(ctx, branch, branch, n, rng, packing);
+  resid_attn_dropout_.forward(ctx, branch, branch, n, rng, dropout_rows);
   add(ctx, x, branch, h1, n);
 
   float* m = m_.f32(n);
@@ -61,15 +67,12 @@ void Gpt2Block::forward(const OpContext& ctx, const float* x, const float* mask_
   c_fc.forward(ctx, m, pre, rows);
   activation_forward(ctx, act_, pre, g, rows * I_);
   mlp_c_proj.forward(ctx, g, branch, rows);
-  resid_mlp_dropout_.forward(ctx, branch, branch, n, rng, packing);
+  resid_mlp_dropout_.forward(ctx, branch, branch, n, rng, dropout_rows);
   add(ctx, h1, branch, y, n);
 }
 
-void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T,
-                         const TokenPacking* packing) {
-  const int64_t rows = active_rows(packing, B, T), n = rows * H_, padded_n = B * T * H_;
-  float* a = a_.f32(n);
-  float* qkv = qkv_.f32(3 * n);
+const float* Gpt2Block::residual_backward(const OpContext& ctx, const float* dy, int64_t rows) {
+  const int64_t n = rows * H_;
   float* context = ctx_.f32(n);
   float* h1 = h1_.f32(n);
   float* m = m_.f32(n);
@@ -89,6 +92,17 @@ void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, 
   // Attention branch: X' = X + Dropout(c_proj(ctx)).
   resid_attn_dropout_.backward(ctx, dh1, branch, n);
   attn_c_proj.backward(ctx, context, branch, /*dx=*/m, rows);  // dctx into m (free now)
+  return m;
+}
+
+void Gpt2Block::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t B, int64_t T,
+                         const TokenPacking* packing) {
+  const int64_t rows = active_rows(packing, B, T), n = rows * H_, padded_n = B * T * H_;
+  float* a = a_.f32(n);
+  float* qkv = qkv_.f32(3 * n);
+  const float* m = residual_backward(ctx, dy, rows);  // d(context)
+  float* dh1 = dh1_.f32(n);
+  float* branch = branch_.f32(n);
   float* padded = packing ? shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n) : nullptr;
   if (packing) unpack_rows(ctx, packing, m, padded, B, T, H_);
   const AttentionCore::HeadGradients dh = attention_.backward(ctx, packing ? padded : m, B, T);
@@ -119,26 +133,10 @@ void Gpt2Block::forward_head_rows(const OpContext& ctx, const float* x, const fl
   float* stage = shared_scratch(SharedSlot::PaddedRows).f32(3 * padded_n);
   gather_token_rows(ctx, heads, rows.probs.row_index, stage, B * NH_, B * NH_ * T, D_);
   copy_bytes(ctx, heads, stage, static_cast<size_t>(B * NH_ * D_) * sizeof(float));
-  float* context = ctx_.f32(nb);
-  attention_.forward_rows(ctx, head_mask_add, rows, context, B, T, rng);
-
+  attention_.forward_rows(ctx, head_mask_add, rows, ctx_.f32(nb), B, T, rng);
   float* x_head = x_head_.f32(nb);
   gather_token_rows(ctx, x, rows.layer_rows, x_head, B, layer_rows, H_);
-  float* branch = branch_.f32(nb);
-  float* h1 = h1_.f32(nb);
-  attn_c_proj.forward(ctx, context, branch, B);
-  resid_attn_dropout_.forward(ctx, branch, branch, nb, rng, &rows.tokens);
-  add(ctx, x_head, branch, h1, nb);
-
-  float* m = m_.f32(nb);
-  float* pre = pre_.f32(B * I_);
-  float* g = act_out_.f32(B * I_);
-  ln_2.forward(ctx, h1, m, B);
-  c_fc.forward(ctx, m, pre, B);
-  activation_forward(ctx, act_, pre, g, B * I_);
-  mlp_c_proj.forward(ctx, g, branch, B);
-  resid_mlp_dropout_.forward(ctx, branch, branch, nb, rng, &rows.tokens);
-  add(ctx, h1, branch, y, nb);
+  residual_forward(ctx, x_head, y, B, rng, &rows.tokens);
 }
 
 void Gpt2Block::backward_head_rows(const OpContext& ctx, const float* x, const float* dy, float* dx,
@@ -146,25 +144,9 @@ void Gpt2Block::backward_head_rows(const OpContext& ctx, const float* x, const f
   const int64_t layer_rows = active_rows(packing, B, T), n = layer_rows * H_, nb = B * H_, padded_n = B * T * H_;
   float* a = a_.f32(n);
   float* qkv = qkv_.f32(3 * n);
-  float* context = ctx_.f32(nb);
-  float* h1 = h1_.f32(nb);
-  float* m = m_.f32(nb);
-  float* pre = pre_.f32(B * I_);
-  float* g = act_out_.f32(B * I_);
+  const float* m = residual_backward(ctx, dy, B);  // d(context) of the head rows; X' = X_head + …
+  const float* dh1 = dh1_.f32(nb);
   float* branch = branch_.f32(std::max(n, nb));
-  float* dh1 = dh1_.f32(nb);
-
-  // MLP branch (B rows): Y = X' + Dropout(c_proj(act(c_fc(ln_2(X'))))).
-  resid_mlp_dropout_.backward(ctx, dy, branch, nb);
-  mlp_c_proj.backward(ctx, g, branch, /*dx=*/g, B);
-  activation_backward(ctx, act_, pre, g, /*dx=*/pre, B * I_);
-  c_fc.backward(ctx, m, pre, /*dx=*/branch, B);
-  ln_2.backward(ctx, h1, branch, dh1, B);
-  add_inplace(ctx, dy, dh1, nb);
-
-  // Attention branch: X' = X_head + Dropout(c_proj(ctx)).
-  resid_attn_dropout_.backward(ctx, dh1, branch, nb);
-  attn_c_proj.backward(ctx, context, branch, /*dx=*/m, B);  // dctx into m (free now)
   const AttentionCore::HeadGradients dh = attention_.backward_rows(ctx, m, B, T);
   // d(q|k|v) heads: dK and dV sit over kh and vh; the Q block is zero but for the head rows' dQ.
   float* heads = attention_.heads(B, T);

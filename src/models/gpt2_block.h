@@ -60,6 +60,13 @@ class Gpt2Block {
   bool trainable();
 
  private:
+  // After the attention (context in ctx_, rows of it): X' = x + Dropout(c_proj(ctx)), y = X' + Dropout(MLP(ln_2(X')));
+  // dropout_rows maps packed or head rows to their padded rows (nn/token_packing.h).
+  void residual_forward(const OpContext& ctx, const float* x, float* y, int64_t rows, Rng* rng,
+                        const TokenPacking* dropout_rows);
+  // Its backward from dy: leaves d(X') in dh1_ and returns d(context) (in m_).
+  const float* residual_backward(const OpContext& ctx, const float* dy, int64_t rows);
+
   int64_t H_, NH_, D_, I_;
   Activation act_;
   AttentionCore attention_;
