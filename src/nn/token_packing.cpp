@@ -10,8 +10,7 @@ namespace accent {
 
 const TokenPacking* TokenPacker::pack(const OpContext& ctx, const std::vector<int32_t>& attention_mask, int64_t B,
                                       int64_t T, const std::vector<int64_t>& head_rows) {
-  packed_ = false;
-  packing_ = TokenPacking{B, T, B * T, nullptr};
+  packing_ = TokenPacking{B, T, B * T, nullptr};  // not packed (row_index null) until the end
   if (attention_mask.empty()) return nullptr;  // all tokens real
   ACCENT_CHECK(static_cast<int64_t>(attention_mask.size()) == B * T && static_cast<int64_t>(head_rows.size()) == B,
                "token packing: mask of ", attention_mask.size(), " values and ", head_rows.size(),
@@ -28,7 +27,6 @@ const TokenPacking* TokenPacker::pack(const OpContext& ctx, const std::vector<in
   int32_t* index = reinterpret_cast<int32_t*>(index_.u8(n * static_cast<int64_t>(sizeof(int32_t))));
   copy_from_host(ctx, index, host_.data(), host_.size() * sizeof(int32_t));
   packing_ = TokenPacking{B, T, n, index};
-  packed_ = true;
   return &packing_;
 }
 
@@ -42,7 +40,7 @@ const HeadRows* TokenPacker::head_rows(const OpContext& ctx, const std::vector<i
     const int64_t t = head_rows[static_cast<size_t>(b)];
     ACCENT_CHECK(t >= 0 && t < T, "head rows: position ", t, " of sequence ", b, " outside its ", T, " tokens");
     padded[b] = static_cast<int32_t>(b * T + t);
-    if (packed_) {  // its place among the packed rows (host_ is sorted, and holds it: pack() checked it is real)
+    if (packing_.row_index) {  // packed: its place among the packed rows (host_ is sorted, and holds it: pack() checked it is real)
       layer[b] = static_cast<int32_t>(std::lower_bound(host_.begin(), host_.end(), padded[b]) - host_.begin());
     } else {
       layer[b] = padded[b];

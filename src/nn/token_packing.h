@@ -60,8 +60,7 @@ class TokenPacker {
   std::vector<int32_t> host_;      // the packed tokens' padded rows
   std::vector<int32_t> head_host_; // B layer rows | B padded rows | B·NH probability rows
   ScratchBuffer index_, head_index_;
-  TokenPacking packing_;
-  bool packed_ = false;
+  TokenPacking packing_;  // row_index null when the last pack() returned null
   HeadRows head_rows_;
 };
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "ops/cuda/kernels.h"
+#include "ops/dropout_rows.h"
 #include "ops/layernorm.h"
 #include "ops/layernorm_rows.h"
 #include "ops/tensor_ops.h"
@@ -10,18 +11,7 @@
 namespace accent {
 
 using namespace layernorm_rows;
-
-namespace {
-
-// out[c] = keep(row r's element c)·x[c]·scale over row r of a (rows, C) tensor (in place allowed).
-inline void dropout_row(const float* x, float* out, int64_t C, const DropoutDraw& d, int64_t r) {
-  const uint64_t seed = d.seed, base = d.row_counter(r, C);
-  const float p = d.p, scale = d.scale();
-#pragma omp simd
-  for (int64_t c = 0; c < C; ++c) out[c] = dropout_keeps(seed, base + static_cast<uint64_t>(c), p) ? x[c] * scale : 0.0f;
-}
-
-}  // namespace
+using dropout_rows::dropout_row;
 
 void add_layernorm_forward(const OpContext& ctx, const float* branch, const float* residual, const DropoutDraw& draw,
                            const float* weight, const float* bias, float* sum, float* y, float* mean, float* rstd,

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "ops/cuda/kernels.h"
+#include "ops/dropout_rows.h"
 #include "ops/gelu_fast.h"
 
 namespace accent {
@@ -61,14 +62,6 @@ inline void softmax_row_backward_fast(const float* p, const float* dp, float* ds
   const float inv_scale = 1.0f / scale_divisor;
 #pragma omp simd
   for (int64_t j = 0; j < Tk; ++j) ds[j] = p[j] * (dp[j] - dot) * inv_scale;
-}
-
-// P' = P·keep·scale for row r of the (rows, Tk) probabilities.
-inline void dropout_row_fast(const float* p, float* out, int64_t Tk, const DropoutDraw& d, int64_t r) {
-  const uint64_t seed = d.seed, base = d.row_counter(r, Tk);
-  const float prob = d.p, scale = d.scale();
-#pragma omp simd
-  for (int64_t j = 0; j < Tk; ++j) out[j] = dropout_keeps(seed, base + static_cast<uint64_t>(j), prob) ? p[j] * scale : 0.0f;
 }
 
 // Softmax backward with the dropout backward folded in: dp_j = dq_j·keep_j·scale; optionally P'_j = p_j·keep_j·scale.
@@ -154,7 +147,7 @@ void attention_softmax_dropout_forward(const OpContext& ctx, const float* scores
   for (int64_t r = 0; r < rows; ++r) {
     const float* mask = mask_add ? mask_add + (r / rows_per_batch) * d.Tk : nullptr;
     softmax_row_fast(scores + r * d.Tk, mask, probs + r * d.Tk, d.Tk, scale_divisor);
-    if (draw.active()) dropout_row_fast(probs + r * d.Tk, dropped + r * d.Tk, d.Tk, draw, r);
+    if (draw.active()) dropout_rows::dropout_row(probs + r * d.Tk, dropped + r * d.Tk, d.Tk, draw, r);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "ops/cuda/kernels.h"
+#include "ops/dropout_rows.h"
 
 namespace accent {
 
@@ -62,21 +63,14 @@ void apply_draw(const OpContext& ctx, const float* x, const DropoutDraw& d, floa
     for (int64_t i = 0; i < n; ++i) y[i] = d.keeps(i) ? x[i] * scale : 0.0f;
     return;
   }
-  const uint64_t seed = d.seed;
-  const float p = d.p;
   if (d.row_map != nullptr) {  // packed rows: each row's counters start at its padded row's
-    const int64_t C = d.row_width, rows = n / C;
+    const int64_t C = d.row_width;
 #pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint64_t base = d.row_counter(r, C);
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
-#pragma omp simd
-      for (int64_t c = 0; c < C; ++c) yr[c] = dropout_keeps(seed, base + static_cast<uint64_t>(c), p) ? xr[c] * scale : 0.0f;
-    }
+    for (int64_t r = 0; r < n / C; ++r) dropout_rows::dropout_row(x + r * C, y + r * C, C, d, r);
     return;
   }
-  const uint64_t base = d.counter;
+  const uint64_t seed = d.seed, base = d.counter;
+  const float p = d.p;
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) y[i] = dropout_keeps(seed, base + static_cast<uint64_t>(i), p) ? x[i] * scale : 0.0f;
 }

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "ops/cuda/kernels.h"
+#include "ops/dropout_rows.h"
 #include "ops/embedding.h"
 #include "ops/layernorm.h"
 #include "ops/layernorm_rows.h"
@@ -31,7 +32,6 @@ void embedding_layernorm_forward(const OpContext& ctx, const EmbeddingLookup* lo
     for (int64_t r = 0; r < rows; ++r)
       ACCENT_CHECK(lookups[k].ids[r] >= 0 && lookups[k].ids[r] < lookups[k].V, lookups[k].name, ": index ",
                    lookups[k].ids[r], " at position ", r, " is out of range (table has ", lookups[k].V, " rows)");
-  const float scale = draw.scale();
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     float* s = sum + r * C;
@@ -44,12 +44,7 @@ void embedding_layernorm_forward(const OpContext& ctx, const EmbeddingLookup* lo
     }
     float* yr = y + r * C;
     layernorm_rows::layernorm_row(s, weight, bias, yr, mean + r, rstd + r, C, eps);
-    if (draw.active()) {
-      const uint64_t base = draw.row_counter(r, C);
-#pragma omp simd
-      for (int64_t c = 0; c < C; ++c)
-        yr[c] = dropout_keeps(draw.seed, base + static_cast<uint64_t>(c), draw.p) ? yr[c] * scale : 0.0f;
-    }
+    if (draw.active()) dropout_rows::dropout_row(yr, yr, C, draw, r);
   }
 }
 
