@@ -72,17 +72,7 @@ READ_demo="" EXT_demo=csv TEXT_demo=text STAGE1_EPOCHS_demo=1 STAGE2_EPOCHS_demo
 
 prepare_sst2() {
   local d=$W/sst2
-  mkdir -p "$d/init"
-  cp "$BERT_VOCAB"/{tokenizer.json,tokenizer_config.json,vocab.txt} "$d/init/"
-  # A small BERT on bert-base-uncased's WordPiece vocabulary: 4 layers, hidden 256, 4 heads, FFN 1024, no weights
-  # (accent initialises it as HF's _init_weights does).
-  /usr/bin/python3 - "$BERT_VOCAB/config.json" "$d/init/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c.update(architectures=["BertForSequenceClassification"], num_hidden_layers=4, hidden_size=256,
-         num_attention_heads=4, intermediate_size=1024)
-json.dump(c, open(sys.argv[2], "w"), indent=2)
-PY
+  bash "$HERE/sst2_small_bert.sh" "$BERT_VOCAB" "$d/init"  # 4 layers, hidden 256, bert-base-uncased's vocabulary
   local n1=$SST2_STAGE1_ROWS n2=8000
   [ -z "$QUICK" ] || n1=400 n2=300
   # train.tsv: a header line, then sentence<TAB>label. Stage 2 = the first 8,000 rows; stage 1 = rows 8,000.. .

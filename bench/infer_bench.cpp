@@ -15,7 +15,9 @@
 // --write-batches FILE writes every batch ("sorted<k>", "file<k>", "single<i>"; bench_common.h names) for
 // bench/torch_infer.py, which times the PyTorch twin on exactly these tensors.
 //
-//   build-*/infer_bench [--precision bf16,fp32] [--threads 2] [--layers 12] [--batch 32] [--latency-n 200]
+// --precision takes bf16, fp32 and int8 (dynamic int8 layers, the rest auto; last in the list: quantizing is one-way).
+//
+//   build-*/infer_bench [--precision bf16,fp32,int8] [--threads 2] [--layers 12] [--batch 32] [--latency-n 200]
 //                       [--max-length 128] [--data DIR] [--write-batches FILE]
 #include <omp.h>
 
@@ -32,6 +34,7 @@
 #include "data/batcher.h"
 #include "data/dataset.h"
 #include "io/safetensors.h"
+#include "models/int8_quantization.h"
 #include "models/registry.h"
 #include "nn/bf16_weight_cache.h"
 #include "ops/precision.h"
@@ -157,9 +160,18 @@ int main(int argc, char** argv) {
   auto model = create_sequence_classifier(bench::bert_base_config(a.layers), 0);
   std::stringstream list(a.precisions);
   for (std::string item; std::getline(list, item, ',');) {
-    const Precision precision = resolve_precision(item);
-    const std::string prec = precision == Precision::BF16 ? "bf16" : "fp32";
+    // int8: the layers' weights int8 (models/int8_quantization.h, as --precision int8), the other matmuls as auto.
+    // Quantizing is one-way: int8 must come last in the list.
+    const bool int8 = item == "int8";
+    const Precision precision = resolve_precision(int8 ? "auto" : item);
+    const std::string prec = int8 ? "int8" : precision == Precision::BF16 ? "bf16" : "fp32";
     model->set_op_context(OpContext{Backend::Cpu, precision});
+    if (int8) {
+      quantize_dynamic_int8(*model);
+    } else if (!int8_module_names(*model).empty()) {
+      std::fprintf(stderr, "--precision: int8 must come last (the model is already quantized)\n");
+      return 2;
+    }
     std::printf("accent %s: bert-base shape (%lld layers), %lld threads\n", prec.c_str(),
                 static_cast<long long>(a.layers), static_cast<long long>(a.threads));
     model->forward(batcher.collate(sorted.front()));  // warm-up: the largest batch

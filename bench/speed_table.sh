@@ -91,9 +91,11 @@ for recipe in pad128 dynamic; do
 done
 
 # ---- target 3: inference ----
-run infer_accent "$build/infer_bench" "${common[@]}" --data "$data" --precision bf16,fp32 --latency-n "$latency_n" \
+run infer_accent "$build/infer_bench" "${common[@]}" --data "$data" --precision bf16,fp32,int8 --latency-n "$latency_n" \
   --write-batches "$work/infer.safetensors"
 run infer_torch_bf16 "$py" "$here/torch_infer.py" "${common[@]}" --batches "$work/infer.safetensors" --autocast \
+  --latency-n "$latency_n"
+run infer_torch_int8 "$py" "$here/torch_infer.py" "${common[@]}" --batches "$work/infer.safetensors" --quantize-dynamic \
   --latency-n "$latency_n"
 if [ "$torch_fp32" = 1 ]; then
   run infer_torch_fp32 "$py" "$here/torch_infer.py" "${common[@]}" --batches "$work/infer.safetensors" \
@@ -141,6 +143,16 @@ done
 echo "| latency, one sentence, p50 / p99 (ms) | $(latency_cell accent bf16) | $(latency_cell pytorch bf16) | $(ratio latency.pytorch.bf16.p50_ms latency.accent.bf16.p50_ms) (p50) | $(latency_cell accent fp32) | $(latency_cell pytorch fp32) |"
 echo "| peak RSS, training epoch pad-128 (MiB) | $(fmt epoch.pad128.accent.bf16.peak_rss_mib 0) | $(fmt epoch.pad128.pytorch.bf16.peak_rss_mib 0) | $(ratio epoch.pad128.accent.bf16.peak_rss_mib epoch.pad128.pytorch.bf16.peak_rss_mib) (accent ÷ PyTorch) | $(fmt epoch.pad128.accent.fp32.peak_rss_mib 0) | — |"
 echo "| peak RSS, inference (MiB) | $(fmt infer.accent.peak_rss_mib 0) (bf16 + fp32 in one process) | $(fmt infer.pytorch.bf16.peak_rss_mib 0) | $(ratio infer.accent.peak_rss_mib infer.pytorch.bf16.peak_rss_mib) (accent ÷ PyTorch) | | $(fmt infer.pytorch.fp32.peak_rss_mib 0) |"
+echo
+echo "Dynamic int8 inference (\`--precision int8\` / \`accent quantize\`; targets: batch 32 ≥ 1.7× accent bf16, one sentence p50 ≤ 0.6× accent bf16):"
+echo
+echo "| | accent int8 | accent bf16 | accent int8 ÷ bf16 | PyTorch quantize_dynamic int8 | accent int8 ÷ PyTorch int8 |"
+echo "|---|---:|---:|---:|---:|---:|"
+for b in sorted file; do
+  label="inference batch 32, sorted by length (sentences/s)"; [ $b = file ] && label="inference batch 32, file order (sentences/s)"
+  echo "| $label | $(fmt infer.$b.accent.int8.sentences_per_s 1) | $(fmt infer.$b.accent.bf16.sentences_per_s 1) | $(ratio infer.$b.accent.int8.sentences_per_s infer.$b.accent.bf16.sentences_per_s) | $(fmt infer.$b.pytorch.int8.sentences_per_s 1) | $(ratio infer.$b.accent.int8.sentences_per_s infer.$b.pytorch.int8.sentences_per_s) |"
+done
+echo "| latency, one sentence, p50 / p99 (ms) | $(latency_cell accent int8) | $(latency_cell accent bf16) | $(ratio latency.accent.int8.p50_ms latency.accent.bf16.p50_ms) (p50) | $(latency_cell pytorch int8) | $(ratio latency.accent.int8.p50_ms latency.pytorch.int8.p50_ms) (p50) |"
 echo
 echo "- Epoch: the first $(fmt epoch.pad128.examples 0) rows of SST-2 train, B=16, $(fmt epoch.pad128.batches 0) batches, Trainer step (forward + backward + clip + AdamW). Padded length per example over the whole epoch: pad-128 $(fmt epoch.pad128.mean_padded_length 2), dynamic + grouped $(fmt epoch.dynamic.mean_padded_length 2) (real tokens $(fmt epoch.dynamic.mean_real_length 2))."
 echo "- Measured: $steps steps per recipe after 1 untimed warm-up step (pad-128: the epoch's first batches; dynamic: batches drawn at random from the grouped epoch, seeded), the same batches for both engines. Extrapolated: the epoch time = timed forward + backward seconds per padded token × the epoch's padded tokens + timed clip + AdamW + zero_grad seconds per step × the epoch's steps (FLOP-weighted variants are in the logs). Dynamic recipe, mean sampled step × $(fmt epoch.dynamic.batches 0) steps instead (unbiased for the random sample, noisier): accent bf16 $(fmt epoch.dynamic.accent.bf16.epoch_s_mean_step 0) s, PyTorch $(fmt epoch.dynamic.pytorch.bf16.epoch_s_mean_step 0) s; the two estimates differ when per-step costs that do not scale with tokens are large (few layers) or K is small."

@@ -14,6 +14,7 @@
 #include "cli/verb.h"
 #include "core/error.h"
 #include "dist/distributed_env.h"
+#include "models/int8_quantization.h"
 #include "ops/precision.h"
 
 namespace accent::cli {
@@ -69,7 +70,9 @@ int main(int argc, char** argv) {
     runners.emplace_back(sub, v.setup(*sub));
     if (model_verbs.count(v.name)) {
       sub->add_option("--precision", precision, "Matmul precision: auto (bf16 when the CPU has AMX/AVX512-BF16), bf16 "
-                      "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss) or fp32")
+                      "(mixed: bf16 matmuls, fp32 weights/optimizer/LayerNorm/softmax/loss), fp32, or int8 "
+                      "(predict/evaluate/serve: the layers' weights int8 per channel, activations per token at run "
+                      "time, as `accent quantize`; the rest as auto)")
           ->capture_default_str();
       sub->add_flag_callback("--bf16", [&precision] { precision = "bf16"; }, "Same as --precision bf16");
       sub->add_option("--device", device, "Where the model runs: auto (an NVIDIA GPU when a usable one is there, "
@@ -88,6 +91,14 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (precision == "int8") {  // dynamic int8 inference (models/int8_quantization.h); other matmuls as auto
+      for (auto& [sub, run] : runners)
+        if (sub->parsed() && sub->get_name() == "train")
+          accent::fail("--precision int8 is for inference (predict, evaluate, serve): training needs gradients "
+                       "through full-precision weights; use auto, bf16 or fp32");
+      accent::set_int8_inference(true);
+      precision = "auto";
+    }
     accent::set_default_precision(accent::resolve_precision(precision));
     const std::optional<accent::DistributedEnv> dist_env = accent::distributed_env_from_environment();
     select_local_gpu(dist_env);

@@ -31,7 +31,8 @@ class MemoryResource {
   static const MemoryResource& host_memory_resource();
 };
 
-// The host RAM resource (aligned_alloc / free / memcpy / memset).
+// The host RAM resource (aligned_alloc + memset, or for 1 MiB and more an anonymous mapping whose pages the kernel
+// zeroes on first touch: core/tensor.cpp).
 inline const MemoryResource& host_memory() { return MemoryResource::host_memory_resource(); }
 
 }  // namespace accent

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/mman.h>
+
 namespace accent {
 
 int64_t shape_numel(const Shape& shape) {
@@ -42,17 +44,47 @@ TensorStorage::~TensorStorage() { memory->release(bytes); }
 
 namespace {
 
+// Host allocations carry a 64-byte header before the bytes they hand out, saying how they were made:
+//   small (< kMappedBytes): aligned_alloc, zeroed with memset;
+//   large: an anonymous private mapping, which the kernel hands out as zero pages on first touch. Nothing is written,
+//          so a zero tensor that is never written (a parameter's gradient during inference) costs address space
+//          only, not resident memory — the reason for the split.
+// Large tensors are long-lived (parameters, gradients, optimizer state, grow-only scratch: nn/scratch.h), so the
+// mapping's cost (a system call, page faults on first touch) is paid once, as the memset was.
+struct HostBlockHeader {
+  uint64_t mapped_bytes;  // the mapping's length; 0 = aligned_alloc
+  unsigned char pad[56];
+};
+static_assert(sizeof(HostBlockHeader) == 64, "the header keeps the data 64-byte aligned");
+constexpr size_t kMappedBytes = size_t{1} << 20;
+
 class HostMemory final : public MemoryResource {
  public:
   const char* name() const override { return "host"; }
   void* allocate(size_t nbytes) const override {
     const size_t rounded = ((nbytes + 63) / 64) * 64;
-    void* p = std::aligned_alloc(64, rounded);
-    if (!p) fail("out of memory allocating ", nbytes, " bytes");
+    const size_t total = rounded + sizeof(HostBlockHeader);
+    if (rounded >= kMappedBytes) {
+      void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (base == MAP_FAILED) fail("out of memory allocating ", nbytes, " bytes");
+      static_cast<HostBlockHeader*>(base)->mapped_bytes = total;
+      return static_cast<char*>(base) + sizeof(HostBlockHeader);
+    }
+    void* base = std::aligned_alloc(64, total);
+    if (!base) fail("out of memory allocating ", nbytes, " bytes");
+    static_cast<HostBlockHeader*>(base)->mapped_bytes = 0;
+    char* p = static_cast<char*>(base) + sizeof(HostBlockHeader);
     std::memset(p, 0, rounded);
     return p;
   }
-  void release(void* ptr) const noexcept override { std::free(ptr); }
+  void release(void* ptr) const noexcept override {
+    if (!ptr) return;
+    auto* header = reinterpret_cast<HostBlockHeader*>(static_cast<char*>(ptr) - sizeof(HostBlockHeader));
+    if (header->mapped_bytes)
+      ::munmap(header, header->mapped_bytes);
+    else
+      std::free(header);
+  }
   void copy_from_host(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }
   void copy_to_host(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }
   void copy(void* dst, const void* src, size_t n) const override { if (n) std::memcpy(dst, src, n); }

@@ -112,6 +112,8 @@ Explainer::Explainer(TransformerClassifier& model, const Tokenizer& tokenizer, i
   // Rollout and the attention maps read every query row of every layer: the last layer must not be cut to the
   // head's row (models/bert_encoder.h), so the model runs its padded path.
   model.set_unpadded_execution(false);
+  // Gradients run backward_from_logits after forward, and the maps read every layer's probabilities afterwards.
+  model.set_keep_layer_activations(true);
   E_ = modules_.embeddings->word.weight.value.shape()[1];
 }
 

@@ -45,10 +45,10 @@ class BertAttention {
  private:
   int64_t H_ = 0;
   Dropout dropout_;
-  ScratchBuffer x_head_;    // (B, H) the head rows of x (forward_head_rows); then their query-path gradient
-  ScratchBuffer dx_head_;   // (B, H) the head rows' residual-path gradient
-  ScratchBuffer context_;   // (B, T, H) self-attention output; reused for its gradient
-  ScratchBuffer residual_;  // (B, T, H) LayerNorm input (dropped projection + x); reused for d(projection)
+  ScratchBuffer x_head_{SharedSlot::BertAttentionHeadRows};    // (B, H) the head rows of x (forward_head_rows); then their query-path gradient
+  ScratchBuffer dx_head_{SharedSlot::BertAttentionHeadRowsGrad};   // (B, H) the head rows' residual-path gradient
+  ScratchBuffer context_{SharedSlot::BertAttentionContext};   // (B, T, H) self-attention output; reused for its gradient
+  ScratchBuffer residual_{SharedSlot::BertAttentionResidual};  // (B, T, H) LayerNorm input (dropped projection + x); reused for d(projection)
 };
 
 }  // namespace accent

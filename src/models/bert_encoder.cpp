@@ -86,7 +86,11 @@ const float* BertEncoder::forward(const OpContext& ctx, const float* x0, const f
                                   Rng* rng, const TokenPacking* packing, const HeadRows* head_rows) {
   const int64_t rows = active_rows(packing, B, T), n = rows * H_, L = static_cast<int64_t>(layers.size());
   if (L == 0) return x0;
-  float* hidden = hidden_.f32(L * n);
+  // Every layer's output (layer l's input is x0 or output l−1); in inference (nn/scratch.h InferenceScratch) no
+  // backward reads them, so two slots alternate.
+  const int64_t kept = InferenceScratch::active() ? std::min<int64_t>(L, 2) : L;
+  float* hidden = hidden_.f32(kept * n);
+  auto state = [&](int64_t l) { return hidden + (l % kept) * n; };
   // x0 packed (with a packing) | the last state unpacked (with a packing or head rows)
   const int64_t packed_x0 = packing ? n : 0;
   float* packed = packing || head_rows ? packed_.f32(packed_x0 + B * T * H_) : nullptr;
@@ -97,13 +101,13 @@ const float* BertEncoder::forward(const OpContext& ctx, const float* x0, const f
   }
   for (int64_t l = 0; l < L; ++l) {
     if (l == L - 1 && head_rows) {
-      layers[l]->forward_head_rows(ctx, x, mask_add, *head_rows, hidden + l * n, B, T, rng, packing);
+      layers[l]->forward_head_rows(ctx, x, mask_add, *head_rows, state(l), B, T, rng, packing);
       // The B head rows go to their places of the (B, T, H) state, the rest 0.
-      scatter_token_rows(ctx, hidden + l * n, head_rows->tokens.row_index, packed + packed_x0, B, B * T, H_);
+      scatter_token_rows(ctx, state(l), head_rows->tokens.row_index, packed + packed_x0, B, B * T, H_);
       return packed + packed_x0;
     }
-    layers[l]->forward(ctx, x, mask_add, hidden + l * n, B, T, rng, packing);
-    x = hidden + l * n;
+    layers[l]->forward(ctx, x, mask_add, state(l), B, T, rng, packing);
+    x = state(l);
   }
   if (!packing) return x;
   unpack_rows(ctx, packing, x, packed + n, B, T, H_);  // after packed x0, which layer 0's backward reads

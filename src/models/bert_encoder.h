@@ -48,7 +48,7 @@ class BertLayer {
 
  private:
   int64_t H_;
-  ScratchBuffer middle_;   // (B, T, H) attention output = feed-forward input
+  ScratchBuffer middle_{SharedSlot::BertLayerMiddle};   // (B, T, H) attention output = feed-forward input
 };
 
 class BertEncoder {

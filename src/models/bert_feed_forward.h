@@ -32,7 +32,7 @@ class BertFeedForward {
  private:
   int64_t H_ = 0;
   Dropout dropout_;
-  ScratchBuffer residual_;  // (rows, H) LayerNorm input; reused for d(ffn output)
+  ScratchBuffer residual_{SharedSlot::BertFeedForwardResidual};  // (rows, H) LayerNorm input; reused for d(ffn output)
 };
 
 }  // namespace accent

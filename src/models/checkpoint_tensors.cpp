@@ -64,4 +64,16 @@ Tensor CheckpointTensors::load_f32(const std::string& name) const {
   return it->second.dtype() == DType::F32 ? it->second : it->second.to(DType::F32);
 }
 
+Tensor CheckpointTensors::load_stored(const std::string& name) const {
+  if (safetensors_) {
+    const SafetensorsEntry& e = safetensors_->entry(name);
+    ACCENT_CHECK(e.has_core_dtype, format_, ": tensor ", name, " has dtype ", e.dtype_string,
+                 ", which accent does not hold as it is");
+    return safetensors_->load(name, e.dtype);
+  }
+  auto it = in_memory_.find(name);
+  ACCENT_CHECK(it != in_memory_.end(), format_, ": no tensor named ", name);
+  return it->second;
+}
+
 }  // namespace accent

@@ -28,6 +28,8 @@ class CheckpointTensors {
   std::vector<std::string> names() const;  // sorted
   Shape shape(const std::string& name) const;
   Tensor load_f32(const std::string& name) const;
+  // The tensor in the dtype it is stored in (an int8 layer's I8 weight, models/int8_quantization.h).
+  Tensor load_stored(const std::string& name) const;
 
  private:
   std::string format_;

@@ -30,6 +30,7 @@ struct NamedLinear {
   std::string name;
   Linear* linear = nullptr;
   Conv1D* conv1d = nullptr;  // set instead of `linear` for GPT-2's Conv1D
+  bool head = false;         // part of the task head (pooler, classifier, score), not of the transformer body
 
   bool is_conv1d() const { return conv1d != nullptr; }
   int64_t in_features() const { return conv1d ? conv1d->in_features() : linear->in_features(); }
@@ -38,6 +39,12 @@ struct NamedLinear {
   Parameter& weight() const { return conv1d ? conv1d->weight : linear->weight; }
   // The bias parameter, or null when the module has none.
   Parameter* bias() const { return conv1d ? &conv1d->bias : (linear->has_bias() ? &linear->bias : nullptr); }
+  // Dynamic int8 inference (nn/int8_weight.h): the weight is stored (out, in) for a Linear, (in, out) for Conv1D.
+  bool weight_out_major() const { return conv1d == nullptr; }
+  const Int8Weight& int8_weight() const { return conv1d ? conv1d->int8_weight() : linear->int8_weight(); }
+  void set_int8_weight(Int8Weight w) const {
+    conv1d ? conv1d->set_int8_weight(std::move(w)) : linear->set_int8_weight(std::move(w));
+  }
 };
 
 class SequenceClassifier {

@@ -149,17 +149,17 @@ void EncoderClassifier::collect(ParameterList& out) {
 
 std::vector<NamedLinear> EncoderClassifier::linear_modules() {
   std::vector<NamedLinear> out;
-  auto add = [&](Linear& l) {
+  auto add = [&](Linear& l, bool head) {
     const std::string& w = l.weight.name;  // "<module>.weight"
-    out.push_back({w.substr(0, w.size() - 7), &l});
+    out.push_back({w.substr(0, w.size() - 7), &l, nullptr, head});
   };
-  if (projection_) add(*projection_);
-  for (Linear* l : encoder_.linears()) add(*l);
+  if (projection_) add(*projection_, false);
+  for (Linear* l : encoder_.linears()) add(*l, false);
   if (task_ == ModelTask::SequenceClassification) {
-    add(head_.dense);
-    add(head_.out);
+    add(head_.dense, true);
+    add(head_.out, true);
   } else {
-    add(token_head_.out);
+    add(token_head_.out, true);
   }
   return out;
 }

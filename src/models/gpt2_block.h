@@ -71,16 +71,16 @@ class Gpt2Block {
   Activation act_;
   AttentionCore attention_;
   Dropout resid_attn_dropout_, resid_mlp_dropout_;
-  ScratchBuffer a_;        // (rows, H) ln_1 output; reused for its gradient
-  ScratchBuffer qkv_;      // (rows, 3H) c_attn output; reused for its gradient
-  ScratchBuffer ctx_;      // (rows, H) merged context
-  ScratchBuffer h1_;       // (rows, H) X' = X + attention branch
-  ScratchBuffer m_;        // (rows, H) ln_2 output; reused for its gradient
-  ScratchBuffer pre_;      // (rows, I) c_fc output; reused for its gradient
-  ScratchBuffer act_out_;  // (rows, I) act(pre); reused for its gradient
-  ScratchBuffer branch_;   // (rows, H) a residual branch (dropped projection) / its gradient
-  ScratchBuffer dh1_;      // (rows, H) gradient of X'
-  ScratchBuffer x_head_;   // (B, H) the head rows of X (forward_head_rows)
+  ScratchBuffer a_{SharedSlot::Gpt2BlockA};        // (rows, H) ln_1 output; reused for its gradient
+  ScratchBuffer qkv_{SharedSlot::Gpt2BlockQkv};      // (rows, 3H) c_attn output; reused for its gradient
+  ScratchBuffer ctx_{SharedSlot::Gpt2BlockCtx};      // (rows, H) merged context
+  ScratchBuffer h1_{SharedSlot::Gpt2BlockH1};       // (rows, H) X' = X + attention branch
+  ScratchBuffer m_{SharedSlot::Gpt2BlockM};        // (rows, H) ln_2 output; reused for its gradient
+  ScratchBuffer pre_{SharedSlot::Gpt2BlockPre};      // (rows, I) c_fc output; reused for its gradient
+  ScratchBuffer act_out_{SharedSlot::Gpt2BlockActOut};  // (rows, I) act(pre); reused for its gradient
+  ScratchBuffer branch_{SharedSlot::Gpt2BlockBranch};   // (rows, H) a residual branch (dropped projection) / its gradient
+  ScratchBuffer dh1_{SharedSlot::Gpt2BlockDh1};      // (rows, H) gradient of X'
+  ScratchBuffer x_head_{SharedSlot::Gpt2BlockHeadRows};   // (B, H) the head rows of X (forward_head_rows)
 };
 
 }  // namespace accent

@@ -121,7 +121,7 @@ std::vector<NamedLinear> Gpt2Classifier::linear_modules() {
     for (Conv1D* c : {&block->c_attn, &block->attn_c_proj, &block->c_fc, &block->mlp_c_proj})
       out.push_back(NamedLinear{module_name(c->weight), nullptr, c});
   Linear& head = task_ == ModelTask::SequenceClassification ? score_ : token_head_.out;
-  out.push_back(NamedLinear{module_name(head.weight), &head, nullptr});
+  out.push_back(NamedLinear{module_name(head.weight), &head, nullptr, /*head=*/true});
   return out;
 }
 
@@ -167,7 +167,11 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
   copy_from_host(ctx_, ids, ids_host_.data(), id_bytes);
   positions = ids + rows, pooled_rows = ids + 2 * rows;
 
-  float* hidden = hidden_.f32((L + 1) * na);
+  // X0 and every block output; in inference (nn/scratch.h InferenceScratch) no backward reads them, so two slots
+  // alternate.
+  const int64_t kept = InferenceScratch::active() ? std::min<int64_t>(L + 1, 2) : L + 1;
+  float* hidden = hidden_.f32(kept * na);
+  auto state = [&](int64_t l) { return hidden + (l % kept) * na; };
   float* x0 = packing ? padded_.f32(n) : hidden;  // embeddings run padded, then are packed
   wte_.forward(ctx_, ids, x0, rows, /*accumulate=*/false);
   wpe_.forward(ctx_, positions, x0, rows, /*accumulate=*/true);
@@ -175,18 +179,18 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
   if (packing) pack_rows(ctx_, packing, x0, hidden, B, T, H);
   const HeadRows* head_rows = L > 0 ? head_rows_ : nullptr;
   for (int64_t l = 0; l < L - (head_rows ? 1 : 0); ++l)
-    blocks_[l]->forward(ctx_, hidden + l * na, mask_add, hidden + (l + 1) * na, B, T, rng, packing);
+    blocks_[l]->forward(ctx_, state(l), mask_add, state(l + 1), B, T, rng, packing);
   if (head_rows) {  // the last block computes the pooled rows only: they are X[b, last_b]
     float* pooled = pooled_.f32(B * H);
     float* normed = normed_.f32(B * H);
-    blocks_[L - 1]->forward_head_rows(ctx_, hidden + (L - 1) * na, head_mask(batch, last), *head_rows, pooled, B, T,
-                                      rng, packing);
+    blocks_[L - 1]->forward_head_rows(ctx_, state(L - 1), head_mask(batch, last), *head_rows, pooled, B, T, rng,
+                                      packing);
     ln_f_.forward(ctx_, pooled, normed, B);
     score_.forward(ctx_, normed, logits, B);
     return;
   }
 
-  const float* last_hidden = hidden + L * na;
+  const float* last_hidden = state(L);
   if (packing) {  // only sequence classification packs: the pooled rows are read from the unpacked state
     float* unpacked = padded_.f32(n);
     unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);

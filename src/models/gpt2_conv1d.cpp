@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/error.h"
 #include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
@@ -21,7 +22,9 @@ void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t row
   const GemmShape shape{1, rows, out_, in_, false, false};
   const Tensor& w = std::as_const(weight.value);
   const float* b = std::as_const(bias.value).f32();
-  if (ctx.precision == Precision::BF16)
+  if (!int8_.empty())
+    int8_.forward(ctx, x, b, y, rows);
+  else if (ctx.precision == Precision::BF16)
     gemm_bf16_weights(ctx, shape, x, weight_bf16_.get(ctx, w), b, y, false);
   else
     gemm(ctx, shape, x, w.f32(), b, y, false);
@@ -29,6 +32,7 @@ void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t row
 }
 
 void Conv1D::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows) {
+  ACCENT_CHECK(int8_.empty(), weight.name, ": an int8 layer is inference-only (no backward); train the fp32 model");
   if (lora) lora->backward_params(ctx, x, dy, rows);  // reads x before dx (which may alias it) is written
   // dW (in, out) += xᵀ (in, rows) · dy (rows, out); frozen weight/bias: no product
   if (weight.trainable)

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "nn/bf16_weight_cache.h"
+#include "nn/int8_weight.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
 
@@ -36,7 +37,13 @@ class Conv1D {
   void backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows);
   void collect(ParameterList& out);
 
+  // Dynamic int8 inference (nn/int8_weight.h, quantized per output column): forward multiplies `w` from now on;
+  // backward refuses.
+  void set_int8_weight(Int8Weight w) { int8_ = std::move(w); }
+  const Int8Weight& int8_weight() const { return int8_; }
+
  private:
+  Int8Weight int8_;  // empty unless the layer runs int8
   int64_t in_ = 0, out_ = 0;
   Bf16WeightCache weight_bf16_;  // (in, out) bf16 copy of weight
 };

@@ -12,6 +12,7 @@
 #include "models/classification_loss.h"
 #include "models/encoder_classifier.h"
 #include "models/gpt2_classifier.h"
+#include "models/int8_quantization.h"
 #include "models/model_size.h"
 #include "models/weight_loading.h"
 
@@ -124,6 +125,8 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     problem_type_from_name(*options.problem_type);
     config.problem_type = options.problem_type;
   }
+  // An `accent quantize` directory: its body layers are stored int8 (models/int8_quantization.h).
+  const std::vector<std::string> int8_modules = int8_modules_of(config, config_path);
   // Weights: model.safetensors (or its index) wins over pytorch_model.bin (or its index), as in transformers.
   const CheckpointTensors checkpoint = CheckpointTensors::open_dir(dir);
   const std::string family = sequence_classifier_family(config, config_path);
@@ -145,7 +148,9 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     // *ForTokenClassification / *ForQuestionAnswering have no pooler: transformers ignores a checkpoint's pooler
     // silently (_keys_to_ignore_on_load_unexpected = [r"pooler"]).
     if (task != ModelTask::SequenceClassification) spec.ignore_unexpected = {"pooler"};
+    if (!int8_modules.empty()) spec.ignore_unexpected.push_back(".weight_scale");  // read by load_int8_weights
     load_weights(family_model->parameters(), checkpoint, dir, spec, options, r);
+    load_int8_weights(*model, checkpoint, int8_modules, dir);  // the I8 weights, read above as numbers, replaced
   }
   if (options.print_warnings) print_warnings(r, dir);
   if (options.require_all_weights && (!r.missing_keys.empty() || !r.mismatched_keys.empty())) {

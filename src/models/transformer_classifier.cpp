@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "io/safetensors.h"
 #include "models/classification_loss.h"
+#include "models/int8_quantization.h"
 #include "models/token_task_losses.h"
 #include "nn/lora.h"
 #include "nn/parameter_init.h"
@@ -93,7 +95,11 @@ void TransformerClassifier::init_weights(uint64_t seed) {
   for (size_t i = 0; i < params.size(); ++i) init_parameter(*params[i], root.fork(i));
 }
 
-ForwardResult TransformerClassifier::forward(const Batch& batch) { return run(batch, nullptr, false); }
+ForwardResult TransformerClassifier::forward(const Batch& batch) {
+  std::optional<InferenceScratch> shared_layer_buffers;
+  if (!keep_layer_activations_) shared_layer_buffers.emplace();
+  return run(batch, nullptr, false);
+}
 
 ForwardResult TransformerClassifier::forward_backward(const Batch& batch, Rng& dropout_rng) {
   ACCENT_CHECK(batch_has_labels(batch),
@@ -166,12 +172,23 @@ void TransformerClassifier::save_pretrained(const std::string& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   ACCENT_CHECK(!ec, dir, ": cannot create the output directory (", ec.message(), ")");
+  auto& self = const_cast<TransformerClassifier&>(*this);
   NamedTensors tensors;
-  for (Parameter* p : const_cast<TransformerClassifier*>(this)->parameters()) tensors.emplace_back(p->name, p->value);
+  for (Parameter* p : self.parameters()) tensors.emplace_back(p->name, p->value);
+  // int8 layers (models/int8_quantization.h): the I8 weight in place of the fp32 one, its scales beside it.
+  std::vector<std::string> int8_modules;
+  for (const NamedLinear& m : self.linear_modules()) {
+    if (m.int8_weight().empty()) continue;
+    int8_modules.push_back(m.name);
+    for (auto& [name, tensor] : tensors)
+      if (name == m.weight().name) tensor = m.int8_weight().values();
+    tensors.emplace_back(int8_scale_name(m.name), m.int8_weight().scales());
+  }
   // Weights first, config last (each atomic): a directory whose config.json is new has the weights it describes.
   save_safetensors_checkpoint(dir, tensors);
   ModelConfig out = config_;
   out.architectures = {architecture()};
+  set_int8_modules(out, int8_modules);
   save_config((std::filesystem::path(dir) / "config.json").string(), out);
 }
 

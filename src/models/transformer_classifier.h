@@ -78,8 +78,12 @@ class TransformerClassifier : public SequenceClassifier {
   virtual EncoderModules encoder_modules() { return {}; }
   // After forward(batch): d(logits) (logits_count values), host memory → the model's backward, as the trainer runs it from the
   // loss gradient (trainable parameters' gradients accumulate; BertEmbeddings::set_word_vectors_grad receives
-  // d(word vectors)). The forward keeps every activation backward reads, with or without dropout.
+  // d(word vectors)). Needs set_keep_layer_activations(true) before that forward.
   void backward_from_logits(const Batch& batch, const float* dlogits);
+  // Inference (forward) holds one layer's activations at a time by default: the layers share their buffers
+  // (nn/scratch.h InferenceScratch), as nothing reads them afterwards. On: forward keeps every layer's activations,
+  // as training does — for backward_from_logits and for reading per-layer state (attention maps) afterwards.
+  void set_keep_layer_activations(bool on) { keep_layer_activations_ = on; }
 
  protected:
   TransformerClassifier(ModelConfig config, ModelTask task);
@@ -121,6 +125,7 @@ class TransformerClassifier : public SequenceClassifier {
  private:
   ForwardResult run(const Batch& batch, Rng* rng, bool with_backward);
   bool unpadded_ = true;
+  bool keep_layer_activations_ = false;
   TokenPacker packer_;
   std::vector<float> mask_add_host_;  // (B, T) built on the host, then copied into mask_add_
   ScratchBuffer mask_add_;            // (B, T)

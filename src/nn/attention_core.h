@@ -67,8 +67,8 @@ class AttentionCore {
   float scale_divisor_ = 1.0f;
   bool causal_ = false;
   Dropout attention_dropout_;
-  ScratchBuffer heads_;  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh reused for dkh, dvh in backward
-  ScratchBuffer probs_;  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
+  ScratchBuffer heads_{SharedSlot::AttentionCoreHeads};  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh reused for dkh, dvh in backward
+  ScratchBuffer probs_{SharedSlot::AttentionCoreProbs};  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)
   const float* last_probs_ = nullptr;
 };
 

@@ -33,7 +33,7 @@ class FeedForward {
  private:
   int64_t I_ = 0;
   Activation act_ = Activation::Gelu;
-  ScratchBuffer pre_;  // (rows, I) W1·x + b1; reused for its gradient
+  ScratchBuffer pre_{SharedSlot::FeedForwardPre};  // (rows, I) W1·x + b1; reused for its gradient
 };
 
 }  // namespace accent

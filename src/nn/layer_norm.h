@@ -44,7 +44,7 @@ class LayerNorm {
  private:
   int64_t C_ = 0;
   float eps_ = 1e-12f;
-  ScratchBuffer mean_, rstd_;  // (rows)
+  ScratchBuffer mean_{SharedSlot::LayerNormMean}, rstd_{SharedSlot::LayerNormRstd};  // (rows)
   // Where the weight/bias gradient sums go: the gradient buffers, or null (not computed) for a frozen parameter.
   float* weight_grad_sink();
   float* bias_grad_sink();

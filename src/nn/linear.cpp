@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/error.h"
 #include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
@@ -16,7 +17,9 @@ Linear::Linear(const std::string& name, int64_t in_features, int64_t out_feature
 }
 
 void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const {
-  if (ctx.precision == Precision::BF16) {
+  if (!int8_.empty()) {
+    int8_.forward(ctx, x, has_bias_ ? bias.value.f32() : nullptr, y, rows);
+  } else if (ctx.precision == Precision::BF16) {
     GemmShape s;
     s.M = rows, s.N = out_, s.K = in_, s.trans_b = true;  // y = x (rows, in) · Wᵀ, W (out, in) = (N, K)
     gemm_bf16_weights(ctx, s, x, weight_bf16_.get(ctx, weight.value), has_bias_ ? bias.value.f32() : nullptr, y, false);
@@ -28,6 +31,7 @@ void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t row
 
 void Linear::backward(const OpContext& ctx, const float* x, const float* dy, float* dx, int64_t rows,
                       bool accumulate_dx) {
+  ACCENT_CHECK(int8_.empty(), weight.name, ": an int8 layer is inference-only (no backward); train the fp32 model");
   if (lora) lora->backward_params(ctx, x, dy, rows);  // reads x before dx (which may alias it) is written
   float* dbias = has_bias_ && bias.trainable ? bias.grad.f32() : nullptr;
   if (weight.trainable) {

@@ -5,10 +5,13 @@
 // Under Precision::BF16, forward and dx = dy·W multiply a bf16 copy of the fp32 master weight that is re-made only
 // when the weight changed (nn/bf16_weight_cache.h: keyed by the storage's version, which every non-const access
 // stamps): once per optimizer step for a trained weight, once in all for a frozen one or for inference.
+// With an int8 weight set (nn/int8_weight.h, dynamic int8 inference) forward multiplies that instead, whatever the
+// precision; backward then refuses (an int8 layer is inference-only).
 #pragma once
 #include <string>
 
 #include "nn/bf16_weight_cache.h"
+#include "nn/int8_weight.h"
 #include "nn/parameter.h"
 #include "ops/backend.h"
 
@@ -39,7 +42,12 @@ class Linear {
                 bool accumulate_dx = false);
   void collect(ParameterList& out);
 
+  // Dynamic int8 inference: forward multiplies `w` (quantized from this layer's weight, or loaded) from now on.
+  void set_int8_weight(Int8Weight w) { int8_ = std::move(w); }
+  const Int8Weight& int8_weight() const { return int8_; }
+
  private:
+  Int8Weight int8_;              // empty unless the layer runs int8
   Bf16WeightCache weight_bf16_;  // (out, in) bf16 copy of weight, made by the first BF16 use after a change
   int64_t in_ = 0, out_ = 0;
   bool has_bias_ = true;

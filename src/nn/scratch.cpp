@@ -21,7 +21,16 @@ ScratchBuffer& shared_scratch(SharedSlot slot) {
   return buffers[ScratchPlacement::current().is_host() ? 0 : 1][static_cast<int>(slot)];
 }
 
+namespace {
+thread_local bool t_inference_scratch = false;
+}  // namespace
+
+InferenceScratch::InferenceScratch() : previous_(t_inference_scratch) { t_inference_scratch = true; }
+InferenceScratch::~InferenceScratch() { t_inference_scratch = previous_; }
+bool InferenceScratch::active() { return t_inference_scratch; }
+
 void* ScratchBuffer::reserve(int64_t bytes) {
+  if (t_inference_scratch && static_cast<int>(inference_slot_) >= 0) return shared_scratch(inference_slot_).reserve(bytes);
   const MemoryResource& memory = ScratchPlacement::current();
   if (bytes > storage_.numel() || &storage_.memory() != &memory) {
     storage_ = Tensor(DType::U8, {bytes}, memory);

@@ -35,8 +35,16 @@ class ScratchPlacement {
   const MemoryResource* previous_;
 };
 
+enum class SharedSlot : int;
+
 class ScratchBuffer {
  public:
+  ScratchBuffer() = default;
+  // A member of a per-layer module (one instance per layer) that only that module's own call reads when no
+  // backward follows: while an InferenceScratch is alive on this thread, it hands out this thread's shared buffer
+  // for `inference_slot` instead of its own storage, so an L-layer model in inference holds one layer's
+  // activations instead of L. Each such slot belongs to one member of one module class.
+  explicit ScratchBuffer(SharedSlot inference_slot) : inference_slot_(inference_slot) {}
   // A buffer of at least n elements in ScratchPlacement::current() (contents unspecified after growth or a move
   // to another memory). 64-byte aligned.
   float* f32(int64_t n) { return static_cast<float*>(reserve(n * static_cast<int64_t>(sizeof(float)))); }
@@ -48,6 +56,22 @@ class ScratchBuffer {
  private:
   void* reserve(int64_t bytes);
   Tensor storage_;  // U8
+  SharedSlot inference_slot_{-1};  // -1: always its own storage
+};
+
+// While alive on this thread (a forward with no backward after it: TransformerClassifier::forward), per-layer
+// ScratchBuffers built with an inference slot share that slot's buffer; nests. Safe because a layer's buffers carry
+// nothing from one call to the next without a backward, and a module class's call never re-enters itself.
+class InferenceScratch {
+ public:
+  InferenceScratch();
+  ~InferenceScratch();
+  InferenceScratch(const InferenceScratch&) = delete;
+  InferenceScratch& operator=(const InferenceScratch&) = delete;
+  static bool active();
+
+ private:
+  bool previous_;
 };
 
 enum class SharedSlot : int {
@@ -59,6 +83,12 @@ enum class SharedSlot : int {
   LayerGradient,       // an encoder layer (models/bert_encoder BertLayer): (B, T, H) gradient between its blocks
   PaddedRows,          // SelfAttention, models/gpt2_block: (B·T, H or 3H) packed rows unpacked around attention
                        // (nn/token_packing.h); the two never nest
+  // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
+  AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd,
+  BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,
+  BertFeedForwardResidual, BertLayerMiddle,
+  Gpt2BlockA, Gpt2BlockQkv, Gpt2BlockCtx, Gpt2BlockH1, Gpt2BlockM, Gpt2BlockPre, Gpt2BlockActOut, Gpt2BlockBranch,
+  Gpt2BlockDh1, Gpt2BlockHeadRows,
   Count
 };
 

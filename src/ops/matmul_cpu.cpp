@@ -1,4 +1,5 @@
-// ops/matmul_cpu.cpp — gemm on oneDNN 2.6 (fp32 or bf16 matmul primitive) and a parallel column sum.
+// ops/matmul_cpu.cpp — gemm on oneDNN 2.6 (fp32, bf16 or u8·s8 matmul primitive) and a parallel column sum.
+// int8 (ops/matmul_int8.h): u8·s8 with an int32 result (AVX512-VNNI's vpdpbusd takes exactly these operand types).
 // bf16: operands are bf16 (converted here into per-thread scratch that only grows, so a training step that
 // repeats shapes allocates nothing after the first), bias and dst fp32; oneDNN accumulates in fp32 (AMX tiles or
 // AVX512-BF16 dot products).
@@ -23,6 +24,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "ops/matmul.h"
+#include "ops/matmul_int8.h"
 #include "ops/precision.h"
 
 namespace accent::cpu {
@@ -31,10 +33,14 @@ namespace {
 
 using dnnl::memory;
 
+// What A and B hold: fp32, bf16 (fp32 accumulation) or u8 · s8 (int32 accumulation and result).
+enum class Operands : uint8_t { F32, BF16, U8S8 };
+
 struct GemmKey {
   int64_t batch, M, N, K;
-  bool trans_a, trans_b, has_bias, accumulate, bf16;
-  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate, bf16); }
+  bool trans_a, trans_b, has_bias, accumulate;
+  Operands operands;
+  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate, operands); }
   bool operator<(const GemmKey& o) const { return tie() < o.tie(); }
 };
 
@@ -56,11 +62,14 @@ dnnl::stream& stream() {
 GemmPrimitive make_primitive(const GemmKey& k) {
   const memory::dim bs = k.batch, M = k.M, N = k.N, K = k.K;
   memory::desc a_md, b_md, c_md, bias_md;
-  const memory::data_type in_type = k.bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+  const bool int8 = k.operands == Operands::U8S8;
+  const memory::data_type in_type = k.operands == Operands::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
+  const memory::data_type a_type = int8 ? memory::data_type::u8 : in_type, b_type = int8 ? memory::data_type::s8 : in_type;
+  const memory::data_type c_type = int8 ? memory::data_type::s32 : memory::data_type::f32;
   if (k.batch == 1) {
-    a_md = memory::desc({M, K}, in_type, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});
-    b_md = memory::desc({K, N}, in_type, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
-    c_md = memory::desc({M, N}, memory::data_type::f32, memory::dims{N, 1});
+    a_md = memory::desc({M, K}, a_type, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});
+    b_md = memory::desc({K, N}, b_type, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
+    c_md = memory::desc({M, N}, c_type, memory::dims{N, 1});
     if (k.has_bias) bias_md = memory::desc({1, N}, memory::data_type::f32, memory::dims{N, 1});
   } else {
     a_md = memory::desc({bs, M, K}, in_type,
@@ -95,7 +104,8 @@ const GemmPrimitive& primitive_for(const GemmKey& key) {
   } catch (const dnnl::error& e) {
     fail("gemm: oneDNN could not create a matmul for batch=", key.batch, " M=", key.M, " N=", key.N, " K=", key.K,
          key.trans_a ? " Aᵀ" : "", key.trans_b ? " Bᵀ" : "", key.has_bias ? " +bias" : "",
-         key.accumulate ? " +=" : "", key.bf16 ? " bf16" : " fp32", " (", e.what(), ")");
+         key.accumulate ? " +=" : "",
+         key.operands == Operands::BF16 ? " bf16" : key.operands == Operands::U8S8 ? " u8·s8" : " fp32", " (", e.what(), ")");
   }
 }
 
@@ -110,9 +120,10 @@ void empty_reduction(const GemmShape& s, const float* bias, float* C, bool accum
     for (int64_t n = 0; n < s.N; ++n) C[i * s.N + n] = bias ? bias[n] : 0.0f;
 }
 
-void execute(const GemmShape& s, const void* A, const void* B, const float* bias, float* C, bool accumulate,
-             bool bf16) {
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, bf16};
+// C is fp32, or int32 for Operands::U8S8.
+void execute(const GemmShape& s, const void* A, const void* B, const float* bias, void* C, bool accumulate,
+             Operands operands) {
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, operands};
   const GemmPrimitive& p = primitive_for(key);
   memory a(p.pd.src_desc(), engine(), const_cast<void*>(A));
   memory b(p.pd.weights_desc(), engine(), const_cast<void*>(B));
@@ -135,7 +146,7 @@ uint16_t* bf16_scratch(int slot, int64_t n) {
 bool native_bf16_matmul() {
   static const bool available = [] {
     try {
-      make_primitive(GemmKey{1, 16, 16, 16, false, false, false, false, true});
+      make_primitive(GemmKey{1, 16, 16, 16, false, false, false, false, Operands::BF16});
       return true;
     } catch (const dnnl::error&) {
       return false;
@@ -157,15 +168,26 @@ const float* widened(int slot, const uint16_t* bf16, int64_t n) {
 // C = A16·B16 (+ bias): on the bf16 primitive, or on the fp32 one with the widened operands.
 void execute_bf16(const GemmShape& s, const uint16_t* a16, const uint16_t* b16, const float* bias, float* C,
                   bool accumulate) {
-  if (native_bf16_matmul()) return execute(s, a16, b16, bias, C, accumulate, true);
-  execute(s, widened(0, a16, s.batch * s.M * s.K), widened(1, b16, s.batch * s.K * s.N), bias, C, accumulate, false);
+  if (native_bf16_matmul()) return execute(s, a16, b16, bias, C, accumulate, Operands::BF16);
+  execute(s, widened(0, a16, s.batch * s.M * s.K), widened(1, b16, s.batch * s.K * s.N), bias, C, accumulate,
+          Operands::F32);
 }
 
 }  // namespace
 
 void gemm(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
   if (s.K == 0) return empty_reduction(s, bias, C, accumulate);
-  execute(s, A, B, bias, C, accumulate, false);
+  execute(s, A, B, bias, C, accumulate, Operands::F32);
+}
+
+void gemm_u8s8(const GemmShape& s, const uint8_t* A, const int8_t* B, int32_t* C) {
+  ACCENT_CHECK(s.batch == 1 && !s.trans_a, "gemm_u8s8: takes one (M, K) A, got batch=", s.batch,
+               s.trans_a ? " Aᵀ" : "");
+  if (s.K == 0) {
+    std::fill(C, C + s.M * s.N, 0);
+    return;
+  }
+  execute(s, A, B, nullptr, C, false, Operands::U8S8);
 }
 
 void gemm_bf16(const GemmShape& s, const float* A, const float* B, const float* bias, float* C, bool accumulate) {
@@ -188,7 +210,8 @@ void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf1
 }
 
 const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate, bool bf16) {
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate, bf16 && native_bf16_matmul()};
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate,
+                    bf16 && native_bf16_matmul() ? Operands::BF16 : Operands::F32};
   return primitive_for(key).pd.impl_info_str();
 }
 

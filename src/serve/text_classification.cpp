@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/hub.h"
 #include "models/peft_adapter.h"
+#include "models/int8_quantization.h"
 #include "models/registry.h"
 
 namespace accent {
@@ -23,6 +24,7 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
     p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(own_tokenizer ? dir : base));
     p.model_ = load_lora_model(dir, base);
     p.model_->set_op_context(default_op_context());  // pipeline(device=...)
+    if (int8_inference()) quantize_dynamic_int8(*p.model_);  // --precision int8
     return p;
   }
   p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
@@ -36,6 +38,7 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
                p.tokenizer_->vocab_size(), " tokens but config.json vocab_size is ", p.model_->config()->vocab_size,
                " (embedding rows); the tokenizer does not belong to this model");
   p.model_->set_op_context(default_op_context());  // pipeline(device=...)
+  if (int8_inference()) quantize_dynamic_int8(*p.model_);  // --precision int8
   return p;
 }
 

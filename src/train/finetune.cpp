@@ -21,6 +21,7 @@
 #include "io/config.h"
 #include "io/hub.h"
 #include "io/model_dir_save.h"
+#include "models/int8_quantization.h"
 #include "models/registry.h"
 #include "train/data_parallel.h"
 #include "train/run_identity.h"
@@ -441,6 +442,8 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   std::unique_ptr<SequenceClassifier> model;
   if (has_model_weights(dir)) {
     model = load_sequence_classifier(dir, load);
+    ACCENT_CHECK(int8_module_names(*model).empty(), dir, ": an int8 model (made by `accent quantize`) is for "
+                 "inference only; fine-tune the full-precision model it was made from");
   } else {
     std::cerr << "note: " << dir << " has config.json but no model weights (model.safetensors): initialising every "
               << "parameter randomly from the config (seed " << args.seed << "). This trains from scratch; it is not "
@@ -649,6 +652,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
     model = load_sequence_classifier(dir, load);
   }
   model->set_op_context(default_op_context());
+  if (int8_inference()) quantize_dynamic_int8(*model);  // --precision int8
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 

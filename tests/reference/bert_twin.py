@@ -84,10 +84,11 @@ def param_names(cfg):
     return names + ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]
 
 
-def logits_of(P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+def logits_of(P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None, linears=None):
     """HF BertForSequenceClassification logits; train=True applies the config's dropout like model.train().
     word_vectors (B, T, H) replace the word-embedding lookup (HF inputs_embeds); `attentions`, a list, receives
-    every layer's probabilities (B, NH, T, T) before dropout (HF output_attentions=True)."""
+    every layer's probabilities (B, NH, T, T) before dropout (HF output_attentions=True). `linears` (name → module)
+    runs those layers instead of F.linear on P (bench/torch_infer.py: quantize_dynamic's int8 Linear modules)."""
     B, T = ids.shape
     hd = lambda v: F.dropout(v, cfg["hidden_dropout_prob"], training=train)
     ad = lambda v: F.dropout(v, cfg["attention_probs_dropout_prob"], training=train)
@@ -102,7 +103,8 @@ def logits_of(P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=
     e = e + F.embedding(torch.arange(T).expand(B, T), P["bert.embeddings.position_embeddings.weight"])
     x = hd(F.layer_norm(e, (H,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps))
     ext = (1.0 - mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
-    lin = lambda v, name: F.linear(v, P[name + ".weight"], P[name + ".bias"])
+    lin = lambda v, name: linears[name](v) if linears and name in linears else \
+        F.linear(v, P[name + ".weight"], P[name + ".bias"])
     heads = lambda v: v.view(B, T, NH, D).permute(0, 2, 1, 3)
     for l in range(cfg["num_hidden_layers"]):
         p = f"bert.encoder.layer.{l}."

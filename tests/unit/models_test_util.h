@@ -88,14 +88,24 @@ inline Batch read_twin_batch(const std::string& path) {
   return batch;
 }
 
-// max|a − b| / max(max|b|, floor).
-inline double relative_diff(const Tensor& a, const Tensor& b, double floor = 1e-30) {
+// max|a − b| / max(max|b|, floor) over n values.
+inline double relative_diff(const float* a, const float* b, int64_t n, double floor = 1e-30) {
   double diff = 0.0, scale = floor;
-  for (int64_t i = 0; i < b.numel(); ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(a.f32()[i]) - b.f32()[i]));
-    scale = std::max(scale, std::fabs(static_cast<double>(b.f32()[i])));
+  for (int64_t i = 0; i < n; ++i) {
+    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
+    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
   }
   return diff / scale;
+}
+inline double relative_diff(const Tensor& a, const Tensor& b, double floor = 1e-30) {
+  return relative_diff(a.f32(), b.f32(), b.numel(), floor);
+}
+
+// A gtest parameter name for a model family: "xlm-roberta" → "xlm_roberta".
+inline std::string family_param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
 }
 
 inline double max_abs_diff(const Tensor& a, const Tensor& b) {

@@ -131,12 +131,7 @@ TEST_P(UnpaddedFamilies, SameLogitsLossAndGradientsAsPadded) { expect_same_as_pa
 
 INSTANTIATE_TEST_SUITE_P(All, UnpaddedFamilies,
                          ::testing::Values("bert", "roberta", "xlm-roberta", "electra", "distilbert", "gpt2"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
-                         });
+                         family_param_name);
 
 TEST(Unpadded, RefBackendToo) {
   expect_same_as_padded("bert", Backend::Ref);

@@ -1,0 +1,43 @@
+// nn/int8_weight.h — a layer's weight as int8 with one scale per output channel (dynamic int8 inference).
+//
+//   W ≈ values · scale[channel],  values ∈ [-127, 127],  scale[channel] = max |W[channel, :]| / 127
+// (ops/matmul_int8.h has the arithmetic). The layer keeps its fp32 weight beside it (what everything that is not
+// the product reads: saving fp32, parameter counts); a model loaded from an int8 directory gets values·scale there.
+// An int8 layer is inference-only: it has no gradient path.
+#pragma once
+#include <string>
+
+#include "core/tensor.h"
+#include "ops/backend.h"
+
+namespace accent {
+
+class Int8Weight {
+ public:
+  Int8Weight() = default;
+  // Quantizes `weight` (F32, host): stored (out, in) as nn.Linear when out_major, else (in, out) as GPT-2's Conv1D.
+  static Int8Weight quantize(const Tensor& weight, bool out_major);
+  // From saved tensors: values I8 in the weight's stored shape, scales F32 (out), each finite and > 0. `name` (the
+  // module) names the tensor in errors.
+  static Int8Weight from_tensors(Tensor values, Tensor scales, bool out_major, const std::string& name);
+
+  bool empty() const { return values_.numel() == 0; }
+  const Tensor& values() const { return values_; }  // I8, the weight's stored shape
+  const Tensor& scales() const { return scales_; }  // F32 (out)
+  bool out_major() const { return out_major_; }
+  // values · scale in the stored shape (F32): the weight this int8 copy stands for.
+  Tensor dequantized() const;
+
+  // y (rows, out) = x (rows, in) · W + bias through the int8 product (bias may be null).
+  void forward(const OpContext& ctx, const float* x, const float* bias, float* y, int64_t rows) const;
+
+ private:
+  Tensor values_;
+  Tensor scales_;
+  Tensor sums_;  // I32 (out): Σ of each output channel's values (ops/matmul_int8.h int8_column_sums)
+  bool out_major_ = true;
+  int64_t in_ = 0, out_ = 0;
+  void compute_sums();
+};
+
+}  // namespace accent

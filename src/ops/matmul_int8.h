@@ -1,0 +1,53 @@
+// ops/matmul_int8.h — dynamic int8 matrix products for inference (what torch.ao.quantization.quantize_dynamic runs
+// for nn.Linear, with per-row instead of per-tensor activation scales).
+//
+// A weight W is quantized once, per output channel, symmetric:   s_w[n] = max_k |W[n,k]| / 127,
+//   Wq[n,k] = round(W[n,k] / s_w[n]) ∈ [-127, 127]                                   (round half to even)
+// An activation row x (one token) is quantized at run time the same way with its own scale s_x[m]. The product
+// accumulates in int32 (exact: |Σ| ≤ K·127² fits for K < 133 000) and leaves as
+//   C[m,n] = (float(Σ_k Xq[m,k]·Wq[n,k]) · s_w[n]) · s_x[m] + bias[n]
+// in that order in every backend, so ref and cpu differ only where fp32 rounding of the two products differs.
+// cpu runs oneDNN's u8·s8 matmul (AVX512-VNNI's vpdpbusd multiplies unsigned by signed bytes): the activations go
+// in as Xq + 128 ∈ [1, 255] and the int32 result is corrected exactly by −128·Σ_k Wq[n,k] (the weight's column
+// sums, computed once per weight), then scaled as above in one pass. ref is a triple loop on the signed values.
+// There is no backward: an int8 layer is inference-only.
+#pragma once
+#include <cstdint>
+
+#include "ops/backend.h"
+#include "ops/matmul.h"
+
+namespace accent {
+
+// Each of `rows` rows of x (rows, cols) to int8 with its own symmetric scale: q (rows, cols), scale (rows). An
+// all-zero row gets scale 1 (q = 0). Parallel over rows.
+void quantize_rows_s8(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale);
+// The same per column of x (rows, cols): scale (cols) — a weight stored (in, out) such as GPT-2's Conv1D.
+void quantize_columns_s8(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale);
+
+// b_sums (N) = Σ_k op(B)[k, n] for B int8 stored (K, N), or (N, K) when trans_b.
+void int8_column_sums(const int8_t* B, int64_t K, int64_t N, bool trans_b, int32_t* b_sums);
+
+// An int8 weight as the product reads it: values stored (K, N), or (N, K) when the shape says trans_b; scale (N);
+// sums (N) from int8_column_sums.
+struct Int8Operand {
+  const int8_t* values = nullptr;
+  const float* scale = nullptr;
+  const int32_t* sums = nullptr;
+};
+
+// C (M, N) = quantize_rows(A (M, K)) · op(B) with B's per-column scales, + bias (N, may be null). batch 1, no
+// trans_a. Backend Ref or Cpu (the GPU has no int8 path: it throws); ctx.precision does not matter.
+void gemm_int8_dynamic(const OpContext& ctx, const GemmShape& shape, const float* A, const Int8Operand& B,
+                       const float* bias, float* C);
+
+namespace ref {
+void gemm_int8_dynamic(const GemmShape& shape, const float* A, const Int8Operand& B, const float* bias, float* C);
+}  // namespace ref
+namespace cpu {
+void gemm_int8_dynamic(const GemmShape& shape, const float* A, const Int8Operand& B, const float* bias, float* C);
+// C (M, N) = A (M, K) · op(B) in int32: oneDNN's u8·s8 matmul (batch 1, no trans_a).
+void gemm_u8s8(const GemmShape& shape, const uint8_t* A, const int8_t* B, int32_t* C);
+}  // namespace cpu
+
+}  // namespace accent
