@@ -9,7 +9,9 @@
 # closer test (its activations have larger outliers, which per-token scales absorb better than per-tensor ones).
 # For each model: `accent evaluate` in fp32 and with --precision int8, then the int8 directory written by
 # `accent quantize` evaluated as it is, and per-example agreement of the predicted labels (fp32 vs int8) from
-# `accent predict --input` on the evaluation rows. Output: RESULT lines; logs under WORK_DIR.
+# `accent predict --input` on the evaluation rows. The quantize directory is evaluated with --precision fp32 (its
+# attention and head then run fp32), --precision int8 keeps auto (bf16) there: their losses differ in the 4th digit.
+# Output: RESULT lines; logs under WORK_DIR.
 # Environment: SST2_ROWS (20000), DATASETS ("demo sst2"), THREADS (2).
 set -euo pipefail
 BUILD=${1:?usage: bench/int8_accuracy.sh BUILD_DIR WORK_DIR}
@@ -48,7 +50,7 @@ train_sst2() {  # → $W/sst2/model, eval file SST-2 dev
 }
 
 accuracy_of() {  # accuracy_of JSON_FILE
-  /usr/bin/python3 -c 'import json,sys; m=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(m.get("eval_accuracy", m.get("accuracy")))' "$1"
+  /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m.get("eval_accuracy", m.get("accuracy")))' "$1"
 }
 
 for D in $DATASETS; do
