@@ -119,4 +119,9 @@ std::atomic<bool> g_int8_inference{false};
 void set_int8_inference(bool enabled) { g_int8_inference.store(enabled); }
 bool int8_inference() { return g_int8_inference.load(); }
 
+void prepare_for_inference(SequenceClassifier& model) {
+  model.set_op_context(default_op_context());
+  if (int8_inference()) quantize_dynamic_int8(model);
+}
+
 }  // namespace accent

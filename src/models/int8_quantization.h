@@ -53,5 +53,8 @@ std::vector<std::string> quantize_model_to_dir(const std::string& model_dir, con
 // Process-wide, set once at start-up (like default_precision()).
 void set_int8_inference(bool enabled);
 bool int8_inference();
+// A model loaded to answer (the pipelines, `evaluate`) made ready as the program was configured: moved to
+// default_op_context() (--device, --precision; pipeline(device=...)), then quantized under --precision int8.
+void prepare_for_inference(SequenceClassifier& model);
 
 }  // namespace accent

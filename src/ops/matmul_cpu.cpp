@@ -64,7 +64,8 @@ GemmPrimitive make_primitive(const GemmKey& k) {
   memory::desc a_md, b_md, c_md, bias_md;
   const bool int8 = k.operands == Operands::U8S8;
   const memory::data_type in_type = k.operands == Operands::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
-  const memory::data_type a_type = int8 ? memory::data_type::u8 : in_type, b_type = int8 ? memory::data_type::s8 : in_type;
+  const memory::data_type a_type = int8 ? memory::data_type::u8 : in_type;
+  const memory::data_type b_type = int8 ? memory::data_type::s8 : in_type;
   const memory::data_type c_type = int8 ? memory::data_type::s32 : memory::data_type::f32;
   if (k.batch == 1) {
     a_md = memory::desc({M, K}, a_type, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});

@@ -23,8 +23,7 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
                                std::filesystem::exists(std::filesystem::path(dir) / "vocab.txt");
     p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(own_tokenizer ? dir : base));
     p.model_ = load_lora_model(dir, base);
-    p.model_->set_op_context(default_op_context());  // pipeline(device=...)
-    if (int8_inference()) quantize_dynamic_int8(*p.model_);  // --precision int8
+    prepare_for_inference(*p.model_);  // pipeline(device=...), --precision int8
     return p;
   }
   p.tokenizer_ = std::make_shared<Tokenizer>(Tokenizer::from_pretrained(dir));
@@ -37,8 +36,7 @@ TextClassificationPipeline TextClassificationPipeline::from_pretrained(const std
   ACCENT_CHECK(p.tokenizer_->vocab_size() <= p.model_->config()->vocab_size, dir, ": the tokenizer has ",
                p.tokenizer_->vocab_size(), " tokens but config.json vocab_size is ", p.model_->config()->vocab_size,
                " (embedding rows); the tokenizer does not belong to this model");
-  p.model_->set_op_context(default_op_context());  // pipeline(device=...)
-  if (int8_inference()) quantize_dynamic_int8(*p.model_);  // --precision int8
+  prepare_for_inference(*p.model_);  // pipeline(device=...), --precision int8
   return p;
 }
 

@@ -651,8 +651,7 @@ EvalResult run_evaluate(const ModelArguments& model_args, const std::string& dat
     load.require_all_weights = true;  // evaluating random weights is never what was meant
     model = load_sequence_classifier(dir, load);
   }
-  model->set_op_context(default_op_context());
-  if (int8_inference()) quantize_dynamic_int8(*model);  // --precision int8
+  prepare_for_inference(*model);  // --device, --precision (int8 included)
   const ModelConfig* mc = model->config();
   ACCENT_CHECK(mc != nullptr, dir, ": model has no config");
 
