@@ -29,11 +29,12 @@ DEMO_PACKAGES=(
 )
 # What the tests add. chromium: the HTML reports are checked and screenshotted in a real headless browser.
 # python3-protobuf: Google's own protobuf decoder reads the TensorBoard event files back.
+# python3-sentencepiece: Google's SentencePiece trainer makes the real Unigram models of the tokenizer tests.
 TEST_PACKAGES=(
   googletest libgtest-dev
   clang libclang-rt-14-dev libomp-dev
   python3 python3-torch python3-numpy python3-pandas python3-sklearn python3-scipy
-  pybind11-dev python3-dev python3-protobuf
+  pybind11-dev python3-dev python3-protobuf python3-sentencepiece
   chromium
 )
 packages=("${DEMO_PACKAGES[@]}")

@@ -100,6 +100,7 @@ struct TokenEntity {
 
 bool model_has_continuing_subword_prefix(const text::TokenizerState& s) {
   if (s.wordpiece) return !s.wordpiece->continuing_subword_prefix().empty();
+  if (!s.bpe) return false;  // Unigram has no such prefix
   return !s.bpe->options().continuing_subword_prefix.value_or("").empty();  // "" is falsy in Python
 }
 

@@ -17,6 +17,13 @@
 //       GPT-2's byte alphabet (bytes_to_unicode) becomes those bytes, any other token its own UTF-8 bytes; the
 //       bytes of all tokens are concatenated and decoded lossily (each maximal invalid subpart → U+FFFD, Rust's
 //       String::from_utf8_lossy).
+//   ByteFallback (decoders/byte_fallback.rs): each run of "<0xXX>" tokens becomes its bytes as one token when they
+//       are valid UTF-8, else one U+FFFD per byte.
+//   Fuse: all tokens joined into one.   Replace {pattern: String, content}: per token, every occurrence.
+//   Strip {content, start, stop}: per token, up to `start` leading and `stop` trailing `content` chars removed.
+//   Metaspace {replacement, prepend_scheme}: per token, the replacement char becomes ' ', except on the first
+//       token (prepend_scheme not "never") where it is removed.
+//   Sequence {decoders}: each decoder's decode_chain in turn.
 //   null: no decoder.
 // Any other decoder type is an error naming it.
 #pragma once

@@ -156,6 +156,26 @@ Encoding post_process(const PostProcessor* p, Encoding a, std::optional<Encoding
   // Encoding::merge(encodings, growing_offsets = false).
   Encoding merged = std::move(encodings[0]);
   for (size_t i = 1; i < encodings.size(); ++i) merge_with(merged, encodings[i]);
+  if (!p && encodings.size() == 2) {
+    // tokenizers' default_process (no post-processor) gives sequence ranges to the two encodings but not to
+    // their windows, so the merged windows read as one sequence, all 0 — except the last |B.overflowing| ones,
+    // A itself with a window of B, where A's tokens are 0 and B's none (-1). merge_with nests windows in
+    // windows (A's windows with B's); those have no ranges either: all 0.
+    const size_t a_size = merged.size() - encodings[1].size();
+    const size_t first_with_a = merged.overflowing.size() - encodings[1].overflowing.size();
+    for (size_t k = 0; k < merged.overflowing.size(); ++k) {
+      std::vector<Encoding*> todo{&merged.overflowing[k]};
+      while (!todo.empty()) {
+        Encoding* e = todo.back();
+        todo.pop_back();
+        e->sequence_ids.assign(e->size(), 0);
+        for (Encoding& nested : e->overflowing) todo.push_back(&nested);
+      }
+      Encoding& w = merged.overflowing[k];
+      if (k >= first_with_a)
+        std::fill(w.sequence_ids.begin() + static_cast<std::ptrdiff_t>(std::min(a_size, w.size())), w.sequence_ids.end(), -1);
+    }
+  }
   return merged;
 }
 

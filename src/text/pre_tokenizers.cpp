@@ -137,6 +137,103 @@ void gpt2_regex_split(std::string_view s, std::vector<Span>& words) {
   }
 }
 
+void llama3_regex_split(std::string_view s, int max_digits, std::vector<Span>& words) {
+  const size_t n = s.size();
+  auto emit = [&](size_t b, size_t e) { words.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)}); };
+  auto is_cr_lf = [&](size_t j) { return s[j] == '\r' || s[j] == '\n'; };
+  // End of the run of class k starting at j (at most `limit` code points).
+  auto run_end = [&](size_t j, RegexClass k, size_t limit = SIZE_MAX) {
+    for (size_t count = 0; j < n && count < limit; ++count) {
+      uint32_t len;
+      if (class_at(s, j, len) != k) break;
+      j += len;
+    }
+    return j;
+  };
+  auto lower = [](char c) { return static_cast<char>(c | 0x20); };  // ASCII letters only (callers check)
+  auto is_alpha = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
+  size_t i = 0;
+  while (i < n) {
+    const char c = s[i];
+    // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+    if (c == '\'' && i + 1 < n && is_alpha(s[i + 1])) {
+      const char c1 = lower(s[i + 1]);
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
+        emit(i, i + 2);
+        i += 2;
+        continue;
+      }
+      if (i + 2 < n && is_alpha(s[i + 2])) {
+        const char c2 = lower(s[i + 2]);
+        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
+          emit(i, i + 3);
+          i += 3;
+          continue;
+        }
+      }
+    }
+    uint32_t len;
+    const RegexClass k = class_at(s, i, len);
+    // [^\r\n\p{L}\p{N}]?\p{L}+
+    if (k == kL) {
+      const size_t e = run_end(i + len, kL);
+      emit(i, e);
+      i = e;
+      continue;
+    }
+    if (k != kN && !is_cr_lf(i) && i + len < n) {
+      uint32_t len2;
+      if (class_at(s, i + len, len2) == kL) {
+        const size_t e = run_end(i + len + len2, kL);
+        emit(i, e);
+        i = e;
+        continue;
+      }
+    }
+    // \p{N}{1,max_digits}
+    if (k == kN) {
+      const size_t e = run_end(i + len, kN, static_cast<size_t>(max_digits) - 1);
+      emit(i, e);
+      i = e;
+      continue;
+    }
+    // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
+    size_t other_start = SIZE_MAX;
+    if (k == kO) {
+      other_start = i;
+    } else if (c == ' ' && i + 1 < n) {
+      uint32_t len2;
+      if (class_at(s, i + 1, len2) == kO) other_start = i + 1;
+    }
+    if (other_start != SIZE_MAX) {
+      size_t e = run_end(other_start, kO);
+      while (e < n && is_cr_lf(e)) ++e;
+      emit(i, e);
+      i = e;
+      continue;
+    }
+    // Only whitespace is left (k == kS). W = the whitespace run from i.
+    size_t j = i, last = i, last_cr_lf = SIZE_MAX;
+    while (j < n) {
+      uint32_t l;
+      if (class_at(s, j, l) != kS) break;
+      if (is_cr_lf(j)) last_cr_lf = j;
+      last = j;
+      j += l;
+    }
+    // \s*[\r\n]+ : through W's last CR/LF (the greedy \s* backs off to it).
+    if (last_cr_lf != SIZE_MAX) {
+      emit(i, last_cr_lf + 1);
+      i = last_cr_lf + 1;
+      continue;
+    }
+    // \s+(?!\S) | \s+ : as in the GPT-2 pattern.
+    const size_t e = (j == n || last == i) ? j : last;
+    emit(i, e);
+    i = e;
+  }
+}
+
 const std::array<char32_t, 256>& bytes_to_unicode() {
   static const std::array<char32_t, 256> table = [] {
     std::array<char32_t, 256> t{};

@@ -21,6 +21,12 @@ void bert_pre_tokenize(std::string_view text, std::vector<Span>& words);
 // Appends the GPT-2 regex matches of `text`; they cover it entirely.
 void gpt2_regex_split(std::string_view text, std::vector<Span>& words);
 
+// Appends the matches of the Llama-3 (max_digits 3) and Qwen2 (max_digits 1) split pattern
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,max_digits}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+//   \s*[\r\n]+|\s+(?!\S)|\s+
+// (Oniguruma semantics: at each position the first alternative that matches wins); they cover `text` entirely.
+void llama3_regex_split(std::string_view text, int max_digits, std::vector<Span>& words);
+
 // GPT-2 bytes_to_unicode: bytes 33-126, 161-172, 174-255 map to themselves; the other 68 bytes, in increasing
 // order, to U+0100..U+0143.
 const std::array<char32_t, 256>& bytes_to_unicode();

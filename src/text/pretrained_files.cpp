@@ -183,7 +183,7 @@ void build_bert_pipeline(TokenizerState& s, std::vector<std::pair<std::string, i
     return it == specials.end() ? std::string(d) : it->second.content;
   };
   s.wordpiece = std::make_shared<WordPiece>(std::move(vocab), get("unk_token", "[UNK]"), "##", 100);
-  s.normalizer.emplace(BertNormalizerOptions{});
+  s.normalizer = Normalizer::bert(BertNormalizerOptions{});
   s.pre_tokenizer = PreTokenizerKind::Bert;
   const std::string cls = get("cls_token", "[CLS]"), sep = get("sep_token", "[SEP]");
   const int32_t cls_id = s.wordpiece->token_to_id(cls), sep_id = s.wordpiece->token_to_id(sep);
@@ -269,8 +269,9 @@ std::vector<AddedToken> additional_special_tokens(const json& j, const std::stri
 // Applies tokenizer_config kwargs over the pipeline (v4 BertTokenizerFast / GPT2TokenizerFast /
 // RobertaTokenizerFast __init__). Only keys present in the config are applied; see tokenizer.h.
 void apply_pipeline_kwargs(TokenizerState& s, const json& cfg) {
-  if (s.normalizer && (s.settings.family == TokenizerFamily::Bert || s.settings.family == TokenizerFamily::DistilBert)) {
-    BertNormalizerOptions o = s.normalizer->options();
+  if (s.normalizer && s.normalizer->bert_options() &&
+      (s.settings.family == TokenizerFamily::Bert || s.settings.family == TokenizerFamily::DistilBert)) {
+    BertNormalizerOptions o = *s.normalizer->bert_options();
     if (cfg.contains("do_lower_case") && cfg["do_lower_case"].is_boolean()) o.lowercase = cfg["do_lower_case"].get<bool>();
     if (cfg.contains("strip_accents")) {
       if (cfg["strip_accents"].is_null()) o.strip_accents.reset();
@@ -278,7 +279,7 @@ void apply_pipeline_kwargs(TokenizerState& s, const json& cfg) {
     }
     if (cfg.contains("tokenize_chinese_chars") && cfg["tokenize_chinese_chars"].is_boolean())
       o.handle_chinese_chars = cfg["tokenize_chinese_chars"].get<bool>();
-    s.normalizer.emplace(o);
+    s.normalizer = Normalizer::bert(o);
   }
   if (s.pre_tokenizer == PreTokenizerKind::ByteLevel && cfg.contains("add_prefix_space") &&
       cfg["add_prefix_space"].is_boolean() &&
@@ -517,7 +518,7 @@ void save_pretrained_files(const TokenizerState& s, const std::string& dir) {
     write_file_atomic((d / "vocab.txt").string(), [&](std::ostream& os) {
       for (const auto& [token, id] : s.wordpiece->vocab_by_id()) os << token << '\n';
     });
-  } else {
+  } else if (s.bpe) {
     json vocab = json::object();
     for (const auto& [token, id] : s.bpe->vocab_by_id()) vocab[token] = id;
     write_file_atomic((d / "vocab.json").string(), python_json(vocab));
@@ -557,8 +558,8 @@ void save_pretrained_files(const TokenizerState& s, const std::string& dir) {
   cfg["tokenizer_class"] = s.settings.tokenizer_class.empty() ? default_class_name(family) : s.settings.tokenizer_class;
   const bool unbounded = s.settings.model_max_length == Tokenizer::kNoModelMaxLength;
   cfg["model_max_length"] = unbounded ? json("@VERY_LARGE_INTEGER@") : json(s.settings.model_max_length);
-  if (s.normalizer) {
-    const BertNormalizerOptions& o = s.normalizer->options();
+  if (s.normalizer && s.normalizer->bert_options()) {
+    const BertNormalizerOptions& o = *s.normalizer->bert_options();
     cfg["do_lower_case"] = o.lowercase;
     cfg["strip_accents"] = o.strip_accents ? json(*o.strip_accents) : json(nullptr);
     cfg["tokenize_chinese_chars"] = o.handle_chinese_chars;

@@ -67,8 +67,9 @@ std::pair<int32_t, int32_t> original_range(const Span* align, uint32_t begin, ui
 // (tokenizers' PreTokenizedString splits, empty ones dropped); each token records the word it came from.
 // With `align` (one original-text byte range per piece byte), each token's original byte range is appended to
 // e.offsets.
+// `at_text_start`: the piece begins at the start of its text (Metaspace's prepend_scheme "first").
 void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span* align, Encoding& e, Scratch& sc,
-                    int32_t& word) {
+                    int32_t& word, bool at_text_start) {
   if (piece.empty()) return;
   const size_t first = e.ids.size();
   // Runs the model on `text` = piece bytes [at, at + text.size()) and records offsets through `to_piece`, which
@@ -78,10 +79,12 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
     const size_t before = e.ids.size();
     if (!align) {
       if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
-      else s.bpe->tokenize(text, e.ids);
-    } else if (s.wordpiece) {
+      else if (s.bpe) s.bpe->tokenize(text, e.ids);
+      else s.unigram->tokenize(text, e.ids);
+    } else if (!s.bpe) {
       sc.token_spans.clear();
-      s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
+      if (s.wordpiece) s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
+      else s.unigram->tokenize(text, e.ids, &sc.token_spans);
       for (const Span& t : sc.token_spans) {
         const uint32_t last = to_piece(t.end - 1);
         e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[last].end);
@@ -119,7 +122,9 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
         text = sc.prefixed;
       }
       sc.words.clear();
-      if (s.byte_level.use_regex) gpt2_regex_split(text, sc.words);
+      if (s.byte_level.split != SplitPattern::None)
+        llama3_regex_split(text, s.byte_level.split == SplitPattern::Llama3 ? 3 : 1, sc.words);
+      else if (s.byte_level.use_regex) gpt2_regex_split(text, sc.words);
       else sc.words.push_back({0, static_cast<uint32_t>(text.size())});
       for (const Span& w : sc.words) {
         if (w.end == w.begin) continue;
@@ -138,6 +143,46 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
         }
         run_model(sc.mapped, [&](uint32_t b) { return sc.mapped_source[b]; });
       }
+      break;
+    }
+    case PreTokenizerKind::Metaspace: {
+      // ' ' → replacement (aligned to the space), the replacement put in front (aligned to the first char),
+      // then words start at every replacement character.
+      const MetaspaceOptions& m = s.metaspace;
+      const std::string& rep = m.replacement;
+      sc.mapped.clear();
+      sc.mapped_source.clear();
+      const bool starts_with_rep = piece.compare(0, rep.size(), rep) == 0 || piece[0] == ' ';
+      const bool prepend = !starts_with_rep && (m.prepend_scheme == MetaspaceOptions::Prepend::Always ||
+                                                (m.prepend_scheme == MetaspaceOptions::Prepend::First && at_text_start));
+      if (prepend) {
+        sc.mapped += rep;
+        sc.mapped_source.insert(sc.mapped_source.end(), rep.size(), 0);
+      }
+      for (uint32_t b = 0; b < piece.size(); ++b) {
+        if (piece[b] == ' ') {
+          sc.mapped += rep;
+          sc.mapped_source.insert(sc.mapped_source.end(), rep.size(), b);
+        } else {
+          sc.mapped.push_back(piece[b]);
+          sc.mapped_source.push_back(b);
+        }
+      }
+      const std::string_view text = sc.mapped;
+      auto run_word = [&](size_t begin, size_t end) {
+        if (end > begin)
+          run_model(text.substr(begin, end - begin), [&](uint32_t b) { return sc.mapped_source[begin + b]; });
+      };
+      if (!m.split) {
+        run_word(0, text.size());
+        break;
+      }
+      size_t word_begin = 0;
+      for (size_t at = text.find(rep, 1); at != std::string_view::npos; at = text.find(rep, at + rep.size())) {
+        run_word(word_begin, at);
+        word_begin = at;
+      }
+      run_word(word_begin, text.size());
       break;
     }
   }
@@ -223,7 +268,7 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
     }
     const Span* align = alignment ? alignment->data() : nullptr;
     if (s.added.normalized_matcher().empty()) {
-      tokenize_piece(s, norm, align, e, sc, word);
+      tokenize_piece(s, norm, align, e, sc, word, split.begin == 0);
       continue;
     }
     norm_splits.clear();
@@ -235,7 +280,7 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
         push_added(e, ns.token_id, sub, word);
         if (sub_align) e.offsets.push_back(original_range(sub_align, 0, static_cast<uint32_t>(sub.size())));
       } else {
-        tokenize_piece(s, sub, sub_align, e, sc, word);
+        tokenize_piece(s, sub, sub_align, e, sc, word, split.begin == 0 && ns.begin == 0);
       }
     }
   }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/json_parse.h"
+#include "text/unicode.h"
 
 namespace accent::text {
 namespace {
@@ -137,6 +138,175 @@ ojson template_json(const std::vector<TemplatePiece>& pieces) {
 }
 
 ojson null_or(const std::optional<std::string>& s) { return s ? ojson(*s) : ojson(nullptr); }
+
+// The split patterns accent implements (pre_tokenizers.h), exactly as tokenizer.json spells them.
+constexpr const char* kLlama3Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+constexpr const char* kQwen2Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+const char* split_pattern_text(SplitPattern p) { return p == SplitPattern::Llama3 ? kLlama3Pattern : kQwen2Pattern; }
+
+void parse_normalizer(const json& j, const std::string& source, std::vector<NormalizerStep>& steps) {
+  using Kind = NormalizerStep::Kind;
+  const std::string type = type_of(j);
+  NormalizerStep step;
+  if (type == "Sequence") {
+    for (const json& inner : j.at("normalizers")) parse_normalizer(inner, source, steps);
+    return;
+  } else if (type == "BertNormalizer") {
+    step.kind = Kind::Bert;
+    step.bert = parse_bert_normalizer(j);
+  } else if (type == "NFC") {
+    step.kind = Kind::Nfc;
+  } else if (type == "NFD") {
+    step.kind = Kind::Nfd;
+  } else if (type == "NFKC") {
+    step.kind = Kind::Nfkc;
+  } else if (type == "NFKD") {
+    step.kind = Kind::Nfkd;
+  } else if (type == "Lowercase") {
+    step.kind = Kind::Lowercase;
+  } else if (type == "StripAccents") {
+    step.kind = Kind::StripAccents;
+  } else if (type == "Strip") {
+    step.kind = Kind::Strip;
+    step.strip_left = get_or(j, "strip_left", true);
+    step.strip_right = get_or(j, "strip_right", true);
+  } else if (type == "Prepend") {
+    step.kind = Kind::Prepend;
+    step.content = j.at("prepend").get<std::string>();
+  } else if (type == "Replace") {
+    step.kind = Kind::Replace;
+    const json& pattern = j.at("pattern");
+    if (pattern.contains("Regex") && pattern["Regex"] == " {2,}") {
+      step.spaces_regex = true;
+      step.pattern = " {2,}";
+    } else {
+      ACCENT_CHECK(pattern.contains("String"), source, ": Replace normalizer pattern ", pattern.dump(),
+                   ": only String patterns and the Regex \" {2,}\" are supported");
+      step.pattern = pattern.at("String").get<std::string>();
+    }
+    ACCENT_CHECK(!step.pattern.empty(), source, ": Replace normalizer with an empty pattern");
+    step.content = j.at("content").get<std::string>();
+  } else {
+    fail(source, ": unsupported normalizer type '", type, "' (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, ",
+         "Lowercase, StripAccents, Strip, Replace, Prepend, Sequence)");
+  }
+  steps.push_back(std::move(step));
+}
+
+// Sequence[Split{Regex: Llama-3 | Qwen2 pattern, Isolated, invert false}, ByteLevel{use_regex false}].
+void parse_split_byte_level(const json& pre, const std::string& source, TokenizerState& state) {
+  const json& list = pre.at("pretokenizers");
+  auto unsupported = [&]() {
+    fail(source, ": unsupported pre_tokenizer ", pre.dump().substr(0, 300),
+         " (a Sequence is supported as [Split{Llama-3 or Qwen2 pattern, Isolated}, ByteLevel{use_regex: false}])");
+  };
+  if (!list.is_array() || list.size() != 2 || type_of(list[0]) != "Split" || type_of(list[1]) != "ByteLevel")
+    unsupported();
+  const json& split = list[0];
+  const json& pattern = split.at("pattern");
+  const std::string regex = pattern.is_object() && pattern.contains("Regex") ? pattern["Regex"].get<std::string>() : "";
+  SplitPattern kind = SplitPattern::None;
+  if (regex == kLlama3Pattern) kind = SplitPattern::Llama3;
+  else if (regex == kQwen2Pattern) kind = SplitPattern::Qwen2;
+  if (kind == SplitPattern::None || get_or<std::string>(split, "behavior", "") != "Isolated" ||
+      get_or(split, "invert", false))
+    unsupported();
+  const json& byte_level = list[1];
+  if (get_or(byte_level, "use_regex", true) || get_or(byte_level, "add_prefix_space", true)) unsupported();
+  state.pre_tokenizer = PreTokenizerKind::ByteLevel;
+  state.byte_level.add_prefix_space = false;
+  state.byte_level.trim_offsets = get_or(byte_level, "trim_offsets", true);
+  state.byte_level.use_regex = false;
+  state.byte_level.split = kind;
+}
+
+// The pre_tokenizer object (see tokenizer_json.h for what is supported).
+void parse_pre_tokenizer(const json& pre, const std::string& source, TokenizerState& state) {
+  const std::string type = type_of(pre);
+  if (type == "BertPreTokenizer") {
+    state.pre_tokenizer = PreTokenizerKind::Bert;
+  } else if (type == "ByteLevel") {
+    state.pre_tokenizer = PreTokenizerKind::ByteLevel;
+    state.byte_level.add_prefix_space = get_or(pre, "add_prefix_space", true);
+    state.byte_level.trim_offsets = get_or(pre, "trim_offsets", true);
+    state.byte_level.use_regex = get_or(pre, "use_regex", true);
+  } else if (type == "Sequence" && pre.at("pretokenizers").is_array() && pre["pretokenizers"].size() == 1) {
+    parse_pre_tokenizer(pre["pretokenizers"][0], source, state);  // DebertaV2Converter's Sequence[Metaspace]
+    state.pre_tokenizer_in_sequence = true;
+  } else if (type == "Sequence") {
+    parse_split_byte_level(pre, source, state);
+  } else if (type == "Metaspace") {
+    state.pre_tokenizer = PreTokenizerKind::Metaspace;
+    MetaspaceOptions& m = state.metaspace;
+    m.replacement = pre.at("replacement").get<std::string>();
+    ACCENT_CHECK(!m.replacement.empty() && decode_utf8(m.replacement, 0).length == m.replacement.size(), source,
+                 ": Metaspace replacement must be one character, got '", m.replacement, "'");
+    const std::string scheme = get_or<std::string>(pre, "prepend_scheme", "always");
+    if (scheme == "always") m.prepend_scheme = MetaspaceOptions::Prepend::Always;
+    else if (scheme == "first") m.prepend_scheme = MetaspaceOptions::Prepend::First;
+    else if (scheme == "never") m.prepend_scheme = MetaspaceOptions::Prepend::Never;
+    else fail(source, ": Metaspace prepend_scheme '", scheme, "' is not always, first or never");
+    if (pre.contains("add_prefix_space") && pre["add_prefix_space"].is_boolean() && !pre["add_prefix_space"].get<bool>()) {
+      ACCENT_CHECK(m.prepend_scheme == MetaspaceOptions::Prepend::Never || !pre.contains("prepend_scheme"), source,
+                   ": Metaspace add_prefix_space false does not match prepend_scheme '", scheme, "'");
+      m.prepend_scheme = MetaspaceOptions::Prepend::Never;
+    }
+    m.split = get_or(pre, "split", true);
+  } else {
+    fail(source, ": unsupported pre_tokenizer type '", type, "' (supported: BertPreTokenizer, ByteLevel, Metaspace, ",
+         "Sequence[Split, ByteLevel] with the Llama-3 or Qwen2 pattern)");
+  }
+}
+
+ojson normalizer_step_json(const NormalizerStep& step) {
+  using Kind = NormalizerStep::Kind;
+  ojson n;
+  switch (step.kind) {
+    case Kind::Bert:
+      n["type"] = "BertNormalizer";
+      n["clean_text"] = step.bert.clean_text;
+      n["handle_chinese_chars"] = step.bert.handle_chinese_chars;
+      n["strip_accents"] = step.bert.strip_accents ? ojson(*step.bert.strip_accents) : ojson(nullptr);
+      n["lowercase"] = step.bert.lowercase;
+      break;
+    case Kind::Nfc: n["type"] = "NFC"; break;
+    case Kind::Nfd: n["type"] = "NFD"; break;
+    case Kind::Nfkc: n["type"] = "NFKC"; break;
+    case Kind::Nfkd: n["type"] = "NFKD"; break;
+    case Kind::Lowercase: n["type"] = "Lowercase"; break;
+    case Kind::StripAccents: n["type"] = "StripAccents"; break;
+    case Kind::Strip:
+      n["type"] = "Strip";
+      n["strip_left"] = step.strip_left;
+      n["strip_right"] = step.strip_right;
+      break;
+    case Kind::Prepend:
+      n["type"] = "Prepend";
+      n["prepend"] = step.content;
+      break;
+    case Kind::Replace:
+      n["type"] = "Replace";
+      n["pattern"] = ojson{{step.spaces_regex ? "Regex" : "String", step.pattern}};
+      n["content"] = step.content;
+      break;
+  }
+  return n;
+}
+
+ojson normalizer_json(const Normalizer& normalizer) {
+  if (!normalizer.as_sequence() && normalizer.steps().size() == 1) return normalizer_step_json(normalizer.steps()[0]);
+  ojson list = ojson::array();
+  for (const NormalizerStep& step : normalizer.steps()) list.push_back(normalizer_step_json(step));
+  ojson n;
+  n["type"] = "Sequence";
+  n["normalizers"] = list;
+  return n;
+}
 
 }  // namespace
 
@@ -286,26 +456,14 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
     // normalizer
     const json normalizer = j.value("normalizer", json());
     if (!normalizer.is_null()) {
-      const std::string type = type_of(normalizer);
-      ACCENT_CHECK(type == "BertNormalizer", source, ": unsupported normalizer type '", type,
-                   "' (supported: BertNormalizer)");
-      state.normalizer.emplace(parse_bert_normalizer(normalizer));
+      std::vector<NormalizerStep> steps;
+      const bool sequence = type_of(normalizer) == "Sequence";
+      parse_normalizer(normalizer, source, steps);
+      state.normalizer.emplace(std::move(steps), sequence);
     }
     // pre_tokenizer
     const json pre = j.value("pre_tokenizer", json());
-    if (!pre.is_null()) {
-      const std::string type = type_of(pre);
-      if (type == "BertPreTokenizer") {
-        state.pre_tokenizer = PreTokenizerKind::Bert;
-      } else if (type == "ByteLevel") {
-        state.pre_tokenizer = PreTokenizerKind::ByteLevel;
-        state.byte_level.add_prefix_space = get_or(pre, "add_prefix_space", true);
-        state.byte_level.trim_offsets = get_or(pre, "trim_offsets", true);
-        state.byte_level.use_regex = get_or(pre, "use_regex", true);
-      } else {
-        fail(source, ": unsupported pre_tokenizer type '", type, "' (supported: BertPreTokenizer, ByteLevel)");
-      }
-    }
+    if (!pre.is_null()) parse_pre_tokenizer(pre, source, state);
     // model
     const json& model = j.at("model");
     std::string type = type_of(model);
@@ -333,8 +491,23 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
                    ": model.merges is missing; a BPE model needs its merges (an empty list if none)");
       state.bpe = std::make_shared<Bpe>(parse_vocab(model.at("vocab"), source),
                                         parse_merges(model.value("merges", json()), source), o);
+    } else if (type == "Unigram") {
+      const json& vocab = model.at("vocab");
+      ACCENT_CHECK(vocab.is_array(), source, ": model.vocab of a Unigram model must be a list of [piece, score]");
+      std::vector<std::pair<std::string, double>> pieces;
+      pieces.reserve(vocab.size());
+      for (size_t i = 0; i < vocab.size(); ++i) {
+        const json& item = vocab[i];
+        ACCENT_CHECK(item.is_array() && item.size() == 2 && item[0].is_string() && item[1].is_number(), source,
+                     ": model.vocab[", i, "] must be [piece, score]");
+        pieces.emplace_back(item[0].get<std::string>(), item[1].get<double>());
+      }
+      std::optional<int32_t> unk_id;
+      if (model.contains("unk_id") && !model["unk_id"].is_null())
+        unk_id = parse_token_id(model["unk_id"], "unk_id", source + ": model");
+      state.unigram = std::make_shared<Unigram>(std::move(pieces), unk_id, get_or(model, "byte_fallback", false));
     } else {
-      fail(source, ": unsupported model type '", type, "' (supported: WordPiece, BPE)");
+      fail(source, ": unsupported model type '", type, "' (supported: WordPiece, BPE, Unigram)");
     }
     // post_processor, decoder
     const json post = j.value("post_processor", json());
@@ -362,18 +535,7 @@ ojson tokenizer_json(const TokenizerState& state) {
     added.push_back(item);
   }
   j["added_tokens"] = added;
-  if (state.normalizer) {
-    const BertNormalizerOptions& o = state.normalizer->options();
-    ojson n;
-    n["type"] = "BertNormalizer";
-    n["clean_text"] = o.clean_text;
-    n["handle_chinese_chars"] = o.handle_chinese_chars;
-    n["strip_accents"] = o.strip_accents ? ojson(*o.strip_accents) : ojson(nullptr);
-    n["lowercase"] = o.lowercase;
-    j["normalizer"] = n;
-  } else {
-    j["normalizer"] = nullptr;
-  }
+  j["normalizer"] = state.normalizer ? normalizer_json(*state.normalizer) : ojson(nullptr);
   switch (state.pre_tokenizer) {
     case PreTokenizerKind::None:
       j["pre_tokenizer"] = nullptr;
@@ -381,15 +543,44 @@ ojson tokenizer_json(const TokenizerState& state) {
     case PreTokenizerKind::Bert:
       j["pre_tokenizer"] = ojson{{"type", "BertPreTokenizer"}};
       break;
+    case PreTokenizerKind::Metaspace: {
+      ojson p;
+      p["type"] = "Metaspace";
+      p["replacement"] = state.metaspace.replacement;
+      using Prepend = MetaspaceOptions::Prepend;
+      const Prepend scheme = state.metaspace.prepend_scheme;
+      p["prepend_scheme"] = scheme == Prepend::Always ? "always" : scheme == Prepend::First ? "first" : "never";
+      p["split"] = state.metaspace.split;
+      j["pre_tokenizer"] = p;
+      break;
+    }
     case PreTokenizerKind::ByteLevel: {
       ojson p;
       p["type"] = "ByteLevel";
       p["add_prefix_space"] = state.byte_level.add_prefix_space;
       p["trim_offsets"] = state.byte_level.trim_offsets;
       p["use_regex"] = state.byte_level.use_regex;
-      j["pre_tokenizer"] = p;
+      if (state.byte_level.split == SplitPattern::None) {
+        j["pre_tokenizer"] = p;
+        break;
+      }
+      ojson split;
+      split["type"] = "Split";
+      split["pattern"] = ojson{{"Regex", split_pattern_text(state.byte_level.split)}};
+      split["behavior"] = "Isolated";
+      split["invert"] = false;
+      ojson sequence;
+      sequence["type"] = "Sequence";
+      sequence["pretokenizers"] = ojson::array({split, p});
+      j["pre_tokenizer"] = sequence;
       break;
     }
+  }
+  if (state.pre_tokenizer_in_sequence && !j["pre_tokenizer"].is_null()) {
+    ojson sequence;
+    sequence["type"] = "Sequence";
+    sequence["pretokenizers"] = ojson::array({j["pre_tokenizer"]});
+    j["pre_tokenizer"] = sequence;
   }
   j["post_processor"] = state.post_processor ? post_processor_json(*state.post_processor) : ojson(nullptr);
   j["decoder"] = state.decoder;
@@ -403,6 +594,14 @@ ojson tokenizer_json(const TokenizerState& state) {
     ojson vocab = ojson::object();
     for (const auto& [token, id] : wp.vocab_by_id()) vocab[token] = id;
     m["vocab"] = vocab;
+  } else if (state.unigram) {
+    const Unigram& unigram = *state.unigram;
+    m["type"] = "Unigram";
+    m["unk_id"] = unigram.unk_id() ? ojson(*unigram.unk_id()) : ojson(nullptr);
+    ojson vocab = ojson::array();
+    for (const auto& [piece, score] : unigram.vocab()) vocab.push_back(ojson::array({piece, score}));
+    m["vocab"] = vocab;
+    m["byte_fallback"] = unigram.byte_fallback();
   } else {
     const Bpe& bpe = *state.bpe;
     const BpeOptions& o = bpe.options();

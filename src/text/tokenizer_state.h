@@ -12,19 +12,35 @@
 #include <vector>
 
 #include "text/added_vocabulary.h"
-#include "text/bert_normalizer.h"
+#include "text/normalizer.h"
 #include "text/bpe.h"
 #include "text/tokenizer.h"
+#include "text/unigram.h"
 #include "text/wordpiece.h"
 
 namespace accent::text {
 
-enum class PreTokenizerKind { None, Bert, ByteLevel };
+enum class PreTokenizerKind { None, Bert, ByteLevel, Metaspace };
+
+// A Split pre-tokenizer (behavior Isolated, not inverted) in front of ByteLevel: tokenizer.json's
+// Sequence[Split{pattern}, ByteLevel{use_regex: false}] of Llama-3 and Qwen2 (pre_tokenizers.h).
+enum class SplitPattern { None, Llama3, Qwen2 };
+
+// Metaspace (tokenizers pre_tokenizers/metaspace.rs): every ' ' becomes `replacement`, which is also put in front
+// of a piece that does not start with it (Always; First: only the piece at the start of the text; Never), then
+// the piece is split before each replacement character (MergedWithNext) when `split`.
+struct MetaspaceOptions {
+  enum class Prepend { Always, First, Never };
+  std::string replacement = "\u2581";  // one character
+  Prepend prepend_scheme = Prepend::Always;
+  bool split = true;
+};
 
 struct ByteLevelOptions {
   bool add_prefix_space = false;
   bool trim_offsets = true;
   bool use_regex = true;
+  SplitPattern split = SplitPattern::None;
 };
 
 // One item of a TemplateProcessing template: a special token (id = its name in special_tokens) or a
@@ -67,11 +83,14 @@ struct PretrainedSettings {
 };
 
 struct TokenizerState {
-  std::optional<BertNormalizer> normalizer;
+  std::optional<Normalizer> normalizer;
   PreTokenizerKind pre_tokenizer = PreTokenizerKind::None;
   ByteLevelOptions byte_level;
-  std::shared_ptr<const WordPiece> wordpiece;  // exactly one of the two models is set
+  MetaspaceOptions metaspace;
+  bool pre_tokenizer_in_sequence = false;  // written as Sequence[that one] (DebertaV2Converter)
+  std::shared_ptr<const WordPiece> wordpiece;  // exactly one of the three models is set
   std::shared_ptr<const Bpe> bpe;
+  std::shared_ptr<const Unigram> unigram;
   AddedVocabulary added;
   std::optional<PostProcessor> post_processor;
   nlohmann::ordered_json decoder;  // kept as read (or as transformers would build it); written back verbatim
@@ -80,16 +99,19 @@ struct TokenizerState {
 
   TokenizerState() = default;
   TokenizerState(const TokenizerState& o)
-      : normalizer(o.normalizer), pre_tokenizer(o.pre_tokenizer), byte_level(o.byte_level), wordpiece(o.wordpiece),
-        bpe(o.bpe), added(o.added), post_processor(o.post_processor), decoder(o.decoder), settings(o.settings),
+      : normalizer(o.normalizer), pre_tokenizer(o.pre_tokenizer), byte_level(o.byte_level), metaspace(o.metaspace),
+        pre_tokenizer_in_sequence(o.pre_tokenizer_in_sequence),
+        wordpiece(o.wordpiece), bpe(o.bpe), unigram(o.unigram), added(o.added), post_processor(o.post_processor), decoder(o.decoder), settings(o.settings),
         replaced_invalid_utf8(o.replaced_invalid_utf8.load()) {}
 
   int32_t model_token_to_id(std::string_view token) const {
-    return wordpiece ? wordpiece->token_to_id(token) : bpe->token_to_id(token);
+    return wordpiece ? wordpiece->token_to_id(token) : bpe ? bpe->token_to_id(token) : unigram->token_to_id(token);
   }
-  size_t model_vocab_size() const { return wordpiece ? wordpiece->vocab_size() : bpe->vocab_size(); }
+  size_t model_vocab_size() const {
+    return wordpiece ? wordpiece->vocab_size() : bpe ? bpe->vocab_size() : unigram->vocab_size();
+  }
   const std::string* model_id_to_token(int32_t id) const {
-    return wordpiece ? wordpiece->id_to_token(id) : bpe->id_to_token(id);
+    return wordpiece ? wordpiece->id_to_token(id) : bpe ? bpe->id_to_token(id) : unigram->id_to_token(id);
   }
   // HF token_to_id: added vocabulary first, then the model.
   int32_t token_to_id(std::string_view token) const {

@@ -180,15 +180,33 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted) {
+int hf_combining_class(char32_t c) {
+  if (c < 0x300) return 0;
+  const int cls = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+  return cls != 0 && is_hf_nonstarter(c) ? cls : 0;
+}
+
+char32_t compose_pair(char32_t starter, char32_t next) {
+  if (next < 0x300) return 0;  // every second half of a composition (marks, Hangul V/T, ...) is >= U+0300
+  utf8proc_int32_t buffer[2] = {static_cast<utf8proc_int32_t>(starter), static_cast<utf8proc_int32_t>(next)};
+  const utf8proc_ssize_t n = utf8proc_normalize_utf32(buffer, 2, UTF8PROC_COMPOSE);
+  // utf8proc composes pairs here whatever they are; composition exclusions (U+1D15E, U+2ADC, ...) must stay
+  // decomposed in NFC.
+  if (n != 1 || utf8proc_get_property(buffer[0])->comp_exclusion) return 0;
+  return static_cast<char32_t>(buffer[0]);
+}
+
+void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted, bool compatibility) {
   const size_t start = out.size();
   const size_t flag_start = inserted ? inserted->size() : 0;
   utf8proc_int32_t buffer[32];
   for (char32_t cp : in) {
     utf8proc_ssize_t n = 0;
-    if (cp >= 0xC0) {  // nothing below U+00C0 decomposes
+    if (cp >= (compatibility ? 0xA0 : 0xC0)) {  // nothing below U+00C0 decomposes canonically, U+00A0 at all
       int last_boundclass = 0;
-      n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32, UTF8PROC_DECOMPOSE, &last_boundclass);
+      const int options = UTF8PROC_DECOMPOSE | (compatibility ? UTF8PROC_COMPAT : 0);
+      n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32, static_cast<utf8proc_option_t>(options),
+                                  &last_boundclass);
     }
     if (n <= 0 || n > 32) {
       out.push_back(cp);
@@ -202,11 +220,7 @@ void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8
   }
   // Canonical ordering: stable-sort each run of non-starters by combining class (insertion sort; runs are short).
   // utf8proc's class, except for marks HF's older Unicode does not know (starters there, class 0).
-  auto ccc = [](char32_t c) -> int {
-    if (c < 0x300) return 0;
-    const int cls = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
-    return cls != 0 && is_hf_nonstarter(c) ? cls : 0;
-  };
+  auto ccc = hf_combining_class;
   for (size_t i = start + 1; i < out.size(); ++i) {
     const int ci = ccc(out[i]);
     if (ci == 0) continue;

@@ -59,7 +59,14 @@ inline size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 :
 // When `inserted` is given it receives, per appended code point, 0 for the first code point of a character's
 // decomposition and 1 for the others; the flags move with their code points through the reordering (the
 // (char, change) pairs of the unicode-normalization-alignments crate HF uses, change 0 = replaces, 1 = inserted).
-void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted = nullptr);
+// `compatibility`: the compatibility decomposition (NFKD) instead.
+void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted = nullptr,
+                bool compatibility = false);
+
+// Canonical combining class as HF's normalization crate sees it (utf8proc's, 0 for marks newer than HF's Unicode).
+int hf_combining_class(char32_t c);
+// The primary composite of starter + next (canonical composition, Hangul included, exclusions excluded), or 0.
+char32_t compose_pair(char32_t starter, char32_t next);
 
 // Counts code points of valid UTF-8.
 size_t count_code_points(std::string_view s);

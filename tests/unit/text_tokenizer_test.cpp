@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "text/bert_normalizer.h"
+#include "text/normalizer.h"
 #include "text/pre_tokenizers.h"
 #include "text/tokenizer.h"
 #include "text/unicode.h"
@@ -47,6 +48,23 @@ std::vector<std::string> gpt2_words(std::string_view s) {
   return out;
 }
 
+std::vector<std::string> llama3_words(std::string_view s, int max_digits) {
+  std::vector<Span> spans;
+  llama3_regex_split(s, max_digits, spans);
+  std::vector<std::string> out;
+  for (const Span& w : spans) out.emplace_back(s.substr(w.begin, w.end - w.begin));
+  return out;
+}
+
+// Normalizes with one step; returns the text and, per normalized byte, the original byte range "b-e".
+std::pair<std::string, std::string> normalized_with_alignment(std::string_view s, NormalizerStep step) {
+  std::string out;
+  std::vector<Span> alignment;
+  Normalizer({step}).normalize(s, out, &alignment);
+  std::string ranges;
+  for (const Span& a : alignment) ranges += (ranges.empty() ? "" : " ") + std::to_string(a.begin) + "-" + std::to_string(a.end);
+  return {out, ranges};
+}
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -165,6 +183,59 @@ TEST(ByteLevel, Gpt2RegexAlternativesAndWhitespaceRules) {
   EXPECT_EQ(gpt2_words("\n\nHello"), (std::vector<std::string>{"\n", "\n", "Hello"}));
   EXPECT_EQ(gpt2_words(" 's"), (std::vector<std::string>{" '", "s"}));
   EXPECT_EQ(gpt2_words("café²"), (std::vector<std::string>{"café", "²"}));
+}
+
+TEST(SplitPattern, Llama3AndQwen2Alternatives) {
+  // Case-insensitive contractions; an optional non-letter/number/newline char joins the letters after it.
+  EXPECT_EQ(llama3_words("I'M here, IT'S ok", 3),
+            (std::vector<std::string>{"I", "'M", " here", ",", " IT", "'S", " ok"}));
+  EXPECT_EQ(llama3_words("(hello) \tworld", 3), (std::vector<std::string>{"(hello", ")", " ", "\tworld"}));
+  // Digits: groups of at most three (Llama-3) or one (Qwen2), never joined to a space.
+  EXPECT_EQ(llama3_words("x 1234567", 3), (std::vector<std::string>{"x", " ", "123", "456", "7"}));
+  EXPECT_EQ(llama3_words("12", 1), (std::vector<std::string>{"1", "2"}));
+  // Punctuation runs keep a leading space and the newlines after them; whitespace up to the last newline.
+  EXPECT_EQ(llama3_words("a ?!\n\nb", 3), (std::vector<std::string>{"a", " ?!\n\n", "b"}));
+  EXPECT_EQ(llama3_words("a \n \n  b", 3), (std::vector<std::string>{"a", " \n \n", " ", " b"}));
+  EXPECT_EQ(llama3_words("a   b  ", 3), (std::vector<std::string>{"a", "  ", " b", "  "}));
+  EXPECT_EQ(llama3_words("\r\nx", 3), (std::vector<std::string>{"\r\n", "x"}));
+}
+
+TEST(Normalizer, StepsKeepHuggingFaceAlignments) {
+  using Kind = NormalizerStep::Kind;
+  NormalizerStep nfc;
+  nfc.kind = Kind::Nfc;
+  // e + U+0301 composes; the composite keeps the starter's range only (the mark's is dropped, as in HF).
+  EXPECT_EQ(normalized_with_alignment("e\u0301x", nfc),
+            (std::pair<std::string, std::string>{"\u00e9x", "0-1 0-1 3-4"}));
+  // a + U+0316 + U+0301: the acute composes, the grave-below stays and takes the next
+  // original slot (the acute's range: HF assigns ranges by position).
+  EXPECT_EQ(normalized_with_alignment("a\u0316\u0301", nfc),
+            (std::pair<std::string, std::string>{"\u00e1\u0316", "0-1 0-1 3-5 3-5"}));
+  // Hangul L V T compose to one syllable.
+  EXPECT_EQ(normalized_with_alignment("\u1100\u1161\u11a8", nfc).first, "\uac01");
+  // Composition exclusions decompose and stay so: U+1D15E → U+1D157 U+1D165.
+  EXPECT_EQ(normalized_with_alignment("\U0001D15E", nfc),
+            (std::pair<std::string, std::string>{"\U0001D157\U0001D165", "0-4 0-4 0-4 0-4 0-4 0-4 0-4 0-4"}));
+  NormalizerStep nfkc;
+  nfkc.kind = Kind::Nfkc;
+  EXPECT_EQ(normalized_with_alignment("\ufb01x\u00b2", nfkc),
+            (std::pair<std::string, std::string>{"fix2", "0-3 0-3 3-4 4-6"}));
+  NormalizerStep replace;
+  replace.kind = Kind::Replace, replace.pattern = " ", replace.content = "\u2581";
+  EXPECT_EQ(normalized_with_alignment("a b", replace),
+            (std::pair<std::string, std::string>{"a\u2581b", "0-1 1-2 1-2 1-2 2-3"}));
+  NormalizerStep prepend;
+  prepend.kind = Kind::Prepend, prepend.content = "\u2581";
+  EXPECT_EQ(normalized_with_alignment("ab", prepend),
+            (std::pair<std::string, std::string>{"\u2581ab", "0-1 0-1 0-1 0-1 1-2"}));
+  EXPECT_EQ(normalized_with_alignment("", prepend).first, "");
+  NormalizerStep lower;
+  lower.kind = Kind::Lowercase;
+  EXPECT_EQ(normalized_with_alignment("A\u0130", lower),
+            (std::pair<std::string, std::string>{"ai\u0307", "0-1 1-3 1-3 1-3"}));
+  NormalizerStep strip;
+  strip.kind = Kind::Strip;
+  EXPECT_EQ(normalized_with_alignment("  ab\t", strip), (std::pair<std::string, std::string>{"ab", "2-3 3-4"}));
 }
 
 TEST(Bpe, MergesTxtQuirks) {
