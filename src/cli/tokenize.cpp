@@ -67,8 +67,9 @@ accent::Side parse_side(const std::string& s, const char* flag) {
 int run_tokenize(const TokenizeOptions& o) {
   accent::Tokenizer tok = accent::Tokenizer::from_pretrained(accent::tokenizer_location(o.model));
   if (o.add_prefix_space) {
-    ACCENT_CHECK(tok.family() == accent::TokenizerFamily::Roberta || tok.family() == accent::TokenizerFamily::Gpt2,
-                 "--add-prefix-space applies to byte-level (RoBERTa/GPT-2) tokenizers only");
+    ACCENT_CHECK(tok.family() == accent::TokenizerFamily::Roberta || tok.family() == accent::TokenizerFamily::Gpt2 ||
+                     tok.family() == accent::TokenizerFamily::Qwen2,
+                 "--add-prefix-space applies to byte-level (RoBERTa/GPT-2/Qwen2) tokenizers only");
     tok.set_add_prefix_space(true);
   }
   accent::EncodeOptions eo;

@@ -127,6 +127,7 @@ Tokens strip_chain(const Tokens& tokens, char32_t content, size_t start, size_t 
 // tokenizers pre_tokenizers/metaspace.rs Decoder: `replacement` → ' ', except on the first token (when a space
 // was prepended, prepend_scheme not "never"), where it is dropped.
 Tokens metaspace_chain(const Tokens& tokens, const std::string& replacement, bool prepended) {
+  ACCENT_CHECK(!replacement.empty(), "tokenizer decoder Metaspace: \"replacement\" must be one character, got \"\"");
   Tokens out;
   for (size_t i = 0; i < tokens.size(); ++i)
     out.push_back(replace_all(tokens[i], replacement, i == 0 && prepended ? "" : " "));

@@ -109,10 +109,51 @@ std::vector<Change> compose(const std::vector<Change>& in) {
   return out;
 }
 
-bool is_combining_mark(char32_t c) {
-  if (c < 0x300) return false;
-  const utf8proc_category_t cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
-  return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC || cat == UTF8PROC_CATEGORY_ME;
+// tokenizers normalizers/precompiled.rs `replace`: the (char, change) pairs for `old_count` chars becoming `now`.
+void push_replacement(std::vector<Change>& changes, size_t old_count, std::string_view now) {
+  size_t new_count = 0;
+  for (size_t i = 0; i < now.size();) {
+    const Utf8Step s = decode_utf8(now, i);
+    changes.push_back({s.cp, 0});
+    ++new_count;
+    i += s.length;
+  }
+  const int64_t diff = static_cast<int64_t>(new_count) - static_cast<int64_t>(old_count);
+  if (diff > 0) {
+    for (size_t k = 0; k < static_cast<size_t>(diff); ++k) changes[changes.size() - 1 - k].change = 1;
+  } else if (diff < 0 && !changes.empty()) {
+    changes.back().change += static_cast<int32_t>(diff);
+  }
+}
+
+std::vector<Change> precompiled_changes(const PrecompiledCharsmap& charsmap, const std::u32string& cp) {
+  std::vector<Change> changes;
+  changes.reserve(cp.size());
+  std::string cluster, one;
+  utf8proc_int32_t state = 0;
+  for (size_t begin = 0; begin < cp.size();) {
+    size_t end = begin + 1;
+    while (end < cp.size() && !utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(cp[end - 1]),
+                                                                static_cast<utf8proc_int32_t>(cp[end]), &state))
+      ++end;
+    cluster.clear();
+    for (size_t k = begin; k < end; ++k) append_utf8(cluster, cp[k]);
+    if (cluster.size() < 6) {
+      if (const auto now = charsmap.transform(cluster)) {
+        push_replacement(changes, end - begin, *now);
+        begin = end;
+        continue;
+      }
+    }
+    for (size_t k = begin; k < end; ++k) {
+      one.clear();
+      append_utf8(one, cp[k]);
+      if (const auto now = charsmap.transform(one)) push_replacement(changes, 1, *now);
+      else changes.push_back({cp[k], 0});
+    }
+    begin = end;
+  }
+  return changes;
 }
 
 void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& text) {
@@ -177,7 +218,7 @@ void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& t
       }
       Chars kept;
       for (size_t k = begin; k < end; ++k) {
-        if (step.kind == Kind::StripAccents && is_combining_mark(text.cp[k])) continue;
+        if (step.kind == Kind::StripAccents && hf_is_combining_mark(text.cp[k])) continue;
         kept.cp.push_back(text.cp[k]);
         kept.from.push_back(text.from[k]);
       }
@@ -221,6 +262,9 @@ void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& t
       text = std::move(out);
       return;
     }
+    case Kind::Precompiled:
+      transform(text, precompiled_changes(*step.charsmap, text.cp), 0);
+      return;
     case Kind::Prepend: {
       if (text.cp.empty()) return;
       Chars out;
@@ -246,6 +290,7 @@ Normalizer::Normalizer(std::vector<NormalizerStep> steps, bool as_sequence)
     if (s.kind == NormalizerStep::Kind::Bert) bert_.emplace_back(s.bert);
     ACCENT_CHECK(s.kind != NormalizerStep::Kind::Replace || !s.pattern.empty(),
                  "a Replace normalizer needs a non-empty pattern");
+    ACCENT_CHECK(s.kind != NormalizerStep::Kind::Precompiled || s.charsmap, "a Precompiled normalizer needs its charsmap");
   }
 }
 

@@ -1,6 +1,7 @@
 // text/normalizer.h — the tokenizer.json "normalizer": one normalizer or a Sequence of them, applied in order
 // (tokenizers/src/normalizers). Supported: BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents,
-// Strip, Replace (a String pattern, or the Regex " {2,}"), Prepend, and Sequence of these.
+// Strip, Replace (a String pattern, or the Regex " {2,}"), Prepend, Precompiled (SentencePiece's charsmap), and
+// Sequence of these.
 //
 // Alignments follow HF NormalizedString: every normalized character keeps the byte range of the original
 // character it came from. Each step is expressed as HF's `transform` input — the new characters, each with a
@@ -15,26 +16,34 @@
 //   Prepend(p)      (non-empty text only) p's chars take the first character's alignment;
 //   NFD/NFKD        canonical/compatibility decomposition + canonical ordering (the flags of append_nfd);
 //   NFC/NFKC        decomposition, then canonical composition: a composed character replaces its starter and
-//                   the marks it absorbed are removed (text/unicode.h compose_canonical).
+//                   the marks it absorbed are removed (text/unicode.h compose_pair);
+//   Precompiled     per extended grapheme cluster (utf8proc's segmentation) of fewer than 6 bytes the charsmap's
+//                   replacement of the whole cluster if it has one, else per character the character's
+//                   replacement or the character; a replacement's chars replace the old ones one for one, extra
+//                   new ones are inserted, and missing ones are taken off the last char emitted so far
+//                   (tokenizers normalizers/precompiled.rs `replace`).
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "text/bert_normalizer.h"
+#include "text/precompiled_charsmap.h"
 #include "text/span.h"
 
 namespace accent::text {
 
 struct NormalizerStep {
-  enum class Kind { Bert, Nfc, Nfd, Nfkc, Nfkd, Lowercase, StripAccents, Strip, Replace, Prepend };
+  enum class Kind { Bert, Nfc, Nfd, Nfkc, Nfkd, Lowercase, StripAccents, Strip, Replace, Prepend, Precompiled };
   Kind kind = Kind::Bert;
   BertNormalizerOptions bert;               // Bert
   bool strip_left = true, strip_right = true;  // Strip
   std::string pattern;                      // Replace: the String pattern searched
   bool spaces_regex = false;                // Replace: the pattern is the Regex " {2,}" (SentencePiece converters)
   std::string content;                      // Replace: what it becomes; Prepend: what is put in front
+  std::shared_ptr<const PrecompiledCharsmap> charsmap;  // Precompiled
 };
 
 class Normalizer {

@@ -155,7 +155,12 @@ void llama3_regex_split(std::string_view s, int max_digits, std::vector<Span>& w
   size_t i = 0;
   while (i < n) {
     const char c = s[i];
-    // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+    // (?i:'s|'t|'re|'ve|'m|'ll|'d) — Oniguruma's case folding also matches 's to U+017F (long s, "ſ").
+    if (c == '\'' && i + 2 < n && s[i + 1] == '\xC5' && s[i + 2] == '\xBF') {
+      emit(i, i + 3);
+      i += 3;
+      continue;
+    }
     if (c == '\'' && i + 1 < n && is_alpha(s[i + 1])) {
       const char c1 = lower(s[i + 1]);
       if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {

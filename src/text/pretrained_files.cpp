@@ -125,6 +125,11 @@ std::map<std::string, AddedToken> default_special_tokens(TokenizerFamily family)
       m["bos_token"] = special("<|endoftext|>", true);
       m["eos_token"] = special("<|endoftext|>", true);
       break;
+    case TokenizerFamily::Qwen2:  // Qwen2Tokenizer.__init__: no bos; unk, eos and pad are <|endoftext|>
+      m["unk_token"] = special("<|endoftext|>", true);
+      m["eos_token"] = special("<|endoftext|>", true);
+      m["pad_token"] = special("<|endoftext|>", true);
+      break;
     case TokenizerFamily::Custom:
       break;
   }
@@ -143,6 +148,7 @@ std::string default_class_name(TokenizerFamily family) {
     case TokenizerFamily::DistilBert: return "DistilBertTokenizer";
     case TokenizerFamily::Roberta: return "RobertaTokenizer";
     case TokenizerFamily::Gpt2: return "GPT2Tokenizer";
+    case TokenizerFamily::Qwen2: return "Qwen2Tokenizer";
     case TokenizerFamily::Custom: return "PreTrainedTokenizerFast";
   }
   return "PreTrainedTokenizerFast";
@@ -154,6 +160,7 @@ std::optional<TokenizerFamily> family_from_class(std::string name) {
   if (name == "DistilBertTokenizer") return TokenizerFamily::DistilBert;
   if (name == "RobertaTokenizer") return TokenizerFamily::Roberta;
   if (name == "GPT2Tokenizer") return TokenizerFamily::Gpt2;
+  if (name == "Qwen2Tokenizer") return TokenizerFamily::Qwen2;
   if (name == "PreTrainedTokenizer") return TokenizerFamily::Custom;
   return std::nullopt;
 }
@@ -163,11 +170,13 @@ std::optional<TokenizerFamily> family_from_model_type(const std::string& t) {
   if (t == "distilbert") return TokenizerFamily::DistilBert;
   if (t == "roberta") return TokenizerFamily::Roberta;
   if (t == "gpt2") return TokenizerFamily::Gpt2;
+  if (t == "qwen2") return TokenizerFamily::Qwen2;
   return std::nullopt;
 }
 
 TokenizerFamily family_from_pipeline(const TokenizerState& s) {
   if (s.wordpiece) return TokenizerFamily::Bert;
+  if (s.pre_tokenizer == PreTokenizerKind::ByteLevel && s.byte_level.split == SplitPattern::Qwen2) return TokenizerFamily::Qwen2;
   if (s.pre_tokenizer == PreTokenizerKind::ByteLevel) {
     if (!s.post_processor || s.post_processor->kind == PostProcessor::Kind::ByteLevel) return TokenizerFamily::Gpt2;
     if (s.post_processor->kind == PostProcessor::Kind::Roberta) return TokenizerFamily::Roberta;
@@ -224,6 +233,28 @@ void build_byte_level_pipeline(TokenizerState& s, std::vector<std::pair<std::str
     p.trim_offsets = false;
     p.use_regex = true;
   }
+  s.post_processor = p;
+}
+
+// transformers' Qwen2Converter: NFC, Split(Qwen2 pattern) + ByteLevel(no prefix space, no regex), byte-level BPE
+// without unk, ByteLevel decoder and post-processor (trim_offsets false).
+void build_qwen2_pipeline(TokenizerState& s, std::vector<std::pair<std::string, int32_t>> vocab,
+                          std::vector<std::pair<std::string, std::string>> merges) {
+  BpeOptions o;
+  o.continuing_subword_prefix = "";
+  o.end_of_word_suffix = "";
+  s.bpe = std::make_shared<Bpe>(std::move(vocab), std::move(merges), o);
+  NormalizerStep nfc;
+  nfc.kind = NormalizerStep::Kind::Nfc;
+  s.normalizer.emplace(std::vector<NormalizerStep>{nfc});
+  s.pre_tokenizer = PreTokenizerKind::ByteLevel;
+  s.byte_level = {false, true, false, SplitPattern::Qwen2};
+  s.decoder = ojson{{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+  PostProcessor p;
+  p.kind = PostProcessor::Kind::ByteLevel;
+  p.add_prefix_space = true;
+  p.trim_offsets = false;
+  p.use_regex = true;
   s.post_processor = p;
 }
 
@@ -403,6 +434,8 @@ Tokenizer load_pretrained_files(const std::string& path) {
       ACCENT_CHECK(*family == TokenizerFamily::Bert || *family == TokenizerFamily::DistilBert || *family == TokenizerFamily::Custom,
                    path, ": vocab.txt found but tokenizer_class says a byte-level BPE tokenizer");
       build_bert_pipeline(s, read_vocab_txt((p / "vocab.txt").string()), s.settings.special_tokens);
+    } else if (*family == TokenizerFamily::Qwen2) {
+      build_qwen2_pipeline(s, read_vocab_json((p / "vocab.json").string()), read_merges_txt((p / "merges.txt").string()));
     } else {
       build_byte_level_pipeline(s, read_vocab_json((p / "vocab.json").string()),
                                 read_merges_txt((p / "merges.txt").string()), *family == TokenizerFamily::Roberta,
@@ -444,6 +477,7 @@ Tokenizer load_pretrained_files(const std::string& path) {
     s.settings.model_input_names = cfg["model_input_names"].get<std::vector<std::string>>();
   else
     s.settings.model_input_names = default_model_input_names(*family);
+  if (*family == TokenizerFamily::Qwen2) s.settings.clean_up_tokenization_spaces = false;  // the class default
   if (cfg.contains("clean_up_tokenization_spaces") && cfg["clean_up_tokenization_spaces"].is_boolean())
     s.settings.clean_up_tokenization_spaces = cfg["clean_up_tokenization_spaces"].get<bool>();
   return Tokenizer(std::move(state));
@@ -507,7 +541,8 @@ void save_pretrained_files(const TokenizerState& s, const std::string& dir) {
   std::filesystem::create_directories(dir);
   const fs::path d(dir);
   const TokenizerFamily family = s.settings.family;
-  const bool bpe_family = family == TokenizerFamily::Roberta || family == TokenizerFamily::Gpt2;
+  const bool bpe_family =
+      family == TokenizerFamily::Roberta || family == TokenizerFamily::Gpt2 || family == TokenizerFamily::Qwen2;
   const size_t model_size = s.model_vocab_size();
 
   // tokenizer.json

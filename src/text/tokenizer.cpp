@@ -42,6 +42,7 @@ struct Scratch {
   std::vector<Span> words;
   // Offsets only: per byte of the normalized text, the original bytes it came from; per token its bytes in its word.
   std::vector<Span> alignment, token_spans;
+  std::vector<Span> first_alignment;  // Metaspace "first" without offsets: the first piece's alignment
   std::vector<uint32_t> token_lengths, mapped_source;
 };
 Scratch& scratch() {
@@ -49,8 +50,9 @@ Scratch& scratch() {
   return s;
 }
 
-void push_model_ids(const TokenizerState& s, std::vector<int32_t>& ids, size_t from, Encoding& e) {
-  for (size_t k = from; k < ids.size(); ++k) {
+// Token strings for the ids the model appended (those without one yet).
+void push_model_ids(const TokenizerState& s, std::vector<int32_t>& ids, Encoding& e) {
+  for (size_t k = e.tokens.size(); k < ids.size(); ++k) {
     const std::string* t = s.model_id_to_token(ids[k]);
     e.tokens.push_back(t ? *t : std::string());
   }
@@ -71,20 +73,29 @@ std::pair<int32_t, int32_t> original_range(const Span* align, uint32_t begin, ui
 void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span* align, Encoding& e, Scratch& sc,
                     int32_t& word, bool at_text_start) {
   if (piece.empty()) return;
-  const size_t first = e.ids.size();
   // Runs the model on `text` = piece bytes [at, at + text.size()) and records offsets through `to_piece`, which
   // maps a byte of `text` to a byte of the piece.
   auto run_model = [&](std::string_view text, auto&& to_piece) {
     if (text.empty()) return;
     const size_t before = e.ids.size();
-    if (!align) {
-      if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
-      else if (s.bpe) s.bpe->tokenize(text, e.ids);
-      else s.unigram->tokenize(text, e.ids);
-    } else if (!s.bpe) {
+    if (s.unigram) {
+      // Unigram: an unknown piece's token string is its text (tokenizers' Token), so the spans are always kept.
       sc.token_spans.clear();
-      if (s.wordpiece) s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
-      else s.unigram->tokenize(text, e.ids, &sc.token_spans);
+      s.unigram->tokenize(text, e.ids, &sc.token_spans);
+      const std::optional<int32_t> unk = s.unigram->unk_id();
+      for (size_t k = 0; k < sc.token_spans.size(); ++k) {
+        const Span& t = sc.token_spans[k];
+        const int32_t id = e.ids[before + k];
+        if (unk && id == *unk) e.tokens.emplace_back(text.substr(t.begin, t.end - t.begin));
+        else e.tokens.push_back(*s.unigram->id_to_token(id));
+        if (align) e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[to_piece(t.end - 1)].end);
+      }
+    } else if (!align) {
+      if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
+      else s.bpe->tokenize(text, e.ids);
+    } else if (s.wordpiece) {
+      sc.token_spans.clear();
+      s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
       for (const Span& t : sc.token_spans) {
         const uint32_t last = to_piece(t.end - 1);
         e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[last].end);
@@ -114,8 +125,10 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
     }
     case PreTokenizerKind::ByteLevel: {
       std::string_view text = piece;
-      // HF prepend(" "): the added space takes the alignment of the piece's first character.
-      const bool prefixed = s.byte_level.add_prefix_space && piece[0] != ' ';
+      // HF prepend(" "): the added space takes the alignment of the piece's first character. After a Split
+      // pre-tokenizer the ByteLevel step sees each split word on its own, so the space goes before each word.
+      const bool split_first = s.byte_level.split != SplitPattern::None;
+      const bool prefixed = s.byte_level.add_prefix_space && !split_first && piece[0] != ' ';
       if (prefixed) {
         sc.prefixed.assign(1, ' ');
         sc.prefixed.append(piece);
@@ -130,10 +143,13 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
         if (w.end == w.begin) continue;
         sc.mapped.clear();
         const std::string_view raw = text.substr(w.begin, w.end - w.begin);
+        const bool word_prefixed = split_first && s.byte_level.add_prefix_space && raw[0] != ' ';
+        if (word_prefixed) append_byte_level(" ", sc.mapped);
         append_byte_level(raw, sc.mapped);
         if (align) {  // each mapped character comes from one byte of `raw`
           sc.mapped_source.clear();
           const auto& table = bytes_to_unicode();
+          if (word_prefixed) sc.mapped_source.insert(sc.mapped_source.end(), utf8_length(table[' ']), w.begin);
           for (uint32_t j = 0; j < raw.size(); ++j) {
             const uint32_t text_byte = w.begin + j;
             const uint32_t piece_byte = prefixed ? (text_byte == 0 ? 0 : text_byte - 1) : text_byte;
@@ -186,7 +202,7 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
       break;
     }
   }
-  push_model_ids(s, e.ids, first, e);
+  push_model_ids(s, e.ids, e);
 }
 
 void push_added(Encoding& e, int32_t id, std::string_view text, int32_t& word) {
@@ -267,8 +283,24 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
       identity_alignment(piece, split.begin, *alignment);
     }
     const Span* align = alignment ? alignment->data() : nullptr;
+    // Metaspace "first": whether a normalized piece starts at original byte 0. tokenizers slices every piece out
+    // of the normalized text, so a piece begins where its first normalized byte came from (a normalizer that
+    // deleted leading characters moves it past 0). Only the first raw split can start there.
+    const bool first_scheme = s.pre_tokenizer == PreTokenizerKind::Metaspace &&
+                              s.metaspace.prepend_scheme == MetaspaceOptions::Prepend::First;
+    if (first_scheme && split.begin == 0 && s.normalizer && !alignment) {
+      sc.first_alignment.clear();
+      std::string renormalized;
+      s.normalizer->normalize(piece, renormalized, &sc.first_alignment);
+    }
+    auto at_text_start = [&](uint32_t normalized_begin) {
+      if (split.begin != 0 || normalized_begin >= norm.size()) return false;
+      if (!s.normalizer) return normalized_begin == 0;
+      const std::vector<Span>& a = alignment ? *alignment : sc.first_alignment;
+      return first_scheme && a[normalized_begin].begin == 0;
+    };
     if (s.added.normalized_matcher().empty()) {
-      tokenize_piece(s, norm, align, e, sc, word, split.begin == 0);
+      tokenize_piece(s, norm, align, e, sc, word, at_text_start(0));
       continue;
     }
     norm_splits.clear();
@@ -280,7 +312,7 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
         push_added(e, ns.token_id, sub, word);
         if (sub_align) e.offsets.push_back(original_range(sub_align, 0, static_cast<uint32_t>(sub.size())));
       } else {
-        tokenize_piece(s, sub, sub_align, e, sc, word, split.begin == 0 && ns.begin == 0);
+        tokenize_piece(s, sub, sub_align, e, sc, word, at_text_start(ns.begin));
       }
     }
   }

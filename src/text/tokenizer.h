@@ -69,7 +69,9 @@ struct Encoding {
 };
 
 // Which transformers tokenizer class the files describe (decides defaults, templates and what is saved).
-enum class TokenizerFamily { Bert, DistilBert, Roberta, Gpt2, Custom };
+// Qwen2: Qwen2Tokenizer (vocab.json + merges.txt built as transformers' Qwen2Converter: NFC, the Qwen2 Split
+// pattern, byte-level BPE).
+enum class TokenizerFamily { Bert, DistilBert, Roberta, Gpt2, Qwen2, Custom };
 
 namespace text {
 struct TokenizerState;  // the pipeline (text/tokenizer_state.h)

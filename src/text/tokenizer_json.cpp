@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/base64.h"
 #include "core/json_parse.h"
 #include "text/unicode.h"
 
@@ -175,6 +176,17 @@ void parse_normalizer(const json& j, const std::string& source, std::vector<Norm
     step.kind = Kind::Strip;
     step.strip_left = get_or(j, "strip_left", true);
     step.strip_right = get_or(j, "strip_right", true);
+  } else if (type == "Precompiled") {
+    step.kind = Kind::Precompiled;
+    const json& encoded = j.at("precompiled_charsmap");
+    ACCENT_CHECK(encoded.is_string(), source, ": Precompiled normalizer: precompiled_charsmap must be a base64 string");
+    std::optional<std::string> blob = base64_decode(encoded.get<std::string>());
+    ACCENT_CHECK(blob.has_value(), source, ": Precompiled normalizer: precompiled_charsmap is not valid base64");
+    try {
+      step.charsmap = std::make_shared<const PrecompiledCharsmap>(std::move(*blob));
+    } catch (const Error& e) {
+      fail(source, ": normalizer.precompiled_charsmap: ", e.what());
+    }
   } else if (type == "Prepend") {
     step.kind = Kind::Prepend;
     step.content = j.at("prepend").get<std::string>();
@@ -193,12 +205,13 @@ void parse_normalizer(const json& j, const std::string& source, std::vector<Norm
     step.content = j.at("content").get<std::string>();
   } else {
     fail(source, ": unsupported normalizer type '", type, "' (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, ",
-         "Lowercase, StripAccents, Strip, Replace, Prepend, Sequence)");
+         "Lowercase, StripAccents, Strip, Replace, Prepend, Precompiled, Sequence)");
   }
   steps.push_back(std::move(step));
 }
 
-// Sequence[Split{Regex: Llama-3 | Qwen2 pattern, Isolated, invert false}, ByteLevel{use_regex false}].
+// Sequence[Split{Regex: Llama-3 | Qwen2 pattern, Isolated, invert false}, ByteLevel{use_regex false}] (with
+// add_prefix_space, ByteLevel puts a space before each split word that lacks one).
 void parse_split_byte_level(const json& pre, const std::string& source, TokenizerState& state) {
   const json& list = pre.at("pretokenizers");
   auto unsupported = [&]() {
@@ -217,9 +230,9 @@ void parse_split_byte_level(const json& pre, const std::string& source, Tokenize
       get_or(split, "invert", false))
     unsupported();
   const json& byte_level = list[1];
-  if (get_or(byte_level, "use_regex", true) || get_or(byte_level, "add_prefix_space", true)) unsupported();
+  if (get_or(byte_level, "use_regex", true)) unsupported();
   state.pre_tokenizer = PreTokenizerKind::ByteLevel;
-  state.byte_level.add_prefix_space = false;
+  state.byte_level.add_prefix_space = get_or(byte_level, "add_prefix_space", true);
   state.byte_level.trim_offsets = get_or(byte_level, "trim_offsets", true);
   state.byte_level.use_regex = false;
   state.byte_level.split = kind;
@@ -252,7 +265,8 @@ void parse_pre_tokenizer(const json& pre, const std::string& source, TokenizerSt
     else if (scheme == "never") m.prepend_scheme = MetaspaceOptions::Prepend::Never;
     else fail(source, ": Metaspace prepend_scheme '", scheme, "' is not always, first or never");
     if (pre.contains("add_prefix_space") && pre["add_prefix_space"].is_boolean() && !pre["add_prefix_space"].get<bool>()) {
-      ACCENT_CHECK(m.prepend_scheme == MetaspaceOptions::Prepend::Never || !pre.contains("prepend_scheme"), source,
+      // tokenizers: a missing prepend_scheme means "always", which add_prefix_space false contradicts too.
+      ACCENT_CHECK(m.prepend_scheme == MetaspaceOptions::Prepend::Never, source,
                    ": Metaspace add_prefix_space false does not match prepend_scheme '", scheme, "'");
       m.prepend_scheme = MetaspaceOptions::Prepend::Never;
     }
@@ -288,6 +302,10 @@ ojson normalizer_step_json(const NormalizerStep& step) {
     case Kind::Prepend:
       n["type"] = "Prepend";
       n["prepend"] = step.content;
+      break;
+    case Kind::Precompiled:
+      n["type"] = "Precompiled";
+      n["precompiled_charsmap"] = base64_encode(step.charsmap->blob());
       break;
     case Kind::Replace:
       n["type"] = "Replace";
@@ -505,7 +523,11 @@ void read_tokenizer_json(const std::string& json_text, const std::string& source
       std::optional<int32_t> unk_id;
       if (model.contains("unk_id") && !model["unk_id"].is_null())
         unk_id = parse_token_id(model["unk_id"], "unk_id", source + ": model");
-      state.unigram = std::make_shared<Unigram>(std::move(pieces), unk_id, get_or(model, "byte_fallback", false));
+      try {
+        state.unigram = std::make_shared<Unigram>(std::move(pieces), unk_id, get_or(model, "byte_fallback", false));
+      } catch (const Error& e) {
+        fail(source, ": ", e.what());
+      }
     } else {
       fail(source, ": unsupported model type '", type, "' (supported: WordPiece, BPE, Unigram)");
     }

@@ -1,11 +1,11 @@
 // text/tokenizer_json.h — reading and writing HF tokenizer.json (serialization "1.0", spec tokenizers.md §4).
 // Supported components: normalizer BertNormalizer | NFC | NFD | NFKC | NFKD | Lowercase | StripAccents | Strip |
-// Replace (String, or the Regex " {2,}") | Prepend | Sequence of these; pre_tokenizer BertPreTokenizer | ByteLevel |
-// Metaspace | Sequence[Split{Llama-3 or Qwen2 regex, Isolated}, ByteLevel{use_regex false}] | Sequence[one of
-// these]; model WordPiece | BPE (merges as "a b" strings or ["a","b"] pairs) | Unigram; post_processor
-// TemplateProcessing | BertProcessing | RobertaProcessing | ByteLevel | Sequence; decoder kept verbatim
-// (text/decoder.h reads it). Anything else is an error naming the component, so an unsupported tokenizer never
-// tokenizes silently wrong.
+// Replace (String, or the Regex " {2,}") | Prepend | Precompiled | Sequence of these; pre_tokenizer
+// BertPreTokenizer | ByteLevel | Metaspace | Sequence[Split{Llama-3 or Qwen2 regex, Isolated}, ByteLevel{use_regex
+// false}] | Sequence[one of these]; model WordPiece | BPE (merges as "a b" strings or ["a","b"] pairs) | Unigram;
+// post_processor TemplateProcessing | BertProcessing | RobertaProcessing | ByteLevel | Sequence; decoder kept
+// verbatim (text/decoder.h reads it). Anything else is an error naming the component, so an unsupported
+// tokenizer never tokenizes silently wrong.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

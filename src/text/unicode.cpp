@@ -57,12 +57,15 @@ const ClassTable& class_table() {
   return table;
 }
 
-// Whether HF's NFD gives cp a combining class > 0 (k_combining_ranges; binary search, called for marks only).
-bool is_hf_nonstarter(char32_t cp) {
-  auto it = std::upper_bound(std::begin(k_combining_ranges), std::end(k_combining_ranges), cp,
+template <size_t N>
+bool in_ranges(const CodePointRange (&ranges)[N], char32_t cp) {
+  auto it = std::upper_bound(std::begin(ranges), std::end(ranges), cp,
                              [](char32_t c, const CodePointRange& r) { return c < r.first; });
-  return it != std::begin(k_combining_ranges) && cp <= std::prev(it)->last;
+  return it != std::begin(ranges) && cp <= std::prev(it)->last;
 }
+
+// Whether HF's NFD gives cp a combining class > 0 (k_combining_ranges; binary search, called for marks only).
+bool is_hf_nonstarter(char32_t cp) { return in_ranges(k_combining_ranges, cp); }
 
 }  // namespace
 
@@ -180,6 +183,8 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+bool hf_is_combining_mark(char32_t cp) { return cp >= 0x300 && in_ranges(k_combining_mark_ranges, cp); }
+
 int hf_combining_class(char32_t c) {
   if (c < 0x300) return 0;
   const int cls = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
@@ -193,6 +198,8 @@ char32_t compose_pair(char32_t starter, char32_t next) {
   // utf8proc composes pairs here whatever they are; composition exclusions (U+1D15E, U+2ADC, ...) must stay
   // decomposed in NFC.
   if (n != 1 || utf8proc_get_property(buffer[0])->comp_exclusion) return 0;
+  // A composite HF's (older) Unicode does not decompose does not exist there either.
+  if (!in_ranges(k_nfd_decomposes_ranges, static_cast<char32_t>(buffer[0]))) return 0;
   return static_cast<char32_t>(buffer[0]);
 }
 
@@ -202,7 +209,10 @@ void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8
   utf8proc_int32_t buffer[32];
   for (char32_t cp : in) {
     utf8proc_ssize_t n = 0;
-    if (cp >= (compatibility ? 0xA0 : 0xC0)) {  // nothing below U+00C0 decomposes canonically, U+00A0 at all
+    // Only what HF's crate decomposes (nothing below U+00C0 canonically, U+00A0 at all); the mappings are
+    // utf8proc's (a decomposition never changes once assigned).
+    if (cp >= (compatibility ? 0xA0 : 0xC0) &&
+        (compatibility ? in_ranges(k_nfkd_decomposes_ranges, cp) : in_ranges(k_nfd_decomposes_ranges, cp))) {
       int last_boundclass = 0;
       const int options = UTF8PROC_DECOMPOSE | (compatibility ? UTF8PROC_COMPAT : 0);
       n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(cp), buffer, 32, static_cast<utf8proc_option_t>(options),

@@ -63,6 +63,9 @@ inline size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 :
 void append_nfd(const std::u32string& in, std::u32string& out, std::vector<uint8_t>* inserted = nullptr,
                 bool compatibility = false);
 
+// General_Category M (Mn, Mc, Me) of HF's normalization crate's Unicode: what StripAccents removes.
+bool hf_is_combining_mark(char32_t cp);
+
 // Canonical combining class as HF's normalization crate sees it (utf8proc's, 0 for marks newer than HF's Unicode).
 int hf_combining_class(char32_t c);
 // The primary composite of starter + next (canonical composition, Hangul included, exclusions excluded), or 0.

@@ -14,7 +14,7 @@ constexpr double kUnkPenalty = 10.0;  // tokenizers K_UNK_PENALTY
 
 Unigram::Unigram(std::vector<std::pair<std::string, double>> vocab, std::optional<int32_t> unk_id, bool byte_fallback)
     : vocab_(std::move(vocab)), unk_id_(unk_id), byte_fallback_(byte_fallback) {
-  ACCENT_CHECK(!unk_id_ || (*unk_id_ >= 0 && static_cast<size_t>(*unk_id_) < vocab_.size()), "Unigram: unk_id ",
+  ACCENT_CHECK(!unk_id_ || (*unk_id_ >= 0 && static_cast<size_t>(*unk_id_) < vocab_.size()), "Unigram: model.unk_id ",
                unk_id_.value_or(-1), " is not in the vocabulary of ", vocab_.size(), " pieces");
   min_score_ = std::numeric_limits<double>::infinity();
   for (size_t id = 0; id < vocab_.size(); ++id) {
@@ -59,11 +59,14 @@ void Unigram::tokenize(std::string_view word, std::vector<int32_t>& ids, std::ve
       has_single |= length == char_length;
     }
     if (!has_single) {
-      ACCENT_CHECK(unk_id_.has_value(), "Unigram: '", word.substr(s, char_length),
-                   "' is not in the vocabulary and the model has no unk_id");
       Node& target = best[s + char_length];
       const double candidate = here + unk_score;
-      if (target.start < 0 || candidate > target.score) target = {candidate, static_cast<int64_t>(s), *unk_id_};
+      if (target.start < 0 || candidate > target.score) {
+        // tokenizers errors only here, where the unknown piece would be on a best path.
+        ACCENT_CHECK(unk_id_.has_value(), "Unigram: '", word.substr(s, char_length),
+                     "' is not in the vocabulary and the model has no unk_id");
+        target = {candidate, static_cast<int64_t>(s), *unk_id_};
+      }
     }
     s += char_length;
   }

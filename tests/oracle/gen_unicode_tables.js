@@ -7,8 +7,9 @@
 //   - The ByteLevel regex (\p{L}, \p{N}, \s; Oniguruma) and char::to_lowercase (Rust std) are Unicode 16.
 //   utf8proc 2.8 is Unicode 15.0, so it disagrees on ~5,600 code points (measured when this was written).
 // This script asks the oracle about each code point through its public normalizer/pre-tokenizer API and
-// records the answers as sorted inclusive ranges. NFD stays with utf8proc (it agrees on every code point), except
-// which code points canonical ordering moves: HF's NFD (the unicode-normalization-alignments crate) has an older
+// records the answers as sorted inclusive ranges. NFD/NFKD take their mappings from utf8proc (they never change
+// once assigned), applied only to the code points HF's crate decomposes (nfd/nfkd_decomposes), and canonical
+// ordering needs which code points are non-starters there: HF's NFD (the unicode-normalization-alignments crate) has an older
 // Unicode, where marks added since are unassigned starters (combining class 0). Classes never change once
 // assigned, so the set of HF's non-starters ("combining") is all accent needs beside utf8proc's class values.
 //
@@ -27,7 +28,10 @@ const bertPre = T.bertPreTokenizer();
 const byteLevel = T.byteLevelPreTokenizer(false, true);
 
 // white_space: Unicode White_Space as Rust char::is_whitespace and the regex \s see it (they agree).
-const sets = {control: [], white_space: [], punct: [], mark_nonspacing: [], letter: [], number: [], combining: []};
+const nfkd = T.nfkdNormalizer();
+const stripAccents = T.stripAccentsNormalizer();
+const sets = {control: [], white_space: [], punct: [], mark_nonspacing: [], letter: [], number: [], combining: [],
+              nfd_decomposes: [], nfkd_decomposes: [], combining_mark: []};
 const lowercase = [];  // [cp, [mapped...]] where to_lowercase(cp) != cp
 for (let cp = 0; cp <= 0x10FFFF; ++cp) {
   if (cp >= 0xD800 && cp <= 0xDFFF) continue;  // not representable in Rust strings
@@ -44,6 +48,12 @@ for (let cp = 0; cp <= 0x10FFFF; ++cp) {
   if (nfdStable && cp >= 0x300 && (nfd.normalizeString('a\u0301' + c) === 'a' + c + '\u0301' ||
                                    nfd.normalizeString('a' + c + '\u0334') === 'a\u0334' + c))
     sets.combining.push(cp);
+  // Which code points HF's NFD / NFKD change at all (its crate's Unicode is older than utf8proc's: newer
+  // characters are unassigned there and stay as they are), and which ones its StripAccents removes
+  // (is_combining_mark, General_Category M of that Unicode).
+  if (!nfdStable) sets.nfd_decomposes.push(cp);
+  if (nfkd.normalizeString(c) !== c) sets.nfkd_decomposes.push(cp);
+  if (stripAccents.normalizeString(c) === '') sets.combining_mark.push(cp);
   const low = lower.normalizeString(c);
   if (low !== c) lowercase.push([cp, [...low].map((x) => x.codePointAt(0))]);
   // GPT-2 regex classes: count pieces of "1?", "!?" and "a?".

@@ -19,6 +19,8 @@
 //        "OnlyFirst"|"OnlySecond","direction":"Right"|"Left","stride":k}, "padding":null|{"max_length":n|null,"direction":..,
 //        "pad_to_multiple_of":k|null,"pad_id":i,"pad_token":t}, "batch":k}]}. With padding and no max_length,
 //        records are padded per consecutive batch of `batch` (BatchLongest).
+//   node tokenizer_oracle.js normalize TOKENIZER_JSON RECORDS OUT   the tokenizer's normalizer alone on each
+//        record's first text; OUT = per record u32 byte length + the normalized UTF-8 bytes.
 //   node tokenizer_oracle.js time TOKENIZER_JSON RECORDS REPEATS  single-thread encodeBatch timing (set
 //        RAYON_NUM_THREADS=1); prints {"seconds":s,"lines":n,"bytes":b,"tokens":t} of the fastest repeat.
 'use strict';
@@ -268,12 +270,26 @@ async function time(tokenizerFile, recordsFile, repeats) {
   process.stdout.write(JSON.stringify({seconds: best, lines: records.length, bytes, tokens}) + '\n');
 }
 
+// The tokenizer's normalizer alone on each record: OUT = per record u32 length + the normalized UTF-8 bytes.
+function normalize(tokenizerFile, recordsFile, outFile) {
+  const n = tk.Tokenizer.fromFile(tokenizerFile).getNormalizer();
+  const parts = [];
+  for (const [a] of readRecords(recordsFile)) {
+    const bytes = Buffer.from(n.normalizeString(a), 'utf8');
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(bytes.length, 0);
+    parts.push(h, bytes);
+  }
+  fs.writeFileSync(outFile, Buffer.concat(parts));
+}
+
 const [mode, ...args] = process.argv.slice(2);
 (async () => {
   if (mode === 'corpus') corpus(args[0], Number(args[1] || 40000));
   else if (mode === 'encode') await encodeJob(args[0]);
   else if (mode === 'time') await time(args[0], args[1], Number(args[2] || 3));
-  else throw new Error('usage: tokenizer_oracle.js corpus|encode|time ...');
+  else if (mode === 'normalize') normalize(args[0], args[1], args[2]);
+  else throw new Error('usage: tokenizer_oracle.js corpus|encode|time|normalize ...');
 })().catch((e) => {
   console.error(e && e.stack ? e.stack : e);
   process.exit(1);

@@ -5,14 +5,16 @@ usage: /usr/bin/python3 spm_tokenizer_json.py --data TESTS_DATA_DIR --out DIR
 Trains two Unigram models with Debian's sentencepiece (python3-sentencepiece, the C++ trainer of spm_train) on
 real text from tests/data (SST-2 training sentences and AG News titles and descriptions): a plain one and one with
 byte_fallback. Character coverage below 1 leaves rare characters out of the vocabulary, so unknown pieces occur.
-The normalization rule is "identity", so the models carry no precompiled charsmap (accent has no Precompiled
-normalizer). Each model is then written as the tokenizer.json of transformers' convert_slow_tokenizer.py:
+Two use SentencePiece's NFKC rules (nmt_nfkc, and nmt_nfkc_cf which also case-folds), whose precompiled charsmap
+becomes a Precompiled normalizer; the byte-fallback one the identity rule. Each model is then written as the
+tokenizer.json of transformers' convert_slow_tokenizer.py:
 
   DIR/xlm-roberta/    XLMRobertaConverter: <s> <pad> </s> <unk> first, then pieces[3:], then <mask>; unk_id 3;
-                      Strip(right) + Replace(Regex " {2,}" -> "▁"); Metaspace(prepend "always");
+                      Precompiled + Strip(right) + Replace(Regex " {2,}" -> "▁"); Metaspace(prepend "always");
                       "<s> $A </s>" / "<s> $A </s> </s> $B </s>".
   DIR/deberta-v3/     DebertaV2Converter (split_by_punct False, do_lower_case False) of a model trained with
-                      DeBERTa's ids ([PAD] 0, [CLS] 1, [SEP] 2, [UNK] 3): Strip + Replace(Regex " {2,}" -> " ");
+                      DeBERTa's ids ([PAD] 0, [CLS] 1, [SEP] 2, [UNK] 3): Strip + Precompiled +
+                      Replace(Regex " {2,}" -> " ");
                       Sequence[Metaspace(prepend "always")]; "[CLS] $A [SEP]" / "... $B:1 [SEP]:1"; [MASK] added.
   DIR/byte-fallback/  SpmConverter with handle_byte_fallback (as Llama/Gemma converters set it) and legacy=False
                       (prepend "first"): Unigram with byte_fallback, <0xXX> pieces; no post-processor; <unk>,
@@ -20,6 +22,7 @@ normalizer). Each model is then written as the tokenizer.json of transformers' c
 Each directory also gets a tokenizer_config.json naming the transformers class.
 """
 import argparse
+import base64
 import csv
 import json
 import os
@@ -41,15 +44,20 @@ def training_lines(data_dir):
     return [line for line in lines if line.strip()]
 
 
-def train(lines, out_prefix, **extra):
+def train(lines, out_prefix, rule, **extra):
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(lines), model_prefix=out_prefix, model_type="unigram", vocab_size=6000,
-        character_coverage=0.995, normalization_rule_name="identity", num_threads=2, minloglevel=2, **extra)
+        character_coverage=0.995, normalization_rule_name=rule, num_threads=2, minloglevel=2, **extra)
     proto = model_pb2.ModelProto()
     with open(out_prefix + ".model", "rb") as f:
         proto.ParseFromString(f.read())
-    assert not proto.normalizer_spec.precompiled_charsmap
+    assert bool(proto.normalizer_spec.precompiled_charsmap) == (rule != "identity")
     return proto
+
+
+def precompiled(proto):
+    return {"type": "Precompiled",
+            "precompiled_charsmap": base64.b64encode(proto.normalizer_spec.precompiled_charsmap).decode("ascii")}
 
 
 def added(content, token_id, special=True, lstrip=False):
@@ -107,14 +115,15 @@ def main():
     lines = training_lines(args.data)
 
     # XLM-R: the model's own <unk> <s> </s> (ids 0..2) are replaced by fairseq's four.
-    proto = train(lines, os.path.join(args.out, "plain"))
+    proto = train(lines, os.path.join(args.out, "plain"), "nmt_nfkc")
     pieces = [(p.piece, p.score) for p in proto.pieces]
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + pieces[3:] + [("<mask>", 0.0)]
     mask_id = len(vocab) - 1
     write(os.path.join(args.out, "xlm-roberta"), {
         "added_tokens": [added("<s>", 0), added("<pad>", 1), added("</s>", 2), added("<unk>", 3),
                          added("<mask>", mask_id, lstrip=True)],
-        "normalizer": {"type": "Sequence", "normalizers": [strip(False, True), spaces(REPLACEMENT)]},
+        "normalizer": {"type": "Sequence", "normalizers": [precompiled(proto), strip(False, True),
+                                                           spaces(REPLACEMENT)]},
         "pre_tokenizer": metaspace("always"),
         "post_processor": template("<s> $A </s>", "<s> $A </s> </s> $B </s>", [("<s>", 0), ("</s>", 2)]),
         "decoder": metaspace("always"),
@@ -125,14 +134,14 @@ def main():
                        "single_word": False, "special": True}})
 
     # DeBERTa-v3: the SentencePiece ids are the model's ids.
-    proto = train(lines, os.path.join(args.out, "deberta"), pad_id=0, bos_id=1, eos_id=2, unk_id=3,
+    proto = train(lines, os.path.join(args.out, "deberta"), "nmt_nfkc_cf", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
                   pad_piece="[PAD]", bos_piece="[CLS]", eos_piece="[SEP]", unk_piece="[UNK]")
     vocab = [(p.piece, p.score) for p in proto.pieces]
     mask_id = len(vocab)
     write(os.path.join(args.out, "deberta-v3"), {
         "added_tokens": [added("[PAD]", 0), added("[CLS]", 1), added("[SEP]", 2), added("[UNK]", 3),
                          added("[MASK]", mask_id)],
-        "normalizer": {"type": "Sequence", "normalizers": [strip(True, True), spaces(" ")]},
+        "normalizer": {"type": "Sequence", "normalizers": [strip(True, True), precompiled(proto), spaces(" ")]},
         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [metaspace("always")]},
         "post_processor": template("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
                                    [("[CLS]", 1), ("[SEP]", 2)]),
@@ -143,7 +152,7 @@ def main():
         "mask_token": "[MASK]", "do_lower_case": False, "split_by_punct": False})
 
     # Byte fallback: control pieces (<s>, </s>) become special added tokens, as SpmConverter.tokenizer adds them.
-    proto = train(lines, os.path.join(args.out, "bytes"), byte_fallback=True)
+    proto = train(lines, os.path.join(args.out, "bytes"), "identity", byte_fallback=True)
     vocab = [(p.piece, p.score) for p in proto.pieces]
     assert any(p.type == 6 for p in proto.pieces)  # BYTE pieces
     # transformers' PreTrainedTokenizerFast adds the config's special tokens (here also <unk>) to the added

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/base64.h"
 #include "core/dtype.h"
 #include "core/fs.h"
 #include "core/tensor.h"
@@ -41,6 +42,22 @@ TEST(Tensor, ShapeAndConversion) {
   EXPECT_EQ(t.f32()[0], 1);
   EXPECT_THROW(t.reshape({4}), Error);
   EXPECT_THROW(t.to(DType::I64).f32(), Error);
+}
+
+TEST(Base64, RoundTripPaddingAndCanonicalForm) {
+  // RFC 4648 test vectors.
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base64_encode(plain), encoded);
+    EXPECT_EQ(base64_decode(encoded), std::optional<std::string>(plain));
+  }
+  const std::string bytes("\x00\xff\x10\x80", 4);
+  EXPECT_EQ(base64_decode(base64_encode(bytes)), std::optional<std::string>(bytes));
+  EXPECT_EQ(base64_decode("Zm9"), std::nullopt);    // not a multiple of 4
+  EXPECT_EQ(base64_decode("Zm9-"), std::nullopt);   // outside the alphabet
+  EXPECT_EQ(base64_decode("Zh=="), std::nullopt);   // unused bits set (only "Zg==" is canonical)
 }
 
 TEST(Fs, AtomicWriteReplacesWholeFile) {

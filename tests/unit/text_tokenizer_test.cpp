@@ -10,6 +10,7 @@
 #include "text/normalizer.h"
 #include "text/pre_tokenizers.h"
 #include "text/tokenizer.h"
+#include "text/unigram.h"
 #include "text/unicode.h"
 #include "text_oracle_util.h"
 #include "test_tokenizers.h"
@@ -198,6 +199,42 @@ TEST(SplitPattern, Llama3AndQwen2Alternatives) {
   EXPECT_EQ(llama3_words("a \n \n  b", 3), (std::vector<std::string>{"a", " \n \n", " ", " b"}));
   EXPECT_EQ(llama3_words("a   b  ", 3), (std::vector<std::string>{"a", "  ", " b", "  "}));
   EXPECT_EQ(llama3_words("\r\nx", 3), (std::vector<std::string>{"\r\n", "x"}));
+  // Oniguruma's (?i) folds U+017F (long s) to s: "'ſ" is a contraction (checked against tokenizers).
+  EXPECT_EQ(llama3_words("it'\u017fa", 1), (std::vector<std::string>{"it", "'\u017f", "a"}));
+}
+
+TEST(Unigram, MetaspaceFirstAfterStripAndUnknownsAsHuggingFace) {
+  TempDir dir("unigram");
+  // Expected values from tokenizers (node tests/oracle, same file): Strip removes the leading spaces, so the
+  // piece no longer starts at original byte 0 and Metaspace "first" prepends nothing.
+  const std::string json = R"({"version":"1.0","added_tokens":[],
+    "normalizer":{"type":"Strip","strip_left":true,"strip_right":false},
+    "pre_tokenizer":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"first","split":true},
+    "post_processor":null,"decoder":null,
+    "model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>",0],["\u2581",-2],["H",-3],["e",-3],["l",-3],["o",-3],
+                                                ["\u2581Hello",-1],["Hello",-1.5]],"byte_fallback":false}})";
+  write(dir.str("tokenizer.json"), json);
+  const Tokenizer tok = Tokenizer::from_pretrained(dir.str("tokenizer.json"));
+  EncodeOptions o;
+  o.return_offsets_mapping = true;
+  const Encoding stripped = tok.encode("  Hello", std::nullopt, o);
+  EXPECT_EQ(stripped.ids, (std::vector<int32_t>{7}));
+  EXPECT_EQ(stripped.offsets, (std::vector<std::pair<int32_t, int32_t>>{{2, 7}}));
+  EXPECT_EQ(tok.encode("  Hello").ids, (std::vector<int32_t>{7}));  // the same without offsets
+  EXPECT_EQ(tok.encode("Hello").ids, (std::vector<int32_t>{6}));
+  // An unknown piece's token string is its text (several unknown characters fuse into one).
+  const Encoding unknown = tok.encode("Hexy");
+  EXPECT_EQ(unknown.ids, (std::vector<int32_t>{1, 2, 3, 0}));
+  EXPECT_EQ(unknown.tokens.back(), "xy");
+}
+
+TEST(Unigram, MissingUnkIdIsAnErrorOnlyWhereAnUnknownWouldBeChosen) {
+  std::vector<std::pair<std::string, double>> vocab = {{"a", -1}, {"ab", -2}};
+  const Unigram model(vocab, std::nullopt, false);
+  std::vector<int32_t> ids;
+  model.tokenize("ab", ids);  // "b" alone is unknown, but "ab" covers it
+  EXPECT_EQ(ids, (std::vector<int32_t>{1}));
+  EXPECT_THROW(model.tokenize("b", ids), Error);
 }
 
 TEST(Normalizer, StepsKeepHuggingFaceAlignments) {
