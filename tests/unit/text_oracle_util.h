@@ -126,6 +126,16 @@ inline std::vector<std::optional<OracleEncoding>> read_results(const std::string
   return out;
 }
 
+// Trains the SentencePiece Unigram models of tests/reference/spm_tokenizer_json.py into `out` (xlm-roberta/,
+// deberta-v3/, byte-fallback/: tokenizer.json + tokenizer_config.json); throws when the script fails.
+inline void make_sentencepiece_tokenizers(const std::string& out) {
+  const std::string cmd = "/usr/bin/python3 '" + std::string(ACCENT_SOURCE_DIR) +
+                          "/tests/reference/spm_tokenizer_json.py' --data '" + ACCENT_TEST_DATA_DIR + "' --out '" +
+                          out + "' > /dev/null";
+  if (std::system(cmd.c_str()) != 0)
+    throw std::runtime_error(cmd + " failed (scripts/setup.sh --tests installs python3-sentencepiece)");
+}
+
 // Runs `node tests/oracle/tokenizer_oracle.js ARGS` and returns its stdout; fails the test on a non-zero exit.
 inline std::string run_oracle(const std::string& args) {
   const std::string out_file = (std::filesystem::temp_directory_path() /

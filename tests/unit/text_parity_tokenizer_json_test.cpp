@@ -148,10 +148,7 @@ TEST(TokenizerParity, Qwen2VocabFilesAndPrefixSpaceOnRealAndStressText) {
 TEST(TokenizerParity, SentencePieceUnigramOnRealAndStressText) {
   TempDir tmp("parity_unigram");
   const std::string models = tmp.file("spm");
-  const std::string cmd = "/usr/bin/python3 '" + std::string(ACCENT_SOURCE_DIR) +
-                          "/tests/reference/spm_tokenizer_json.py' --data '" + ACCENT_TEST_DATA_DIR + "' --out '" +
-                          models + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " (scripts/setup.sh --tests installs python3-sentencepiece)";
+  make_sentencepiece_tokenizers(models);
   const ParityCorpus corpus = make_corpus(tmp);
   ASSERT_GE(corpus.real.size(), 100000u);
   for (const std::string name : {"xlm-roberta", "deberta-v3", "byte-fallback"})
@@ -166,10 +163,7 @@ TEST(TokenizerParity, SentencePieceUnigramOnRealAndStressText) {
 TEST(NormalizerParity, EveryCodePointAgainstTokenizers) {
   TempDir tmp("normalizer_parity");
   const std::string spm = tmp.file("spm");
-  const std::string cmd = "/usr/bin/python3 '" + std::string(ACCENT_SOURCE_DIR) +
-                          "/tests/reference/spm_tokenizer_json.py' --data '" + ACCENT_TEST_DATA_DIR + "' --out '" +
-                          spm + "' > /dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  make_sentencepiece_tokenizers(spm);
   std::vector<Record> records;
   for (const char* after : {"", "\u0301"}) {
     std::string chunk;
