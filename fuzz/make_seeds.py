@@ -17,6 +17,7 @@
                                    checkpoint directory name or optimizer "step" text
 torch seeds need Debian's /usr/bin/python3 with python3-torch; without torch they are skipped with a note.
 """
+import base64
 import collections
 import io
 import json
@@ -191,13 +192,44 @@ def tokenizer_file_seeds():
                                       "continuing_subword_prefix": None, "end_of_word_suffix": None,
                                       "fuse_unk": False, "vocab": {"<s>": 0, "a": 1, "</s>": 2, "b": 3, "ab": 4},
                                       "merges": ["a b"]}}
+    # The SentencePiece/decoder-family pieces: a Unigram model behind Precompiled, NFKC, Strip, Replace (Regex " {2,}"), Prepend and Metaspace;
+    # and a byte-level BPE behind the Qwen2 Split.
+    unigram = {"version": "1.0", "added_tokens": [{"id": 0, "content": "<unk>", "single_word": False, "lstrip": False,
+                                                   "rstrip": False, "normalized": False, "special": True}],
+               "normalizer": {"type": "Sequence", "normalizers": [
+                   {"type": "NFKC"}, {"type": "Strip", "strip_left": False, "strip_right": True},
+                   {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": "\u2581"},
+                   {"type": "Prepend", "prepend": "\u2581"}]},
+               "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first",
+                                 "split": True},
+               "post_processor": None,
+               "decoder": {"type": "Sequence", "decoders": [
+                   {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"},
+                   {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+               "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": True,
+                         "vocab": [["<unk>", 0.0], ["\u2581", -2.0], ["a", -3.0], ["b", -3.0], ["\u2581ab", -1.5],
+                                   ["<0x41>", -5.0], ["<0xC3>", -5.0], ["<0xA9>", -5.0]]}}
+    # A small charsmap (the real ones are ~240 KB, past the fuzzer's 8 KB inputs): a 4-unit trie and the
+    # replacement strings "x\0yz\0"; mutations of the units exercise the trie walk's bounds.
+    units = [1 << 10, (3 << 10) | (1 << 8) | 0x61, 0, 4]
+    blob = struct.pack("<I", 4 * len(units)) + struct.pack("<" + "I" * len(units), *units) + b"x\0yz\0"
+    unigram["normalizer"]["normalizers"].insert(
+        0, {"type": "Precompiled", "precompiled_charsmap": base64.b64encode(blob).decode("ascii")})
+    qwen2_pattern = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+"
+                     "[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+    qwen2 = dict(bpe, normalizer={"type": "NFC"}, post_processor=None,
+                 pre_tokenizer={"type": "Sequence", "pretokenizers": [
+                     {"type": "Split", "pattern": {"Regex": qwen2_pattern}, "behavior": "Isolated", "invert": False},
+                     {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]})
     files = {
-        "wordpiece": (0, wordpiece), "bpe": (0, bpe),
+        "wordpiece": (0, wordpiece), "bpe": (0, bpe), "unigram": (0, unigram), "qwen2": (0, qwen2),
         "config": (1, {"do_lower_case": True, "model_max_length": 512, "tokenizer_class": "BertTokenizer",
                        "added_tokens_decoder": {"4": {"content": "[MASK]", "special": True}}}),
         "special": (2, {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
                         "mask_token": {"content": "[MASK]", "lstrip": False}}),
         "added": (3, {"<new>": 9}),
+        # A crash the fuzzer found (2026-12-07): a template whose "pair" is empty left no encoding to merge.
+        "template_without_pair": (0, dict(wordpiece, post_processor=dict(wordpiece["post_processor"], pair=[]))),
         # A crash the fuzzer found (2026-12-06): an added_tokens_decoder content that is not a string.
         "config_content_not_a_string": (1, {"do_lower_case": True, "model_max_length": 463,
                                             "added_tokens_decoder": {"4": {"content": True}}}),

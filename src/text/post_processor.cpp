@@ -153,7 +153,9 @@ Encoding post_process(const PostProcessor* p, Encoding a, std::optional<Encoding
     for (Encoding& w : encodings[i].overflowing) w.sequence_ids.assign(w.size(), id);
   }
   if (p) encodings = process_encodings(*p, std::move(encodings), add_special, with_offsets);
-  // Encoding::merge(encodings, growing_offsets = false).
+  // Encoding::merge(encodings, growing_offsets = false); a template without pieces (a missing "pair") leaves none:
+  // the empty encoding, as merging nothing gives in tokenizers.
+  if (encodings.empty()) return Encoding{};
   Encoding merged = std::move(encodings[0]);
   for (size_t i = 1; i < encodings.size(); ++i) merge_with(merged, encodings[i]);
   if (!p && encodings.size() == 2) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "text/bert_normalizer.h"
@@ -337,6 +338,18 @@ TEST(Templates, BertRobertaGpt2) {
 }
 
 // ---------------------------------------------------------------- truncation (spec §3.2)
+
+TEST(Templates, EmptyPairTemplateGivesAnEmptyEncodingLikeTokenizers) {
+  // tokenizers (checked with the oracle): a TemplateProcessing whose "pair" is [] encodes a pair as nothing.
+  TempDir dir("empty_pair");
+  nlohmann::json j;
+  std::ifstream(kVocab + "bert-base-uncased/tokenizer.json") >> j;
+  j["post_processor"]["pair"] = nlohmann::json::array();
+  write(dir.str("tokenizer.json"), j.dump());
+  const Tokenizer tok = Tokenizer::from_pretrained(dir.str("tokenizer.json"));
+  EXPECT_TRUE(tok.encode("hello", std::string_view("world")).ids.empty());
+  EXPECT_EQ(tok.encode("hello").ids.size(), 3u);
+}
 
 TEST(Truncation, LongestFirstPairMathIncludingOddLimit) {
   auto lengths = [](int a, int b, int64_t max_length, Side side = Side::Right) {
