@@ -108,12 +108,7 @@ Tokens byte_fallback_chain(const Tokens& tokens) {
 Tokens strip_chain(const Tokens& tokens, char32_t content, size_t start, size_t stop) {
   Tokens out;
   for (const std::string& token : tokens) {
-    std::u32string chars;
-    for (size_t i = 0; i < token.size();) {
-      const text::Utf8Step step = text::decode_utf8(token, i);
-      chars.push_back(step.cp);
-      i += step.length;
-    }
+    const std::u32string chars = text::to_code_points(token);
     size_t begin = 0, end = chars.size();
     while (begin < std::min(start, chars.size()) && chars[begin] == content) ++begin;
     for (size_t i = 0; i < stop && end > begin && chars[end - 1] == content; ++i) --end;

@@ -120,12 +120,7 @@ void trim_offsets(Encoding& e, bool add_prefix_space) {
     if (enc.offsets.empty()) return;
     for (size_t i = 0; i < enc.size(); ++i) {
       const std::string& token = enc.tokens[i];
-      std::vector<char32_t> chars;
-      for (size_t k = 0; k < token.size();) {
-        const Utf8Step step = decode_utf8(token, k);
-        chars.push_back(step.cp);
-        k += step.length;
-      }
+      const std::u32string chars = to_code_points(token);
       size_t leading = 0, trailing = 0;
       while (leading < chars.size() && is_space(chars[leading])) ++leading;
       while (trailing < chars.size() && is_space(chars[chars.size() - 1 - trailing])) ++trailing;

@@ -111,13 +111,9 @@ std::vector<Change> compose(const std::vector<Change>& in) {
 
 // tokenizers normalizers/precompiled.rs `replace`: the (char, change) pairs for `old_count` chars becoming `now`.
 void push_replacement(std::vector<Change>& changes, size_t old_count, std::string_view now) {
-  size_t new_count = 0;
-  for (size_t i = 0; i < now.size();) {
-    const Utf8Step s = decode_utf8(now, i);
-    changes.push_back({s.cp, 0});
-    ++new_count;
-    i += s.length;
-  }
+  const std::u32string chars = to_code_points(now);
+  for (char32_t c : chars) changes.push_back({c, 0});
+  const size_t new_count = chars.size();
   const int64_t diff = static_cast<int64_t>(new_count) - static_cast<int64_t>(old_count);
   if (diff > 0) {
     for (size_t k = 0; k < static_cast<size_t>(diff); ++k) changes[changes.size() - 1 - k].change = 1;
@@ -156,7 +152,9 @@ std::vector<Change> precompiled_changes(const PrecompiledCharsmap& charsmap, con
   return changes;
 }
 
-void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& text) {
+// `pattern` / `content`: the step's Replace pattern and content, or Prepend content, as code points.
+void apply_step(const NormalizerStep& step, const BertNormalizer* bert, const std::u32string& pattern,
+                const std::u32string& content, Chars& text) {
   using Kind = NormalizerStep::Kind;
   switch (step.kind) {
     case Kind::Bert: {
@@ -225,19 +223,7 @@ void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& t
       text = std::move(kept);
       return;
     }
-    case Kind::Replace: {
-      std::u32string pattern, content;
-      for (size_t i = 0; i < step.pattern.size();) {
-        const Utf8Step s = decode_utf8(step.pattern, i);
-        pattern.push_back(s.cp);
-        i += s.length;
-      }
-      for (size_t i = 0; i < step.content.size();) {
-        const Utf8Step s = decode_utf8(step.content, i);
-        content.push_back(s.cp);
-        i += s.length;
-      }
-      if (pattern.empty()) return;
+    case Kind::Replace: {  // (the constructor refuses an empty pattern)
       // Length of the match at k (0: none).
       auto match_at = [&](size_t k) -> size_t {
         if (!step.spaces_regex) return text.cp.compare(k, pattern.size(), pattern) == 0 ? pattern.size() : 0;
@@ -268,12 +254,8 @@ void apply_step(const NormalizerStep& step, const BertNormalizer* bert, Chars& t
     case Kind::Prepend: {
       if (text.cp.empty()) return;
       Chars out;
-      for (size_t i = 0; i < step.content.size();) {
-        const Utf8Step s = decode_utf8(step.content, i);
-        out.cp.push_back(s.cp);
-        out.from.push_back(text.from[0]);
-        i += s.length;
-      }
+      out.cp = content;
+      out.from.assign(content.size(), text.from[0]);
       out.cp += text.cp;
       out.from.insert(out.from.end(), text.from.begin(), text.from.end());
       text = std::move(out);
@@ -288,6 +270,8 @@ Normalizer::Normalizer(std::vector<NormalizerStep> steps, bool as_sequence)
     : steps_(std::move(steps)), as_sequence_(as_sequence) {
   for (const NormalizerStep& s : steps_) {
     if (s.kind == NormalizerStep::Kind::Bert) bert_.emplace_back(s.bert);
+    patterns_.push_back(to_code_points(s.pattern));
+    contents_.push_back(to_code_points(s.content));
     ACCENT_CHECK(s.kind != NormalizerStep::Kind::Replace || !s.pattern.empty(),
                  "a Replace normalizer needs a non-empty pattern");
     ACCENT_CHECK(s.kind != NormalizerStep::Kind::Precompiled || s.charsmap, "a Precompiled normalizer needs its charsmap");
@@ -307,9 +291,10 @@ void Normalizer::normalize(std::string_view in, std::string& out, std::vector<Sp
     i += s.length;
   }
   size_t bert_index = 0;
-  for (const NormalizerStep& step : steps_) {
+  for (size_t k = 0; k < steps_.size(); ++k) {
+    const NormalizerStep& step = steps_[k];
     const BertNormalizer* bert = step.kind == NormalizerStep::Kind::Bert ? &bert_[bert_index++] : nullptr;
-    apply_step(step, bert, text);
+    apply_step(step, bert, patterns_[k], contents_[k], text);
   }
   for (size_t k = 0; k < text.cp.size(); ++k) {
     const size_t before = out.size();

@@ -72,6 +72,7 @@ class Normalizer {
  private:
   std::vector<NormalizerStep> steps_;
   std::vector<BertNormalizer> bert_;  // one per Bert step, in order
+  std::vector<std::u32string> patterns_, contents_;  // per step: pattern and content as code points
   bool as_sequence_;
 };
 

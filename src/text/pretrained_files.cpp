@@ -238,24 +238,16 @@ void build_byte_level_pipeline(TokenizerState& s, std::vector<std::pair<std::str
 
 // transformers' Qwen2Converter: NFC, Split(Qwen2 pattern) + ByteLevel(no prefix space, no regex), byte-level BPE
 // without unk, ByteLevel decoder and post-processor (trim_offsets false).
+// That is GPT2Converter's pipeline (the same BPE, decoder and post-processor) with NFC in front and the Split
+// in place of the ByteLevel regex.
 void build_qwen2_pipeline(TokenizerState& s, std::vector<std::pair<std::string, int32_t>> vocab,
-                          std::vector<std::pair<std::string, std::string>> merges) {
-  BpeOptions o;
-  o.continuing_subword_prefix = "";
-  o.end_of_word_suffix = "";
-  s.bpe = std::make_shared<Bpe>(std::move(vocab), std::move(merges), o);
+                          std::vector<std::pair<std::string, std::string>> merges,
+                          const std::map<std::string, AddedToken>& specials) {
+  build_byte_level_pipeline(s, std::move(vocab), std::move(merges), /*roberta=*/false, specials);
   NormalizerStep nfc;
   nfc.kind = NormalizerStep::Kind::Nfc;
   s.normalizer.emplace(std::vector<NormalizerStep>{nfc});
-  s.pre_tokenizer = PreTokenizerKind::ByteLevel;
   s.byte_level = {false, true, false, SplitPattern::Qwen2};
-  s.decoder = ojson{{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
-  PostProcessor p;
-  p.kind = PostProcessor::Kind::ByteLevel;
-  p.add_prefix_space = true;
-  p.trim_offsets = false;
-  p.use_regex = true;
-  s.post_processor = p;
 }
 
 // Reads a special-token value: a string, an AddedToken dict, or null.
@@ -435,7 +427,8 @@ Tokenizer load_pretrained_files(const std::string& path) {
                    path, ": vocab.txt found but tokenizer_class says a byte-level BPE tokenizer");
       build_bert_pipeline(s, read_vocab_txt((p / "vocab.txt").string()), s.settings.special_tokens);
     } else if (*family == TokenizerFamily::Qwen2) {
-      build_qwen2_pipeline(s, read_vocab_json((p / "vocab.json").string()), read_merges_txt((p / "merges.txt").string()));
+      build_qwen2_pipeline(s, read_vocab_json((p / "vocab.json").string()), read_merges_txt((p / "merges.txt").string()),
+                           s.settings.special_tokens);
     } else {
       build_byte_level_pipeline(s, read_vocab_json((p / "vocab.json").string()),
                                 read_merges_txt((p / "merges.txt").string()), *family == TokenizerFamily::Roberta,

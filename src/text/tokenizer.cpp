@@ -78,6 +78,10 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
   auto run_model = [&](std::string_view text, auto&& to_piece) {
     if (text.empty()) return;
     const size_t before = e.ids.size();
+    // A token covering bytes [t.begin, t.end) of `text`: its original range.
+    auto push_span_offsets = [&](const Span& t) {
+      e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[to_piece(t.end - 1)].end);
+    };
     if (s.unigram) {
       // Unigram: an unknown piece's token string is its text (tokenizers' Token), so the spans are always kept.
       sc.token_spans.clear();
@@ -88,7 +92,7 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
         const int32_t id = e.ids[before + k];
         if (unk && id == *unk) e.tokens.emplace_back(text.substr(t.begin, t.end - t.begin));
         else e.tokens.push_back(*s.unigram->id_to_token(id));
-        if (align) e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[to_piece(t.end - 1)].end);
+        if (align) push_span_offsets(t);
       }
     } else if (!align) {
       if (s.wordpiece) s.wordpiece->tokenize(text, e.ids);
@@ -96,10 +100,7 @@ void tokenize_piece(const TokenizerState& s, std::string_view piece, const Span*
     } else if (s.wordpiece) {
       sc.token_spans.clear();
       s.wordpiece->tokenize(text, e.ids, &sc.token_spans);
-      for (const Span& t : sc.token_spans) {
-        const uint32_t last = to_piece(t.end - 1);
-        e.offsets.emplace_back(align[to_piece(t.begin)].begin, align[last].end);
-      }
+      for (const Span& t : sc.token_spans) push_span_offsets(t);
     } else {
       sc.token_lengths.clear();
       s.bpe->tokenize(text, e.ids, &sc.token_lengths);
@@ -261,6 +262,8 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
   std::vector<AddedSplit>& norm_splits = sc.norm_splits;
   std::vector<Span>* alignment = with_offsets ? &sc.alignment : nullptr;
   int32_t word = 0;
+  const bool first_scheme = s.pre_tokenizer == PreTokenizerKind::Metaspace &&
+                            s.metaspace.prepend_scheme == MetaspaceOptions::Prepend::First;
   for (const AddedSplit& split : raw_splits) {
     const std::string_view piece = text.substr(split.begin, split.end - split.begin);
     if (split.token_id >= 0) {
@@ -268,13 +271,19 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
       if (with_offsets) e.offsets.emplace_back(split.begin, split.end);
       continue;
     }
+    // Metaspace "first": whether a normalized piece starts at original byte 0. tokenizers slices every piece out
+    // of the normalized text, so a piece begins where its first normalized byte came from (a normalizer that
+    // deleted leading characters moves it past 0). Only the first raw split can start there; without offsets
+    // its normalization records an alignment of its own for this.
+    std::vector<Span>* norm_align =
+        alignment ? alignment : (first_scheme && split.begin == 0 && s.normalizer) ? &sc.first_alignment : nullptr;
     std::string_view norm = piece;
     if (s.normalizer) {
       normalized.clear();
-      if (alignment) {
-        alignment->clear();
-        s.normalizer->normalize(piece, normalized, alignment);
-        for (Span& a : *alignment) a.begin += split.begin, a.end += split.begin;
+      if (norm_align) {
+        norm_align->clear();
+        s.normalizer->normalize(piece, normalized, norm_align);
+        for (Span& a : *norm_align) a.begin += split.begin, a.end += split.begin;
       } else {
         s.normalizer->normalize(piece, normalized);
       }
@@ -283,21 +292,10 @@ Encoding encode_sequence(const TokenizerState& s, std::string_view input, int32_
       identity_alignment(piece, split.begin, *alignment);
     }
     const Span* align = alignment ? alignment->data() : nullptr;
-    // Metaspace "first": whether a normalized piece starts at original byte 0. tokenizers slices every piece out
-    // of the normalized text, so a piece begins where its first normalized byte came from (a normalizer that
-    // deleted leading characters moves it past 0). Only the first raw split can start there.
-    const bool first_scheme = s.pre_tokenizer == PreTokenizerKind::Metaspace &&
-                              s.metaspace.prepend_scheme == MetaspaceOptions::Prepend::First;
-    if (first_scheme && split.begin == 0 && s.normalizer && !alignment) {
-      sc.first_alignment.clear();
-      std::string renormalized;
-      s.normalizer->normalize(piece, renormalized, &sc.first_alignment);
-    }
     auto at_text_start = [&](uint32_t normalized_begin) {
       if (split.begin != 0 || normalized_begin >= norm.size()) return false;
       if (!s.normalizer) return normalized_begin == 0;
-      const std::vector<Span>& a = alignment ? *alignment : sc.first_alignment;
-      return first_scheme && a[normalized_begin].begin == 0;
+      return first_scheme && (*norm_align)[normalized_begin].begin == 0;
     };
     if (s.added.normalized_matcher().empty()) {
       tokenize_piece(s, norm, align, e, sc, word, at_text_start(0));

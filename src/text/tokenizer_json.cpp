@@ -140,15 +140,16 @@ ojson template_json(const std::vector<TemplatePiece>& pieces) {
 
 ojson null_or(const std::optional<std::string>& s) { return s ? ojson(*s) : ojson(nullptr); }
 
-// The split patterns accent implements (pre_tokenizers.h), exactly as tokenizer.json spells them.
-constexpr const char* kLlama3Pattern =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-constexpr const char* kQwen2Pattern =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-
-const char* split_pattern_text(SplitPattern p) { return p == SplitPattern::Llama3 ? kLlama3Pattern : kQwen2Pattern; }
+// The split patterns accent implements (pre_tokenizers.h), exactly as tokenizer.json spells them: Llama-3's and
+// Qwen2's differ only in the digits alternative (\p{N}{1,3} against \p{N}).
+const std::string& split_pattern_text(SplitPattern p) {
+  auto pattern = [](const char* digits) {
+    return std::string("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|") + digits +
+           "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  };
+  static const std::string llama3 = pattern("\\p{N}{1,3}"), qwen2 = pattern("\\p{N}");
+  return p == SplitPattern::Llama3 ? llama3 : qwen2;
+}
 
 void parse_normalizer(const json& j, const std::string& source, std::vector<NormalizerStep>& steps) {
   using Kind = NormalizerStep::Kind;
@@ -224,8 +225,8 @@ void parse_split_byte_level(const json& pre, const std::string& source, Tokenize
   const json& pattern = split.at("pattern");
   const std::string regex = pattern.is_object() && pattern.contains("Regex") ? pattern["Regex"].get<std::string>() : "";
   SplitPattern kind = SplitPattern::None;
-  if (regex == kLlama3Pattern) kind = SplitPattern::Llama3;
-  else if (regex == kQwen2Pattern) kind = SplitPattern::Qwen2;
+  for (SplitPattern known : {SplitPattern::Llama3, SplitPattern::Qwen2})
+    if (regex == split_pattern_text(known)) kind = known;
   if (kind == SplitPattern::None || get_or<std::string>(split, "behavior", "") != "Isolated" ||
       get_or(split, "invert", false))
     unsupported();

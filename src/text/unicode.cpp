@@ -183,6 +183,17 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+std::u32string to_code_points(std::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const Utf8Step step = decode_utf8(s, i);
+    out.push_back(step.cp);
+    i += step.length;
+  }
+  return out;
+}
+
 bool hf_is_combining_mark(char32_t cp) { return cp >= 0x300 && in_ranges(k_combining_mark_ranges, cp); }
 
 int hf_combining_class(char32_t c) {

@@ -53,6 +53,8 @@ bool is_valid_utf8(std::string_view s);
 size_t to_valid_utf8(std::string_view s, std::string& out);
 
 void append_utf8(std::string& out, char32_t cp);
+// The code points of valid UTF-8 `s` (invalid bytes would come out as U+FFFD, as decode_utf8 gives them).
+std::u32string to_code_points(std::string_view s);
 inline size_t utf8_length(char32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
 // Appends the canonical decomposition (NFD, with canonical ordering of combining marks) of `in`.

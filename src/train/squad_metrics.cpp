@@ -127,16 +127,6 @@ std::u32string python_lower(const std::u32string& s) {
   return out;
 }
 
-std::u32string decode(std::string_view s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    const text::Utf8Step step = text::decode_utf8(s, i);
-    out.push_back(step.cp);
-    i += step.length;
-  }
-  return out;
-}
-
 bool is_article(const std::u32string& s, size_t begin, size_t end) {
   const std::u32string_view w(s.data() + begin, end - begin);
   return w == U"a" || w == U"an" || w == U"the";
@@ -184,7 +174,7 @@ std::unordered_map<std::string, const SquadPrediction*> index_by_id(const std::v
 std::vector<std::string> squad_answer_tokens(std::string_view input) {
   // 1. lower, 2. drop ASCII punctuation.
   std::u32string s;
-  for (char32_t cp : python_lower(decode(input)))
+  for (char32_t cp : python_lower(text::to_code_points(input)))
     if (!is_ascii_punctuation(cp)) s.push_back(cp);
   // 3. Articles: a match of \b(a|an|the)\b starts after a non-word character (or at the start) and ends before
   //    one (or at the end), so it is exactly a maximal run of word characters; replace such runs by a space.
