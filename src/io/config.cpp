@@ -127,6 +127,31 @@ Family family_for(const std::string& model_type) {
                         {"reorder_and_upcast_attn", false}};
     return f;
   }
+  if (model_type == "qwen2" || model_type == "llama") {  // Qwen2Config / LlamaConfig
+    const bool llama = model_type == "llama";
+    Family f;
+    f.keys.type_vocab_size = "";
+    f.keys.layer_norm_eps = "rms_norm_eps";
+    f.keys.hidden_dropout_prob = "";
+    f.keys.attention_probs_dropout_prob = "attention_dropout";
+    f.keys.classifier_dropout = "";
+    f.keys.position_embedding_type = "";
+    f.defaults.vocab_size = llama ? 32000 : 151936;
+    f.defaults.hidden_size = 4096;
+    f.defaults.num_hidden_layers = 32;
+    f.defaults.num_attention_heads = 32;
+    f.defaults.intermediate_size = llama ? 11008 : 22016;
+    f.defaults.max_position_embeddings = llama ? 2048 : 32768;
+    f.defaults.type_vocab_size = 0;
+    f.defaults.hidden_act = "silu";
+    f.defaults.layer_norm_eps = 1e-6;
+    f.defaults.hidden_dropout_prob = 0.0;
+    f.defaults.attention_probs_dropout_prob = 0.0;
+    f.defaults.pad_token_id = std::nullopt;
+    f.extra_defaults = {{"use_cache", true}, {"tie_word_embeddings", false}, {"rope_theta", 10000.0}};
+    if (llama) f.extra_defaults.update({{"attention_bias", false}, {"mlp_bias", false}});
+    return f;
+  }
   return bert_family();  // bert and anything BERT-shaped
 }
 

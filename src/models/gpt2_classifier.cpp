@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/json_number.h"
+#include "models/config_values.h"
 #include "nn/freeze.h"
 #include "ops/attention_softmax.h"
 #include "ops/embedding.h"
@@ -17,27 +17,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-double extra_number(const ModelConfig& c, const char* key, double fallback) {
-  const auto it = c.extra.find(key);
-  return it != c.extra.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
-bool extra_bool(const ModelConfig& c, const char* key, bool fallback) {
-  const auto it = c.extra.find(key);
-  return it != c.extra.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-// GPT-2 has no pad token: HF's recipe sets pad_token_id = eos_token_id (50256), which we store in the config.
-ModelConfig with_pad_token(ModelConfig c, const std::string& origin) {
-  if (c.pad_token_id) return c;
-  const auto eos = c.extra.find("eos_token_id");
-  ACCENT_CHECK(eos != c.extra.end() && eos->is_number_integer(), origin,
-               ": GPT-2 config has neither pad_token_id nor an integer eos_token_id; set pad_token_id so that "
-               "batches can be padded and pooled");
-  c.pad_token_id = json_integer(*eos, origin + ": key \"eos_token_id\"", 0);
-  return c;
 }
 
 Gpt2Dims gpt2_dims(const ModelConfig& c, const std::string& origin) {
@@ -63,15 +42,6 @@ Gpt2Dims gpt2_dims(const ModelConfig& c, const std::string& origin) {
   return d;
 }
 
-// GPT2ForTokenClassification's dropout: classifier_dropout, else hidden_dropout, else 0.1 (GPT2Config has neither).
-float token_head_dropout(const ModelConfig& c) {
-  for (const char* key : {"classifier_dropout", "hidden_dropout"}) {
-    const auto it = c.extra.find(key);
-    if (it != c.extra.end() && it->is_number()) return it->get<float>();
-  }
-  return c.classifier_dropout ? static_cast<float>(*c.classifier_dropout) : 0.1f;
-}
-
 PerTokenHead make_token_head(const ModelConfig& c, const Gpt2Dims& d, ModelTask task) {
   switch (task) {
     case ModelTask::SequenceClassification: return PerTokenHead();
@@ -84,7 +54,7 @@ PerTokenHead make_token_head(const ModelConfig& c, const Gpt2Dims& d, ModelTask 
 }  // namespace
 
 Gpt2Classifier::Gpt2Classifier(ModelConfig config, ModelTask task, const std::string& origin)
-    : TransformerClassifier(with_pad_token(std::move(config), origin), task),
+    : TransformerClassifier(with_eos_as_pad(std::move(config), "GPT-2", origin), task),
       dims_(gpt2_dims(config_, origin)),
       wte_("transformer.wte", dims_.V, dims_.H),
       wpe_("transformer.wpe", dims_.P, dims_.H),

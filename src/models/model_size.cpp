@@ -16,7 +16,16 @@ double estimated_parameter_count(const ModelConfig& c) {
   const double I = static_cast<double>(c.intermediate_size), L = static_cast<double>(c.num_hidden_layers);
   const double C = static_cast<double>(c.num_labels());
   const double embeddings = (V + P + T) * E + 2 * E + (E != H ? E * H + H : 0);
-  const double block = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
+  double block = 4 * (H * H + H) + 2 * H + (H * I + I) + (I * H + H) + 2 * H;
+  if (c.model_type == "qwen2" || c.model_type == "llama") {  // grouped K/V heads, a gated MLP of three matrices
+    const double NH = static_cast<double>(c.num_attention_heads);
+    auto extra = [&](const char* key, double fallback) {
+      const auto it = c.extra.find(key);
+      return it != c.extra.end() && it->is_number() ? it->get<double>() : fallback;
+    };
+    const double D = extra("head_dim", NH > 0 ? H / NH : H), NKV = extra("num_key_value_heads", NH);
+    block = 2 * H * NH * D + 2 * H * NKV * D + 3 * H * I + 2 * H;
+  }
   const double head = (H * H + H) + (C * H + C);
   return embeddings + L * block + head;
 }

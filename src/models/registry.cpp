@@ -11,6 +11,7 @@
 #include "models/checkpoint_tensors.h"
 #include "models/classification_loss.h"
 #include "models/encoder_classifier.h"
+#include "models/decoder_classifier.h"
 #include "models/gpt2_classifier.h"
 #include "models/int8_quantization.h"
 #include "models/model_size.h"
@@ -63,7 +64,8 @@ void print_warnings(const LoadReport& r, const std::string& dir) {
                  "inference.\n";
 }
 
-const char* const kSupportedFamilies[] = {"bert", "roberta", "xlm-roberta", "electra", "distilbert", "gpt2"};
+const char* const kSupportedFamilies[] = {"bert",       "roberta", "xlm-roberta", "electra",
+                                           "distilbert", "gpt2",    "qwen2",       "llama"};
 
 bool any_architecture_starts_with(const ModelConfig& c, const std::string& prefix) {
   return std::any_of(c.architectures.begin(), c.architectures.end(),
@@ -81,6 +83,8 @@ std::string sequence_classifier_family(const ModelConfig& config, const std::str
     else if (any_architecture_starts_with(config, "DistilBert")) family = "distilbert";
     else if (any_architecture_starts_with(config, "GPT2")) family = "gpt2";
     else if (any_architecture_starts_with(config, "Electra")) family = "electra";
+    else if (any_architecture_starts_with(config, "Qwen2")) family = "qwen2";
+    else if (any_architecture_starts_with(config, "Llama")) family = "llama";
   }
   for (const char* supported : kSupportedFamilies)
     if (family == supported) return family;
@@ -103,6 +107,7 @@ std::unique_ptr<SequenceClassifier> build_model(const std::string& family, Model
   if (family == "electra") return encoder(EncoderFamily::Electra);
   if (family == "distilbert") return encoder(EncoderFamily::DistilBert);
   if (family == "gpt2") return std::make_unique<Gpt2Classifier>(std::move(config), task, origin);
+  if (family == "qwen2" || family == "llama") return std::make_unique<DecoderClassifier>(std::move(config), task, origin);
   fail(origin, ": model family \"", family, "\" has no implementation");
 }
 

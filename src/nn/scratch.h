@@ -81,14 +81,21 @@ enum class SharedSlot : int {
   AttentionProbsB,     // AttentionCore: (B, NH, T, T) gradient of the scores
   FeedForwardHidden,   // FeedForward: (rows, I) act(pre), recomputed in backward, then its gradient
   LayerGradient,       // an encoder layer (models/bert_encoder BertLayer): (B, T, H) gradient between its blocks
-  PaddedRows,          // SelfAttention, models/gpt2_block: (B·T, H or 3H) packed rows unpacked around attention
-                       // (nn/token_packing.h); the two never nest
+  PaddedRows,          // SelfAttention, GroupedQueryAttention, models/gpt2_block: (B·T, H, 3H or NH·D) packed rows
+                       // unpacked around attention (nn/token_packing.h); they never nest
+  GqaStage,            // GroupedQueryAttention: (rows, NH·D) one projection / its gradient at a time
+  GqaKvHeads,          // GroupedQueryAttention: (B, NKV, T, D) K or V heads before repetition / their summed gradient
+  GatedFeedForwardGrad,  // GatedFeedForward: (rows, I) d(gated product), then d(gate)
+  DecoderLayerGrad,    // models/decoder_layer: (rows, H) the gradient between its blocks
+  DecoderLayerBranch,  // models/decoder_layer: (rows, H) a residual branch (attention / MLP output)
   // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
   AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd,
   BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,
   BertFeedForwardResidual, BertLayerMiddle,
   Gpt2BlockA, Gpt2BlockQkv, Gpt2BlockCtx, Gpt2BlockH1, Gpt2BlockM, Gpt2BlockPre, Gpt2BlockActOut, Gpt2BlockBranch,
   Gpt2BlockDh1, Gpt2BlockHeadRows,
+  GqaContext, GatedFeedForwardGate, GatedFeedForwardUp, GatedFeedForwardProduct, DecoderLayerA, DecoderLayerH1,
+  DecoderLayerM,
   Count
 };
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT and GPT-2 sequence classifiers
+"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT, GPT-2, Qwen2 and Llama sequence classifiers
 (tests/unit/models_family_twin_test.cpp, tests/unit/cli_families_test.cpp run it).
 
 HF's math (spec checkpoints.md §5; transformers modeling_roberta / modeling_electra / modeling_distilbert /
-modeling_gpt2, eager attention) restated in plain torch functional calls, dropout off unless train=True.
+modeling_gpt2 / modeling_qwen2 / modeling_llama, eager attention) restated in plain torch functional calls, dropout off unless train=True.
 `gen` writes into --out, like bert_twin.py:
   config.json, model.safetensors      random weights of the family (HF names, HF state-dict order)
   inputs.safetensors                  input_ids, token_type_ids, attention_mask (I64, (B,T)), labels
@@ -27,6 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_twin import ACTIVATIONS, loss_of, read_safetensors, write_safetensors  # noqa: E402
 
 MIN = torch.finfo(torch.float32).min
+ACTIVATIONS = dict(ACTIVATIONS, silu=F.silu)
+DECODERS = ("qwen2", "llama")
 
 
 def gelu_exact(x):
@@ -64,7 +66,26 @@ def make_config(family, C, problem_type, act, vocab):
                     n_layer=2, n_head=4, n_inner=None, n_positions=64, activation_function=act,
                     layer_norm_epsilon=1e-5, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=vocab - 1,
                     eos_token_id=vocab - 1, pad_token_id=vocab - 1)
+    if family == "qwen2":  # Qwen2.5's layout: no pad_token_id (pad = eos), tied embeddings, q/k/v biases
+        return dict(labels, model_type="qwen2", architectures=["Qwen2ForCausalLM"], vocab_size=vocab, hidden_size=64,
+                    intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                    max_position_embeddings=64, rms_norm_eps=1e-6, rope_theta=1000000.0, hidden_act=act,
+                    attention_dropout=0.0, tie_word_embeddings=True, use_sliding_window=False,
+                    bos_token_id=vocab - 1, eos_token_id=vocab - 1)
+    if family == "llama":  # Llama-3's layout, with head_dim ≠ H/NH, every bias on and a llama3 rope_scaling that
+        # reaches all three frequency bands at this head size
+        return dict(labels, model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=vocab, hidden_size=64,
+                    intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
+                    head_dim=32, max_position_embeddings=64, rms_norm_eps=1e-5, rope_theta=500000.0, hidden_act=act,
+                    attention_dropout=0.0, attention_bias=True, mlp_bias=True, pad_token_id=0, bos_token_id=1,
+                    eos_token_id=2, rope_scaling=dict(rope_type="llama3", factor=32.0, low_freq_factor=1.0,
+                                                      high_freq_factor=4.0, original_max_position_embeddings=16))
     raise ValueError(family)
+
+
+def decoder_dims(cfg):
+    H, NH = cfg["hidden_size"], cfg["num_attention_heads"]
+    return H, NH, cfg.get("num_key_value_heads") or NH, cfg.get("head_dim") or H // NH
 
 
 def shapes(family, cfg):
@@ -103,6 +124,24 @@ def shapes(family, cfg):
                 out += [(p + m + ".weight", (o, i) if i else (o,)), (p + m + ".bias", (o,))]
         return out + [("pre_classifier.weight", (H, H)), ("pre_classifier.bias", (H,)), ("classifier.weight", (C, H)),
                       ("classifier.bias", (C,))]
+    if family in DECODERS:
+        H, NH, NKV, D = decoder_dims(cfg)
+        I = cfg["intermediate_size"]
+        qkv_bias = family == "qwen2" or cfg.get("attention_bias", False)
+        o_bias = family == "llama" and cfg.get("attention_bias", False)
+        mlp_bias = family == "llama" and cfg.get("mlp_bias", False)
+        out = [("model.embed_tokens.weight", (V, H))]
+        for l in range(cfg["num_hidden_layers"]):
+            p = f"model.layers.{l}."
+            for m, o, i, bias in [("self_attn.q_proj", NH * D, H, qkv_bias), ("self_attn.k_proj", NKV * D, H, qkv_bias),
+                                  ("self_attn.v_proj", NKV * D, H, qkv_bias), ("self_attn.o_proj", H, NH * D, o_bias),
+                                  ("mlp.gate_proj", I, H, mlp_bias), ("mlp.up_proj", I, H, mlp_bias),
+                                  ("mlp.down_proj", H, I, mlp_bias)]:
+                out.append((p + m + ".weight", (o, i)))
+                if bias:
+                    out.append((p + m + ".bias", (o,)))
+            out += [(p + "input_layernorm.weight", (H,)), (p + "post_attention_layernorm.weight", (H,))]
+        return out + [("model.norm.weight", (H,)), ("score.weight", (C, H))]
     H, P = cfg["n_embd"], cfg["n_positions"]
     I = cfg["n_inner"] or 4 * H
     out = [("transformer.wte.weight", (V, H)), ("transformer.wpe.weight", (P, H))]
@@ -142,14 +181,81 @@ def conv1d(x, weight, bias):
     return torch.addmm(bias, x.reshape(-1, x.shape[-1]), weight).view(*x.shape[:-1], weight.shape[1])
 
 
+def rotary_inv_freq(cfg, D):
+    """_compute_default_rope_parameters / _compute_llama3_parameters (fp32, as transformers)."""
+    inv_freq = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    rs = cfg.get("rope_scaling")
+    if not rs or rs.get("rope_type", rs.get("type")) == "default":
+        return inv_freq
+    factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = old / low, old / high
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, scaled)
+
+
+def decoder_hidden(family, P, cfg, ids, mask, train=False):
+    """Qwen2Model / LlamaModel (eager attention): embed_tokens, pre-norm layers with RoPE, grouped K/V heads and the
+    gated MLP, then the final RMSNorm."""
+    B, T = ids.shape
+    H, NH, NKV, D = decoder_dims(cfg)
+    eps, act = cfg["rms_norm_eps"], ACTIVATIONS[cfg["hidden_act"]]
+    dtype = P["model.embed_tokens.weight"].dtype
+
+    def rms(x, name):  # Qwen2RMSNorm: statistics in fp32 (here: the parameters' dtype), weight after
+        return P[name + ".weight"] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+    def lin(x, name):
+        return F.linear(x, P[name + ".weight"], P.get(name + ".bias"))
+
+    freqs = torch.arange(T).float()[:, None] * rotary_inv_freq(cfg, D)[None, :]  # fp32 angles, positions 0..T−1
+    emb = torch.cat((freqs, freqs), dim=-1).to(dtype)
+    cos, sin = emb.cos(), emb.sin()
+    rotate_half = lambda x: torch.cat((-x[..., D // 2:], x[..., :D // 2]), dim=-1)
+    rope = lambda x: x * cos + rotate_half(x) * sin
+    allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))[None, None] & mask.bool()[:, None, None, :]
+    x = P["model.embed_tokens.weight"][ids]
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        a = rms(x, p + "input_layernorm")
+        q = lin(a, p + "self_attn.q_proj").view(B, T, NH, D).transpose(1, 2)
+        k = lin(a, p + "self_attn.k_proj").view(B, T, NKV, D).transpose(1, 2)
+        v = lin(a, p + "self_attn.v_proj").view(B, T, NKV, D).transpose(1, 2)
+        q, k = rope(q), rope(k)
+        rep = lambda t: t[:, :, None].expand(B, NKV, NH // NKV, T, D).reshape(B, NH, T, D)  # repeat_kv
+        w = torch.matmul(q, rep(k).transpose(2, 3)) * D ** -0.5
+        w = w.masked_fill(~allowed, MIN)
+        w = F.dropout(torch.softmax(w, dim=-1), cfg["attention_dropout"], training=train)
+        ctx = torch.matmul(w, rep(v)).transpose(1, 2).reshape(B, T, NH * D)
+        x = x + lin(ctx, p + "self_attn.o_proj")
+        m = rms(x, p + "post_attention_layernorm")
+        x = x + lin(act(lin(m, p + "mlp.gate_proj")) * lin(m, p + "mlp.up_proj"), p + "mlp.down_proj")
+    return rms(x, "model.norm")
+
+
+def pad_of(family, cfg):
+    """The id the head's pooling skips: pad_token_id, else (GPT-2 and the decoders) eos_token_id."""
+    pad = cfg.get("pad_token_id")
+    if pad is None and family in ("gpt2",) + DECODERS:
+        eos = cfg["eos_token_id"]
+        pad = eos[0] if isinstance(eos, list) else eos
+    return pad
+
+
 def hidden_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
     """The base model's last hidden states (B, T, H) of `family` (GPT-2: after ln_f, as GPT2Model returns them).
     For the encoder families, word_vectors (B, T, E) replace the word-embedding lookup (HF inputs_embeds; position
     ids still come from `ids`) and `attentions`, a list, receives every layer's probabilities (B, NH, T, T) before
     dropout (HF output_attentions=True)."""
     B, T = ids.shape
-    if family == "gpt2":
+    if family == "gpt2" or family in DECODERS:
         assert word_vectors is None and attentions is None, "the explain twin covers the encoder families"
+    if family in DECODERS:
+        return decoder_hidden(family, P, cfg, ids, mask, train)
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
     if family in ("bert", "roberta", "electra"):
         hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
@@ -244,8 +350,8 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
         h = F.dropout(F.relu(lin(x[:, 0], "pre_classifier")), cfg["seq_classif_dropout"], training=train)
         return lin(h, "classifier")
     all_logits = F.linear(x, P["score.weight"])
-    # GPT2ForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
-    non_pad = (ids != cfg["pad_token_id"]).int()
+    # GPT2/Qwen2/LlamaForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
+    non_pad = (ids != pad_of(family, cfg)).int()
     last = (torch.arange(T) * non_pad).argmax(-1)
     return all_logits[torch.arange(B), last]
 
@@ -263,13 +369,15 @@ def generate(out, family, problem, act, seed, with_bin, vocab=300, num_labels=No
     g = torch.Generator().manual_seed(seed)
     P = {}
     for name, shape in shapes(family, cfg):
-        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_"))
+        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_")) or name.endswith("norm.weight")
         if norm and name.endswith(".weight"):
             P[name] = 1.0 + 0.1 * torch.randn(shape, generator=g)
         else:
             P[name] = 0.05 * torch.randn(shape, generator=g)
-    pad = cfg["pad_token_id"]
+    pad = pad_of(family, cfg)
     for name in P:  # padding rows of embeddings with padding_idx are zero in HF models
+        if family == "llama" and name == "model.embed_tokens.weight":
+            P[name][pad].zero_()
         if family != "gpt2" and name.endswith("word_embeddings.weight"):
             P[name][pad].zero_()
         if family == "roberta" and name.endswith("position_embeddings.weight"):
@@ -353,8 +461,8 @@ def write_bin_variants(out, state):
 def logits_cmd(family, model_dir, inputs_path, out_path):
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
-    if family == "gpt2" and cfg.get("pad_token_id") is None:
-        cfg["pad_token_id"] = cfg["eos_token_id"]
+    if (family == "gpt2" or family in DECODERS) and cfg.get("pad_token_id") is None:
+        cfg["pad_token_id"] = pad_of(family, cfg)
     for k, v in {"embd_pdrop": 0.1, "classifier_dropout": None, "seq_classif_dropout": 0.2}.items():
         cfg.setdefault(k, v)
     P = read_safetensors(os.path.join(model_dir, "model.safetensors"))
@@ -369,7 +477,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2"], required=True)
+    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"], required=True)
     g.add_argument("--problem", choices=sorted(PROBLEMS), default="single")
     g.add_argument("--act", choices=sorted(ACTIVATIONS), default="gelu")
     g.add_argument("--seed", type=int, default=0)
@@ -377,7 +485,7 @@ def main():
     g.add_argument("--vocab", type=int, default=300, help="vocab_size (a real tokenizer's, for the CLI tests)")
     g.add_argument("--num-labels", type=int, default=None)
     l = sub.add_parser("logits")
-    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2"], required=True)
+    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"], required=True)
     l.add_argument("--model", required=True)
     l.add_argument("--inputs", required=True)
     l.add_argument("--out", required=True)

@@ -1,4 +1,5 @@
-// Proof of exactness for the non-BERT families (RoBERTa, ELECTRA with an embedding projection, DistilBERT, GPT-2):
+// Proof of exactness for the non-BERT families (RoBERTa, ELECTRA with an embedding projection, DistilBERT, GPT-2,
+// Qwen2, Llama):
 // accent against the PyTorch twin tests/reference/family_twin.py (HF's math in torch) on the same weights —
 // logits, loss and every parameter gradient, as models_twin_check.h defines.
 #include "models_family_twin_util.h"
@@ -15,3 +16,9 @@ TEST(FamilyTwin, DistilBertRegressionRelu) { check_family("distilbert", "regress
 TEST(FamilyTwin, Gpt2SingleLabel) { check_family("gpt2", "single", "gelu_new"); }
 TEST(FamilyTwin, Gpt2MultiLabelRefBackend) { check_family("gpt2", "multi", "gelu_new", Backend::Ref); }
 
+// Decoder classifiers (models/decoder_classifier.h): Qwen2.5's layout (GQA 4/2, q/k/v biases, pad = eos) and
+// Llama-3's (GQA 4/1, head_dim ≠ H/NH, every bias, llama3 rope_scaling, pad_token_id 0 with its padding_idx).
+TEST(FamilyTwin, Qwen2SingleLabel) { check_family("qwen2", "single", "silu"); }
+TEST(FamilyTwin, Qwen2RegressionRefBackend) { check_family("qwen2", "regression", "silu", Backend::Ref); }
+TEST(FamilyTwin, LlamaMultiLabel) { check_family("llama", "multi", "silu"); }
+TEST(FamilyTwin, LlamaSingleLabelRefBackend) { check_family("llama", "single", "silu", Backend::Ref); }

@@ -1,0 +1,40 @@
+#include "models/config_values.h"
+
+#include "core/error.h"
+#include "core/json_number.h"
+
+namespace accent {
+
+double extra_number(const ModelConfig& c, const char* key, double fallback) {
+  const auto it = c.extra.find(key);
+  return it != c.extra.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+bool extra_bool(const ModelConfig& c, const char* key, bool fallback) {
+  const auto it = c.extra.find(key);
+  return it != c.extra.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+float token_head_dropout(const ModelConfig& c) {
+  for (const char* key : {"classifier_dropout", "hidden_dropout"}) {
+    const auto it = c.extra.find(key);
+    if (it != c.extra.end() && it->is_number()) return it->get<float>();
+  }
+  return c.classifier_dropout ? static_cast<float>(*c.classifier_dropout) : 0.1f;
+}
+
+ModelConfig with_eos_as_pad(ModelConfig c, const std::string& family, const std::string& origin) {
+  if (c.pad_token_id) return c;
+  const auto eos = c.extra.find("eos_token_id");
+  const nlohmann::json* id = nullptr;
+  if (eos != c.extra.end() && eos->is_number_integer()) id = &*eos;
+  if (eos != c.extra.end() && eos->is_array() && !eos->empty() && eos->front().is_number_integer())
+    id = &eos->front();
+  ACCENT_CHECK(id, origin, ": ", family,
+               " config has neither pad_token_id nor an integer eos_token_id; set pad_token_id so that batches can be "
+               "padded and pooled");
+  c.pad_token_id = json_integer(*id, origin + ": key \"eos_token_id\"", 0);
+  return c;
+}
+
+}  // namespace accent

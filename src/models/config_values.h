@@ -1,0 +1,23 @@
+// models/config_values.h — reading the family-specific keys a model keeps in ModelConfig::extra, and the pad token
+// of the decoder families (GPT-2, Qwen2, Llama), which often have none.
+#pragma once
+#include <string>
+
+#include "io/config.h"
+
+namespace accent {
+
+// config.extra[key] when it is a number / a boolean, else `fallback`.
+double extra_number(const ModelConfig& c, const char* key, double fallback);
+bool extra_bool(const ModelConfig& c, const char* key, bool fallback);
+
+// The dropout of a decoder's *ForTokenClassification head (GPT-2, Qwen2, Llama): classifier_dropout, else
+// hidden_dropout, else 0.1 (their configs usually have neither).
+float token_head_dropout(const ModelConfig& c);
+
+// A decoder config without pad_token_id gets eos_token_id (the first one when it is a list), as HF's fine-tuning
+// recipe does (model.config.pad_token_id = tokenizer.eos_token_id), so batches can be padded and the last real
+// token found; the id is then saved with the model. `family` names the model in the error when there is no eos.
+ModelConfig with_eos_as_pad(ModelConfig c, const std::string& family, const std::string& origin);
+
+}  // namespace accent
