@@ -25,7 +25,7 @@ std::string fix_legacy_name(const std::string& key) {
 bool is_ignored_buffer(const std::string& key) {
   return ends_with(key, "embeddings.position_ids") || ends_with(key, "embeddings.token_type_ids") ||
          ends_with(key, ".attn.bias") || ends_with(key, ".attn.masked_bias") || key == "attn.bias" ||
-         key == "attn.masked_bias";
+         key == "attn.masked_bias" || ends_with(key, "rotary_emb.inv_freq");  // the last: older Llama/Qwen2 files
 }
 
 }  // namespace

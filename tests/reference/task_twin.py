@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """PyTorch twin of accent's token-classification and question-answering models (BERT, RoBERTa, ELECTRA,
-DistilBERT, GPT-2): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
+DistilBERT, GPT-2; Qwen2 and Llama for token classification): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
 torch (modeling_bert BertForTokenClassification / BertForQuestionAnswering and the other families' twins of them):
 
   token classification   logits = classifier(Dropout(hidden))                            (B, T, C)
+                         (Qwen2/Llama: the Linear is named "score", with a bias)
                          loss = CrossEntropyLoss(logits.view(-1, C), labels.view(-1))     (−100 ignored)
   question answering     start, end = qa_outputs(hidden).split(1, -1)                   (B, T) each
                          positions clamped to [0, T]; loss = (CE_T(start) + CE_T(end)) / 2, T ignored
@@ -22,21 +23,29 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_twin import hidden_of, make_config, shapes, write_twin_dir  # noqa: E402
+from family_twin import DECODERS, hidden_of, make_config, pad_of, shapes, write_twin_dir  # noqa: E402
 
-PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2"}
+PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2",
+          "qwen2": "Qwen2", "llama": "Llama"}
 SUFFIX = {"token": "ForTokenClassification", "qa": "ForQuestionAnswering"}
 SEQUENCE_HEADS = ("classifier.", "pre_classifier.", "score.", "bert.pooler.")
 
 
-def head_shapes(task, H, C):
-    name, out = ("classifier", C) if task == "token" else ("qa_outputs", 2)
+def head_name(family, task):
+    if task == "qa":
+        assert family not in DECODERS, "accent has no question answering for the decoder families"
+        return "qa_outputs"
+    return "score" if family in DECODERS else "classifier"
+
+
+def head_shapes(family, task, H, C):
+    name, out = head_name(family, task), (C if task == "token" else 2)
     return [(name + ".weight", (out, H)), (name + ".bias", (out,))]
 
 
 def logits_of(family, task, P, cfg, ids, tt, mask):
     x = hidden_of(family, P, cfg, ids, tt, mask)
-    name = "classifier" if task == "token" else "qa_outputs"
+    name = head_name(family, task)
     return F.linear(x, P[name + ".weight"], P[name + ".bias"])
 
 
@@ -52,22 +61,25 @@ def loss_of(task, logits, labels):
 
 def generate(out, family, task, seed, vocab=300, num_labels=5):
     C = num_labels if task == "token" else 2
-    cfg = make_config(family, C, None, "gelu_new" if family == "gpt2" else "gelu", vocab)
+    act = "gelu_new" if family == "gpt2" else "silu" if family in DECODERS else "gelu"
+    cfg = make_config(family, C, None, act, vocab)
     del cfg["problem_type"]
     cfg["architectures"] = [PREFIX[family] + SUFFIX[task]]
     cfg["classifier_dropout"] = 0.0
     if family == "distilbert":
         cfg["qa_dropout"] = 0.0
     H = cfg.get("hidden_size") or cfg.get("dim") or cfg.get("n_embd")
-    names = [(n, s) for n, s in shapes(family, cfg) if not n.startswith(SEQUENCE_HEADS)] + head_shapes(task, H, C)
+    names = [(n, s) for n, s in shapes(family, cfg) if not n.startswith(SEQUENCE_HEADS)] + head_shapes(family, task, H, C)
     g = torch.Generator().manual_seed(seed)
     P = {}
     for name, shape in names:
-        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_"))
+        norm = any(s in name for s in ("LayerNorm", "layer_norm", "ln_")) or name.endswith("norm.weight")
         P[name] = 1.0 + 0.1 * torch.randn(shape, generator=g) if norm and name.endswith(".weight") \
             else 0.05 * torch.randn(shape, generator=g)
-    pad = cfg["pad_token_id"]
+    pad = pad_of(family, cfg)
     for name in P:  # padding rows of embeddings with padding_idx are zero in HF models
+        if family == "llama" and name == "model.embed_tokens.weight":
+            P[name][pad].zero_()
         if family != "gpt2" and name.endswith("word_embeddings.weight"):
             P[name][pad].zero_()
         if family == "roberta" and name.endswith("position_embeddings.weight"):

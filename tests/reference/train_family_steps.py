@@ -43,9 +43,10 @@ import bert_twin  # noqa: E402
 import family_twin  # noqa: E402
 import task_twin  # noqa: E402
 
-FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2"]
+FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"]
 TASKS = ["sequence", "token", "qa"]
-ACTIVATION = {"bert": "gelu", "roberta": "gelu", "electra": "gelu", "distilbert": "gelu", "gpt2": "gelu_new"}
+ACTIVATION = {"bert": "gelu", "roberta": "gelu", "electra": "gelu", "distilbert": "gelu", "gpt2": "gelu_new", "qwen2": "silu",
+              "llama": "silu"}
 
 
 def lr_linear(warmup, total):
@@ -87,7 +88,8 @@ class LayerNormRecorder:
 
 def no_decay_names(family, task, P, names, cfg, batch):
     """Trainer.get_decay_parameter_names, complemented: LayerNorm-module parameters (found by running the
-    forward once with a recording F) and names matching "bias", "layernorm" or "rmsnorm" (lower-cased)."""
+    forward once with a recording F) and names matching transformers' forbidden_name_patterns (lower-cased): "bias",
+    "layernorm", "rmsnorm", a ".norm." component, "_norm" at a component's end."""
     recorder = LayerNormRecorder()
     saved = bert_twin.F, family_twin.F
     bert_twin.F = family_twin.F = recorder
@@ -96,7 +98,7 @@ def no_decay_names(family, task, P, names, cfg, batch):
             logits_of(family, task, P, cfg, *batch[:3])
     finally:
         bert_twin.F, family_twin.F = saved
-    patterns = [re.compile(p) for p in ("bias", "layernorm", "rmsnorm")]
+    patterns = [re.compile(p) for p in ("bias", "layernorm", "rmsnorm", r"(?:^|\.)norm(?:$|\.)", r"_norm(?:$|\.)")]
     return [n for n in names
             if id(P[n]) in recorder.norm_params or any(p.search(n.lower()) for p in patterns)]
 
@@ -107,7 +109,7 @@ def make_batches(family, task, cfg, steps, seed):
     (ids, tt, mask, labels) per step, labels a dict as loss_of takes it. The sequence task's draws come first and
     are unchanged by the other tasks' (their labels are drawn after, from the same generator)."""
     g = torch.Generator().manual_seed(1000 + seed)
-    V, C, pad = cfg["vocab_size"], len(cfg["id2label"]), cfg["pad_token_id"]
+    V, C, pad = cfg["vocab_size"], len(cfg["id2label"]), family_twin.pad_of(family, cfg)
     # Real ids: never the pad id (GPT-2 pools at the rightmost id ≠ pad; pad = eos = V − 1 there).
     lo, hi = (1, V) if family == "bert" else (3, V - 1)
     with_types = family in ("bert", "electra")

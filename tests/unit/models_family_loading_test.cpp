@@ -43,9 +43,9 @@ TEST(FamilyLoading, PytorchModelBinLoading) {
 
 // save_pretrained writes the family's layout; the twin computes the same logits from the saved directory.
 TEST(FamilyLoading, SavePretrainedReadByTwin) {
-  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2"}) {
+  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"}) {
     TempDir dir("family_save_" + family);
-    run_family_twin(dir.str(), family, "single", "gelu");
+    run_family_twin(dir.str(), family, "single", family == "qwen2" || family == "llama" ? "silu" : "gelu");
     auto model = load_sequence_classifier(dir.str(), quiet_load());
     const Batch batch = read_twin_batch(dir / "inputs.safetensors");
     const Tensor logits = model->forward(batch).logits;
@@ -111,6 +111,72 @@ TEST(FamilyLoading, Gpt2BaseCheckpointWithoutPrefix) {
   EXPECT_EQ(*model->config()->pad_token_id, config["eos_token_id"].get<int64_t>());
   const Tensor wte = twin->load("transformer.wte.weight");
   EXPECT_EQ(max_abs_diff(model->parameters().front()->value, wte), 0.0);
+}
+
+// The hub's Qwen2.5 layout: Qwen2ForCausalLM weights in bf16 (kept exactly: bf16 → fp32 is exact), an lm_head
+// (unexpected, as transformers warns), an older file's rotary_emb.inv_freq buffer (dropped silently), no score head
+// (missing, freshly initialised), no pad_token_id (the eos id pools, and is written into the saved config — the
+// embedding's padding_idx stays none, as in HF's model built from that file).
+TEST(FamilyLoading, Qwen2CausalLmCheckpointInBf16) {
+  TempDir dir("family_qwen2_base");
+  run_family_twin(dir.str(), "qwen2", "single", "silu");
+  auto twin = SafetensorsFile::open(dir / "model.safetensors");
+  std::map<std::string, Tensor> base;
+  for (const std::string& name : twin->names())
+    if (name != "score.weight") base[name] = twin->load(name).to(DType::BF16);
+  base["lm_head.weight"] = twin->load("model.embed_tokens.weight").to(DType::BF16);
+  base["model.layers.0.self_attn.rotary_emb.inv_freq"] = Tensor(DType::F32, {8});
+  std::filesystem::create_directories(dir / "base");
+  save_safetensors(dir / "base/model.safetensors", base);
+  nlohmann::json config = nlohmann::json::parse(read_file(dir / "config.json"));
+  config["torch_dtype"] = "bfloat16";
+  write_file_atomic(dir / "base/config.json", config.dump());
+  LoadReport report;
+  auto model = load_sequence_classifier(dir / "base", quiet_load(), &report);
+  EXPECT_EQ(report.architecture, "Qwen2ForSequenceClassification");
+  EXPECT_EQ(report.missing_keys, std::vector<std::string>{"score.weight"});
+  EXPECT_EQ(report.unexpected_keys, std::vector<std::string>{"lm_head.weight"});
+  EXPECT_EQ(report.ignored_buffers, std::vector<std::string>{"model.layers.0.self_attn.rotary_emb.inv_freq"});
+  ASSERT_TRUE(model->config()->pad_token_id.has_value());
+  EXPECT_EQ(*model->config()->pad_token_id, config["eos_token_id"].get<int64_t>());
+  for (Parameter* p : model->parameters())
+    if (p->name != "score.weight") EXPECT_EQ(max_abs_diff(p->value, base[p->name].to(DType::F32)), 0.0) << p->name;
+  model->save_pretrained(dir / "saved");
+  const nlohmann::json saved = nlohmann::json::parse(read_file(dir / "saved/config.json"));
+  EXPECT_EQ(saved["pad_token_id"], config["eos_token_id"]);
+  EXPECT_EQ(saved["architectures"], nlohmann::json::array({"Qwen2ForSequenceClassification"}));
+  EXPECT_EQ(saved["rope_theta"], config["rope_theta"]);
+  EXPECT_EQ(saved["num_key_value_heads"], config["num_key_value_heads"]);
+  EXPECT_EQ(saved["rms_norm_eps"], config["rms_norm_eps"]);
+}
+
+// Configs accent cannot run exactly are refused with the key named, not run approximately.
+TEST(FamilyLoading, DecoderConfigsOutsideTheImplementationAreRefused) {
+  TempDir dir("family_decoder_refusals");
+  run_family_twin(dir.str(), "llama", "single", "silu");
+  const nlohmann::json good = nlohmann::json::parse(read_file(dir / "config.json"));
+  auto refused = [&](const std::string& what, const nlohmann::json& config, const std::string& needle) {
+    write_file_atomic(dir / "config.json", config.dump());
+    try {
+      load_sequence_classifier(dir.str(), quiet_load());
+      ADD_FAILURE() << what << ": loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  nlohmann::json c = good;
+  c["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  refused("yarn rope", c, "rope_scaling type \"yarn\"");
+  c = good;
+  c["num_key_value_heads"] = 3;
+  refused("heads not a multiple", c, "num_key_value_heads 3");
+  c = good;
+  c["model_type"] = "qwen2";
+  c["use_sliding_window"] = true;
+  refused("sliding window", c, "use_sliding_window");
+  c = good;
+  c["head_dim"] = 7;
+  refused("odd head_dim", c, "head_dim 7");
 }
 
 // XLM-RoBERTa is RoBERTa's architecture under its own model_type/class name (base prefix still "roberta").
