@@ -34,6 +34,8 @@ import family_twin  # noqa: E402
 LINEARS = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense"]
 GPT2_CONV1DS = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
+DECODER_LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+                   "mlp.up_proj", "mlp.down_proj"]
 
 
 def lora_branch(wrapped, x, weight):
@@ -72,6 +74,8 @@ def conv1d_with_lora(wrapped, conv1d):
 def targets_of(family, cfg, spec):
     if family == "gpt2":
         mods = [f"transformer.h.{l}.{m}" for l in range(cfg["n_layer"]) for m in GPT2_CONV1DS]
+    elif family in family_twin.DECODERS:  # all-linear: every projection, never score (task_type SEQ_CLS)
+        mods = [f"model.layers.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in DECODER_LINEARS]
     else:
         mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
         mods.append("bert.pooler.dense")
@@ -94,6 +98,13 @@ def run(family, P, lora, cfg, x, scaling, dtype):
             logits = family_twin.logits_of("gpt2", Pd, cfg, *inputs)
         finally:
             family_twin.conv1d = saved
+    elif family in family_twin.DECODERS:
+        saved = family_twin.F
+        family_twin.F = LoraFunctional(wrapped)
+        try:
+            logits = family_twin.logits_of(family, Pd, cfg, *inputs)
+        finally:
+            family_twin.F = saved
     else:
         saved = bert_twin.F
         bert_twin.F = LoraFunctional(wrapped)
@@ -109,6 +120,8 @@ def run(family, P, lora, cfg, x, scaling, dtype):
 def generate(out, family, targets, r, alpha, rslora, bias, seed):
     if family == "gpt2":
         family_twin.generate(out, "gpt2", "single", "gelu_new", seed, False)
+    elif family in family_twin.DECODERS:
+        family_twin.generate(out, family, "single", "silu", seed, False)
     else:
         bert_twin.generate(out, "tiny", "single", "gelu", seed)
     with open(os.path.join(out, "config.json")) as f:
@@ -177,7 +190,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", default="bert", choices=["bert", "gpt2"])
+    g.add_argument("--family", default="bert", choices=["bert", "gpt2", "qwen2", "llama"])
     g.add_argument("--targets", default="query,value")
     g.add_argument("--r", type=int, default=4)
     g.add_argument("--alpha", type=float, default=8.0)

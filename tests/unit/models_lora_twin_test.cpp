@@ -1,6 +1,6 @@
 // Proof of exactness for LoRA: accent's LoraModel (models/peft_adapter.h, nn/lora.h) against the PyTorch twin
-// with PEFT's math (tests/reference/lora_twin.py) on a tiny BERT and a tiny GPT-2 (LoRA around Conv1D,
-// fan_in_fan_out). The twin writes the adapter in PEFT's own file
+// with PEFT's math (tests/reference/lora_twin.py) on a tiny BERT, a tiny GPT-2 (LoRA around Conv1D,
+// fan_in_fan_out), a tiny Qwen2 and a tiny Llama. The twin writes the adapter in PEFT's own file
 // layout (with the extra config keys PEFT versions write), so loading a PEFT adapter is tested too. Compared:
 // logits (≤ 1e-5 absolute), loss (≤ 1e-5 relative), the gradients of every A, B, the head and trained biases
 // (≤ 1e-4 relative as for full fine-tuning, models_twin_check.h); frozen tensors get no gradient buffer; a merged
@@ -20,7 +20,7 @@ using namespace accent::testing;
 
 namespace {
 
-// `family` is bert or gpt2 (lora_twin.py --family); the merged directory is read back by that family's twin.
+// `family` is bert, gpt2, qwen2 or llama (lora_twin.py --family); the merged directory is read back by that family's twin.
 void check_lora_against_twin(const std::string& family, const std::string& tag, const std::string& args,
                              size_t expected_adapters) {
   TempDir dir("lora_twin_" + tag);
@@ -96,6 +96,15 @@ TEST(LoraTwin, Gpt2CAttn) { check_lora_against_twin("gpt2", "gpt2_c_attn", "--ta
 // GPT-2 all-linear: every Conv1D (c_attn, attn.c_proj, c_fc, mlp.c_proj) × 2 layers, never score; rsLoRA, bias=all.
 TEST(LoraTwin, Gpt2AllLinearRsloraBiasAll) {
   check_lora_against_twin("gpt2", "gpt2_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 8);
+}
+
+// Qwen2 with PEFT's default targets for it (q_proj, v_proj), and Llama all-linear (7 projections × 2 layers, never
+// score) with rsLoRA and bias="all" (Llama's attention_bias/mlp_bias are on in the twin).
+TEST(LoraTwin, Qwen2QProjVProj) {
+  check_lora_against_twin("qwen2", "qwen2_qv", "--targets q_proj,v_proj --r 4 --alpha 8", 4);
+}
+TEST(LoraTwin, LlamaAllLinearRsloraBiasAll) {
+  check_lora_against_twin("llama", "llama_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 14);
 }
 
 TEST(LoraTwin, BadInputs) {
