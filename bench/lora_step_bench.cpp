@@ -2,10 +2,13 @@
 // full fine-tuning vs LoRA (query,value, r=8 by default), with the optimizer-state and gradient-buffer bytes and
 // the process's peak RSS. --mode interleaved builds both models and alternates their steps, so a loaded machine
 // slows both alike (the step-time ratio); peak RSS is per process, so full and lora run alone for it.
-// bench/compare_lora.sh runs all three. bf16_weight_conversions_per_step: bf16 weight copies re-made per timed
+// bench/compare_lora.sh runs all three. --family qwen2 builds Qwen2.5-0.5B's shape instead (Qwen2ForSequenceClassification,
+// 24 layers, GQA 14/2, vocab 151936; LoRA on q_proj,v_proj by default), bench/compare_decoder_lora.sh times it
+// against the PyTorch twin (bench/torch_decoder_lora_step.py). bf16_weight_conversions_per_step: bf16 weight copies re-made per timed
 // step (full: each trained matrix once after its AdamW update; LoRA: 0, the frozen weights convert once).
 //
-//   build-*/lora_step_bench --mode full|lora|interleaved|cache-ab [--batch 16] [--seq 128] [--steps 3] [--threads 2] [--layers 12]
+//   build-*/lora_step_bench --mode full|lora|interleaved|cache-ab [--family bert|qwen2] [--batch 16] [--seq 128]
+//                           [--steps 3] [--threads 2] [--layers 12 (qwen2: 24)]
 //                           [--r 8] [--targets query,value] [--precision auto|bf16|fp32] [--weight-cache on|off]
 // --weight-cache off re-converts every bf16 weight copy at each use (as before nn/bf16_weight_cache.h); --mode
 // cache-ab alternates LoRA steps with the cache on and off (two models) and prints their ratio.
@@ -74,12 +77,13 @@ struct Runner {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = 12, r = 8;
-  std::string mode = "lora", targets = "query,value", precision_arg = "fp32";
+  int64_t B = 16, T = 128, steps = 3, threads = 2, layers = -1, r = 8;
+  std::string mode = "lora", targets, precision_arg = "fp32", family = "bert";
   bool weight_cache = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--mode") mode = v;
+    else if (k == "--family") family = v;
     else if (k == "--batch") B = std::stoll(v);
     else if (k == "--seq") T = std::stoll(v);
     else if (k == "--steps") steps = std::stoll(v);
@@ -94,12 +98,27 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (family != "bert" && family != "qwen2") {
+    std::fprintf(stderr, "--family bert|qwen2\n");
+    return 2;
+  }
+  if (layers < 0) layers = family == "qwen2" ? 24 : 12;
+  if (targets.empty()) targets = family == "qwen2" ? "q_proj,v_proj" : "query,value";
   omp_set_num_threads(static_cast<int>(threads));
   const Precision precision = resolve_precision(precision_arg);
   auto make_runner = [&](const std::string& m) {
     auto run = std::make_unique<Runner>();
     ModelConfig config;  // BERT-base defaults
     config.model_type = "bert";
+    if (family == "qwen2") {  // Qwen/Qwen2.5-0.5B's config.json
+      config.model_type = "qwen2";
+      config.vocab_size = 151936, config.hidden_size = 896, config.num_attention_heads = 14;
+      config.intermediate_size = 4864, config.max_position_embeddings = 32768, config.type_vocab_size = 0;
+      config.hidden_act = "silu", config.layer_norm_eps = 1e-6;
+      config.hidden_dropout_prob = config.attention_probs_dropout_prob = 0.0;
+      config.extra = {{"num_key_value_heads", 2}, {"rope_theta", 1000000.0}, {"tie_word_embeddings", true},
+                      {"bos_token_id", 151643}, {"eos_token_id", 151643}};
+    }
     config.num_hidden_layers = layers;
     config.set_num_labels(2);
     run->model = create_sequence_classifier(config, 0);
@@ -141,7 +160,7 @@ int main(int argc, char** argv) {
     for (auto& run : runners) run->step(batch, s > 0);  // interleaved: the machine's load hits both alike
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("RESULT mode %s precision %s B %lld T %lld layers %lld threads %lld\n", mode.c_str(),
+  std::printf("RESULT family %s mode %s precision %s B %lld T %lld layers %lld threads %lld\n", family.c_str(), mode.c_str(),
               precision == Precision::BF16 ? "bf16" : "fp32", static_cast<long long>(B), static_cast<long long>(T),
               static_cast<long long>(layers), static_cast<long long>(threads));
   for (auto& run : runners) run->report();

@@ -53,6 +53,7 @@ class Gpt2Classifier final : public TransformerClassifier {
   void backward_logits(const Batch& batch, const float* dlogits) override;
   std::vector<int64_t> head_positions(const Batch& batch) const override;  // last_b
   int64_t attention_heads() const override { return dims_.NH; }
+  void pad_token_id_changed() override { dims_.pad = *config_.pad_token_id; }
   bool computes_head_rows_only() const override { return true; }
 
  private:

@@ -136,6 +136,7 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
   const CheckpointTensors checkpoint = CheckpointTensors::open_dir(dir);
   const std::string family = sequence_classifier_family(config, config_path);
   const ModelTask task = options.task.value_or(task_from_architectures(config));
+  const bool file_has_pad = config.pad_token_id.has_value();
   std::unique_ptr<SequenceClassifier> model = build_model(family, std::move(config), task, config_path);
   LoadReport local;
   LoadReport& r = report ? *report : local;
@@ -144,6 +145,7 @@ std::unique_ptr<SequenceClassifier> load_sequence_classifier(const std::string& 
     auto* family_model = dynamic_cast<TransformerClassifier*>(model.get());
     ACCENT_CHECK(family_model != nullptr, "internal: ", family, " model is not a TransformerClassifier");
     r.architecture = family_model->architecture();
+    if (options.pad_token_id && !file_has_pad) family_model->set_pad_token_id(*options.pad_token_id);
     WeightLoadSpec spec;
     spec.base_prefix = family_model->base_prefix();
     spec.word_embeddings = family_model->word_embeddings_name();

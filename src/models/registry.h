@@ -39,6 +39,10 @@ struct LoadOptions {
   // initialised weights are right when a base model gets a new head for training, wrong when answering with it
   // (an empty model.safetensors used to load as an all-random model with only a warning).
   bool require_all_weights = false;
+  // HF's fine-tuning recipe for a checkpoint whose config.json has no pad_token_id (GPT-2, Qwen2.5, Llama-3):
+  // model.config.pad_token_id = tokenizer.pad_token_id. The families that pool the last non-pad token then pool by
+  // this id (the one batches are padded with), and save it in config.json. Ignored when the file has one.
+  std::optional<int64_t> pad_token_id;
 };
 
 struct MismatchedKey {

@@ -89,6 +89,13 @@ void TransformerClassifier::init_standard(Parameter& p, const Rng& rng, float st
   }
 }
 
+void TransformerClassifier::set_pad_token_id(int64_t id) {
+  ACCENT_CHECK(id >= 0 && id < vocab_size(), "pad_token_id ", id, " is outside the vocabulary (vocab_size ",
+               vocab_size(), ")");
+  config_.pad_token_id = id;
+  pad_token_id_changed();
+}
+
 void TransformerClassifier::init_weights(uint64_t seed) {
   const Rng root(seed);
   ParameterList params = parameters();

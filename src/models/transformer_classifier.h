@@ -67,6 +67,10 @@ class TransformerClassifier : public SequenceClassifier {
   virtual void init_parameter(Parameter& p, const Rng& rng) const = 0;
   // Every parameter: parameter i draws from Rng(seed).fork(i).
   void init_weights(uint64_t seed);
+  // model.config.pad_token_id = id after construction (HF's recipe when the checkpoint has none): saved in the
+  // config, and the id the last-non-pad pooling of GPT-2/Qwen2/Llama skips. Embedding padding_idx is unchanged
+  // (in HF it is fixed when the model is built).
+  void set_pad_token_id(int64_t id);
 
   // --- For attributions (explain/) ---
   // The embeddings and encoder of the BERT-encoder families (BERT, RoBERTa/XLM-R, ELECTRA, DistilBERT); nulls
@@ -88,6 +92,8 @@ class TransformerClassifier : public SequenceClassifier {
  protected:
   TransformerClassifier(ModelConfig config, ModelTask task);
   virtual void collect(ParameterList& out) = 0;
+  // set_pad_token_id's effect on the family (after config_ holds the id); nothing for the encoder families.
+  virtual void pad_token_id_changed() {}
   // logits (logits_count values) for `batch`; rng null = inference (no dropout, nothing needed for backward).
   virtual void forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) = 0;
   // d(logits) → parameter gradients (+=), after forward_logits on the same batch with an rng or for training.

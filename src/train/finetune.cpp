@@ -79,9 +79,9 @@ void write_split_csv(const std::string& path, const Dataset& data, const ReadOpt
   write_file_atomic(path, out);
 }
 
-BatcherOptions batcher_options(const Tokenizer& tok, int64_t batch_size, int64_t seed) {
-  BatcherOptions o;
-  o.batch_size = batch_size;
+// The id batches are padded with: the tokenizer's pad token, else its EOS token (HF's recipe for tokenizers
+// without one).
+int64_t batch_pad_id(const Tokenizer& tok) {
   auto pad = tok.pad_token_id();
   if (!pad) {
     // GPT-2 has no pad token. HF's fine-tuning recipe: tokenizer.pad_token = tokenizer.eos_token and
@@ -97,7 +97,13 @@ BatcherOptions batcher_options(const Tokenizer& tok, int64_t batch_size, int64_t
       said = true;
     }
   }
-  o.pad_id = *pad;
+  return *pad;
+}
+
+BatcherOptions batcher_options(const Tokenizer& tok, int64_t batch_size, int64_t seed) {
+  BatcherOptions o;
+  o.batch_size = batch_size;
+  o.pad_id = static_cast<int32_t>(batch_pad_id(tok));
   o.seed = static_cast<uint64_t>(seed);
   return o;
 }
@@ -436,6 +442,7 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
   load.seed = static_cast<uint64_t>(args.seed);
   load.ignore_mismatched_sizes = model_args.ignore_mismatched_sizes;
   load.task = task;
+  load.pad_token_id = batch_pad_id(tokenizer);  // model.config.pad_token_id = tokenizer.pad_token_id (when none)
   if (!token_task && !qa_task) load.problem_type = labels.problem_type;
   if (labels.problem_type == "regression") load.num_labels = 1;
   else load.labels = labels.labels.id2label;
@@ -451,8 +458,18 @@ FinetuneResult run_finetune(const ModelArguments& model_args, const DataArgument
     if (labels.problem_type == "regression") config.set_num_labels(1);
     else config.set_labels(labels.labels.id2label);
     if (!token_task && !qa_task) config.problem_type = labels.problem_type;
+    if (!config.pad_token_id) config.pad_token_id = load.pad_token_id;
     model = create_sequence_classifier(config, static_cast<uint64_t>(args.seed), task);
   }
+  // GPT-2, Qwen2 and Llama classify from the last token that is not the pad id: padding with another id would be
+  // read as text, and the head would pool a pad token.
+  const std::string& family = model->config()->model_type;
+  ACCENT_CHECK(!(family == "gpt2" || family == "qwen2" || family == "llama") ||
+                   model->config()->pad_token_id == load.pad_token_id,
+               dir, ": config.json pad_token_id ", model->config()->pad_token_id.value_or(-1),
+               " is not the tokenizer's pad id ", *load.pad_token_id, ": ", family,
+               " pools the last token that is not the pad id, so batches padded with ", *load.pad_token_id,
+               " would be classified from a pad token; make pad_token_id and the tokenizer's pad_token agree");
 
   if (model_args.lora) {
     LoraConfig lc = *model_args.lora;

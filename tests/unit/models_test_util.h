@@ -130,6 +130,10 @@ inline ModelConfig small_model_config(const std::string& family = "bert") {
   c.pad_token_id = 0;
   c.set_num_labels(3);
   c.problem_type = "single_label_classification";
+  if (family == "qwen2" || family == "llama") {  // grouped K/V heads, SiLU, RMSNorm
+    c.hidden_act = "silu", c.layer_norm_eps = 1e-6;
+    c.extra["num_key_value_heads"] = 2;
+  }
   return c;
 }
 
