@@ -218,6 +218,7 @@ def decoder_hidden(family, P, cfg, ids, mask, train=False):
     rotate_half = lambda x: torch.cat((-x[..., D // 2:], x[..., :D // 2]), dim=-1)
     rope = lambda x: x * cos + rotate_half(x) * sin
     allowed = torch.tril(torch.ones(T, T, dtype=torch.bool))[None, None] & mask.bool()[:, None, None, :]
+    mask_add = torch.zeros(allowed.shape).masked_fill(~allowed, MIN)
     x = P["model.embed_tokens.weight"][ids]
     for l in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{l}."
@@ -228,8 +229,8 @@ def decoder_hidden(family, P, cfg, ids, mask, train=False):
         q, k = rope(q), rope(k)
         rep = lambda t: t[:, :, None].expand(B, NKV, NH // NKV, T, D).reshape(B, NH, T, D)  # repeat_kv
         w = torch.matmul(q, rep(k).transpose(2, 3)) * D ** -0.5
-        w = w.masked_fill(~allowed, MIN)
-        w = F.dropout(torch.softmax(w, dim=-1), cfg["attention_dropout"], training=train)
+        w = w + mask_add  # fp32 finfo.min where masked, as HF's causal_mask (the sum promotes a bf16 w to fp32)
+        w = F.dropout(torch.softmax(w, dim=-1).to(v.dtype), cfg["attention_dropout"], training=train)
         ctx = torch.matmul(w, rep(v)).transpose(1, 2).reshape(B, T, NH * D)
         x = x + lin(ctx, p + "self_attn.o_proj")
         m = rms(x, p + "post_attention_layernorm")
