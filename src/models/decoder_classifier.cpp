@@ -114,9 +114,9 @@ DecoderClassifier::DecoderClassifier(ModelConfig config, ModelTask task, const s
     : TransformerClassifier(with_eos_as_pad(config, config.model_type, origin), task),
       dims_(decoder_dims(config_, config.pad_token_id, origin)),
       embed_tokens_("model.embed_tokens", dims_.V, dims_.H, dims_.padding_idx),
-      norm_("model.norm", dims_.H, dims_.eps),
-      score_(task == ModelTask::SequenceClassification ? Linear("score", dims_.H, dims_.C, /*bias=*/false) : Linear()),
-      token_head_(make_token_head(config_, dims_, task, origin)) {
+      head_(task, RmsNorm("model.norm", dims_.H, dims_.eps),
+            task == ModelTask::SequenceClassification ? Linear("score", dims_.H, dims_.C, /*bias=*/false) : Linear(),
+            make_token_head(config_, dims_, task, origin)) {
   for (int64_t l = 0; l < dims_.L; ++l)
     layers_.push_back(std::make_unique<DecoderLayer>("model.layers." + std::to_string(l), dims_));
 }
@@ -132,9 +132,7 @@ void DecoderClassifier::init_parameter(Parameter& p, const Rng& rng) const {
 void DecoderClassifier::collect(ParameterList& out) {
   embed_tokens_.collect(out);
   for (auto& layer : layers_) layer->collect(out);
-  norm_.collect(out);
-  if (task_ == ModelTask::SequenceClassification) score_.collect(out);
-  else token_head_.collect(out);
+  head_.collect(out);
 }
 
 std::vector<NamedLinear> DecoderClassifier::linear_modules() {
@@ -144,17 +142,13 @@ std::vector<NamedLinear> DecoderClassifier::linear_modules() {
     for (Linear* l : {&layer->self_attn.q_proj, &layer->self_attn.k_proj, &layer->self_attn.v_proj,
                       &layer->self_attn.o_proj, &layer->mlp.gate_proj, &layer->mlp.up_proj, &layer->mlp.down_proj})
       out.push_back(NamedLinear{module_name(l->weight), l, nullptr});
-  Linear& head = task_ == ModelTask::SequenceClassification ? score_ : token_head_.out;
+  Linear& head = head_.head_linear();
   out.push_back(NamedLinear{module_name(head.weight), &head, nullptr, /*head=*/true});
   return out;
 }
 
 std::vector<int64_t> DecoderClassifier::head_positions(const Batch& batch) const {
-  std::vector<int64_t> last(static_cast<size_t>(batch.B), 0);
-  for (int64_t b = 0; b < batch.B; ++b)
-    for (int64_t t = 0; t < batch.T; ++t)
-      if (batch.input_ids[static_cast<size_t>(b * batch.T + t)] != dims_.pad) last[static_cast<size_t>(b)] = t;
-  return last;  // rightmost non-pad token (argmax of t·[id ≠ pad]), 0 for an all-pad row
+  return last_non_pad_positions(batch, dims_.pad);
 }
 
 void DecoderClassifier::forward_logits(const Batch& batch, const float* mask_add, float* logits, Rng* rng) {
@@ -193,18 +187,7 @@ void DecoderClassifier::forward_logits(const Batch& batch, const float* mask_add
     unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);
     last_hidden = unpacked;
   }
-  if (task_ != ModelTask::SequenceClassification) {
-    float* normed = normed_.f32(n);
-    norm_.forward(ctx_, last_hidden, normed, rows);
-    token_head_.forward(ctx_, normed, logits, B, T, rng);
-    return;
-  }
-  float* pooled = pooled_.f32(B * H);
-  float* normed = normed_.f32(B * H);
-  // pooled[b] = last_hidden[b·T + last_b]: a row lookup, done by the embedding op over the (B·T, H) hidden rows.
-  embedding_forward(ctx_, pooled_rows, last_hidden, pooled, B, rows, H, /*accumulate=*/false, "last hidden state");
-  norm_.forward(ctx_, pooled, normed, B);
-  score_.forward(ctx_, normed, logits, B);
+  head_.forward(ctx_, last_hidden, pooled_rows, logits, B, T, H, rng);
 }
 
 void DecoderClassifier::backward_logits(const Batch& batch, const float* dlogits) {
@@ -217,33 +200,15 @@ void DecoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   const int32_t* ids =
       reinterpret_cast<const int32_t*>(ids_.u8(static_cast<int64_t>(ids_host_.size() * sizeof(int32_t))));
   const int32_t* positions = ids + rows;
-  if (task_ != ModelTask::SequenceClassification) {
-    float* dnormed = pooled_.f32(n);
-    token_head_.backward(ctx_, dlogits, dnormed, B, T);
-    norm_.backward(ctx_, hidden + L * na, dnormed, /*dx=*/dy, rows);
-    grads_ready(token_head_);
-    grads_ready(norm_);
-  } else {
-    float* pooled = pooled_.f32(B * H);
-    float* normed = normed_.f32(B * H);
-    score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
-    norm_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
-    grads_ready(score_);
-    grads_ready(norm_);
-    // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows
-    // (padded rows, then packed with a packing).
-    float* dlast = packing ? padded_.f32(n) : dy;
-    fill_zero(ctx_, dlast, static_cast<size_t>(n) * sizeof(float));
-    embedding_backward(ctx_, ids + rows + active, normed, dlast, B, rows, H, /*padding_idx=*/-1);
-    if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
-  }
-  // With embed_tokens frozen (--freeze-embeddings, LoRA) backward stops below the lowest layer that trains.
+  // d(last hidden): padded rows, then packed with a packing (only sequence classification packs).
+  float* dlast = packing ? padded_.f32(n) : dy;
+  head_.backward(ctx_, hidden + L * na, ids + rows + active, dlogits, dlast, B, T, H);
+  if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
+  grads_ready(head_);
   ParameterList embedding_params;
   embed_tokens_.collect(embedding_params);
   const bool embeddings_trainable = any_trainable(embedding_params);
-  int64_t lowest = 0;
-  if (!embeddings_trainable)
-    while (lowest < L && !layers_[static_cast<size_t>(lowest)]->trainable()) ++lowest;
+  const int64_t lowest = lowest_layer_to_backprop(layers_, embeddings_trainable);
   for (int64_t l = L - 1; l >= lowest; --l) {
     float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
     layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, positions, dy, dx, B, T, packing);

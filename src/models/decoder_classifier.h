@@ -4,10 +4,9 @@
 //   X0 = embed_tokens[ids]                              (B, T, H); padding_idx = config.json's pad_token_id
 //   X  = DecoderLayer_L(…DecoderLayer_1(X0))            models/decoder_layer.h; positions 0..T−1 whatever the
 //                                                       padding (HF's arange), causal + key mask
-//   logits[b] = norm(X[b, last_b])·Wscoreᵀ              score (C, H), no bias; norm and score are per row, so only
-//                                                       the pooled rows are computed
-//   last_b = the rightmost position whose id ≠ pad (argmax of t·[id ≠ pad]; 0 when the row is all pad), as
-//   GPT-2 (models/gpt2_classifier.h); pad = pad_token_id, else eos_token_id (models/config_values.h).
+//   logits[b] = norm(X[b, last_b])·Wscoreᵀ              score (C, H), no bias (models/last_token_head.h: last_b =
+//                                                       the last token ≠ pad); pad = pad_token_id, else
+//                                                       eos_token_id (models/config_values.h)
 //   Token classification: logits[b, t] = Dropout(norm(X[b, t]))·Wᵀ + bias, "score" (C, H) with a bias,
 //   p = classifier_dropout ?? hidden_dropout ?? 0.1.
 // Unpadded execution (models/transformer_classifier.h): the layers run on the packed real tokens, positions taken
@@ -24,7 +23,7 @@
 #include <vector>
 
 #include "models/decoder_layer.h"
-#include "models/per_token_head.h"
+#include "models/last_token_head.h"
 #include "models/transformer_classifier.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
@@ -60,15 +59,11 @@ class DecoderClassifier final : public TransformerClassifier {
   DecoderDims dims_;
   Embedding embed_tokens_;
   std::vector<std::unique_ptr<DecoderLayer>> layers_;
-  RmsNorm norm_;
-  Linear score_;             // sequence classification
-  PerTokenHead token_head_;  // token classification
+  LastTokenHead<RmsNorm> head_;  // model.norm, then score / the token head
   std::vector<int32_t> ids_host_;  // (B, T) ids, then the layers' rows' positions, then B pooled rows b·T + last_b
   ScratchBuffer ids_;              // their copy in the ops' memory
   ScratchBuffer hidden_;  // (L + 1) × (rows, H): X0 and every layer output (packed rows with a packing)
   ScratchBuffer padded_;  // (B, T, H) with a packing: X0 before packing, the last state unpacked, gradients
-  ScratchBuffer pooled_;  // (B, H) X[b, last_b]; (B, T, H) d(normed) for the token head
-  ScratchBuffer normed_;  // (B, H) norm(pooled); reused for its gradient ((B, T, H) norm(X) for the token head)
   ScratchBuffer grads_;   // 2 × (rows, H) ping-pong gradients
 };
 

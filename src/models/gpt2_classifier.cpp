@@ -58,9 +58,9 @@ Gpt2Classifier::Gpt2Classifier(ModelConfig config, ModelTask task, const std::st
       dims_(gpt2_dims(config_, origin)),
       wte_("transformer.wte", dims_.V, dims_.H),
       wpe_("transformer.wpe", dims_.P, dims_.H),
-      ln_f_("transformer.ln_f", dims_.H, dims_.eps),
-      score_(task == ModelTask::SequenceClassification ? Linear("score", dims_.H, dims_.C, /*bias=*/false) : Linear()),
-      token_head_(make_token_head(config_, dims_, task)),
+      head_(task, LayerNorm("transformer.ln_f", dims_.H, dims_.eps),
+            task == ModelTask::SequenceClassification ? Linear("score", dims_.H, dims_.C, /*bias=*/false) : Linear(),
+            make_token_head(config_, dims_, task)),
       embd_dropout_(dims_.embd_dropout) {
   for (int64_t l = 0; l < dims_.L; ++l)
     blocks_.push_back(std::make_unique<Gpt2Block>("transformer.h." + std::to_string(l), dims_, l));
@@ -79,9 +79,7 @@ void Gpt2Classifier::collect(ParameterList& out) {
   wte_.collect(out);
   wpe_.collect(out);
   for (auto& block : blocks_) block->collect(out);
-  ln_f_.collect(out);
-  if (task_ == ModelTask::SequenceClassification) score_.collect(out);
-  else token_head_.collect(out);
+  head_.collect(out);
 }
 
 std::vector<NamedLinear> Gpt2Classifier::linear_modules() {
@@ -90,17 +88,13 @@ std::vector<NamedLinear> Gpt2Classifier::linear_modules() {
   for (auto& block : blocks_)
     for (Conv1D* c : {&block->c_attn, &block->attn_c_proj, &block->c_fc, &block->mlp_c_proj})
       out.push_back(NamedLinear{module_name(c->weight), nullptr, c});
-  Linear& head = task_ == ModelTask::SequenceClassification ? score_ : token_head_.out;
+  Linear& head = head_.head_linear();
   out.push_back(NamedLinear{module_name(head.weight), &head, nullptr, /*head=*/true});
   return out;
 }
 
 std::vector<int64_t> Gpt2Classifier::head_positions(const Batch& batch) const {
-  std::vector<int64_t> last(static_cast<size_t>(batch.B), 0);
-  for (int64_t b = 0; b < batch.B; ++b)
-    for (int64_t t = 0; t < batch.T; ++t)
-      if (batch.input_ids[static_cast<size_t>(b * batch.T + t)] != dims_.pad) last[static_cast<size_t>(b)] = t;
-  return last;  // rightmost non-pad token (argmax of t·[id ≠ pad]), 0 for an all-pad row
+  return last_non_pad_positions(batch, dims_.pad);
 }
 
 const float* Gpt2Classifier::head_mask(const Batch& batch, const std::vector<int64_t>& last) {
@@ -151,12 +145,9 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
   for (int64_t l = 0; l < L - (head_rows ? 1 : 0); ++l)
     blocks_[l]->forward(ctx_, state(l), mask_add, state(l + 1), B, T, rng, packing);
   if (head_rows) {  // the last block computes the pooled rows only: they are X[b, last_b]
-    float* pooled = pooled_.f32(B * H);
-    float* normed = normed_.f32(B * H);
-    blocks_[L - 1]->forward_head_rows(ctx_, state(L - 1), head_mask(batch, last), *head_rows, pooled, B, T, rng,
-                                      packing);
-    ln_f_.forward(ctx_, pooled, normed, B);
-    score_.forward(ctx_, normed, logits, B);
+    blocks_[L - 1]->forward_head_rows(ctx_, state(L - 1), head_mask(batch, last), *head_rows,
+                                      head_.pooled_input(B, H), B, T, rng, packing);
+    head_.forward_pooled(ctx_, logits, B, H);
     return;
   }
 
@@ -166,18 +157,7 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
     unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);
     last_hidden = unpacked;
   }
-  if (task_ != ModelTask::SequenceClassification) {
-    float* normed = normed_.f32(n);
-    ln_f_.forward(ctx_, last_hidden, normed, rows);
-    token_head_.forward(ctx_, normed, logits, B, T, rng);
-    return;
-  }
-  float* pooled = pooled_.f32(B * H);
-  float* normed = normed_.f32(B * H);
-  // pooled[b] = last_hidden[b·T + last_b]: a row lookup, done by the embedding op over the (B·T, H) hidden rows.
-  embedding_forward(ctx_, pooled_rows, last_hidden, pooled, B, rows, H, /*accumulate=*/false, "last hidden state");
-  ln_f_.forward(ctx_, pooled, normed, B);
-  score_.forward(ctx_, normed, logits, B);
+  head_.forward(ctx_, last_hidden, pooled_rows, logits, B, T, H, rng);
 }
 
 void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
@@ -188,39 +168,20 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
   float* grads = grads_.f32(2 * na);
   float* dy = grads;
   const int32_t* ids = reinterpret_cast<const int32_t*>(ids_.u8(static_cast<int64_t>(ids_host_.size() * sizeof(int32_t))));
-  if (task_ != ModelTask::SequenceClassification) {
-    float* dnormed = pooled_.f32(n);
-    token_head_.backward(ctx_, dlogits, dnormed, B, T);
-    ln_f_.backward(ctx_, hidden + L * na, dnormed, /*dx=*/dy, rows);
-    grads_ready(token_head_);
-    grads_ready(ln_f_);
+  if (head_rows_ && L > 0 && task_ == ModelTask::SequenceClassification) {
+    dy = head_.backward_pooled(ctx_, dlogits, B, H);  // the last block took the pooled rows only
   } else {
-    float* pooled = pooled_.f32(B * H);
-    float* normed = normed_.f32(B * H);
-    score_.backward(ctx_, normed, dlogits, /*dx=*/normed, B);
-    ln_f_.backward(ctx_, pooled, normed, /*dx=*/normed, B);
-    grads_ready(score_);
-    grads_ready(ln_f_);
-    if (head_rows_ && L > 0) {
-      dy = normed;  // d(pooled): the last block took the pooled rows only
-    } else {
-      // d(last hidden) is zero except the pooled rows: the embedding backward scatters (+=) into the zeroed rows
-      // (padded rows, then packed with a packing).
-      float* dlast = packing ? padded_.f32(n) : dy;
-      fill_zero(ctx_, dlast, static_cast<size_t>(n) * sizeof(float));
-      embedding_backward(ctx_, ids + 2 * rows, normed, dlast, B, rows, H, /*padding_idx=*/-1);
-      if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
-    }
+    // d(last hidden): padded rows, then packed with a packing (only sequence classification packs).
+    float* dlast = packing ? padded_.f32(n) : dy;
+    head_.backward(ctx_, hidden + L * na, ids + 2 * rows, dlogits, dlast, B, T, H);
+    if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
   }
-  // With wte/wpe frozen (--freeze-embeddings, LoRA) nobody keeps a gradient below the lowest block that holds a
-  // trainable parameter or adapter (--freeze-layers N): backward stops there, as autograd does.
+  grads_ready(head_);
   ParameterList embedding_params;
   wte_.collect(embedding_params);
   wpe_.collect(embedding_params);
   const bool embeddings_trainable = any_trainable(embedding_params);
-  int64_t lowest = 0;
-  if (!embeddings_trainable)
-    while (lowest < L && !blocks_[lowest]->trainable()) ++lowest;
+  const int64_t lowest = lowest_layer_to_backprop(blocks_, embeddings_trainable);
   for (int64_t l = L - 1; l >= lowest; --l) {
     float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
     if (l == L - 1 && head_rows_ && task_ == ModelTask::SequenceClassification)

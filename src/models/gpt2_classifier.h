@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "models/gpt2_block.h"
-#include "models/per_token_head.h"
+#include "models/last_token_head.h"
 #include "models/transformer_classifier.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -60,16 +60,12 @@ class Gpt2Classifier final : public TransformerClassifier {
   Gpt2Dims dims_;
   Embedding wte_, wpe_;
   std::vector<std::unique_ptr<Gpt2Block>> blocks_;
-  LayerNorm ln_f_;
-  Linear score_;              // sequence classification
-  PerTokenHead token_head_;   // token classification / question answering
+  LastTokenHead<LayerNorm> head_;  // ln_f, then score / the per-token head
   Dropout embd_dropout_;
   std::vector<int32_t> ids_host_;  // 2 × (B, T) + B int32: ids, positions, pooled row b·T + last_b (built on the host)
   ScratchBuffer ids_;              // their copy in the ops' memory
   ScratchBuffer hidden_;       // (L + 1) × (rows, H): X0 and every block output (packed rows with a packing)
   ScratchBuffer padded_;       // (B, T, H) with a packing: X0 before packing, the last state unpacked, gradients
-  ScratchBuffer pooled_;       // (B, H) X[b, last_b]; reused for its gradient (per-token heads: (B, T, H) d(normed))
-  ScratchBuffer normed_;       // (B, H) ln_f(pooled); reused for its gradient (per-token heads: (B, T, H) ln_f(X))
   ScratchBuffer grads_;        // 2 × (B, T, H) ping-pong gradients
   std::vector<float> head_mask_host_;  // (B, T) key mask + each pooled row's causal cut (head rows)
   ScratchBuffer head_mask_;

@@ -13,7 +13,9 @@
 // (ops/memory.h) — the GPU's for Backend::Cuda — and forward/backward then stage the batch there (ids, mask,
 // labels up; logits down): Batch and ForwardResult stay host data whatever the device.
 #pragma once
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "models/classifier.h"
 #include "models/model_task.h"
@@ -114,6 +116,15 @@ class TransformerClassifier : public SequenceClassifier {
   // The usual _init_weights: LayerNorm weight 1 / bias 0, other biases 0, matrices ~ Normal(0, stddev), with
   // row `padding_row` zeroed (≥ 0) — for embeddings that have a padding_idx.
   static void init_standard(Parameter& p, const Rng& rng, float stddev, bool is_norm, int64_t padding_row = -1);
+  // Where backward stops: with the embeddings frozen (--freeze-embeddings, LoRA) nothing below the lowest layer that
+  // holds a trainable parameter or adapter (--freeze-layers N) needs a gradient, as in autograd; 0 otherwise.
+  template <typename Layer>
+  static int64_t lowest_layer_to_backprop(const std::vector<std::unique_ptr<Layer>>& layers, bool embeddings_trainable) {
+    int64_t lowest = 0;
+    if (!embeddings_trainable)
+      while (lowest < static_cast<int64_t>(layers.size()) && !layers[static_cast<size_t>(lowest)]->trainable()) ++lowest;
+    return lowest;
+  }
   // Reports a module's parameters (anything with collect(ParameterList&)) to the grad-ready hook, if one is set.
   template <typename Module>
   void grads_ready(Module& module) {
