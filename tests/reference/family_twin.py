@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_twin import ACTIVATIONS, loss_of, read_safetensors, write_safetensors  # noqa: E402
+import decoder_ops_twin  # noqa: E402
 
 MIN = torch.finfo(torch.float32).min
 ACTIVATIONS = dict(ACTIVATIONS, silu=F.silu)
@@ -183,19 +184,11 @@ def conv1d(x, weight, bias):
 
 def rotary_inv_freq(cfg, D):
     """_compute_default_rope_parameters / _compute_llama3_parameters (fp32, as transformers)."""
-    inv_freq = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
     rs = cfg.get("rope_scaling")
+    theta = cfg.get("rope_theta", 10000.0)
     if not rs or rs.get("rope_type", rs.get("type")) == "default":
-        return inv_freq
-    factor, low, high = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
-    old = rs["original_max_position_embeddings"]
-    low_wavelen, high_wavelen = old / low, old / high
-    wavelen = 2 * math.pi / inv_freq
-    scaled = torch.where(wavelen > low_wavelen, inv_freq / factor, inv_freq)
-    smooth = (old / wavelen - low) / (high - low)
-    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
-    medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
-    return torch.where(medium, smoothed, scaled)
+        return decoder_ops_twin.default_inv_freq(D, theta)
+    return decoder_ops_twin.llama3_inv_freq(D, theta, rs)
 
 
 def decoder_hidden(family, P, cfg, ids, mask, train=False):
