@@ -127,6 +127,34 @@ Family family_for(const std::string& model_type) {
                         {"reorder_and_upcast_attn", false}};
     return f;
   }
+  if (model_type == "modernbert") {  // ModernBertConfig
+    Family f;
+    f.keys.type_vocab_size = "";
+    f.keys.hidden_act = "hidden_activation";
+    f.keys.layer_norm_eps = "norm_eps";
+    f.keys.hidden_dropout_prob = "";
+    f.keys.attention_probs_dropout_prob = "attention_dropout";
+    f.keys.position_embedding_type = "";
+    f.defaults.vocab_size = 50368;
+    f.defaults.hidden_size = 768;
+    f.defaults.num_hidden_layers = 22;
+    f.defaults.num_attention_heads = 12;
+    f.defaults.intermediate_size = 1152;
+    f.defaults.max_position_embeddings = 8192;
+    f.defaults.type_vocab_size = 0;
+    f.defaults.hidden_act = "gelu";
+    f.defaults.layer_norm_eps = 1e-5;
+    f.defaults.hidden_dropout_prob = 0.0;
+    f.defaults.attention_probs_dropout_prob = 0.0;
+    f.defaults.classifier_dropout = 0.0;
+    f.defaults.pad_token_id = 50283;
+    f.extra_defaults = {{"norm_bias", false},         {"attention_bias", false},    {"mlp_bias", false},
+                        {"classifier_bias", false},   {"classifier_pooling", "cls"}, {"classifier_activation", "gelu"},
+                        {"local_attention", 128},      {"embedding_dropout", 0.0},   {"mlp_dropout", 0.0},
+                        {"initializer_cutoff_factor", 2.0}, {"bos_token_id", 50281}, {"eos_token_id", 50282},
+                        {"cls_token_id", 50281},       {"sep_token_id", 50282}};
+    return f;
+  }
   if (model_type == "qwen2" || model_type == "llama") {  // Qwen2Config / LlamaConfig
     const bool llama = model_type == "llama";
     Family f;

@@ -15,6 +15,17 @@ bool extra_bool(const ModelConfig& c, const char* key, bool fallback) {
   return it != c.extra.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
+int64_t extra_positive_integer(const ModelConfig& c, const char* key, int64_t fallback, const std::string& origin) {
+  const auto it = c.extra.find(key);
+  if (it == c.extra.end() || it->is_null()) return fallback;
+  return json_integer(*it, origin + ": key \"" + key + "\"", 1);
+}
+
+std::string extra_string(const ModelConfig& c, const char* key, const std::string& fallback) {
+  const auto it = c.extra.find(key);
+  return it != c.extra.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 float token_head_dropout(const ModelConfig& c) {
   for (const char* key : {"classifier_dropout", "hidden_dropout"}) {
     const auto it = c.extra.find(key);

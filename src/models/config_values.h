@@ -10,6 +10,11 @@ namespace accent {
 // config.extra[key] when it is a number / a boolean, else `fallback`.
 double extra_number(const ModelConfig& c, const char* key, double fallback);
 bool extra_bool(const ModelConfig& c, const char* key, bool fallback);
+// config.extra[key] as an integer ≥ 1 (an error naming `origin` and the key otherwise), `fallback` when absent or
+// null.
+int64_t extra_positive_integer(const ModelConfig& c, const char* key, int64_t fallback, const std::string& origin);
+// config.extra[key] when it is a string, else `fallback`.
+std::string extra_string(const ModelConfig& c, const char* key, const std::string& fallback);
 
 // The dropout of a decoder's *ForTokenClassification head (GPT-2, Qwen2, Llama): classifier_dropout, else
 // hidden_dropout, else 0.1 (their configs usually have neither).

@@ -17,13 +17,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// An integer key that may be null or absent (then `fallback`).
-int64_t extra_integer(const ModelConfig& c, const char* key, int64_t fallback, const std::string& origin) {
-  const auto it = c.extra.find(key);
-  if (it == c.extra.end() || it->is_null()) return fallback;
-  return json_integer(*it, origin + ": key \"" + key + "\"", 1);
-}
-
 // rope_theta and rope_scaling, from the config's top level (transformers 4.x) or its rope_parameters (5.x).
 void read_rotary(const ModelConfig& c, DecoderDims& d, const std::string& origin) {
   const auto params = c.extra.find("rope_parameters");
@@ -71,12 +64,12 @@ DecoderDims decoder_dims(const ModelConfig& c, std::optional<int64_t> file_pad, 
   ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0, origin,
                ": model sizes must be positive (vocab_size ", d.V, ", hidden_size ", d.H, ", num_attention_heads ",
                d.NH, ", intermediate_size ", d.I, ")");
-  d.NKV = extra_integer(c, "num_key_value_heads", d.NH, origin);
+  d.NKV = extra_positive_integer(c, "num_key_value_heads", d.NH, origin);
   ACCENT_CHECK(d.NKV > 0 && d.NH % d.NKV == 0, origin, ": num_attention_heads ", d.NH,
                " is not a multiple of num_key_value_heads ", d.NKV);
   ACCENT_CHECK(c.extra.contains("head_dim") || d.H % d.NH == 0, origin, ": hidden_size ", d.H,
                " is not a multiple of num_attention_heads ", d.NH, " (and head_dim is not given)");
-  d.D = extra_integer(c, "head_dim", d.H / d.NH, origin);
+  d.D = extra_positive_integer(c, "head_dim", d.H / d.NH, origin);
   ACCENT_CHECK(d.D > 0 && d.D % 2 == 0, origin, ": head_dim ", d.D, " must be positive and even (rotary embeddings)");
   ACCENT_CHECK(d.C >= 1, origin, ": num_labels must be at least 1 (id2label is empty)");
   d.pad = c.pad_token_id.value_or(-1);

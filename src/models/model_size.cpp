@@ -26,6 +26,7 @@ double estimated_parameter_count(const ModelConfig& c) {
     const double D = extra("head_dim", NH > 0 ? H / NH : H), NKV = extra("num_key_value_heads", NH);
     block = 2 * H * NH * D + 2 * H * NKV * D + 3 * H * I + 2 * H;
   }
+  if (c.model_type == "modernbert") block = 4 * H * H + 3 * H * I + 2 * H;  // fused Wqkv, Wi of 2I rows, no biases
   const double head = (H * H + H) + (C * H + C);
   return embeddings + L * block + head;
 }

@@ -3,7 +3,7 @@
 //
 // The family is chosen from config.json's model_type (or architectures when model_type is missing): bert,
 // roberta / xlm-roberta / electra / distilbert (encoder_classifier.h), gpt2
-// (gpt2_classifier.h), qwen2 / llama (decoder_classifier.h). Weights come from
+// (gpt2_classifier.h), qwen2 / llama (decoder_classifier.h), modernbert (modernbert_classifier.h). Weights come from
 // model.safetensors (or its sharded index), else pytorch_model.bin (or its index) — models/checkpoint_tensors.h.
 #pragma once
 #include <cstdint>

@@ -7,11 +7,13 @@
 
 namespace accent {
 
-AttentionCore::AttentionCore(int64_t hidden, int64_t heads, float attention_dropout, float scale_divisor, bool causal)
+AttentionCore::AttentionCore(int64_t hidden, int64_t heads, float attention_dropout, float scale_divisor, bool causal,
+                             int64_t half_window)
     : NH_(heads),
       D_(heads > 0 ? hidden / heads : 0),
       scale_divisor_(scale_divisor),
       causal_(causal),
+      half_window_(half_window),
       attention_dropout_(attention_dropout) {
   ACCENT_CHECK(heads > 0 && hidden % heads == 0, "attention: hidden size (", hidden,
                ") is not a multiple of the number of attention heads (", heads, ")");
@@ -48,6 +50,8 @@ void AttentionCore::run_forward(const OpContext& ctx, const float* mask_add, con
   last_probs_ = probs;
   gemm(ctx, GemmShape{B * NH_, Tq, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (Tq, D) · Kᵀ
   if (causal_ && !rows) fill_causal(ctx, probs, B * NH_, T);  // with rows, the caller's mask holds the causal cut
+  ACCENT_CHECK(half_window_ < 0 || !rows, "attention: a local window has no head-rows form");
+  if (half_window_ >= 0) fill_outside_window(ctx, probs, B * NH_, T, half_window_);
   // The dropout draw is taken at the same point of the rng stream as an unfused Dropout module would take it
   // (over the full probabilities, rows mapped, when only some query rows run).
   const DropoutDraw& draw = attention_dropout_.draw(nprobs, rng, rows ? &rows->probs : nullptr);

@@ -4,7 +4,8 @@
 //
 //   S       = Q·Kᵀ / scale_divisor          Q, K, V (B, NH, T, D); S (B, NH, T, T)
 //             causal: S[.., i, j > i] = finfo.min, filled before the scale (min/√D is still "never attended": its
-//             probability is exactly 0 either way; HF GPT-2 scales first)
+//             probability is exactly 0 either way; HF GPT-2 scales first); local (half_window w ≥ 0, ModernBERT's
+//             sliding layers): S[.., i, j] = finfo.min where |i − j| > w, the same way
 //   P       = softmax(S + M)                M (B, T) additive key mask, (1 − mask)·finfo.min, or none
 //   P'      = Dropout_attn(P)
 //   context = merge_heads(P'·V)             (B, T, NH·D)
@@ -28,7 +29,8 @@ namespace accent {
 class AttentionCore {
  public:
   AttentionCore() = default;
-  AttentionCore(int64_t hidden, int64_t heads, float attention_dropout, float scale_divisor, bool causal);
+  AttentionCore(int64_t hidden, int64_t heads, float attention_dropout, float scale_divisor, bool causal,
+                int64_t half_window = -1);
 
   // Q | K | V heads, (3, B, NH, T, D), for the caller to fill before forward() (grown to fit B, T).
   float* heads(int64_t B, int64_t T);
@@ -66,6 +68,7 @@ class AttentionCore {
   int64_t NH_ = 0, D_ = 0;
   float scale_divisor_ = 1.0f;
   bool causal_ = false;
+  int64_t half_window_ = -1;  // < 0: global attention
   Dropout attention_dropout_;
   ScratchBuffer heads_{SharedSlot::AttentionCoreHeads};  // 3 × (B, NH, T, D): qh | kh | vh; kh, vh reused for dkh, dvh in backward
   ScratchBuffer probs_{SharedSlot::AttentionCoreProbs};  // (B, NH, T, T) softmax output P (the dropout draw is kept in attention_dropout_)

@@ -14,10 +14,12 @@ class LayerNorm {
  public:
   LayerNorm() = default;
   // "<name>.weight", "<name>.bias" (C); weight 1, bias 0 (torch's default); no weight decay on either.
-  LayerNorm(const std::string& name, int64_t C, float eps);
+  // bias = false: nn.LayerNorm(bias=False) (ModernBERT's norm_bias), y = x̂·w; the fused forms below refuse it.
+  LayerNorm(const std::string& name, int64_t C, float eps, bool bias = true);
 
   Parameter weight;  // (C)
-  Parameter bias;    // (C)
+  Parameter bias;    // (C); undefined when !has_bias()
+  bool has_bias() const { return has_bias_; }
   float eps() const { return eps_; }
 
   // x (rows, C) → y (rows, C); saves mean/rstd (rows). y may alias x only when backward is not needed.
@@ -44,6 +46,9 @@ class LayerNorm {
  private:
   int64_t C_ = 0;
   float eps_ = 1e-12f;
+  bool has_bias_ = true;
+  const float* bias_values() const { return has_bias_ ? bias.value.f32() : nullptr; }
+  void check_fused_bias(const char* what) const;
   ScratchBuffer mean_{SharedSlot::LayerNormMean}, rstd_{SharedSlot::LayerNormRstd};  // (rows)
   // Where the weight/bias gradient sums go: the gradient buffers, or null (not computed) for a frozen parameter.
   float* weight_grad_sink();

@@ -24,6 +24,27 @@ void init_normal(Parameter& p, float stddev, const Rng& rng) {
   }
 }
 
+void init_truncated_normal(Parameter& p, float stddev, float cutoff, const Rng& rng) {
+  float* v = p.value.f32();
+  const int64_t n = p.value.numel();
+  const uint64_t seed = rng.seed(), base = rng.counter();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    // Element i owns counters [base + 64·i, base + 64·(i + 1)): 32 draws of two uniforms each; inside ±cutoff·σ
+    // with probability ≥ 0.68 per draw for cutoff ≥ 1, so running out (then 0) has probability < 1e-15.
+    Rng r(seed, base + 64 * static_cast<uint64_t>(i));
+    float x = 0.0f;
+    for (int k = 0; k < 32; ++k) {
+      const float z = r.normal();
+      if (z >= -cutoff && z <= cutoff) {
+        x = z;
+        break;
+      }
+    }
+    v[i] = stddev * x;
+  }
+}
+
 void init_constant(Parameter& p, float value) {
   float* v = p.value.f32();
   std::fill(v, v + p.value.numel(), value);

@@ -18,6 +18,9 @@ namespace accent {
 Parameter make_parameter(const std::string& name, Shape shape, bool decay);
 
 void init_normal(Parameter& p, float stddev, const Rng& rng);
+// Normal(0, stddev) truncated to [−cutoff·stddev, cutoff·stddev] (torch.nn.init.trunc_normal_, as ModernBERT's
+// _init_weights uses it): each element redraws until it falls inside, from its own counter range.
+void init_truncated_normal(Parameter& p, float stddev, float cutoff, const Rng& rng);
 void init_constant(Parameter& p, float value);
 // Zeroes row `row` of a (rows, C) parameter (the padding embedding).
 void zero_row(Parameter& p, int64_t row);

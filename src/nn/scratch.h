@@ -86,8 +86,9 @@ enum class SharedSlot : int {
   GqaStage,            // GroupedQueryAttention: (rows, NH·D) one projection / its gradient at a time
   GqaKvHeads,          // GroupedQueryAttention: (B, NKV, T, D) K or V heads before repetition / their summed gradient
   GatedFeedForwardGrad,  // GatedFeedForward: (rows, I) d(gated product), then d(gate)
-  DecoderLayerGrad,    // models/decoder_layer: (rows, H) the gradient between its blocks
-  DecoderLayerBranch,  // models/decoder_layer: (rows, H) a residual branch (attention / MLP output)
+  DecoderLayerGrad,    // models/decoder_layer, models/modernbert_layer (never nested): (rows, H or 2I) the gradient
+                       // between their blocks
+  DecoderLayerBranch,  // models/decoder_layer, models/modernbert_layer: (rows, H) a residual branch
   // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
   AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd,
   BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,

@@ -6,7 +6,7 @@
 // Backward with x̂ = (x − mean)·rstd, g = dy·w:
 //   dx = rstd·(g − mean(g) − x̂·mean(g·x̂))            (overwrites dx; dx may alias dy)
 //   dw += Σ_rows dy·x̂ ; db += Σ_rows dy               (parameter gradients accumulate)
-// dweight / dbias may be null (a frozen parameter): that sum is not computed.
+// dweight / dbias may be null (a frozen parameter): that sum is not computed. bias may be null (no bias: b = 0).
 // Row statistics are computed in double (PyTorch uses a float cascade; both well inside 1e-6 relative).
 #pragma once
 #include <cstdint>

@@ -22,7 +22,10 @@ inline void layernorm_row(const float* x, const float* w, const float* b, float*
   var /= static_cast<double>(C);
   const float m = static_cast<float>(mean);
   const float rstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-  for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) * rstd * w[c] + b[c];
+  if (b)
+    for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) * rstd * w[c] + b[c];
+  else  // a LayerNorm without bias (ModernBERT's norm_bias = false)
+    for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) * rstd * w[c];
   *mean_out = m;
   *rstd_out = rstd;
 }

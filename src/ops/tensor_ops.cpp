@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "ops/attention_softmax.h"
 #include "ops/cuda/kernels.h"
 #include "ops/memory.h"
@@ -105,6 +106,21 @@ void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T) {
   for (int64_t m = 0; m < BNH; ++m)
     for (int64_t i = 0; i < T; ++i)
       std::fill(scores + (m * T + i) * T + i + 1, scores + (m * T + i + 1) * T, kAttentionMaskMin);
+}
+
+void fill_outside_window(const OpContext& ctx, float* scores, int64_t BNH, int64_t T, int64_t half_window) {
+  check_op_context(ctx, "fill_outside_window");
+  ACCENT_CHECK(ctx.backend != Backend::Cuda, "fill_outside_window: local attention has no CUDA kernel yet");
+  ACCENT_CHECK(half_window >= 0, "fill_outside_window: half window ", half_window, " is negative");
+  const bool parallel = ctx.backend != Backend::Ref;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t m = 0; m < BNH; ++m)
+    for (int64_t i = 0; i < T; ++i) {
+      float* row = scores + (m * T + i) * T;
+      const int64_t lo = std::max<int64_t>(0, i - half_window), hi = std::min<int64_t>(T, i + half_window + 1);
+      std::fill(row, row + lo, kAttentionMaskMin);
+      std::fill(row + hi, row + T, kAttentionMaskMin);
+    }
 }
 
 void gather_rows(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index) {

@@ -32,6 +32,9 @@ void merge_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int6
 void split_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
 void merge_qkv_heads(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t NH, int64_t D);
 void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T);
+// scores (BNH, T, T): scores[m, i, j] = finfo.min for every key with |i − j| > half_window (ModernBERT's local
+// attention: a window of 2·half_window + 1 keys around each query). CPU and ref only (no CUDA kernel yet).
+void fill_outside_window(const OpContext& ctx, float* scores, int64_t BNH, int64_t T, int64_t half_window);
 void gather_rows(const OpContext& ctx, const float* x, float* y, int64_t B, int64_t T, int64_t C, int64_t index);
 void scatter_rows(const OpContext& ctx, const float* dy, float* dx, int64_t B, int64_t T, int64_t C, int64_t index);
 void gather_token_rows(const OpContext& ctx, const float* x, const int32_t* index, float* y, int64_t N, int64_t R,

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT, GPT-2, Qwen2 and Llama sequence classifiers
+"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT, GPT-2, Qwen2, Llama and ModernBERT sequence classifiers
 (tests/unit/models_family_twin_test.cpp, tests/unit/cli_families_test.cpp run it).
 
 HF's math (spec checkpoints.md §5; transformers modeling_roberta / modeling_electra / modeling_distilbert /
-modeling_gpt2 / modeling_qwen2 / modeling_llama, eager attention) restated in plain torch functional calls, dropout off unless train=True.
+modeling_gpt2 / modeling_qwen2 / modeling_llama / modeling_modernbert, eager attention) restated in plain torch functional calls, dropout off unless train=True.
 `gen` writes into --out, like bert_twin.py:
   config.json, model.safetensors      random weights of the family (HF names, HF state-dict order)
   inputs.safetensors                  input_ids, token_type_ids, attention_mask (I64, (B,T)), labels
@@ -81,6 +81,15 @@ def make_config(family, C, problem_type, act, vocab):
                     attention_dropout=0.0, attention_bias=True, mlp_bias=True, pad_token_id=0, bos_token_id=1,
                     eos_token_id=2, rope_scaling=dict(rope_type="llama3", factor=32.0, low_freq_factor=1.0,
                                                       high_freq_factor=4.0, original_max_position_embeddings=16))
+    if family == "modernbert":  # ModernBERT-base's layout at a tiny size: a local window of 8 so that it masks at T=16
+        return dict(labels, model_type="modernbert", architectures=["ModernBertForMaskedLM"], vocab_size=vocab,
+                    hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+                    hidden_activation=act, max_position_embeddings=64, norm_eps=1e-5, norm_bias=False,
+                    attention_bias=False, mlp_bias=False, classifier_bias=False, classifier_activation="gelu",
+                    classifier_pooling="cls", classifier_dropout=0.0, attention_dropout=0.0, embedding_dropout=0.0,
+                    mlp_dropout=0.0, global_attn_every_n_layers=2, local_attention=8, global_rope_theta=160000.0,
+                    local_rope_theta=10000.0, pad_token_id=1, bos_token_id=0, eos_token_id=2, cls_token_id=0,
+                    sep_token_id=2, initializer_cutoff_factor=2.0)
     raise ValueError(family)
 
 
@@ -125,6 +134,17 @@ def shapes(family, cfg):
                 out += [(p + m + ".weight", (o, i) if i else (o,)), (p + m + ".bias", (o,))]
         return out + [("pre_classifier.weight", (H, H)), ("pre_classifier.bias", (H,)), ("classifier.weight", (C, H)),
                       ("classifier.bias", (C,))]
+    if family == "modernbert":
+        H, I = cfg["hidden_size"], cfg["intermediate_size"]
+        out = [("model.embeddings.tok_embeddings.weight", (V, H)), ("model.embeddings.norm.weight", (H,))]
+        for l in range(cfg["num_hidden_layers"]):
+            p = f"model.layers.{l}."
+            if l > 0:
+                out.append((p + "attn_norm.weight", (H,)))
+            out += [(p + "attn.Wqkv.weight", (3 * H, H)), (p + "attn.Wo.weight", (H, H)), (p + "mlp_norm.weight", (H,)),
+                    (p + "mlp.Wi.weight", (2 * I, H)), (p + "mlp.Wo.weight", (H, I))]
+        return out + [("model.final_norm.weight", (H,)), ("head.dense.weight", (H, H)), ("head.norm.weight", (H,)),
+                      ("classifier.weight", (C, H)), ("classifier.bias", (C,))]
     if family in DECODERS:
         H, NH, NKV, D = decoder_dims(cfg)
         I = cfg["intermediate_size"]
@@ -231,6 +251,54 @@ def decoder_hidden(family, P, cfg, ids, mask, train=False):
     return rms(x, "model.norm")
 
 
+def modernbert_hidden(P, cfg, ids, mask, train=False):
+    """ModernBertModel, eager attention: embeddings (no positions) + LayerNorm without bias, pre-norm layers (none
+    before layer 0's attention) with fused Wqkv, RoPE (global / local theta), the sliding-window mask on every layer
+    l % global_attn_every_n_layers != 0, the GLU MLP; final_norm."""
+    B, T = ids.shape
+    H, NH = cfg["hidden_size"], cfg["num_attention_heads"]
+    D, eps, act = H // NH, cfg["norm_eps"], ACTIVATIONS[cfg["hidden_activation"]]
+    ln = lambda x, name: F.layer_norm(x, (H,), P[name + ".weight"], P.get(name + ".bias"), eps)
+    lin = lambda x, name: F.linear(x, P[name + ".weight"], P.get(name + ".bias"))
+    drop = lambda x, p: F.dropout(x, p, training=train)
+    dtype = P["model.embeddings.tok_embeddings.weight"].dtype
+    ropes = {}
+    for kind, theta in (("global", cfg["global_rope_theta"]), ("local", cfg["local_rope_theta"])):
+        freqs = torch.arange(T).float()[:, None] * decoder_ops_twin.default_inv_freq(D, theta)[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1).to(dtype)
+        ropes[kind] = (emb.cos(), emb.sin())
+    rotate_half = lambda x: torch.cat((-x[..., D // 2:], x[..., :D // 2]), dim=-1)
+    global_mask = ((1.0 - mask[:, None, None, :].to(torch.float32)) * MIN).expand(B, 1, T, T)
+    distance = (torch.arange(T)[None, :] - torch.arange(T)[:, None]).abs()
+    window = (distance <= cfg["local_attention"] // 2)[None, None]
+    sliding_mask = global_mask.masked_fill(~window, MIN)
+    x = drop(ln(P["model.embeddings.tok_embeddings.weight"][ids], "model.embeddings.norm"), cfg["embedding_dropout"])
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        local = l % cfg["global_attn_every_n_layers"] != 0
+        a = x if l == 0 else ln(x, p + "attn_norm")
+        qkv = lin(a, p + "attn.Wqkv").view(B, T, 3, NH, D)
+        q, k, v = qkv.transpose(3, 1).unbind(dim=2)  # (B, NH, T, D) each
+        cos, sin = ropes["local" if local else "global"]
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        w = torch.matmul(q, k.transpose(2, 3)) * D ** -0.5 + (sliding_mask if local else global_mask)
+        w = F.dropout(torch.softmax(w, dim=-1).to(v.dtype), cfg["attention_dropout"], training=train)
+        ctx = torch.matmul(w, v).transpose(1, 2).reshape(B, T, H)
+        x = x + drop(lin(ctx, p + "attn.Wo"), cfg["attention_dropout"])
+        inp, gate = lin(ln(x, p + "mlp_norm"), p + "mlp.Wi").chunk(2, dim=-1)
+        x = x + lin(drop(act(inp) * gate, cfg["mlp_dropout"]), p + "mlp.Wo")
+    return ln(x, "model.final_norm")
+
+
+def modernbert_head(P, cfg, x, train=False):
+    """ModernBertPredictionHead (dense, act, norm), then the classifier's dropout."""
+    H = cfg["hidden_size"]
+    h = F.linear(x, P["head.dense.weight"], P.get("head.dense.bias"))
+    h = F.layer_norm(ACTIVATIONS[cfg["classifier_activation"]](h), (H,), P["head.norm.weight"], P.get("head.norm.bias"),
+                     cfg["norm_eps"])
+    return F.dropout(h, cfg["classifier_dropout"], training=train)
+
+
 def pad_of(family, cfg):
     """The id the head's pooling skips: pad_token_id, else (GPT-2 and the decoders) eos_token_id."""
     pad = cfg.get("pad_token_id")
@@ -246,10 +314,12 @@ def hidden_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
     ids still come from `ids`) and `attentions`, a list, receives every layer's probabilities (B, NH, T, T) before
     dropout (HF output_attentions=True)."""
     B, T = ids.shape
-    if family == "gpt2" or family in DECODERS:
+    if family in ("gpt2", "modernbert") + DECODERS:
         assert word_vectors is None and attentions is None, "the explain twin covers the encoder families"
     if family in DECODERS:
         return decoder_hidden(family, P, cfg, ids, mask, train)
+    if family == "modernbert":
+        return modernbert_hidden(P, cfg, ids, mask, train)
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
     if family in ("bert", "roberta", "electra"):
         hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
@@ -343,6 +413,10 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
     if family == "distilbert":
         h = F.dropout(F.relu(lin(x[:, 0], "pre_classifier")), cfg["seq_classif_dropout"], training=train)
         return lin(h, "classifier")
+    if family == "modernbert":  # classifier_pooling: CLS, or the mean over the real tokens
+        m = mask.to(x.dtype)
+        pooled = x[:, 0] if cfg["classifier_pooling"] == "cls" else (x * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+        return lin(modernbert_head(P, cfg, pooled, train), "classifier")
     all_logits = F.linear(x, P["score.weight"])
     # GPT2/Qwen2/LlamaForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
     non_pad = (ids != pad_of(family, cfg)).int()
@@ -355,11 +429,13 @@ PROBLEMS = {"single": ("single_label_classification", 3), "multi": ("multi_label
             "regression": ("regression", 1)}
 
 
-def generate(out, family, problem, act, seed, with_bin, vocab=300, num_labels=None):
+def generate(out, family, problem, act, seed, with_bin, vocab=300, num_labels=None, pooling="cls"):
     problem_type, C = PROBLEMS[problem]
     C = num_labels or C
     V, B, T = vocab, 4, 16
     cfg = make_config(family, C, problem_type, act, V)
+    if family == "modernbert":
+        cfg["classifier_pooling"] = pooling
     g = torch.Generator().manual_seed(seed)
     P = {}
     for name, shape in shapes(family, cfg):
@@ -471,22 +547,23 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"], required=True)
+    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"], required=True)
     g.add_argument("--problem", choices=sorted(PROBLEMS), default="single")
     g.add_argument("--act", choices=sorted(ACTIVATIONS), default="gelu")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--bin", action="store_true")
     g.add_argument("--vocab", type=int, default=300, help="vocab_size (a real tokenizer's, for the CLI tests)")
     g.add_argument("--num-labels", type=int, default=None)
+    g.add_argument("--pooling", choices=["cls", "mean"], default="cls", help="ModernBERT's classifier_pooling")
     l = sub.add_parser("logits")
-    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"], required=True)
+    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"], required=True)
     l.add_argument("--model", required=True)
     l.add_argument("--inputs", required=True)
     l.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if a.cmd == "gen":
-        generate(a.out, a.family, a.problem, a.act, a.seed, a.bin, a.vocab, a.num_labels)
+        generate(a.out, a.family, a.problem, a.act, a.seed, a.bin, a.vocab, a.num_labels, a.pooling)
     else:
         logits_cmd(a.family, a.model, a.inputs, a.out)
 

@@ -1,5 +1,5 @@
 // Proof of exactness for the non-BERT families (RoBERTa, ELECTRA with an embedding projection, DistilBERT, GPT-2,
-// Qwen2, Llama):
+// Qwen2, Llama, ModernBERT):
 // accent against the PyTorch twin tests/reference/family_twin.py (HF's math in torch) on the same weights —
 // logits, loss and every parameter gradient, as models_twin_check.h defines.
 #include "models_family_twin_util.h"
@@ -22,3 +22,11 @@ TEST(FamilyTwin, Qwen2SingleLabel) { check_family("qwen2", "single", "silu"); }
 TEST(FamilyTwin, Qwen2RegressionRefBackend) { check_family("qwen2", "regression", "silu", Backend::Ref); }
 TEST(FamilyTwin, LlamaMultiLabel) { check_family("llama", "multi", "silu"); }
 TEST(FamilyTwin, LlamaSingleLabelRefBackend) { check_family("llama", "single", "silu", Backend::Ref); }
+// ModernBERT (models/modernbert_classifier.h): 3 layers, global attention every 2nd (layers 0 and 2), a local window of
+// ±4 keys in layer 1 at T = 16, bias-free LayerNorms and projections, no norm before layer 0's attention; CLS and
+// mean pooling.
+TEST(FamilyTwin, ModernBertSingleLabel) { check_family("modernbert", "single", "gelu"); }
+TEST(FamilyTwin, ModernBertMeanPoolingRegressionRefBackend) {
+  check_family("modernbert", "regression", "gelu", Backend::Ref, "--pooling mean");
+}
+TEST(FamilyTwin, ModernBertMeanPoolingMultiLabel) { check_family("modernbert", "multi", "gelu", Backend::Cpu, "--pooling mean"); }

@@ -76,7 +76,7 @@ __global__ void layernorm_forward_kernel(RowSource source, const float* x, const
   const float rstd = static_cast<float>(1.0 / sqrt(var + static_cast<double>(eps)));
   const float out_scale = out_draw.scale();
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    float v = (row[c] - m) * rstd * w[c] + b[c];
+    float v = (row[c] - m) * rstd * w[c] + (b ? b[c] : 0.0f);
     if (out_draw.active()) v = out_draw.keeps(r * C + c) ? v * out_scale : 0.0f;
     y[r * C + c] = v;
   }
