@@ -100,8 +100,14 @@ ModernBertClassifier::ModernBertClassifier(ModelConfig config, ModelTask task, c
       embedding_norm_("model.embeddings.norm", dims_.H, dims_.eps, dims_.norm_bias),
       embedding_dropout_(dims_.embedding_dropout),
       final_norm_("model.final_norm", dims_.H, dims_.eps, dims_.norm_bias),
-      head_(dims_.H, task == ModelTask::QuestionAnswering ? 2 : dims_.C, dims_.classifier_bias, dims_.norm_bias,
+      head_(dims_.H, dims_.C, dims_.classifier_bias, dims_.norm_bias,
             dims_.eps, dims_.head_act, dims_.classifier_dropout) {
+  // A padded query whose whole local window is padding gets, in HF, scores that all round to finfo.min: a uniform
+  // row whose gradient autograd still follows. accent masks such keys to probability 0 instead. Only padded rows
+  // differ, and only QA's loss reads padded rows (its softmax runs over every position, padding included).
+  ACCENT_CHECK(task != ModelTask::QuestionAnswering, origin, ": question answering is not implemented for "
+               "ModernBERT (sequence and token classification are): its loss reads padded positions, whose local "
+               "attention accent does not reproduce bit for bit");
   for (int64_t l = 0; l < dims_.L; ++l)
     layers_.push_back(std::make_unique<ModernBertLayer>("model.layers." + std::to_string(l), dims_, l));
 }

@@ -1,5 +1,5 @@
-// models/modernbert_classifier.h — ModernBertForSequenceClassification / ForTokenClassification /
-// ForQuestionAnswering, forward and hand-written backward.
+// models/modernbert_classifier.h — ModernBertForSequenceClassification / ForTokenClassification, forward and
+// hand-written backward (question answering is refused: see the constructor).
 //
 //   X0 = Dropout_e(norm(tok_embeddings[ids]))         no position embeddings (rotary in every layer)
 //   X  = ModernBertLayer_L(…ModernBertLayer_1(X0))     models/modernbert_layer.h; key mask (1 − mask)·finfo.min

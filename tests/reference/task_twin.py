@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """PyTorch twin of accent's token-classification and question-answering models (BERT, RoBERTa, ELECTRA,
-DistilBERT, GPT-2; Qwen2 and Llama for token classification): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
+DistilBERT, GPT-2, ModernBERT; Qwen2 and Llama for token classification): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
 torch (modeling_bert BertForTokenClassification / BertForQuestionAnswering and the other families' twins of them):
 
   token classification   logits = classifier(Dropout(hidden))                            (B, T, C)
-                         (Qwen2/Llama: the Linear is named "score", with a bias)
+                         (Qwen2/Llama: the Linear is named "score", with a bias; ModernBERT: its prediction
+                         head (dense, act, norm) first, over every token)
                          loss = CrossEntropyLoss(logits.view(-1, C), labels.view(-1))     (−100 ignored)
   question answering     start, end = qa_outputs(hidden).split(1, -1)                   (B, T) each
                          positions clamped to [0, T]; loss = (CE_T(start) + CE_T(end)) / 2, T ignored
@@ -23,10 +24,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from family_twin import DECODERS, hidden_of, make_config, pad_of, shapes, write_twin_dir  # noqa: E402
+from family_twin import DECODERS, hidden_of, make_config, modernbert_head, pad_of, shapes, write_twin_dir  # noqa: E402
 
 PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2",
-          "qwen2": "Qwen2", "llama": "Llama"}
+          "qwen2": "Qwen2", "llama": "Llama", "modernbert": "ModernBert"}
 SUFFIX = {"token": "ForTokenClassification", "qa": "ForQuestionAnswering"}
 SEQUENCE_HEADS = ("classifier.", "pre_classifier.", "score.", "bert.pooler.")
 
@@ -45,6 +46,8 @@ def head_shapes(family, task, H, C):
 
 def logits_of(family, task, P, cfg, ids, tt, mask):
     x = hidden_of(family, P, cfg, ids, tt, mask)
+    if family == "modernbert":  # ModernBertPredictionHead over every token, then the classifier
+        x = modernbert_head(P, cfg, x)
     name = head_name(family, task)
     return F.linear(x, P[name + ".weight"], P[name + ".bias"])
 
@@ -89,6 +92,8 @@ def generate(out, family, task, seed, vocab=300, num_labels=5):
     tt = torch.zeros(B, T, dtype=torch.int64)
     mask = torch.zeros(B, T, dtype=torch.int64)
     lengths = [T if b == 0 else max(4, T - 3 * b) for b in range(B)]
+    if family == "modernbert":  # padding runs within the local half-window (see modernbert_classifier.h)
+        lengths = [T, T - 1, T - 3, T - 4]
     for b, length in enumerate(lengths):
         ids[b, :length] = torch.randint(3, vocab - 1, (length,), generator=g)
         if family in ("bert", "electra"):

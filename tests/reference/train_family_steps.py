@@ -43,10 +43,10 @@ import bert_twin  # noqa: E402
 import family_twin  # noqa: E402
 import task_twin  # noqa: E402
 
-FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"]
+FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"]
 TASKS = ["sequence", "token", "qa"]
 ACTIVATION = {"bert": "gelu", "roberta": "gelu", "electra": "gelu", "distilbert": "gelu", "gpt2": "gelu_new", "qwen2": "silu",
-              "llama": "silu"}
+              "llama": "silu", "modernbert": "gelu"}
 
 
 def lr_linear(warmup, total):

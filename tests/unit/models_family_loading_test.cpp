@@ -3,6 +3,7 @@
 // hub's GPT-2 base layout.
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -43,7 +44,7 @@ TEST(FamilyLoading, PytorchModelBinLoading) {
 
 // save_pretrained writes the family's layout; the twin computes the same logits from the saved directory.
 TEST(FamilyLoading, SavePretrainedReadByTwin) {
-  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2", "qwen2", "llama"}) {
+  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"}) {
     TempDir dir("family_save_" + family);
     run_family_twin(dir.str(), family, "single", family == "qwen2" || family == "llama" ? "silu" : "gelu");
     auto model = load_sequence_classifier(dir.str(), quiet_load());
@@ -177,6 +178,67 @@ TEST(FamilyLoading, DecoderConfigsOutsideTheImplementationAreRefused) {
   c = good;
   c["head_dim"] = 7;
   refused("odd head_dim", c, "head_dim 7");
+}
+
+// ModernBERT's local window is in effect (the twin's layer 1 sees ±4 keys at T = 16): the same weights with a
+// window wider than the sequence give other logits; and both config layouts (the hub's global_rope_theta /
+// local_rope_theta / global_attn_every_n_layers, transformers 5's layer_types / rope_parameters) build one model.
+TEST(FamilyLoading, ModernBertWindowAndBothConfigLayouts) {
+  TempDir dir("family_modernbert_layouts");
+  run_family_twin(dir.str(), "modernbert", "single", "gelu");
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  const Tensor want = SafetensorsFile::open(dir / "expected.safetensors")->load("logits");
+  const nlohmann::json old_layout = nlohmann::json::parse(read_file(dir / "config.json"));
+  auto logits_with = [&](const nlohmann::json& config) {
+    write_file_atomic(dir / "config.json", config.dump());
+    return load_sequence_classifier(dir.str(), quiet_load())->forward(batch).logits;
+  };
+  EXPECT_LE(max_abs_diff(logits_with(old_layout), want), 1e-5);
+  nlohmann::json wide = old_layout;
+  wide["local_attention"] = 64;
+  EXPECT_GT(max_abs_diff(logits_with(wide), want), 1e-3) << "the local window changed nothing: the check is void";
+  nlohmann::json v5 = old_layout;
+  for (const char* key : {"global_rope_theta", "local_rope_theta", "global_attn_every_n_layers"}) v5.erase(key);
+  v5["global_attn_every_n_layers"] = 2;  // still read for the window, as HF's attention does
+  v5["layer_types"] = {"full_attention", "sliding_attention", "full_attention"};
+  v5["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}, {"rope_theta", 160000.0}}},
+                           {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 10000.0}}}};
+  EXPECT_LE(max_abs_diff(logits_with(v5), want), 1e-5);
+  nlohmann::json swapped = v5;  // the thetas matter: swapping them changes the logits
+  swapped["rope_parameters"]["full_attention"]["rope_theta"] = 10000.0;
+  swapped["rope_parameters"]["sliding_attention"]["rope_theta"] = 160000.0;
+  EXPECT_GT(max_abs_diff(logits_with(swapped), want), 1e-4);
+  write_file_atomic(dir / "config.json", old_layout.dump());
+}
+
+TEST(FamilyLoading, ModernBertRefusals) {
+  TempDir dir("family_modernbert_refusals");
+  run_family_twin(dir.str(), "modernbert", "single", "gelu");
+  const nlohmann::json good = nlohmann::json::parse(read_file(dir / "config.json"));
+  auto refused = [&](const std::string& what, const nlohmann::json& config, const std::string& needle,
+                     std::optional<ModelTask> task = std::nullopt) {
+    write_file_atomic(dir / "config.json", config.dump());
+    LoadOptions o = quiet_load();
+    o.task = task;
+    if (task == ModelTask::QuestionAnswering) o.num_labels = 2;
+    try {
+      load_sequence_classifier(dir.str(), o);
+      ADD_FAILURE() << what << ": loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  refused("question answering", good, "question answering is not implemented for ModernBERT",
+          ModelTask::QuestionAnswering);
+  nlohmann::json c = good;
+  c["classifier_pooling"] = "max";
+  refused("pooling", c, "classifier_pooling \"max\"");
+  c = good;
+  c["rope_parameters"] = {{"full_attention", {{"rope_type", "yarn"}, {"rope_theta", 160000.0}}}};
+  refused("rope type", c, "rope_type \"yarn\"");
+  c = good;
+  c["layer_types"] = {"full_attention"};
+  refused("layer_types length", c, "layer_types has 1 entries for 3 layers");
 }
 
 // XLM-RoBERTa is RoBERTa's architecture under its own model_type/class name (base prefix still "roberta").

@@ -34,6 +34,8 @@ TEST(TaskTwin, DistilBertTokenClassification) { check_task("distilbert", "token"
 TEST(TaskTwin, DistilBertQuestionAnswering) { check_task("distilbert", "qa"); }
 TEST(TaskTwin, Gpt2TokenClassification) { check_task("gpt2", "token"); }
 TEST(TaskTwin, Qwen2TokenClassification) { check_task("qwen2", "token"); }
+TEST(TaskTwin, ModernBertTokenClassification) { check_task("modernbert", "token"); }
+TEST(TaskTwin, ModernBertTokenClassificationRefBackend) { check_task("modernbert", "token", Backend::Ref); }
 TEST(TaskTwin, LlamaTokenClassificationRefBackend) { check_task("llama", "token", Backend::Ref); }
 TEST(TaskTwin, Gpt2TokenClassificationRefBackend) { check_task("gpt2", "token", Backend::Ref); }
 TEST(TaskTwin, Gpt2QuestionAnswering) { check_task("gpt2", "qa"); }

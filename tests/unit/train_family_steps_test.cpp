@@ -1,5 +1,5 @@
 // 10 AdamW steps of fine-tuning a small random model of every family (BERT, RoBERTa, ELECTRA with an embedding
-// projection, DistilBERT, GPT-2, Qwen2, Llama) through accent's Trainer (dropout off) against the same 10 steps in PyTorch
+// projection, DistilBERT, GPT-2, Qwen2, Llama, ModernBERT) through accent's Trainer (dropout off) against the same 10 steps in PyTorch
 // (tests/reference/train_family_steps.py: the models layer's twins bert_twin.py / family_twin.py / task_twin.py
 // trained the way transformers.Trainer trains), for every head: sequence classification (some labels -100),
 // token classification (labels (B, T), -100 on padding, the first token and a few others) and question answering
@@ -278,6 +278,7 @@ TEST(TrainFamilySteps, DistilBert) { check_ten_steps("distilbert"); }
 TEST(TrainFamilySteps, Gpt2) { check_ten_steps("gpt2"); }
 TEST(TrainFamilySteps, Qwen2) { check_ten_steps("qwen2"); }
 TEST(TrainFamilySteps, Llama) { check_ten_steps("llama"); }
+TEST(TrainFamilySteps, ModernBert) { check_ten_steps("modernbert"); }
 
 // The token-classification and question-answering heads (models/model_task.h), the same 10 steps.
 TEST(TrainTaskSteps, BertTokenClassification) { check_ten_steps("bert", "token"); }
@@ -291,3 +292,4 @@ TEST(TrainTaskSteps, DistilBertQuestionAnswering) { check_ten_steps("distilbert"
 TEST(TrainTaskSteps, Gpt2TokenClassification) { check_ten_steps("gpt2", "token"); }
 TEST(TrainTaskSteps, Gpt2QuestionAnswering) { check_ten_steps("gpt2", "qa"); }
 TEST(TrainTaskSteps, Qwen2TokenClassification) { check_ten_steps("qwen2", "token"); }
+TEST(TrainTaskSteps, ModernBertTokenClassification) { check_ten_steps("modernbert", "token"); }
