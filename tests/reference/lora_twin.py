@@ -36,6 +36,7 @@ LINEARS = ["attention.self.query", "attention.self.key", "attention.self.value",
 GPT2_CONV1DS = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
 DECODER_LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
                    "mlp.up_proj", "mlp.down_proj"]
+MODERNBERT_LINEARS = ["attn.Wqkv", "attn.Wo", "mlp.Wi", "mlp.Wo"]
 
 
 def lora_branch(wrapped, x, weight):
@@ -76,6 +77,9 @@ def targets_of(family, cfg, spec):
         mods = [f"transformer.h.{l}.{m}" for l in range(cfg["n_layer"]) for m in GPT2_CONV1DS]
     elif family in family_twin.DECODERS:  # all-linear: every projection, never score (task_type SEQ_CLS)
         mods = [f"model.layers.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in DECODER_LINEARS]
+    elif family == "modernbert":  # all-linear: every Linear but the output layer, so head.dense too
+        mods = [f"model.layers.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in MODERNBERT_LINEARS]
+        mods.append("head.dense")
     else:
         mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
         mods.append("bert.pooler.dense")
@@ -98,7 +102,7 @@ def run(family, P, lora, cfg, x, scaling, dtype):
             logits = family_twin.logits_of("gpt2", Pd, cfg, *inputs)
         finally:
             family_twin.conv1d = saved
-    elif family in family_twin.DECODERS:
+    elif family in family_twin.DECODERS + ("modernbert",):
         saved = family_twin.F
         family_twin.F = LoraFunctional(wrapped)
         try:
@@ -122,6 +126,8 @@ def generate(out, family, targets, r, alpha, rslora, bias, seed):
         family_twin.generate(out, "gpt2", "single", "gelu_new", seed, False)
     elif family in family_twin.DECODERS:
         family_twin.generate(out, family, "single", "silu", seed, False)
+    elif family == "modernbert":
+        family_twin.generate(out, family, "single", "gelu", seed, False)
     else:
         bert_twin.generate(out, "tiny", "single", "gelu", seed)
     with open(os.path.join(out, "config.json")) as f:
@@ -190,7 +196,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", default="bert", choices=["bert", "gpt2", "qwen2", "llama"])
+    g.add_argument("--family", default="bert", choices=["bert", "gpt2", "qwen2", "llama", "modernbert"])
     g.add_argument("--targets", default="query,value")
     g.add_argument("--r", type=int, default=4)
     g.add_argument("--alpha", type=float, default=8.0)

