@@ -1,10 +1,10 @@
 // bench/train_step_bench.cpp — one training step (forward + backward) of a bert-base-shaped
 // BertForSequenceClassification (or, with --family, roberta-base / distilbert-base-uncased / gpt2 /
-// electra-base-discriminator shapes of the other families) with random weights, in fp32 or bf16 mixed precision; the achieved matmul
+// electra-base-discriminator / ModernBERT-base shapes of the other families) with random weights, in fp32 or bf16 mixed precision; the achieved matmul
 // TFLOP/s next to oneDNN's own matmul rate on 2048×768×3072 measured in the same run; inference throughput at
 // batch 32 and single-sentence latency; the process's peak RSS.
 //
-//   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra] [--batch 16] [--seq 128] [--steps 3]
+//   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra|modernbert] [--batch 16] [--seq 128] [--steps 3]
 //                            [--threads 2] [--layers 12 (distilbert 6)]
 //                            [--precision auto|bf16|fp32] [--ref] [--infer] [--infer-batch 32] [--no-train]
 //                            [--task sequence-classification|token-classification|question-answering]
@@ -50,10 +50,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Matmul FLOPs of one BERT forward (encoder: Q,K,V,O projections 4·H², FFN 2·H·I per token; attention QKᵀ and
 // PV 2·T·H per token; sequence classification: pooler H² per sentence; token classification / QA: the head's H·C
 // (C = 2 for QA) per token). A training step does 3× (forward, dX, dW).
+// mlp_matrices: 2 for BERT's up and down projections, 3 for a gated MLP (ModernBERT's Wi holds two H×I halves).
 double forward_matmul_flops(int64_t B, int64_t T, int64_t layers, ModelTask task = ModelTask::SequenceClassification,
-                            int64_t C = 2, int64_t H = 768, int64_t I = 3072) {
+                            int64_t C = 2, int64_t H = 768, int64_t I = 3072, int64_t mlp_matrices = 2) {
   const double tokens = static_cast<double>(B * T);
-  const double per_layer = 2.0 * tokens * (4.0 * H * H + 2.0 * H * I) + 2.0 * 2.0 * tokens * T * H;
+  const double per_layer = 2.0 * tokens * (4.0 * H * H + static_cast<double>(mlp_matrices) * H * I) +
+                           2.0 * 2.0 * tokens * T * H;
   const double head = task == ModelTask::SequenceClassification ? 2.0 * static_cast<double>(B) * H * H
                                                                 : 2.0 * tokens * H * static_cast<double>(C);
   return per_layer * static_cast<double>(layers) + head;
@@ -142,6 +144,13 @@ ModelConfig family_config(const std::string& family) {
     c.layer_norm_eps = 1e-5, c.pad_token_id = 50256;
   } else if (family == "electra") {
     c.embedding_size = 768;  // electra-base-discriminator
+  } else if (family == "modernbert") {  // answerdotai/ModernBERT-base (bench/torch_family_step.py holds the same)
+    c.vocab_size = 50368, c.intermediate_size = 1152, c.num_hidden_layers = 22, c.max_position_embeddings = 8192;
+    c.type_vocab_size = 0, c.hidden_act = "gelu", c.layer_norm_eps = 1e-5, c.pad_token_id = 50283;
+    c.hidden_dropout_prob = c.attention_probs_dropout_prob = 0.0, c.classifier_dropout = 0.0;
+    c.extra = {{"global_attn_every_n_layers", 3}, {"local_attention", 128}, {"global_rope_theta", 160000.0},
+               {"local_rope_theta", 10000.0}, {"classifier_pooling", "mean"}, {"classifier_activation", "gelu"},
+               {"norm_bias", false}, {"bos_token_id", 50281}, {"eos_token_id", 50282}};
   } else if (family != "bert") {
     std::fprintf(stderr, "unknown --family %s\n", family.c_str());
     std::exit(2);
@@ -182,7 +191,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-train") train = false;
     else {
       std::fprintf(stderr,
-                   "usage: %s [--family bert|roberta|distilbert|gpt2|electra] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
+                   "usage: %s [--family bert|roberta|distilbert|gpt2|electra|modernbert] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
                    " [--ref] [--infer] [--infer-batch B] [--no-train]"
                    " [--task sequence-classification|token-classification|question-answering] [--labels C]"
                    " [--epoch-sentences N]\n",
@@ -226,6 +235,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(num_labels), static_cast<long long>(B), static_cast<long long>(T),
                 precision_name(precision));
     double total = 0.0, best = 1e30;
+    std::vector<double> timed;
     for (int64_t s = 0; s <= steps; ++s) {  // step 0 = warm-up (buffers, oneDNN primitives)
       for (Parameter* p : model->parameters()) p->grad.zero();
       const auto t0 = std::chrono::steady_clock::now();
@@ -233,14 +243,20 @@ int main(int argc, char** argv) {
       const double sec = seconds_since(t0);
       std::printf("  step %lld%s: %.3f s  (loss %.5f)\n", static_cast<long long>(s), s == 0 ? " (warm-up)" : "",
                   sec, r.loss);
-      if (s > 0) total += sec, best = sec < best ? sec : best;
+      if (s > 0) total += sec, best = sec < best ? sec : best, timed.push_back(sec);
     }
-    const double flops = 3.0 * forward_matmul_flops(B, T, layers, task, num_labels);
+    const double flops = 3.0 * forward_matmul_flops(B, T, layers, task, num_labels, config.hidden_size,
+                                                    config.intermediate_size, family == "modernbert" ? 3 : 2);
     std::printf("RESULT accent train %s %s: mean %.3f s/step, best %.3f s/step, %.3f TFLOP/s (matmul FLOPs %.1f G), "
                 "%.0f%% of oneDNN %s matmul\n",
                 family.c_str(), precision_name(precision), steps > 0 ? total / static_cast<double>(steps) : 0.0, best,
                 flops / best / 1e12, flops / 1e9, 100.0 * flops / best / 1e12 / (bf16 ? ceiling_bf16 : ceiling_f32),
                 precision_name(precision));
+    if (!timed.empty()) {  // bench/compare_family_step.sh reads this line
+      std::sort(timed.begin(), timed.end());
+      std::printf("RESULT accent %s %s: step_seconds_median %.4f (min %.4f, %zu steps)\n", family.c_str(),
+                  precision_name(precision), timed[timed.size() / 2], timed.front(), timed.size());
+    }
     if (epoch_sentences > 0 && steps > 0) {
       const int64_t epoch_steps = (epoch_sentences + B - 1) / B;
       const double mean = total / static_cast<double>(steps);

@@ -155,6 +155,25 @@ Family family_for(const std::string& model_type) {
                         {"cls_token_id", 50281},       {"sep_token_id", 50282}};
     return f;
   }
+  if (model_type == "deberta-v2") {  // DebertaV2Config (the class defaults; DeBERTa-v3's files set most keys)
+    Family f;
+    f.keys.type_vocab_size = "";  // 0 in DeBERTa-v3 (no token types): kept in extra, checked by the model
+    f.keys.classifier_dropout = "cls_dropout";
+    f.keys.position_embedding_type = "";
+    f.defaults.vocab_size = 128100;
+    f.defaults.hidden_size = 1536;
+    f.defaults.num_hidden_layers = 24;
+    f.defaults.num_attention_heads = 24;
+    f.defaults.intermediate_size = 6144;
+    f.defaults.type_vocab_size = 0;
+    f.defaults.layer_norm_eps = 1e-7;
+    f.defaults.pad_token_id = 0;
+    f.extra_defaults = {{"relative_attention", false}, {"max_relative_positions", -1},
+                        {"position_biased_input", true}, {"pos_att_type", nullptr},
+                        {"pooler_dropout", 0},           {"pooler_hidden_act", "gelu"},
+                        {"legacy", true}};
+    return f;
+  }
   if (model_type == "qwen2" || model_type == "llama") {  // Qwen2Config / LlamaConfig
     const bool llama = model_type == "llama";
     Family f;

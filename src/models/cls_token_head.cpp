@@ -5,14 +5,14 @@
 namespace accent {
 
 ClsTokenHead::ClsTokenHead(const std::string& dense_name, const std::string& out_name, int64_t H, int64_t C,
-                           Activation act, float dropout, bool dropout_first)
+                           Activation act, float dropout, bool dropout_first, float dropout_after)
     : dense(dense_name, H, H),
       out(out_name, H, C),
       H_(H),
       act_(act),
       dropout_first_(dropout_first),
       dropout_in_(dropout_first ? dropout : 0.0f),
-      dropout_out_(dropout) {}
+      dropout_out_(dropout_after < 0.0f ? dropout : dropout_after) {}
 
 void ClsTokenHead::forward(const OpContext& ctx, const float* hidden, float* logits, int64_t B, int64_t T, Rng* rng) {
   float* first = first_.f32(B * H_);

@@ -3,6 +3,9 @@
 //   RobertaClassificationHead, ElectraClassificationHead:   (dropout_first = true)
 //     x = X[:, 0]; x = Dropout_c(x); x = act(dense(x)); x = Dropout_c(x); logits = out_proj(x)
 //     act = tanh (RoBERTa), exact GELU (ELECTRA, whatever hidden_act says)
+//   DeBERTa-v2 (ContextPooler, then the model's dropout):    (dropout_first = true, dropout_after = cls_dropout)
+//     x = X[:, 0]; x = Dropout(pooler_dropout)(x); x = act(pooler.dense(x)); x = Dropout(cls_dropout)(x);
+//     logits = classifier(x)
 //   DistilBERT:                                            (dropout_first = false)
 //     x = X[:, 0]; x = ReLU(pre_classifier(x)); x = Dropout(seq_classif_dropout)(x); logits = classifier(x)
 #pragma once
@@ -18,9 +21,9 @@ namespace accent {
 class ClsTokenHead {
  public:
   ClsTokenHead() = default;
-  // dense_name (H, H), out_name (C, H).
+  // dense_name (H, H), out_name (C, H). dropout_after < 0: the second dropout is `dropout` too.
   ClsTokenHead(const std::string& dense_name, const std::string& out_name, int64_t H, int64_t C, Activation act,
-               float dropout, bool dropout_first);
+               float dropout, bool dropout_first, float dropout_after = -1.0f);
 
   Linear dense, out;
 

@@ -112,6 +112,7 @@ std::vector<std::string> default_lora_target_modules(const std::string& model_ty
   if (model_type == "gpt2") return {"c_attn"};
   if (model_type == "distilbert") return {"q_lin", "v_lin"};
   if (model_type == "qwen2" || model_type == "llama") return {"q_proj", "v_proj"};
+  if (model_type == "deberta-v2") return {"query_proj", "value_proj"};
   fail("no default LoRA target modules for model type '", model_type, "'; pass --lora-target-modules");
 }
 

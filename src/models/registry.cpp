@@ -13,6 +13,7 @@
 #include "models/encoder_classifier.h"
 #include "models/decoder_classifier.h"
 #include "models/gpt2_classifier.h"
+#include "models/deberta_classifier.h"
 #include "models/modernbert_classifier.h"
 #include "models/int8_quantization.h"
 #include "models/model_size.h"
@@ -67,7 +68,7 @@ void print_warnings(const LoadReport& r, const std::string& dir) {
 
 const char* const kSupportedFamilies[] = {"bert",       "roberta", "xlm-roberta", "electra",
                                            "distilbert", "gpt2",    "qwen2",       "llama",
-                                           "modernbert"};
+                                           "modernbert", "deberta-v2"};
 
 bool any_architecture_starts_with(const ModelConfig& c, const std::string& prefix) {
   return std::any_of(c.architectures.begin(), c.architectures.end(),
@@ -88,6 +89,7 @@ std::string sequence_classifier_family(const ModelConfig& config, const std::str
     else if (any_architecture_starts_with(config, "Qwen2")) family = "qwen2";
     else if (any_architecture_starts_with(config, "Llama")) family = "llama";
     else if (any_architecture_starts_with(config, "ModernBert")) family = "modernbert";
+    else if (any_architecture_starts_with(config, "DebertaV2")) family = "deberta-v2";
   }
   for (const char* supported : kSupportedFamilies)
     if (family == supported) return family;
@@ -112,6 +114,7 @@ std::unique_ptr<SequenceClassifier> build_model(const std::string& family, Model
   if (family == "gpt2") return std::make_unique<Gpt2Classifier>(std::move(config), task, origin);
   if (family == "qwen2" || family == "llama") return std::make_unique<DecoderClassifier>(std::move(config), task, origin);
   if (family == "modernbert") return std::make_unique<ModernBertClassifier>(std::move(config), task, origin);
+  if (family == "deberta-v2") return std::make_unique<DebertaClassifier>(std::move(config), task, origin);
   fail(origin, ": model family \"", family, "\" has no implementation");
 }
 

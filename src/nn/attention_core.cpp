@@ -22,8 +22,8 @@ AttentionCore::AttentionCore(int64_t hidden, int64_t heads, float attention_drop
 float* AttentionCore::heads(int64_t B, int64_t T) { return heads_.f32(3 * B * NH_ * T * D_); }
 
 void AttentionCore::forward(const OpContext& ctx, const float* mask_add, float* context, int64_t B, int64_t T,
-                            Rng* rng) {
-  run_forward(ctx, mask_add, nullptr, context, B, T, T, rng);
+                            Rng* rng, const float* score_addend) {
+  run_forward(ctx, mask_add, nullptr, context, B, T, T, rng, score_addend);
 }
 
 AttentionCore::HeadGradients AttentionCore::backward(const OpContext& ctx, const float* dcontext, int64_t B,
@@ -42,13 +42,14 @@ AttentionCore::HeadGradients AttentionCore::backward_rows(const OpContext& ctx, 
 }
 
 void AttentionCore::run_forward(const OpContext& ctx, const float* mask_add, const HeadRows* rows, float* context,
-                                int64_t B, int64_t Tq, int64_t T, Rng* rng) {
+                                int64_t B, int64_t Tq, int64_t T, Rng* rng, const float* score_addend) {
   const int64_t n = B * NH_ * T * D_, nq = B * NH_ * Tq * D_, nprobs = B * NH_ * Tq * T;
   const float* heads = heads_.f32(3 * n);
   const float *qh = heads, *kh = heads + n, *vh = heads + 2 * n;
   float* probs = probs_.f32(nprobs);
   last_probs_ = probs;
   gemm(ctx, GemmShape{B * NH_, Tq, T, D_, false, true}, qh, kh, nullptr, probs, false);  // Q (Tq, D) · Kᵀ
+  if (score_addend) add_inplace(ctx, score_addend, probs, nprobs);
   if (causal_ && !rows) fill_causal(ctx, probs, B * NH_, T);  // with rows, the caller's mask holds the causal cut
   ACCENT_CHECK(half_window_ < 0 || !rows, "attention: a local window has no head-rows form");
   if (half_window_ >= 0) fill_outside_window(ctx, probs, B * NH_, T, half_window_);
@@ -88,7 +89,7 @@ AttentionCore::HeadGradients AttentionCore::run_backward(const OpContext& ctx, c
   float* dqh = dctx_h;
   gemm(ctx, GemmShape{B * NH_, Tq, D_, T, false, false}, dscores, kh, nullptr, dqh, false);
   gemm(ctx, GemmShape{B * NH_, T, D_, Tq, true, false}, dscores, qh, nullptr, kh, false);
-  return HeadGradients{dqh, kh, vh};
+  return HeadGradients{dqh, kh, vh, dscores};
 }
 
 }  // namespace accent

@@ -6,6 +6,7 @@
 //             causal: S[.., i, j > i] = finfo.min, filled before the scale (min/√D is still "never attended": its
 //             probability is exactly 0 either way; HF GPT-2 scales first); local (half_window w ≥ 0, ModernBERT's
 //             sliding layers): S[.., i, j] = finfo.min where |i − j| > w, the same way
+//             score_addend R (B, NH, T, T) or none (DeBERTa's relative terms): S = (Q·Kᵀ + R) / scale_divisor
 //   P       = softmax(S + M)                M (B, T) additive key mask, (1 − mask)·finfo.min, or none
 //   P'      = Dropout_attn(P)
 //   context = merge_heads(P'·V)             (B, T, NH·D)
@@ -34,13 +35,16 @@ class AttentionCore {
 
   // Q | K | V heads, (3, B, NH, T, D), for the caller to fill before forward() (grown to fit B, T).
   float* heads(int64_t B, int64_t T);
-  // mask_add (B, T) or null → context (B, T, NH·D). rng null = inference (no dropout).
-  void forward(const OpContext& ctx, const float* mask_add, float* context, int64_t B, int64_t T, Rng* rng);
+  // mask_add (B, T) or null → context (B, T, NH·D). rng null = inference (no dropout). score_addend (B, NH, T, T)
+  // or null: added to Q·Kᵀ before the scale.
+  void forward(const OpContext& ctx, const float* mask_add, float* context, int64_t B, int64_t T, Rng* rng,
+               const float* score_addend = nullptr);
 
   struct HeadGradients {
     const float* dq;  // (B, NH, T, D), in this thread's shared scratch: valid until the next attention call
     const float* dk;  // (B, NH, T, D), over the K heads
     const float* dv;  // (B, NH, T, D), over the V heads
+    const float* dscores;  // (B, NH, Tq, T) d/d(Q·Kᵀ + R), the gradient of score_addend; shared scratch, as dq
   };
   // dcontext (B, T, NH·D) → the gradients of the three head blocks, after forward() with the same B, T.
   HeadGradients backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t T);
@@ -62,7 +66,7 @@ class AttentionCore {
  private:
   // Both forms: Tq query rows per sequence (T, or 1 with `rows`).
   void run_forward(const OpContext& ctx, const float* mask_add, const HeadRows* rows, float* context, int64_t B,
-                   int64_t Tq, int64_t T, Rng* rng);
+                   int64_t Tq, int64_t T, Rng* rng, const float* score_addend = nullptr);
   HeadGradients run_backward(const OpContext& ctx, const float* dcontext, int64_t B, int64_t Tq, int64_t T);
 
   int64_t NH_ = 0, D_ = 0;

@@ -89,6 +89,13 @@ enum class SharedSlot : int {
   DecoderLayerGrad,    // models/decoder_layer, models/modernbert_layer (never nested): (rows, H or 2I) the gradient
                        // between their blocks
   DecoderLayerBranch,  // models/decoder_layer, models/modernbert_layer: (rows, H) a residual branch
+  DebertaProjected,    // models/deberta_layer: (rows + R, H) query_proj / key_proj output, then its gradient
+  DebertaStackGrad,    // models/deberta_layer: (rows + R, H) gradient of the stacked [x; rel] input
+  DebertaC2p,          // models/deberta_layer: (B, NH, T, R) content→position products, then their gradient
+  DebertaP2c,          // models/deberta_layer: (B, NH, T, R) position→content products, then their gradient
+  DebertaScores,       // models/deberta_layer: (B, NH, T, T) the relative score addend
+  DebertaKeyHeads,     // models/deberta_layer: (B, NH, T, D) the K heads kept across the attention backward
+  DebertaPadded,       // models/deberta_layer: (B·T, H) one projection's padded rows around attention
   // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
   AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd,
   BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,

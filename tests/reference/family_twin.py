@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT, GPT-2, Qwen2, Llama and ModernBERT sequence classifiers
-(tests/unit/models_family_twin_test.cpp, tests/unit/cli_families_test.cpp run it).
+"""PyTorch twin of accent's RoBERTa, ELECTRA, DistilBERT, GPT-2, Qwen2, Llama, ModernBERT and DeBERTa-v2/v3
+sequence classifiers (tests/unit/models_family_twin_test.cpp, tests/unit/cli_families_test.cpp run it).
 
 HF's math (spec checkpoints.md §5; transformers modeling_roberta / modeling_electra / modeling_distilbert /
-modeling_gpt2 / modeling_qwen2 / modeling_llama / modeling_modernbert, eager attention) restated in plain torch functional calls, dropout off unless train=True.
+modeling_gpt2 / modeling_qwen2 / modeling_llama / modeling_modernbert / modeling_deberta_v2, eager attention) restated
+in plain torch functional calls, dropout off unless train=True.
 `gen` writes into --out, like bert_twin.py:
   config.json, model.safetensors      random weights of the family (HF names, HF state-dict order)
   inputs.safetensors                  input_ids, token_type_ids, attention_mask (I64, (B,T)), labels
@@ -30,6 +31,7 @@ import decoder_ops_twin  # noqa: E402
 MIN = torch.finfo(torch.float32).min
 ACTIVATIONS = dict(ACTIVATIONS, silu=F.silu)
 DECODERS = ("qwen2", "llama")
+FAMILIES = ["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert", "deberta-v2"]
 
 
 def gelu_exact(x):
@@ -90,6 +92,16 @@ def make_config(family, C, problem_type, act, vocab):
                     mlp_dropout=0.0, global_attn_every_n_layers=2, local_attention=8, global_rope_theta=160000.0,
                     local_rope_theta=10000.0, pad_token_id=1, bos_token_id=0, eos_token_id=2, cls_token_id=0,
                     sep_token_id=2, initializer_cutoff_factor=2.0)
+    if family == "deberta-v2":  # DeBERTa-v3-base's layout at a tiny size: no absolute positions, no token types,
+        # relative attention (c2p + p2c, shared keys) over log buckets; 8 buckets (mid = 4) so that T = 16 reaches
+        # the log range (|i − j| > 4), LayerNorm'd rel_embeddings, the ContextPooler
+        return dict(labels, model_type="deberta-v2", architectures=["DebertaV2ForMaskedLM"], vocab_size=vocab,
+                    hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, hidden_act=act,
+                    layer_norm_eps=1e-7, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                    max_position_embeddings=64, type_vocab_size=0, position_biased_input=False,
+                    relative_attention=True, max_relative_positions=-1, position_buckets=8, norm_rel_ebd="layer_norm",
+                    share_att_key=True, pos_att_type=["p2c", "c2p"], pooler_hidden_size=64, pooler_hidden_act="gelu",
+                    pooler_dropout=0.0, pad_token_id=0)
     raise ValueError(family)
 
 
@@ -145,6 +157,8 @@ def shapes(family, cfg):
                     (p + "mlp.Wi.weight", (2 * I, H)), (p + "mlp.Wo.weight", (H, I))]
         return out + [("model.final_norm.weight", (H,)), ("head.dense.weight", (H, H)), ("head.norm.weight", (H,)),
                       ("classifier.weight", (C, H)), ("classifier.bias", (C,))]
+    if family == "deberta-v2":
+        return deberta_shapes(cfg)
     if family in DECODERS:
         H, NH, NKV, D = decoder_dims(cfg)
         I = cfg["intermediate_size"]
@@ -258,7 +272,10 @@ def modernbert_hidden(P, cfg, ids, mask, train=False):
     B, T = ids.shape
     H, NH = cfg["hidden_size"], cfg["num_attention_heads"]
     D, eps, act = H // NH, cfg["norm_eps"], ACTIVATIONS[cfg["hidden_activation"]]
-    ln = lambda x, name: F.layer_norm(x, (H,), P[name + ".weight"], P.get(name + ".bias"), eps)
+    # In the norm's dtype: under CPU autocast (bench), torch 2.x runs layer_norm in fp32, torch 1.13 refuses a bf16
+    # input with an fp32 weight and no bias.
+    ln = lambda x, name: F.layer_norm(x.to(P[name + ".weight"].dtype), (H,), P[name + ".weight"], P.get(name + ".bias"),
+                                      eps)
     lin = lambda x, name: F.linear(x, P[name + ".weight"], P.get(name + ".bias"))
     drop = lambda x, p: F.dropout(x, p, training=train)
     dtype = P["model.embeddings.tok_embeddings.weight"].dtype
@@ -294,9 +311,177 @@ def modernbert_head(P, cfg, x, train=False):
     """ModernBertPredictionHead (dense, act, norm), then the classifier's dropout."""
     H = cfg["hidden_size"]
     h = F.linear(x, P["head.dense.weight"], P.get("head.dense.bias"))
-    h = F.layer_norm(ACTIVATIONS[cfg["classifier_activation"]](h), (H,), P["head.norm.weight"], P.get("head.norm.bias"),
-                     cfg["norm_eps"])
+    h = ACTIVATIONS[cfg["classifier_activation"]](h).to(P["head.norm.weight"].dtype)  # as modernbert_hidden's ln
+    h = F.layer_norm(h, (H,), P["head.norm.weight"], P.get("head.norm.bias"), cfg["norm_eps"])
     return F.dropout(h, cfg["classifier_dropout"], training=train)
+
+
+# ---------------------------------------------------------------- DeBERTa-v2/v3 (modeling_deberta_v2)
+def deberta_settings(cfg):
+    """The config as DebertaV2Config / the modules read it (getattr defaults where a key is absent; pos_att_type
+    may be HF's legacy "p2c|c2p" string)."""
+    H = cfg["hidden_size"]
+    NH = cfg["num_attention_heads"]
+    pat = cfg.get("pos_att_type") or []
+    if isinstance(pat, str):
+        pat = [x.strip() for x in pat.lower().split("|")]
+    max_rel = cfg.get("max_relative_positions", -1)
+    if max_rel < 1:
+        max_rel = cfg.get("max_position_embeddings", 512)
+    buckets = cfg.get("position_buckets", -1)
+    cls_drop = cfg.get("cls_dropout")
+    return dict(H=H, NH=NH, D=cfg.get("attention_head_size") or H // NH, E=cfg.get("embedding_size") or H,
+                I=cfg["intermediate_size"], eps=cfg.get("layer_norm_eps", 1e-7), pad=cfg.get("pad_token_id", 0),
+                TV=cfg.get("type_vocab_size", 0), biased=cfg.get("position_biased_input", True),
+                P=cfg.get("max_position_embeddings", 512), rel=cfg.get("relative_attention", False),
+                max_rel=max_rel, buckets=buckets, span=buckets if buckets > 0 else max_rel,
+                norm_rel=[x.strip() for x in cfg.get("norm_rel_ebd", "none").lower().split("|")],
+                share=cfg.get("share_att_key", False), pat=pat, hp=cfg.get("hidden_dropout_prob", 0.1),
+                ap=cfg.get("attention_probs_dropout_prob", 0.1), act=cfg.get("hidden_act", "gelu"),
+                PH=cfg.get("pooler_hidden_size", H), pooler_act=cfg.get("pooler_hidden_act", "gelu"),
+                pooler_drop=cfg.get("pooler_dropout", 0.0),
+                cls_drop=cfg.get("hidden_dropout_prob", 0.1) if cls_drop is None else cls_drop)
+
+
+def deberta_shapes(cfg):
+    """DebertaV2ForSequenceClassification's state dict, in its order (embeddings, encoder layers, rel_embeddings,
+    encoder LayerNorm, pooler, classifier)."""
+    s = deberta_settings(cfg)
+    assert not cfg.get("conv_kernel_size"), "the twin has no ConvLayer (DeBERTa-v2-xlarge's conv_kernel_size)"
+    H, E, I, A = s["H"], s["E"], s["I"], s["NH"] * s["D"]
+    C = len(cfg["id2label"])
+    p = "deberta.embeddings."
+    out = [(p + "word_embeddings.weight", (cfg["vocab_size"], E))]
+    if s["biased"]:
+        out.append((p + "position_embeddings.weight", (s["P"], E)))
+    if s["TV"] > 0:
+        out.append((p + "token_type_embeddings.weight", (s["TV"], E)))
+    if E != H:
+        out.append((p + "embed_proj.weight", (H, E)))  # bias=False
+    out += [(p + "LayerNorm.weight", (H,)), (p + "LayerNorm.bias", (H,))]
+    mods = [("attention.self.query_proj", A, H), ("attention.self.key_proj", A, H), ("attention.self.value_proj", A, H)]
+    if s["rel"] and not s["share"]:
+        if "c2p" in s["pat"]:
+            mods.append(("attention.self.pos_key_proj", A, H))
+        if "p2c" in s["pat"]:
+            mods.append(("attention.self.pos_query_proj", A, H))
+    mods += [("attention.output.dense", H, A), ("attention.output.LayerNorm", H, None), ("intermediate.dense", I, H),
+             ("output.dense", H, I), ("output.LayerNorm", H, None)]
+    for l in range(cfg["num_hidden_layers"]):
+        for m, o, i in mods:
+            q = f"deberta.encoder.layer.{l}.{m}"
+            out += [(q + ".weight", (o, i) if i else (o,)), (q + ".bias", (o,))]
+    if s["rel"]:
+        out.append(("deberta.encoder.rel_embeddings.weight", (2 * s["span"], H)))
+    if "layer_norm" in s["norm_rel"]:
+        out += [("deberta.encoder.LayerNorm.weight", (H,)), ("deberta.encoder.LayerNorm.bias", (H,))]
+    return out + [("pooler.dense.weight", (s["PH"], s["PH"])), ("pooler.dense.bias", (s["PH"],)),
+                  ("classifier.weight", (C, H)), ("classifier.bias", (C,))]  # ContextPooler.output_dim = hidden_size
+
+
+def deberta_log_bucket_position(relative_pos, bucket_size: int, max_position: int):
+    """make_log_bucket_position, op for op: int64 in; abs_pos / mid and the logs in float32 (the default dtype; HF
+    runs it under torch.jit.script, which gives the same table: deberta_bucket_check.py), float32 out."""
+    sign = torch.sign(relative_pos)
+    mid = bucket_size // 2
+    abs_pos = torch.where((relative_pos < mid) & (relative_pos > -mid), torch.tensor(mid - 1).type_as(relative_pos),
+                          torch.abs(relative_pos))
+    log_pos = torch.ceil(torch.log(abs_pos / mid) / torch.log(torch.tensor((max_position - 1) / mid)) * (mid - 1)) + mid
+    return torch.where(abs_pos <= mid, relative_pos.type_as(log_pos), log_pos * sign)
+
+
+def deberta_relative_position(T, bucket_size, max_position):
+    """build_relative_position(q = k = T): rel[i][j] = i − j, bucketed when bucket_size > 0 (and max_position > 0),
+    as int64 (T, T)."""
+    q = torch.arange(T, dtype=torch.long)
+    rel = q[:, None] - q[None, :]
+    if bucket_size > 0 and max_position > 0:
+        rel = deberta_log_bucket_position(rel, bucket_size, max_position)
+    return rel.to(torch.long)
+
+
+def deberta_hidden(P, cfg, ids, tt, mask, train=False, word_vectors=None, attentions=None):
+    """DebertaV2Model (current transformers, nn.Dropout, no XSoftmax): embeddings → LayerNorm → × mask → dropout;
+    layers of DisentangledSelfAttention (c2p / p2c over the LayerNorm'd rel_embeddings, positions bucketed by
+    make_log_bucket_position) in HF's op order, so fp32 results match transformers bit for bit."""
+    s = deberta_settings(cfg)
+    B, T = ids.shape
+    H, NH, D, eps, span = s["H"], s["NH"], s["D"], s["eps"], s["span"]
+    act = ACTIVATIONS[s["act"]]
+    drop_h = lambda v: F.dropout(v, s["hp"], training=train)
+    lin = lambda v, name: F.linear(v, P[name + ".weight"], P.get(name + ".bias"))
+    ln = lambda v, name: F.layer_norm(v, (H,), P[name + ".weight"], P[name + ".bias"], eps)
+
+    # DebertaV2Embeddings
+    p = "deberta.embeddings."
+    e = F.embedding(ids, P[p + "word_embeddings.weight"], padding_idx=s["pad"]) if word_vectors is None \
+        else word_vectors
+    if s["biased"]:
+        e = e + F.embedding(torch.arange(T).expand(B, T), P[p + "position_embeddings.weight"])
+    if s["TV"] > 0:
+        e = e + F.embedding(tt, P[p + "token_type_embeddings.weight"])
+    if p + "embed_proj.weight" in P:
+        e = lin(e, p + "embed_proj")
+    x = drop_h(ln(e, p + "LayerNorm") * mask.unsqueeze(2).to(e.dtype))
+
+    # DebertaV2Encoder: the (B, 1, T, T) mask m_i·m_j, the relative positions, the normalised rel_embeddings
+    ext = mask.unsqueeze(1).unsqueeze(2)
+    att_mask = (ext * ext.squeeze(-2).unsqueeze(-1)).bool()
+    rel_emb = rel_pos = None
+    if s["rel"]:
+        rel_pos = deberta_relative_position(T, s["buckets"], s["max_rel"])
+        rel_emb = P["deberta.encoder.rel_embeddings.weight"]
+        if "layer_norm" in s["norm_rel"]:
+            rel_emb = ln(rel_emb, "deberta.encoder.LayerNorm")
+
+    def heads(v):  # transpose_for_scores: (B, L, NH·D) → (B·NH, L, D)
+        v = v.view(v.shape[0], v.shape[1], NH, -1)
+        return v.permute(0, 2, 1, 3).contiguous().view(-1, v.shape[1], v.shape[-1])
+
+    scale_factor = 1 + ("c2p" in s["pat"]) + ("p2c" in s["pat"])
+    for l in range(cfg["num_hidden_layers"]):
+        a = f"deberta.encoder.layer.{l}.attention."
+        q, k, v = (heads(lin(x, a + "self." + m)) for m in ("query_proj", "key_proj", "value_proj"))
+        # scaled_size_sqrt: sqrt in fp32, then cast to the query's dtype; K is divided before the product
+        scale = torch.sqrt(torch.tensor(q.size(-1), dtype=torch.float) * scale_factor).to(q.dtype)
+        scores = torch.bmm(q, k.transpose(-1, -2) / scale)
+        if s["rel"]:  # disentangled_attention_bias
+            r = F.dropout(rel_emb, s["hp"], training=train)[0:span * 2, :].unsqueeze(0)  # pos_dropout, per layer
+            rep = lambda t: t.repeat(q.size(0) // NH, 1, 1)
+            if s["share"]:
+                pos_q, pos_k = rep(heads(lin(r, a + "self.query_proj"))), rep(heads(lin(r, a + "self.key_proj")))
+            else:
+                pos_k = rep(heads(lin(r, a + "self.pos_key_proj"))) if "c2p" in s["pat"] else None
+                pos_q = rep(heads(lin(r, a + "self.pos_query_proj"))) if "p2c" in s["pat"] else None
+            score = 0
+            if "c2p" in s["pat"]:
+                c2p_pos = torch.clamp(rel_pos + span, 0, span * 2 - 1)
+                c2p = torch.gather(torch.bmm(q, pos_k.transpose(-1, -2)), -1, c2p_pos.expand(q.size(0), T, T))
+                score = score + c2p / scale
+            if "p2c" in s["pat"]:
+                p2c_pos = torch.clamp(-rel_pos + span, 0, span * 2 - 1)
+                p2c = torch.gather(torch.bmm(k, pos_q.transpose(-1, -2)), -1, p2c_pos.expand(q.size(0), T, T))
+                score = score + p2c.transpose(-1, -2) / scale
+            scores = scores + score
+        scores = scores.view(-1, NH, T, T).masked_fill(~att_mask, torch.finfo(q.dtype).min)
+        # plain softmax: a fully masked row (a padded query) comes out uniform over all T keys (no XSoftmax zeroing)
+        probs = F.dropout(torch.softmax(scores, dim=-1), s["ap"], training=train)
+        if attentions is not None:
+            attentions.append(probs)  # HF returns the probabilities after dropout (the same in eval)
+        ctx = torch.bmm(probs.view(-1, T, T), v).view(-1, NH, T, D).permute(0, 2, 1, 3).contiguous().view(B, T, -1)
+        x = ln(drop_h(lin(ctx, a + "output.dense")) + x, a + "output.LayerNorm")
+        o = f"deberta.encoder.layer.{l}."
+        x = ln(drop_h(lin(act(lin(x, o + "intermediate.dense")), o + "output.dense")) + x, o + "output.LayerNorm")
+    return x
+
+
+def deberta_pooled(P, cfg, x, train=False):
+    """ContextPooler (dropout(pooler_dropout) on the first token, dense, ACT2FN[pooler_hidden_act]), then the
+    classifier's dropout (cls_dropout, else hidden_dropout_prob)."""
+    s = deberta_settings(cfg)
+    h = F.dropout(x[:, 0], s["pooler_drop"], training=train)
+    h = ACTIVATIONS[s["pooler_act"]](F.linear(h, P["pooler.dense.weight"], P["pooler.dense.bias"]))
+    return F.dropout(h, s["cls_drop"], training=train)
 
 
 def pad_of(family, cfg):
@@ -320,6 +505,8 @@ def hidden_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
         return decoder_hidden(family, P, cfg, ids, mask, train)
     if family == "modernbert":
         return modernbert_hidden(P, cfg, ids, mask, train)
+    if family == "deberta-v2":
+        return deberta_hidden(P, cfg, ids, tt, mask, train, word_vectors, attentions)
     lin = lambda v, name, bias=True: F.linear(v, P[name + ".weight"], P[name + ".bias"] if bias else None)
     if family in ("bert", "roberta", "electra"):
         hp, ap = cfg["hidden_dropout_prob"], cfg["attention_probs_dropout_prob"]
@@ -417,6 +604,8 @@ def logits_of(family, P, cfg, ids, tt, mask, train=False, word_vectors=None, att
         m = mask.to(x.dtype)
         pooled = x[:, 0] if cfg["classifier_pooling"] == "cls" else (x * m[..., None]).sum(1) / m.sum(1, keepdim=True)
         return lin(modernbert_head(P, cfg, pooled, train), "classifier")
+    if family == "deberta-v2":  # DebertaV2ForSequenceClassification: ContextPooler, dropout, classifier
+        return lin(deberta_pooled(P, cfg, x, train), "classifier")
     all_logits = F.linear(x, P["score.weight"])
     # GPT2/Qwen2/LlamaForSequenceClassification (v4 ≥ 4.48): the rightmost token whose id ≠ pad_token_id.
     non_pad = (ids != pad_of(family, cfg)).int()
@@ -547,7 +736,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"], required=True)
+    g.add_argument("--family", choices=FAMILIES, required=True)
     g.add_argument("--problem", choices=sorted(PROBLEMS), default="single")
     g.add_argument("--act", choices=sorted(ACTIVATIONS), default="gelu")
     g.add_argument("--seed", type=int, default=0)
@@ -556,7 +745,7 @@ def main():
     g.add_argument("--num-labels", type=int, default=None)
     g.add_argument("--pooling", choices=["cls", "mean"], default="cls", help="ModernBERT's classifier_pooling")
     l = sub.add_parser("logits")
-    l.add_argument("--family", choices=["roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"], required=True)
+    l.add_argument("--family", choices=FAMILIES, required=True)
     l.add_argument("--model", required=True)
     l.add_argument("--inputs", required=True)
     l.add_argument("--out", required=True)

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch twin of accent's LoRA (PEFT math) on the BERT twin (tests/reference/bert_twin.py) and the GPT-2 twin
-(tests/reference/family_twin.py).
+"""PyTorch twin of accent's LoRA (PEFT math) on the BERT twin (tests/reference/bert_twin.py) and the GPT-2, Qwen2,
+Llama, ModernBERT and DeBERTa-v2 twins (tests/reference/family_twin.py).
 
-`gen --out DIR [--family bert|gpt2]` writes a tiny random model exactly as bert_twin.py / family_twin.py do
-(config.json, model.safetensors, inputs.safetensors), then a LoRA adapter in PEFT's own on-disk layout into DIR/adapter:
+`gen --out DIR [--family bert|gpt2|qwen2|llama|modernbert|deberta-v2] [--targets ...]` writes a tiny random model
+exactly as bert_twin.py / family_twin.py do (config.json, model.safetensors, inputs.safetensors), then a LoRA adapter
+in PEFT's own on-disk layout into DIR/adapter:
   adapter_config.json          as PEFT 0.10+ writes it (extra keys included: revision, use_dora, megatron_config, ...)
   adapter_model.safetensors    base_model.model.<module>.lora_A.weight (r, in), ...lora_B.weight (out, r),
                                base_model.model.classifier.weight/.bias or score.weight (modules_to_save),
@@ -16,6 +17,12 @@ For GPT-2 the base layer is transformers' Conv1D (x·W + b, W stored (in, out));
 fan_in_fan_out=True, which changes only how the delta is merged (W += (B·A)ᵀ·scaling): lora_A.weight is still
 (r, in) and lora_B.weight (out, r). all-linear on GPT-2 wraps every Conv1D (c_attn, c_proj, c_fc, c_proj), never
 the score head (PEFT excludes the SEQ_CLS head).
+DeBERTa-v2 (share_att_key): query_proj and key_proj also project the relative embeddings, and PEFT's wrapped module
+adds its LoRA branch there too (the twin's F.linear on that weight does the same). all-linear wraps query_proj,
+key_proj, value_proj, attention.output.dense, intermediate.dense, output.dense and pooler.dense, never classifier
+(PEFT's _maybe_include_all_linear_layers drops the SEQ_CLS head, SEQ_CLS_HEAD_NAMES = ["score", "classifier"]);
+modules_to_save ["classifier", "score"] trains classifier in full and leaves pooler.dense frozen unless targeted.
+--targets defaults to PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING entry of the family.
 B is random here (PEFT initialises it to zero, which would make A's gradient zero and the test blind).
 """
 import argparse
@@ -37,6 +44,11 @@ GPT2_CONV1DS = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
 DECODER_LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
                    "mlp.up_proj", "mlp.down_proj"]
 MODERNBERT_LINEARS = ["attn.Wqkv", "attn.Wo", "mlp.Wi", "mlp.Wo"]
+DEBERTA_LINEARS = ["attention.self.query_proj", "attention.self.key_proj", "attention.self.value_proj",
+                   "attention.output.dense", "intermediate.dense", "output.dense"]
+# peft.utils.constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING (ModernBERT has no entry)
+PEFT_DEFAULT_TARGETS = {"bert": "query,value", "gpt2": "c_attn", "qwen2": "q_proj,v_proj", "llama": "q_proj,v_proj",
+                        "deberta-v2": "query_proj,value_proj"}
 
 
 def lora_branch(wrapped, x, weight):
@@ -80,6 +92,15 @@ def targets_of(family, cfg, spec):
     elif family == "modernbert":  # all-linear: every Linear but the output layer, so head.dense too
         mods = [f"model.layers.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in MODERNBERT_LINEARS]
         mods.append("head.dense")
+    elif family == "deberta-v2":  # all-linear: every Linear but classifier, so pooler.dense too
+        s = family_twin.deberta_settings(cfg)
+        extra = [] if s["share"] or not s["rel"] else \
+            [m for t, m in (("c2p", "attention.self.pos_key_proj"), ("p2c", "attention.self.pos_query_proj"))
+             if t in s["pat"]]
+        mods = ["deberta.embeddings.embed_proj"] if s["E"] != s["H"] else []
+        mods += [f"deberta.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"])
+                 for m in DEBERTA_LINEARS + extra]
+        mods.append("pooler.dense")
     else:
         mods = [f"bert.encoder.layer.{l}.{m}" for l in range(cfg["num_hidden_layers"]) for m in LINEARS]
         mods.append("bert.pooler.dense")
@@ -102,7 +123,7 @@ def run(family, P, lora, cfg, x, scaling, dtype):
             logits = family_twin.logits_of("gpt2", Pd, cfg, *inputs)
         finally:
             family_twin.conv1d = saved
-    elif family in family_twin.DECODERS + ("modernbert",):
+    elif family in family_twin.DECODERS + ("modernbert", "deberta-v2"):
         saved = family_twin.F
         family_twin.F = LoraFunctional(wrapped)
         try:
@@ -126,7 +147,7 @@ def generate(out, family, targets, r, alpha, rslora, bias, seed):
         family_twin.generate(out, "gpt2", "single", "gelu_new", seed, False)
     elif family in family_twin.DECODERS:
         family_twin.generate(out, family, "single", "silu", seed, False)
-    elif family == "modernbert":
+    elif family in ("modernbert", "deberta-v2"):
         family_twin.generate(out, family, "single", "gelu", seed, False)
     else:
         bert_twin.generate(out, "tiny", "single", "gelu", seed)
@@ -196,8 +217,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("gen")
     g.add_argument("--out", required=True)
-    g.add_argument("--family", default="bert", choices=["bert", "gpt2", "qwen2", "llama", "modernbert"])
-    g.add_argument("--targets", default="query,value")
+    g.add_argument("--family", default="bert", choices=["bert", "gpt2", "qwen2", "llama", "modernbert", "deberta-v2"])
+    g.add_argument("--targets", default=None, help="comma-separated module names or all-linear (default: PEFT's "
+                   "default target modules of the family)")
     g.add_argument("--r", type=int, default=4)
     g.add_argument("--alpha", type=float, default=8.0)
     g.add_argument("--rslora", action="store_true")
@@ -205,7 +227,10 @@ def main():
     g.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    generate(a.out, a.family, a.targets, a.r, a.alpha, a.rslora, a.bias, a.seed)
+    targets = a.targets or PEFT_DEFAULT_TARGETS.get(a.family)
+    if targets is None:
+        ap.error(f"PEFT has no default target modules for {a.family}: pass --targets")
+    generate(a.out, a.family, targets, a.r, a.alpha, a.rslora, a.bias, a.seed)
 
 
 if __name__ == "__main__":

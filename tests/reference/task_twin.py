@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """PyTorch twin of accent's token-classification and question-answering models (BERT, RoBERTa, ELECTRA,
-DistilBERT, GPT-2, ModernBERT; Qwen2 and Llama for token classification): the base model from family_twin.hidden_of, then transformers' heads and losses restated in
-torch (modeling_bert BertForTokenClassification / BertForQuestionAnswering and the other families' twins of them):
+DistilBERT, GPT-2, ModernBERT, DeBERTa-v2/v3; Qwen2 and Llama for token classification): the base model from
+family_twin.hidden_of, then transformers' heads and losses restated in torch (modeling_bert
+BertForTokenClassification / BertForQuestionAnswering and the other families' twins of them):
 
   token classification   logits = classifier(Dropout(hidden))                            (B, T, C)
                          (Qwen2/Llama: the Linear is named "score", with a bias; ModernBERT: its prediction
-                         head (dense, act, norm) first, over every token)
+                         head (dense, act, norm) first, over every token; DeBERTa-v2: no pooler, the
+                         classifier on every token as BERT)
                          loss = CrossEntropyLoss(logits.view(-1, C), labels.view(-1))     (−100 ignored)
   question answering     start, end = qa_outputs(hidden).split(1, -1)                   (B, T) each
                          positions clamped to [0, T]; loss = (CE_T(start) + CE_T(end)) / 2, T ignored
@@ -27,9 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from family_twin import DECODERS, hidden_of, make_config, modernbert_head, pad_of, shapes, write_twin_dir  # noqa: E402
 
 PREFIX = {"bert": "Bert", "roberta": "Roberta", "electra": "Electra", "distilbert": "DistilBert", "gpt2": "GPT2",
-          "qwen2": "Qwen2", "llama": "Llama", "modernbert": "ModernBert"}
+          "qwen2": "Qwen2", "llama": "Llama", "modernbert": "ModernBert", "deberta-v2": "DebertaV2"}
 SUFFIX = {"token": "ForTokenClassification", "qa": "ForQuestionAnswering"}
-SEQUENCE_HEADS = ("classifier.", "pre_classifier.", "score.", "bert.pooler.")
+# The sequence-classification heads the other tasks drop (pooler.: DeBERTa-v2's ContextPooler)
+SEQUENCE_HEADS = ("classifier.", "pre_classifier.", "score.", "bert.pooler.", "pooler.")
 
 
 def head_name(family, task):

@@ -3,11 +3,12 @@
 (oracle for tests/unit/train_family_steps_test.cpp).
 
 Families: bert (the math of bert_twin.py) and roberta, electra (with an embedding projection, E ≠ H), distilbert,
-gpt2 (the math of family_twin.py). Tasks (--task): sequence (the *ForSequenceClassification head and loss of
-bert_twin.py / family_twin.py), token and qa (*ForTokenClassification / *ForQuestionAnswering: the model, head and
-loss of task_twin.py, imported, not restated). Trains the way transformers.Trainer does with dropout off: per step
-loss.backward(), clip_grad_norm_(max_grad_norm), torch.optim.AdamW (betas 0.9/0.999, eps 1e-8) with the Trainer's
-two parameter groups, LambdaLR linear warmup/decay, zero_grad.
+gpt2, qwen2, llama, modernbert, deberta-v2 (the math of family_twin.py). Tasks (--task): sequence (the
+*ForSequenceClassification head and loss of bert_twin.py / family_twin.py), token and qa (*ForTokenClassification /
+*ForQuestionAnswering: the model, head and loss of task_twin.py, imported, not restated). Trains the way
+transformers.Trainer does with dropout off: per step loss.backward(), clip_grad_norm_(max_grad_norm),
+torch.optim.AdamW (betas 0.9/0.999, eps 1e-8) with the Trainer's two parameter groups, LambdaLR linear warmup/decay,
+zero_grad.
 The groups follow Trainer.get_decay_parameter_names = get_parameter_names(model, ALL_LAYERNORM_LAYERS,
 ["bias", "layernorm", "rmsnorm"]): no decay for every parameter of an nn.LayerNorm module and for every name
 matching those patterns. The twins have no modules, so the LayerNorm-module parameters are found from the math:
@@ -43,10 +44,10 @@ import bert_twin  # noqa: E402
 import family_twin  # noqa: E402
 import task_twin  # noqa: E402
 
-FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"]
+FAMILIES = ["bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert", "deberta-v2"]
 TASKS = ["sequence", "token", "qa"]
 ACTIVATION = {"bert": "gelu", "roberta": "gelu", "electra": "gelu", "distilbert": "gelu", "gpt2": "gelu_new", "qwen2": "silu",
-              "llama": "silu", "modernbert": "gelu"}
+              "llama": "silu", "modernbert": "gelu", "deberta-v2": "gelu"}
 
 
 def lr_linear(warmup, total):

@@ -1,5 +1,5 @@
 // Proof of exactness for the non-BERT families (RoBERTa, ELECTRA with an embedding projection, DistilBERT, GPT-2,
-// Qwen2, Llama, ModernBERT):
+// Qwen2, Llama, ModernBERT, DeBERTa-v2/v3):
 // accent against the PyTorch twin tests/reference/family_twin.py (HF's math in torch) on the same weights —
 // logits, loss and every parameter gradient, as models_twin_check.h defines.
 #include "models_family_twin_util.h"
@@ -30,3 +30,8 @@ TEST(FamilyTwin, ModernBertMeanPoolingRegressionRefBackend) {
   check_family("modernbert", "regression", "gelu", Backend::Ref, "--pooling mean");
 }
 TEST(FamilyTwin, ModernBertMeanPoolingMultiLabel) { check_family("modernbert", "multi", "gelu", Backend::Cpu, "--pooling mean"); }
+// DeBERTa-v3's layout (models/deberta_classifier.h): 2 layers, relative attention c2p + p2c with shared projections,
+// 8 position buckets so that T = 16 reaches the log buckets, ContextPooler.
+TEST(FamilyTwin, DebertaV2SingleLabel) { check_family("deberta-v2", "single", "gelu"); }
+TEST(FamilyTwin, DebertaV2MultiLabelRefBackend) { check_family("deberta-v2", "multi", "gelu", Backend::Ref); }
+TEST(FamilyTwin, DebertaV2Regression) { check_family("deberta-v2", "regression", "gelu"); }
