@@ -1,5 +1,5 @@
 // End-to-end `accent train` → `evaluate` → `predict` from a directory of each non-BERT family (RoBERTa, ELECTRA,
-// DistilBERT, GPT-2, Qwen2, Llama, ModernBERT): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
+// DistilBERT, GPT-2, Qwen2, Llama, ModernBERT, DeBERTa-v2): small random weights written by the PyTorch twin (tests/reference/family_twin.py) in the HF
 // layout with the family's real tokenizer files, fine-tuned on SST-2 rows; the saved directory has the family's
 // architecture and names, evaluate reproduces the trainer's validation metrics, and predict's raw logits equal
 // the twin's logits computed from the saved directory. GPT-2 starts from a config without pad_token_id (as the
@@ -154,4 +154,10 @@ TEST(CliFamilies, Llama) {
 TEST(CliFamilies, ModernBert) {
   run_family({"modernbert", "ModernBertForSequenceClassification", "roberta-base", "model.layers.2.mlp.Wi.weight",
               50265});
+}
+// DeBERTa-v3's layout with bert-base-uncased's WordPiece vocabulary (no DeBERTa-v3 spm.model is available offline;
+// [PAD] 0 is the config's pad, [CLS] heads each row as DeBERTa's [CLS] does).
+TEST(CliFamilies, DebertaV2) {
+  run_family({"deberta-v2", "DebertaV2ForSequenceClassification", "bert-base-uncased",
+              "deberta.encoder.rel_embeddings.weight", 30522});
 }

@@ -2,12 +2,15 @@
 // model.safetensors when both exist), save_pretrained read back by the PyTorch twin, random initialisation, the
 // hub's GPT-2 base layout.
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "core/fs.h"
+#include "models/deberta_relative_positions.h"
 #include "models_family_twin_util.h"
 
 using namespace accent;
@@ -44,7 +47,7 @@ TEST(FamilyLoading, PytorchModelBinLoading) {
 
 // save_pretrained writes the family's layout; the twin computes the same logits from the saved directory.
 TEST(FamilyLoading, SavePretrainedReadByTwin) {
-  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert"}) {
+  for (const std::string family : {"roberta", "electra", "distilbert", "gpt2", "qwen2", "llama", "modernbert", "deberta-v2"}) {
     TempDir dir("family_save_" + family);
     run_family_twin(dir.str(), family, "single", family == "qwen2" || family == "llama" ? "silu" : "gelu");
     auto model = load_sequence_classifier(dir.str(), quiet_load());
@@ -239,6 +242,81 @@ TEST(FamilyLoading, ModernBertRefusals) {
   c = good;
   c["layer_types"] = {"full_attention"};
   refused("layer_types length", c, "layer_types has 1 entries for 3 layers");
+}
+
+TEST(FamilyLoading, DebertaV2Refusals) {
+  TempDir dir("family_deberta_refusals");
+  run_family_twin(dir.str(), "deberta-v2", "single", "gelu");
+  const nlohmann::json good = nlohmann::json::parse(read_file(dir / "config.json"));
+  auto refused = [&](const std::string& what, const nlohmann::json& config, const std::string& needle,
+                     std::optional<ModelTask> task = std::nullopt) {
+    write_file_atomic(dir / "config.json", config.dump());
+    LoadOptions o = quiet_load();
+    o.task = task;
+    if (task == ModelTask::QuestionAnswering) o.num_labels = 2;
+    try {
+      load_sequence_classifier(dir.str(), o);
+      ADD_FAILURE() << what << ": loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  refused("question answering", good, "question answering is not implemented for DeBERTa-v2",
+          ModelTask::QuestionAnswering);
+  const std::vector<std::tuple<std::string, nlohmann::json, std::string>> cases = {
+      {"relative_attention", false, "relative_attention false"},
+      {"position_biased_input", true, "position_biased_input true"},
+      {"type_vocab_size", 2, "type_vocab_size 2"},
+      {"embedding_size", 32, "embedding_size 32"},
+      {"share_att_key", false, "share_att_key false"},
+      {"conv_kernel_size", 3, "conv_kernel_size"},
+      {"norm_rel_ebd", "none", "norm_rel_ebd \"none\""},
+      {"pos_att_type", {"p2c", "p2p"}, "pos_att_type \"p2p\""},
+      {"pooler_hidden_size", 16, "pooler_hidden_size 16"}};
+  for (const auto& [key, value, needle] : cases) {
+    nlohmann::json c = good;
+    c[key] = value;
+    refused(key, c, needle);
+  }
+  // HF's older string form of pos_att_type reads as the list.
+  nlohmann::json c = good;
+  c["pos_att_type"] = "p2c|c2p";
+  write_file_atomic(dir / "config.json", c.dump());
+  auto model = load_sequence_classifier(dir.str(), quiet_load());
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  const Tensor want = SafetensorsFile::open(dir / "expected.safetensors")->load("logits");
+  EXPECT_LE(max_abs_diff(model->forward(batch).logits, want), 1e-5);
+}
+
+// DeBERTa's log-bucket relative positions against HF's own function (tests/reference/deberta_bucket_check.py, the
+// twin's make_log_bucket_position under torch.jit.script as HF runs it, float32) — DeBERTa-v3-base's 256 buckets /
+// 512 positions over |i − j| ≤ 600 (the clamp at ±512 included) and the twins' 8 / 64.
+TEST(FamilyLoading, DebertaLogBucketsMatchHf) {
+  for (const auto& [buckets, max_position] : {std::pair<int64_t, int64_t>{256, 512}, {8, 64}}) {
+    TempDir dir("deberta_buckets");
+    const std::string out = dir / "table.json";
+    const std::string cmd = "/usr/bin/python3 " + std::string(ACCENT_SOURCE_DIR) +
+                            "/tests/reference/deberta_bucket_check.py --buckets " + std::to_string(buckets) +
+                            " --max-position " + std::to_string(max_position) + " --lo -600 --hi 600 > " + out;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    const nlohmann::json table = nlohmann::json::parse(read_file(out));
+    const auto& rel = table["rel"];
+    ASSERT_EQ(rel.size(), 1201u);
+    int64_t differences = 0;
+    for (size_t k = 0; k < rel.size(); ++k) {
+      const int64_t r = rel[k].get<int64_t>();
+      differences += deberta_log_bucket(r, buckets, max_position) != table["bucket"][k].get<int64_t>();
+      const int64_t index = std::clamp<int64_t>(deberta_log_bucket(r, buckets, max_position) + buckets, 0, 2 * buckets - 1);
+      differences += index != table["c2p_index"][k].get<int64_t>();
+    }
+    EXPECT_EQ(differences, 0) << buckets << "/" << max_position;
+  }
+  // The (T, T) index the layers read: row i, column j ↦ bucket(i − j) + span, clamped.
+  const std::vector<int32_t> idx = deberta_relative_index(20, 8, 8, 64);
+  EXPECT_EQ(idx[0 * 20 + 0], 8);
+  EXPECT_EQ(idx[3 * 20 + 0], 11);
+  EXPECT_EQ(idx[0 * 20 + 3], 5);
+  EXPECT_EQ(idx[19 * 20 + 0], 8 + deberta_log_bucket(19, 8, 64));
 }
 
 // XLM-RoBERTa is RoBERTa's architecture under its own model_type/class name (base prefix still "roberta").

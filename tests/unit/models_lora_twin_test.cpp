@@ -20,7 +20,7 @@ using namespace accent::testing;
 
 namespace {
 
-// `family` is bert, gpt2, qwen2, llama or modernbert (lora_twin.py --family); the merged directory is read back by that family's twin.
+// `family` is bert, gpt2, qwen2, llama, modernbert or deberta-v2 (lora_twin.py --family); the merged directory is read back by that family's twin.
 void check_lora_against_twin(const std::string& family, const std::string& tag, const std::string& args,
                              size_t expected_adapters) {
   TempDir dir("lora_twin_" + tag);
@@ -115,6 +115,16 @@ TEST(LoraTwin, ModernBertWqkvWo) {
 }
 TEST(LoraTwin, ModernBertAllLinearRslora) {
   check_lora_against_twin("modernbert", "modernbert_all", "--targets all-linear --r 3 --alpha 6 --rslora", 13);
+}
+
+// DeBERTa-v2 with PEFT's defaults (query_proj, value_proj × 2 layers), then all-linear (6 per layer + pooler.dense),
+// rsLoRA, bias="all": query_proj and key_proj also project the relative embeddings, through the adapter, as PEFT's
+// wrapped module does.
+TEST(LoraTwin, DebertaV2Defaults) {
+  check_lora_against_twin("deberta-v2", "deberta_qv", "--targets query_proj,value_proj --r 4 --alpha 8", 4);
+}
+TEST(LoraTwin, DebertaV2AllLinearRsloraBiasAll) {
+  check_lora_against_twin("deberta-v2", "deberta_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 13);
 }
 
 TEST(LoraTwin, BadInputs) {

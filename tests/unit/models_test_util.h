@@ -134,6 +134,9 @@ inline ModelConfig small_model_config(const std::string& family = "bert") {
     c.hidden_act = "silu", c.layer_norm_eps = 1e-6;
     c.extra["num_key_value_heads"] = 2;
   }
+  if (family == "deberta-v2")  // DeBERTa-v3's layout; 8 buckets so that short rows reach the log buckets
+    c.extra = {{"relative_attention", true}, {"position_biased_input", false}, {"share_att_key", true},
+               {"norm_rel_ebd", "layer_norm"}, {"pos_att_type", {"p2c", "c2p"}}, {"position_buckets", 8}};
   return c;
 }
 

@@ -86,7 +86,8 @@ void expect_same_as_padded(const std::string& family, Backend backend) {
   EXPECT_EQ(packed_tokens(*packed), real) << "the packed model ran padded";
   EXPECT_FALSE(head_rows_only(*padded));
   // Qwen2/Llama/ModernBERT run their last layer on every packed row (no head-rows path yet).
-  EXPECT_EQ(head_rows_only(*packed), family != "qwen2" && family != "llama" && family != "modernbert");
+  EXPECT_EQ(head_rows_only(*packed), family != "qwen2" && family != "llama" && family != "modernbert" &&
+                                       family != "deberta-v2");
   const double logits = rel_err(b.logits.f32(), a.logits.f32(), a.logits.numel());
   EXPECT_LE(logits, kLogitsTolerance);
 
@@ -132,7 +133,7 @@ TEST_P(UnpaddedFamilies, SameLogitsLossAndGradientsAsPadded) { expect_same_as_pa
 
 INSTANTIATE_TEST_SUITE_P(All, UnpaddedFamilies,
                          ::testing::Values("bert", "roberta", "xlm-roberta", "electra", "distilbert", "gpt2", "qwen2",
-                                           "llama", "modernbert"),
+                                           "llama", "modernbert", "deberta-v2"),
                          family_param_name);
 
 TEST(Unpadded, RefBackendToo) {

@@ -279,6 +279,7 @@ TEST(TrainFamilySteps, Gpt2) { check_ten_steps("gpt2"); }
 TEST(TrainFamilySteps, Qwen2) { check_ten_steps("qwen2"); }
 TEST(TrainFamilySteps, Llama) { check_ten_steps("llama"); }
 TEST(TrainFamilySteps, ModernBert) { check_ten_steps("modernbert"); }
+TEST(TrainFamilySteps, DebertaV2) { check_ten_steps("deberta-v2"); }
 
 // The token-classification and question-answering heads (models/model_task.h), the same 10 steps.
 TEST(TrainTaskSteps, BertTokenClassification) { check_ten_steps("bert", "token"); }
@@ -293,3 +294,4 @@ TEST(TrainTaskSteps, Gpt2TokenClassification) { check_ten_steps("gpt2", "token")
 TEST(TrainTaskSteps, Gpt2QuestionAnswering) { check_ten_steps("gpt2", "qa"); }
 TEST(TrainTaskSteps, Qwen2TokenClassification) { check_ten_steps("qwen2", "token"); }
 TEST(TrainTaskSteps, ModernBertTokenClassification) { check_ten_steps("modernbert", "token"); }
+TEST(TrainTaskSteps, DebertaV2TokenClassification) { check_ten_steps("deberta-v2", "token"); }
