@@ -1,10 +1,10 @@
 // bench/train_step_bench.cpp — one training step (forward + backward) of a bert-base-shaped
 // BertForSequenceClassification (or, with --family, roberta-base / distilbert-base-uncased / gpt2 /
-// electra-base-discriminator / ModernBERT-base shapes of the other families) with random weights, in fp32 or bf16 mixed precision; the achieved matmul
+// electra-base-discriminator / ModernBERT-base / DeBERTa-v3-base shapes of the other families) with random weights, in fp32 or bf16 mixed precision; the achieved matmul
 // TFLOP/s next to oneDNN's own matmul rate on 2048×768×3072 measured in the same run; inference throughput at
 // batch 32 and single-sentence latency; the process's peak RSS.
 //
-//   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra|modernbert] [--batch 16] [--seq 128] [--steps 3]
+//   build-*/train_step_bench [--family bert|roberta|distilbert|gpt2|electra|modernbert|deberta-v2] [--batch 16] [--seq 128] [--steps 3]
 //                            [--threads 2] [--layers 12 (distilbert 6)]
 //                            [--precision auto|bf16|fp32] [--ref] [--infer] [--infer-batch 32] [--no-train]
 //                            [--task sequence-classification|token-classification|question-answering]
@@ -151,6 +151,12 @@ ModelConfig family_config(const std::string& family) {
     c.extra = {{"global_attn_every_n_layers", 3}, {"local_attention", 128}, {"global_rope_theta", 160000.0},
                {"local_rope_theta", 10000.0}, {"classifier_pooling", "mean"}, {"classifier_activation", "gelu"},
                {"norm_bias", false}, {"bos_token_id", 50281}, {"eos_token_id", 50282}};
+  } else if (family == "deberta-v2") {  // microsoft/deberta-v3-base (bench/torch_family_step.py holds the same)
+    c.vocab_size = 128100, c.type_vocab_size = 0, c.layer_norm_eps = 1e-7, c.pad_token_id = 0;
+    c.extra = {{"relative_attention", true}, {"position_biased_input", false}, {"share_att_key", true},
+               {"norm_rel_ebd", "layer_norm"}, {"pos_att_type", {"p2c", "c2p"}}, {"position_buckets", 256},
+               {"max_relative_positions", -1}, {"pooler_hidden_size", 768}, {"pooler_hidden_act", "gelu"},
+               {"pooler_dropout", 0}};
   } else if (family != "bert") {
     std::fprintf(stderr, "unknown --family %s\n", family.c_str());
     std::exit(2);
@@ -191,7 +197,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-train") train = false;
     else {
       std::fprintf(stderr,
-                   "usage: %s [--family bert|roberta|distilbert|gpt2|electra|modernbert] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
+                   "usage: %s [--family bert|roberta|distilbert|gpt2|electra|modernbert|deberta-v2] [--batch B] [--seq T] [--steps N] [--threads N] [--layers L] [--precision auto|bf16|fp32]"
                    " [--ref] [--infer] [--infer-batch B] [--no-train]"
                    " [--task sequence-classification|token-classification|question-answering] [--labels C]"
                    " [--epoch-sentences N]\n",

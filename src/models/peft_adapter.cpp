@@ -157,10 +157,23 @@ ForwardResult LoraModel::forward_backward(const Batch& batch, Rng& dropout_rng) 
 }
 
 void LoraModel::set_op_context(const OpContext& ctx) {
+  const bool bf16_base = ctx.backend == Backend::Cpu && ctx.precision == Precision::BF16;
+  if (!bf16_base) hold_frozen_weights_in_bf16(false);  // before any move: held weights live on the host
   base_->set_op_context(ctx);
   ParameterList adapter_params;
   for (auto& a : adapters_) a->collect(adapter_params);
   move_parameters(adapter_params, memory_for(ctx));
+  if (bf16_base) hold_frozen_weights_in_bf16(true);
+}
+
+void LoraModel::hold_frozen_weights_in_bf16(bool bf16) {
+  for (const NamedLinear& nl : base_->linear_modules()) {
+    if (nl.is_conv1d() || nl.linear->weight.trainable) continue;  // GPT-2's Conv1D keeps fp32
+    if (bf16)
+      nl.linear->hold_weight_in_bf16();
+    else
+      nl.linear->restore_fp32_weight();
+  }
 }
 
 std::map<std::string, Tensor> LoraModel::adapter_tensors() const {
@@ -223,6 +236,7 @@ std::set<std::string> LoraModel::load_adapter_tensors(const std::string& path) {
 }
 
 std::unique_ptr<SequenceClassifier> LoraModel::merge_and_unload() {
+  hold_frozen_weights_in_bf16(false);  // the merge (and the plain model) read fp32 weights
   OpContext ctx = op_context();
   if (!memory_for(ctx).is_host()) {  // the merge runs on the host, once
     ctx.backend = Backend::Cpu;

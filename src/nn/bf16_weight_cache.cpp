@@ -13,7 +13,8 @@ std::atomic<bool> enabled{true};
 }  // namespace
 
 const uint16_t* Bf16WeightCache::get(const OpContext& ctx, const Tensor& weight) const {
-  ACCENT_CHECK(weight.dtype() == DType::F32, "bf16 weight cache: the master weight must be F32, got ",
+  if (weight.dtype() == DType::BF16) return weight.data_as<uint16_t>();  // held in bf16 (Linear::hold_weight_in_bf16)
+  ACCENT_CHECK(weight.dtype() == DType::F32, "bf16 weight cache: the master weight must be F32 or BF16, got ",
                dtype_name(weight.dtype()), " of shape ", shape_str(weight.shape()));
   const void* source = weight.data();  // const access: does not stamp
   const uint64_t version = weight.version();

@@ -27,7 +27,7 @@ class Bf16WeightCache {
   }
 
   // The bf16 bits of `weight` (F32, any shape), converted (round to nearest even) when it changed since the last
-  // call. The pointer stays valid until the next get() with a different weight size.
+  // call; a BF16 weight (one held in bf16, nn/linear.h) is its own bits. The pointer stays valid until the next get() with a different weight size.
   // The copy lives in the weight's memory and is converted by ctx's backend (the weight must be in ctx's memory).
   const uint16_t* get(const OpContext& ctx, const Tensor& weight) const;
   const uint16_t* get(const Tensor& weight) const { return get(OpContext{}, weight); }  // host weights

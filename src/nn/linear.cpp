@@ -6,6 +6,7 @@
 #include "nn/lora.h"
 #include "nn/parameter_init.h"
 #include "ops/matmul.h"
+#include "core/dtype.h"
 #include "ops/precision.h"
 
 namespace accent {
@@ -16,6 +17,25 @@ Linear::Linear(const std::string& name, int64_t in_features, int64_t out_feature
   if (bias) this->bias = make_parameter(name + ".bias", {out_features}, /*decay=*/false);
 }
 
+void Linear::hold_weight_in_bf16() {
+  if (weight_in_bf16()) return;
+  ACCENT_CHECK(!weight.trainable, weight.name, ": only a frozen weight can be held in bf16");
+  ACCENT_CHECK(weight.value.on_host(), weight.name, ": a weight is held in bf16 in host memory only");
+  Tensor bf16(DType::BF16, weight.value.shape());
+  convert_f32_to_bf16(std::as_const(weight.value).f32(), bf16.data_as<uint16_t>(), bf16.numel());  // as the cache
+  weight.value = bf16;
+  weight_bf16_.clear();
+}
+
+void Linear::restore_fp32_weight() {
+  if (!weight_in_bf16()) return;
+  Tensor f32(DType::F32, weight.value.shape());
+  const uint16_t* bits = std::as_const(weight.value).data_as<uint16_t>();
+  float* out = f32.f32();
+  for (int64_t i = 0, n = f32.numel(); i < n; ++i) out[i] = bf16_to_f32(bits[i]);
+  weight.value = f32;
+}
+
 void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const {
   if (!int8_.empty()) {
     int8_.forward(ctx, x, has_bias_ ? bias.value.f32() : nullptr, y, rows);
@@ -24,6 +44,8 @@ void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t row
     s.M = rows, s.N = out_, s.K = in_, s.trans_b = true;  // y = x (rows, in) · Wᵀ, W (out, in) = (N, K)
     gemm_bf16_weights(ctx, s, x, weight_bf16_.get(ctx, weight.value), has_bias_ ? bias.value.f32() : nullptr, y, false);
   } else {
+    ACCENT_CHECK(!weight_in_bf16(), weight.name, ": held in bf16 (a frozen LoRA base); fp32 products need "
+                 "restore_fp32_weight() first");
     linear_forward(ctx, x, weight.value.f32(), has_bias_ ? bias.value.f32() : nullptr, y, rows, in_, out_);
   }
   if (lora) lora->forward_add(ctx, x, y, rows);
@@ -48,6 +70,8 @@ void Linear::backward(const OpContext& ctx, const float* x, const float* dy, flo
   if (ctx.precision == Precision::BF16) {
     gemm_bf16_weights(ctx, s, dy, weight_bf16_.get(ctx, w), nullptr, dx, accumulate_dx);
   } else {
+    ACCENT_CHECK(!weight_in_bf16(), weight.name, ": held in bf16 (a frozen LoRA base); fp32 products need "
+                 "restore_fp32_weight() first");
     gemm(ctx, s, dy, w.f32(), nullptr, dx, accumulate_dx);
   }
   if (lora) lora->backward_input_add(ctx, dx, rows);

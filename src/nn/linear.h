@@ -34,6 +34,14 @@ class Linear {
   // weight/bias (Parameter::trainable == false, nn/freeze.h) get no gradient products; dx still flows.
   LoraAdapter* lora = nullptr;
 
+  // The frozen base of a LoRA model under bf16 mixed precision (models/peft_adapter.h): the weight held as bf16
+  // only, its fp32 master dropped. The products multiplied a bf16 copy of it anyway, so nothing computed changes;
+  // the weight's memory goes from fp32 master + bf16 copy (6 bytes a value) to 2. Host memory, frozen weights only.
+  // restore_fp32_weight() widens it back (bf16 → fp32 is exact), for an fp32 run or a LoRA merge.
+  void hold_weight_in_bf16();
+  void restore_fp32_weight();
+  bool weight_in_bf16() const { return weight.value.dtype() == DType::BF16; }
+
   // x (rows, in) → y (rows, out)
   void forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const;
   // weight.grad += dyᵀ·x, bias.grad += Σ dy; then dx (rows, in) = dy·W (or += when accumulate_dx). dx may be

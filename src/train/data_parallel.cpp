@@ -33,7 +33,7 @@ uint64_t parameter_fingerprint(const ParameterList& params) {
     mix(p->name.data(), p->name.size());
     for (int64_t d : p->value.shape()) mix(&d, sizeof d);
     const Tensor host = p->value.on_host() ? p->value : p->value.to_host();  // no copy of host weights
-    mix(host.f32(), static_cast<size_t>(host.numel()) * sizeof(float));
+    mix(host.data(), host.nbytes());  // fp32, or bf16 for a frozen LoRA base held in bf16
   }
   return h;
 }
@@ -67,6 +67,7 @@ void check_ranks_agree(ProcessGroup& group, const nlohmann::json& mine) {
 void broadcast_parameters_from_rank0(ProcessGroup& group, const ParameterList& params) {
   for (Parameter* p : params) {
     Tensor& v = p->value;
+    if (v.dtype() == DType::BF16) continue;  // a frozen LoRA base held in bf16: the same checkpoint on every rank
     ACCENT_CHECK(v.on_host(), "data-parallel training over Gloo needs parameters in host memory (", p->name, ")");
     if (group.rank() != 0) v.zero();
     group.allreduce_sum(v.f32(), static_cast<size_t>(v.numel()), "sharing rank 0's best weights");

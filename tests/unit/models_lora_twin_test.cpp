@@ -127,6 +127,51 @@ TEST(LoraTwin, DebertaV2AllLinearRsloraBiasAll) {
   check_lora_against_twin("deberta-v2", "deberta_all", "--targets all-linear --r 3 --alpha 6 --rslora --bias all", 13);
 }
 
+// Under bf16 mixed precision on the CPU the frozen base's Linear weights are held in bf16 only (nn/linear.h): the
+// same logits, loss and adapter gradients bit for bit as fp32 masters with their bf16 copies (the products read the
+// same bf16 bits), a third of the weight memory; an fp32 context and the merge widen them back.
+TEST(LoraTwin, FrozenBaseHeldInBf16UnderBf16Precision) {
+  TempDir dir("lora_bf16_base");
+  run_lora_twin(dir.str(), "--family qwen2 --targets q_proj,v_proj --r 4 --alpha 8");
+  const Batch batch = read_twin_batch(dir / "inputs.safetensors");
+  const OpContext bf16{Backend::Cpu, Precision::BF16};
+  auto held = load_lora_model(dir / "adapter", dir.str());
+  held->set_op_context(bf16);
+  auto masters = load_lora_model(dir / "adapter", dir.str());
+  masters->set_op_context(OpContext{Backend::Cpu, Precision::F32});
+  dynamic_cast<LoraModel&>(*masters).base().set_op_context(bf16);  // bf16 products, fp32 masters kept
+
+  int64_t held_weights = 0, fp32_frozen_linears = 0;
+  for (const NamedLinear& nl : held->linear_modules()) {
+    if (nl.weight().trainable) {
+      EXPECT_EQ(nl.weight().value.dtype(), DType::F32) << nl.name;
+      continue;
+    }
+    held_weights += nl.weight().value.dtype() == DType::BF16;
+    fp32_frozen_linears += 1;
+  }
+  EXPECT_EQ(held_weights, fp32_frozen_linears);
+  EXPECT_EQ(held_weights, 2 * 7);  // q, k, v, o, gate, up, down × 2 layers
+  for (const NamedLinear& nl : masters->linear_modules()) EXPECT_EQ(nl.weight().value.dtype(), DType::F32) << nl.name;
+
+  Rng rng_a(5), rng_b(5);
+  const ForwardResult a = held->forward_backward(batch, rng_a), b = masters->forward_backward(batch, rng_b);
+  EXPECT_EQ(max_abs_diff(a.logits, b.logits), 0.0);
+  EXPECT_EQ(a.loss, b.loss);
+  const ParameterList pa = held->parameters(), pb = masters->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (pa[i]->trainable) EXPECT_EQ(max_abs_diff(pa[i]->grad, pb[i]->grad), 0.0) << pa[i]->name;
+
+  held->set_op_context(OpContext{Backend::Cpu, Precision::F32});  // widened back: fp32 products run again
+  for (const NamedLinear& nl : held->linear_modules()) EXPECT_EQ(nl.weight().value.dtype(), DType::F32) << nl.name;
+  const Tensor want = SafetensorsFile::open(dir / "lora_expected.safetensors")->load("logits");
+  EXPECT_LE(max_abs_diff(held->forward(batch).logits, want), 2e-2) << "bf16-rounded base weights";
+  held->set_op_context(bf16);
+  auto merged = dynamic_cast<LoraModel&>(*held).merge_and_unload();
+  for (Parameter* p : merged->parameters()) EXPECT_EQ(p->value.dtype(), DType::F32) << p->name;
+}
+
 TEST(LoraTwin, BadInputs) {
   TempDir dir("lora_bad");
   run_lora_twin(dir.str(), "--targets query,value --r 4 --alpha 8");
