@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
         s = c + 1;
       }
       run->model = std::make_unique<LoraModel>(std::move(run->model), lc, 0);
+      // As the trainer does once the model is complete: under bf16 the frozen base is then held in bf16 only.
+      run->model->set_op_context(OpContext{Backend::Cpu, precision});
     }
     run->mode = m;
     run->weight_cache = weight_cache && m != "lora-nocache";
