@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "ops/activation_math.h"
+#include "ops/gelu_fast.h"
 
 namespace accent {
 
@@ -18,6 +19,16 @@ void check_backend(const OpContext& ctx, const char* op) {
 void glu_forward(const OpContext& ctx, Activation act, const float* x, float* y, int64_t rows, int64_t I) {
   check_backend(ctx, "glu_forward");
   const bool parallel = ctx.backend != Backend::Ref;
+  if (parallel && act == Activation::Gelu) {  // ModernBERT's GeGLU: the vectorised erf (ops/gelu_fast.h)
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* in = x + r * 2 * I;
+      float* out = y + r * I;
+#pragma omp simd
+      for (int64_t i = 0; i < I; ++i) out[i] = fast::gelu(in[i]) * in[I + i];
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * 2 * I;
@@ -29,6 +40,22 @@ void glu_backward(const OpContext& ctx, Activation act, const float* x, const fl
                   int64_t I) {
   check_backend(ctx, "glu_backward");
   const bool parallel = ctx.backend != Backend::Ref;
+  if (parallel && act == Activation::Gelu) {  // GELU(v) = v·Φ(v), GELU'(v) = Φ(v) + v·e^{−v²/2}/√(2π) in one pass
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* in = x + r * 2 * I;
+      const float* g = dy + r * I;
+      float* d = dx + r * 2 * I;
+#pragma omp simd
+      for (int64_t i = 0; i < I; ++i) {
+        float cdf, gauss;
+        fast::normal_cdf_and_gauss(in[i], &cdf, &gauss);
+        d[i] = g[i] * in[I + i] * (cdf + in[i] * gauss * 0.39894228040143267794f);
+        d[I + i] = g[i] * in[i] * cdf;
+      }
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * 2 * I;

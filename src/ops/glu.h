@@ -2,7 +2,8 @@
 // act(input) * gate):
 //   y[r, i] = act(x[r, i]) · x[r, I + i]                         x (rows, 2I), y (rows, I)
 // Backward: dx[r, i] = dy[r, i] · x[r, I + i] · act'(x[r, i]);  dx[r, I + i] = dy[r, i] · act(x[r, i]).
-// CPU and ref backends (ops/activation_math.h's element formulas); no CUDA kernel yet (an error says so).
+// CPU and ref backends (ref: ops/activation_math.h's element formulas; cpu: GELU through ops/gelu_fast.h's
+// vectorised erf, as activation_forward); no CUDA kernel yet (an error says so).
 #pragma once
 #include <cstdint>
 

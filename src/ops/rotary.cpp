@@ -1,7 +1,9 @@
 // ops/rotary.cpp — see rotary.h.
 #include "ops/rotary.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 
@@ -40,9 +42,37 @@ void rotate(const OpContext& ctx, const char* op, const float* x, const int32_t*
       rotate_row(x + r * heads * D, positions[r], inv_freq, y + r * heads * D, heads, D, sign);
     return;
   }
+  // cos/sin of every position these rows use, computed once per call (the same float values rotate_row computes:
+  // a row of B·NH·T rotations repeats each position NH·B times).
+  int32_t max_position = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    ACCENT_CHECK(positions[r] >= 0, op, ": position ", positions[r], " is negative");
+    max_position = std::max(max_position, positions[r]);
+  }
+  const int64_t half = D / 2, count = static_cast<int64_t>(max_position) + 1;
+  std::vector<float> table(static_cast<size_t>(2 * count * half));  // per position: cos[half] | sign·sin[half]
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    rotate_row(x + r * heads * D, positions[r], inv_freq, y + r * heads * D, heads, D, sign);
+  for (int64_t p = 0; p < count; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(p) * inv_freq[i];
+      table[static_cast<size_t>(2 * p * half + i)] = std::cos(angle);
+      table[static_cast<size_t>((2 * p + 1) * half + i)] = sign * std::sin(angle);
+    }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* c = table.data() + 2 * positions[r] * half;
+    const float* sn = c + half;
+    for (int64_t h = 0; h < heads; ++h) {
+      const float* xh = x + (r * heads + h) * D;
+      float* yh = y + (r * heads + h) * D;
+#pragma omp simd
+      for (int64_t i = 0; i < half; ++i) {
+        const float a = xh[i], b = xh[i + half];
+        yh[i] = a * c[i] - b * sn[i];
+        yh[i + half] = b * c[i] + a * sn[i];
+      }
+    }
+  }
 }
 
 }  // namespace
