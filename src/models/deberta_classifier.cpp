@@ -188,12 +188,7 @@ void DebertaClassifier::forward_logits(const Batch& batch, const float* mask_add
   for (int64_t l = 0; l < L; ++l)
     layers_[static_cast<size_t>(l)]->forward(ctx_, state(l), rel, rel_index, mask_add, state(l + 1), B, T, rng,
                                              packing);
-  const float* top = state(L);
-  if (packing) {
-    float* unpacked = padded_.f32(n);
-    unpack_rows(ctx_, packing, top, unpacked, B, T, H);
-    top = unpacked;
-  }
+  const float* top = padded_rows(state(L), padded_, B, T, H);
   if (task_ == ModelTask::SequenceClassification) return pooler_head_.forward(ctx_, top, logits, B, T, rng);
   token_head_.forward(ctx_, top, logits, B, T, rng);
 }
@@ -219,23 +214,16 @@ void DebertaClassifier::backward_logits(const Batch& batch, const float* dlogits
   }
   if (packing) pack_rows(ctx_, packing, dtop, dy, B, T, H);
 
-  ParameterList embedding_params;
-  word_embeddings_.collect(embedding_params);
-  embedding_norm_.collect(embedding_params);
-  ParameterList rel_params;
-  rel_embeddings_.collect(rel_params);
-  rel_norm_.collect(rel_params);
-  const bool words_trainable = any_trainable(embedding_params), rel_trainable = any_trainable(rel_params);
-  // Every layer reads Rel: while it trains, every layer's backward runs.
-  const int64_t lowest = lowest_layer_to_backprop(layers_, words_trainable || rel_trainable);
+  const bool words_trainable = any_trainable_in(word_embeddings_, embedding_norm_);
+  const bool rel_trainable = any_trainable_in(rel_embeddings_, rel_norm_);
   float* drel = drel_.f32(R * H);
   fill_zero(ctx_, drel, static_cast<size_t>(R * H) * sizeof(float));
-  for (int64_t l = L - 1; l >= lowest; --l) {
-    float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
-    layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, rel_index, dy, dx, drel, B, T, packing);
-    grads_ready(*layers_[static_cast<size_t>(l)]);
-    dy = dx;
-  }
+  // Every layer reads Rel: while it trains, every layer's backward runs.
+  dy = backprop_layers(layers_, lowest_layer_to_backprop(layers_, words_trainable || rel_trainable), dy, grads, na,
+                       [&](int64_t l, const float* d, float* dx) {
+                         layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, rel_index, d, dx, drel, B, T,
+                                                                   packing);
+                       });
   if (rel_trainable) {  // Rel = LayerNorm(rel_embeddings): d(rel_embeddings) += LayerNorm'ᵀ · dRel
     rel_norm_.backward(ctx_, rel_embeddings_.weight.value.f32(), drel, drel, R);
     if (rel_embeddings_.weight.trainable) add_inplace(ctx_, drel, rel_embeddings_.weight.grad.f32(), R * H);
@@ -243,11 +231,7 @@ void DebertaClassifier::backward_logits(const Batch& batch, const float* dlogits
     grads_ready(rel_norm_);
   }
   if (!words_trainable) return;
-  float* d0 = dy;
-  if (packing) {
-    d0 = padded_.f32(n);
-    unpack_rows(ctx_, packing, dy, d0, B, T, H);
-  }
+  float* d0 = padded_rows(dy, padded_, B, T, H);
   embedding_dropout_.backward(ctx_, d0, d0, n);
   embedding_norm_.backward(ctx_, embedded_.f32(n), d0, d0, rows);
   word_embeddings_.backward(ctx_, ids, d0, rows);

@@ -174,13 +174,8 @@ void DecoderClassifier::forward_logits(const Batch& batch, const float* mask_add
   for (int64_t l = 0; l < L; ++l)
     layers_[static_cast<size_t>(l)]->forward(ctx_, state(l), positions, mask_add, state(l + 1), B, T, rng, packing);
 
-  const float* last_hidden = state(L);
-  if (packing) {  // only sequence classification packs: the pooled rows are read from the unpacked state
-    float* unpacked = padded_.f32(n);
-    unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);
-    last_hidden = unpacked;
-  }
-  head_.forward(ctx_, last_hidden, pooled_rows, logits, B, T, H, rng);
+  // Only sequence classification packs: the pooled rows are read from the unpacked state.
+  head_.forward(ctx_, padded_rows(state(L), padded_, B, T, H), pooled_rows, logits, B, T, H, rng);
 }
 
 void DecoderClassifier::backward_logits(const Batch& batch, const float* dlogits) {
@@ -198,23 +193,13 @@ void DecoderClassifier::backward_logits(const Batch& batch, const float* dlogits
   head_.backward(ctx_, hidden + L * na, ids + rows + active, dlogits, dlast, B, T, H);
   if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
   grads_ready(head_);
-  ParameterList embedding_params;
-  embed_tokens_.collect(embedding_params);
-  const bool embeddings_trainable = any_trainable(embedding_params);
-  const int64_t lowest = lowest_layer_to_backprop(layers_, embeddings_trainable);
-  for (int64_t l = L - 1; l >= lowest; --l) {
-    float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
-    layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, positions, dy, dx, B, T, packing);
-    grads_ready(*layers_[static_cast<size_t>(l)]);
-    dy = dx;
-  }
+  const bool embeddings_trainable = any_trainable_in(embed_tokens_);
+  dy = backprop_layers(layers_, lowest_layer_to_backprop(layers_, embeddings_trainable), dy, grads, na,
+                       [&](int64_t l, const float* d, float* dx) {
+                         layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, positions, d, dx, B, T, packing);
+                       });
   if (!embeddings_trainable) return;
-  float* d0 = dy;
-  if (packing) {
-    d0 = padded_.f32(n);
-    unpack_rows(ctx_, packing, dy, d0, B, T, H);
-  }
-  embed_tokens_.backward(ctx_, ids, d0, rows);
+  embed_tokens_.backward(ctx_, ids, padded_rows(dy, padded_, B, T, H), rows);
 }
 
 }  // namespace accent

@@ -151,13 +151,8 @@ void Gpt2Classifier::forward_logits(const Batch& batch, const float* mask_add, f
     return;
   }
 
-  const float* last_hidden = state(L);
-  if (packing) {  // only sequence classification packs: the pooled rows are read from the unpacked state
-    float* unpacked = padded_.f32(n);
-    unpack_rows(ctx_, packing, last_hidden, unpacked, B, T, H);
-    last_hidden = unpacked;
-  }
-  head_.forward(ctx_, last_hidden, pooled_rows, logits, B, T, H, rng);
+  // Only sequence classification packs: the pooled rows are read from the unpacked state.
+  head_.forward(ctx_, padded_rows(state(L), padded_, B, T, H), pooled_rows, logits, B, T, H, rng);
 }
 
 void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
@@ -177,26 +172,16 @@ void Gpt2Classifier::backward_logits(const Batch& batch, const float* dlogits) {
     if (packing) pack_rows(ctx_, packing, dlast, dy, B, T, H);
   }
   grads_ready(head_);
-  ParameterList embedding_params;
-  wte_.collect(embedding_params);
-  wpe_.collect(embedding_params);
-  const bool embeddings_trainable = any_trainable(embedding_params);
-  const int64_t lowest = lowest_layer_to_backprop(blocks_, embeddings_trainable);
-  for (int64_t l = L - 1; l >= lowest; --l) {
-    float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
-    if (l == L - 1 && head_rows_ && task_ == ModelTask::SequenceClassification)
-      blocks_[l]->backward_head_rows(ctx_, hidden + l * na, dy, dx, *head_rows_, B, T, packing);
-    else
-      blocks_[l]->backward(ctx_, hidden + l * na, dy, dx, B, T, packing);
-    grads_ready(*blocks_[l]);
-    dy = dx;
-  }
+  const bool embeddings_trainable = any_trainable_in(wte_, wpe_);
+  dy = backprop_layers(blocks_, lowest_layer_to_backprop(blocks_, embeddings_trainable), dy, grads, na,
+                       [&](int64_t l, const float* d, float* dx) {
+                         if (l == L - 1 && head_rows_ && task_ == ModelTask::SequenceClassification)
+                           blocks_[l]->backward_head_rows(ctx_, hidden + l * na, d, dx, *head_rows_, B, T, packing);
+                         else
+                           blocks_[l]->backward(ctx_, hidden + l * na, d, dx, B, T, packing);
+                       });
   if (!embeddings_trainable) return;
-  float* d0 = dy;
-  if (packing) {
-    d0 = padded_.f32(n);
-    unpack_rows(ctx_, packing, dy, d0, B, T, H);
-  }
+  float* d0 = padded_rows(dy, padded_, B, T, H);
   embd_dropout_.backward(ctx_, d0, d0, n);
   wte_.backward(ctx_, ids, d0, rows);
   wpe_.backward(ctx_, ids + rows, d0, rows);

@@ -178,12 +178,7 @@ void ModernBertClassifier::forward_logits(const Batch& batch, const float* mask_
                                              packing);
   float* z = final_.f32(na);
   final_norm_.forward(ctx_, state(L), z, na / H);
-  const float* z_padded = z;
-  if (packing) {
-    float* unpacked = padded_.f32(n);
-    unpack_rows(ctx_, packing, z, unpacked, B, T, H);
-    z_padded = unpacked;
-  }
+  const float* z_padded = padded_rows(z, padded_, B, T, H);
   if (task_ != ModelTask::SequenceClassification) return head_.forward(ctx_, z_padded, logits, rows, rng);
   float* pooled = pooled_.f32(B * H);
   if (!dims_.mean_pooling) {
@@ -235,23 +230,14 @@ void ModernBertClassifier::backward_logits(const Batch& batch, const float* dlog
   final_norm_.backward(ctx_, hidden + L * na, dy, dy, na / H);
   grads_ready(final_norm_);
 
-  ParameterList embedding_params;
-  tok_embeddings_.collect(embedding_params);
-  embedding_norm_.collect(embedding_params);
-  const bool embeddings_trainable = any_trainable(embedding_params);
-  const int64_t lowest = lowest_layer_to_backprop(layers_, embeddings_trainable);
-  for (int64_t l = L - 1; l >= lowest; --l) {
-    float* dx = grads + ((L - l) % 2) * na;  // the other half of the ping-pong pair
-    layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, head_positions, dy, dx, B, T, packing);
-    grads_ready(*layers_[static_cast<size_t>(l)]);
-    dy = dx;
-  }
+  const bool embeddings_trainable = any_trainable_in(tok_embeddings_, embedding_norm_);
+  dy = backprop_layers(layers_, lowest_layer_to_backprop(layers_, embeddings_trainable), dy, grads, na,
+                       [&](int64_t l, const float* d, float* dx) {
+                         layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, head_positions, d, dx, B, T,
+                                                                   packing);
+                       });
   if (!embeddings_trainable) return;
-  float* d0 = dy;
-  if (packing) {
-    d0 = padded_.f32(n);
-    unpack_rows(ctx_, packing, dy, d0, B, T, H);
-  }
+  float* d0 = padded_rows(dy, padded_, B, T, H);
   embedding_dropout_.backward(ctx_, d0, d0, n);
   embedding_norm_.backward(ctx_, embedded_.f32(n), d0, d0, rows);
   tok_embeddings_.backward(ctx_, ids, d0, rows);

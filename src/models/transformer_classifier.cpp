@@ -199,4 +199,11 @@ void TransformerClassifier::save_pretrained(const std::string& dir) const {
   save_config((std::filesystem::path(dir) / "config.json").string(), out);
 }
 
+float* TransformerClassifier::padded_rows(float* rows, ScratchBuffer& padded, int64_t B, int64_t T, int64_t H) {
+  if (!packing_) return rows;
+  float* out = padded.f32(B * T * H);
+  unpack_rows(ctx_, packing_, rows, out, B, T, H);
+  return out;
+}
+
 }  // namespace accent

@@ -19,6 +19,7 @@
 
 #include "models/classifier.h"
 #include "models/model_task.h"
+#include "nn/freeze.h"
 #include "nn/scratch.h"
 #include "nn/token_packing.h"
 
@@ -124,6 +125,32 @@ class TransformerClassifier : public SequenceClassifier {
     if (!embeddings_trainable)
       while (lowest < static_cast<int64_t>(layers.size()) && !layers[static_cast<size_t>(lowest)]->trainable()) ++lowest;
     return lowest;
+  }
+  // The layers' rows (N, H) — packed with this forward's packing — in the padded (B·T, H) layout: unpacked into
+  // `padded`, or `rows` itself when the forward runs padded.
+  float* padded_rows(float* rows, ScratchBuffer& padded, int64_t B, int64_t T, int64_t H);
+  // Whether any parameter of these modules (anything with collect(ParameterList&)) trains.
+  template <typename... Modules>
+  static bool any_trainable_in(Modules&... modules) {
+    ParameterList params;
+    (modules.collect(params), ...);
+    return any_trainable(params);
+  }
+  // Backward through layers L−1 down to `lowest` from the top gradient dy (not in the second half of `grads`):
+  // backward_layer(l, dy, dx) writes layer l's input gradient dx into one half of the ping-pong pair `grads`
+  // (2 × na values; the second half first), then the layer's gradients are reported ready. Returns the gradient
+  // below `lowest` (dy itself when no layer runs).
+  template <typename Layer, typename BackwardLayer>
+  float* backprop_layers(std::vector<std::unique_ptr<Layer>>& layers, int64_t lowest, float* dy, float* grads,
+                         int64_t na, BackwardLayer&& backward_layer) {
+    const int64_t L = static_cast<int64_t>(layers.size());
+    for (int64_t l = L - 1; l >= lowest; --l) {
+      float* dx = grads + ((L - l) % 2) * na;
+      backward_layer(l, dy, dx);
+      grads_ready(*layers[static_cast<size_t>(l)]);
+      dy = dx;
+    }
+    return dy;
   }
   // Reports a module's parameters (anything with collect(ParameterList&)) to the grad-ready hook, if one is set.
   template <typename Module>

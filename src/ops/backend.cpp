@@ -65,6 +65,11 @@ void check_op_context(const OpContext& ctx, const char* op) {
                static_cast<int>(ctx.precision), " on backend ", backend_name(ctx.backend));
 }
 
+void check_cpu_only_op(const OpContext& ctx, const char* op, const char* what) {
+  check_op_context(ctx, op);
+  ACCENT_CHECK(ctx.backend != Backend::Cuda, op, ": ", what, " has no CUDA kernel yet (it runs on the CPU backend)");
+}
+
 bool cuda_backend_built() {
 #if ACCENT_WITH_CUDA
   return true;

@@ -44,6 +44,9 @@ const char* backend_name(Backend backend);
 const char* precision_name(Precision precision);
 // Throws accent::Error naming `op` when the context asks for a backend/precision the op does not know.
 void check_op_context(const OpContext& ctx, const char* op);
+// check_op_context for an op with CPU and ref code only: on the CUDA backend an error names `op` and says
+// "<what> has no CUDA kernel yet".
+void check_cpu_only_op(const OpContext& ctx, const char* op, const char* what);
 
 // Whether this binary contains the CUDA backend (compiled with the CUDA toolkit). Whether a GPU is usable right
 // now is ops/cuda/device.h's probe_device().

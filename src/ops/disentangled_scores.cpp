@@ -7,18 +7,9 @@
 
 namespace accent {
 
-namespace {
-
-void check_backend(const OpContext& ctx, const char* op) {
-  check_op_context(ctx, op);
-  ACCENT_CHECK(ctx.backend != Backend::Cuda, op, ": DeBERTa's relative attention has no CUDA kernel yet");
-}
-
-}  // namespace
-
 void disentangled_scores_forward(const OpContext& ctx, const float* c2p, const float* p2c, const int32_t* idx,
                                  float* out, int64_t blocks, int64_t T, int64_t R) {
-  check_backend(ctx, "disentangled_scores_forward");
+  check_cpu_only_op(ctx, "disentangled_scores_forward", "DeBERTa's relative attention");
   const bool parallel = ctx.backend != Backend::Ref;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t b = 0; b < blocks; ++b) {
@@ -35,7 +26,7 @@ void disentangled_scores_forward(const OpContext& ctx, const float* c2p, const f
 
 void disentangled_scores_backward(const OpContext& ctx, const float* dout, const int32_t* idx, float* dc2p,
                                   float* dp2c, int64_t blocks, int64_t T, int64_t R) {
-  check_backend(ctx, "disentangled_scores_backward");
+  check_cpu_only_op(ctx, "disentangled_scores_backward", "DeBERTa's relative attention");
   const bool parallel = ctx.backend != Backend::Ref;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t b = 0; b < blocks; ++b) {

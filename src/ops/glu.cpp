@@ -7,17 +7,8 @@
 
 namespace accent {
 
-namespace {
-
-void check_backend(const OpContext& ctx, const char* op) {
-  check_op_context(ctx, op);
-  ACCENT_CHECK(ctx.backend != Backend::Cuda, op, ": the gated linear unit has no CUDA kernel yet");
-}
-
-}  // namespace
-
 void glu_forward(const OpContext& ctx, Activation act, const float* x, float* y, int64_t rows, int64_t I) {
-  check_backend(ctx, "glu_forward");
+  check_cpu_only_op(ctx, "glu_forward", "the gated linear unit");
   const bool parallel = ctx.backend != Backend::Ref;
   if (parallel && act == Activation::Gelu) {  // ModernBERT's GeGLU: the vectorised erf (ops/gelu_fast.h)
 #pragma omp parallel for schedule(static)
@@ -38,7 +29,7 @@ void glu_forward(const OpContext& ctx, Activation act, const float* x, float* y,
 
 void glu_backward(const OpContext& ctx, Activation act, const float* x, const float* dy, float* dx, int64_t rows,
                   int64_t I) {
-  check_backend(ctx, "glu_backward");
+  check_cpu_only_op(ctx, "glu_backward", "the gated linear unit");
   const bool parallel = ctx.backend != Backend::Ref;
   if (parallel && act == Activation::Gelu) {  // GELU(v) = v·Φ(v), GELU'(v) = Φ(v) + v·e^{−v²/2}/√(2π) in one pass
 #pragma omp parallel for schedule(static)

@@ -31,11 +31,7 @@ void weight_grad_column(const float* dy, const float* x, const float* rstd, floa
   dweight[c] += static_cast<float>(sum);
 }
 
-void check_backend(const OpContext& ctx, const char* op) {
-  check_op_context(ctx, op);
-  ACCENT_CHECK(ctx.backend != Backend::Cuda, op, ": RMSNorm has no CUDA kernel yet (the decoder families run on the "
-               "CPU backend)");
-}
+void check_backend(const OpContext& ctx, const char* op) { check_cpu_only_op(ctx, op, "RMSNorm"); }
 
 }  // namespace
 

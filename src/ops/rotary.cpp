@@ -33,9 +33,7 @@ void rotate_row(const float* x, int32_t position, const float* inv_freq, float* 
 
 void rotate(const OpContext& ctx, const char* op, const float* x, const int32_t* positions, const float* inv_freq,
             float* y, int64_t rows, int64_t heads, int64_t D, float sign) {
-  check_op_context(ctx, op);
-  ACCENT_CHECK(ctx.backend != Backend::Cuda, op, ": rotary embeddings have no CUDA kernel yet (the decoder families "
-               "run on the CPU backend)");
+  check_cpu_only_op(ctx, op, "rotary embeddings");
   ACCENT_CHECK(D % 2 == 0 && D <= 1024, op, ": head size ", D, " must be even and at most 1024");
   if (ctx.backend == Backend::Ref) {
     for (int64_t r = 0; r < rows; ++r)

@@ -109,8 +109,7 @@ void fill_causal(const OpContext& ctx, float* scores, int64_t BNH, int64_t T) {
 }
 
 void fill_outside_window(const OpContext& ctx, float* scores, int64_t BNH, int64_t T, int64_t half_window) {
-  check_op_context(ctx, "fill_outside_window");
-  ACCENT_CHECK(ctx.backend != Backend::Cuda, "fill_outside_window: local attention has no CUDA kernel yet");
+  check_cpu_only_op(ctx, "fill_outside_window", "local attention");
   ACCENT_CHECK(half_window >= 0, "fill_outside_window: half window ", half_window, " is negative");
   const bool parallel = ctx.backend != Backend::Ref;
 #pragma omp parallel for schedule(static) if (parallel)

@@ -214,23 +214,27 @@ TEST(FamilyLoading, ModernBertWindowAndBothConfigLayouts) {
   write_file_atomic(dir / "config.json", old_layout.dump());
 }
 
+// Writes `config` into the twin directory `dir` and expects loading it (for `task`) to fail with `needle`.
+void expect_refused(const TempDir& dir, const std::string& what, const nlohmann::json& config, const std::string& needle,
+                    std::optional<ModelTask> task) {
+  write_file_atomic(dir / "config.json", config.dump());
+  LoadOptions o = quiet_load();
+  o.task = task;
+  if (task == ModelTask::QuestionAnswering) o.num_labels = 2;
+  try {
+    load_sequence_classifier(dir.str(), o);
+    ADD_FAILURE() << what << ": loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+  }
+}
+
 TEST(FamilyLoading, ModernBertRefusals) {
   TempDir dir("family_modernbert_refusals");
   run_family_twin(dir.str(), "modernbert", "single", "gelu");
   const nlohmann::json good = nlohmann::json::parse(read_file(dir / "config.json"));
   auto refused = [&](const std::string& what, const nlohmann::json& config, const std::string& needle,
-                     std::optional<ModelTask> task = std::nullopt) {
-    write_file_atomic(dir / "config.json", config.dump());
-    LoadOptions o = quiet_load();
-    o.task = task;
-    if (task == ModelTask::QuestionAnswering) o.num_labels = 2;
-    try {
-      load_sequence_classifier(dir.str(), o);
-      ADD_FAILURE() << what << ": loaded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
-    }
-  };
+                     std::optional<ModelTask> task = std::nullopt) { expect_refused(dir, what, config, needle, task); };
   refused("question answering", good, "question answering is not implemented for ModernBERT",
           ModelTask::QuestionAnswering);
   nlohmann::json c = good;
@@ -249,18 +253,7 @@ TEST(FamilyLoading, DebertaV2Refusals) {
   run_family_twin(dir.str(), "deberta-v2", "single", "gelu");
   const nlohmann::json good = nlohmann::json::parse(read_file(dir / "config.json"));
   auto refused = [&](const std::string& what, const nlohmann::json& config, const std::string& needle,
-                     std::optional<ModelTask> task = std::nullopt) {
-    write_file_atomic(dir / "config.json", config.dump());
-    LoadOptions o = quiet_load();
-    o.task = task;
-    if (task == ModelTask::QuestionAnswering) o.num_labels = 2;
-    try {
-      load_sequence_classifier(dir.str(), o);
-      ADD_FAILURE() << what << ": loaded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
-    }
-  };
+                     std::optional<ModelTask> task = std::nullopt) { expect_refused(dir, what, config, needle, task); };
   refused("question answering", good, "question answering is not implemented for DeBERTa-v2",
           ModelTask::QuestionAnswering);
   const std::vector<std::tuple<std::string, nlohmann::json, std::string>> cases = {
