@@ -102,9 +102,8 @@ DebertaDims deberta_dims(const ModelConfig& c, const std::string& origin) {
 DebertaClassifier::DebertaClassifier(ModelConfig config, ModelTask task, const std::string& origin)
     : TransformerClassifier(std::move(config), task),
       dims_(deberta_dims(config_, origin)),
-      word_embeddings_("deberta.embeddings.word_embeddings", dims_.V, dims_.H, dims_.pad),
-      embedding_norm_("deberta.embeddings.LayerNorm", dims_.H, dims_.eps),
-      embedding_dropout_(dims_.hidden_dropout),
+      embeddings_("deberta.embeddings.word_embeddings", "deberta.embeddings.LayerNorm", dims_.V, dims_.H, dims_.pad,
+                  dims_.eps, /*norm_bias=*/true, dims_.hidden_dropout),
       rel_embeddings_("deberta.encoder.rel_embeddings", dims_.R(), dims_.H),
       rel_norm_("deberta.encoder.LayerNorm", dims_.H, dims_.eps) {
   // HF's padded query rows attend uniformly to every key (all their scores are finfo.min); accent's attend to the
@@ -123,13 +122,12 @@ DebertaClassifier::DebertaClassifier(ModelConfig config, ModelTask task, const s
 
 void DebertaClassifier::init_parameter(Parameter& p, const Rng& rng) const {
   const bool is_norm = p.name.find("LayerNorm.") != std::string::npos;
-  const int64_t padding_row = &p == &word_embeddings_.weight ? dims_.pad : -1;
+  const int64_t padding_row = &p == &embeddings_.word.weight ? dims_.pad : -1;
   init_standard(p, rng, static_cast<float>(config_.initializer_range), is_norm, padding_row);
 }
 
 void DebertaClassifier::collect(ParameterList& out) {
-  word_embeddings_.collect(out);
-  embedding_norm_.collect(out);
+  embeddings_.collect(out);
   for (auto& layer : layers_) layer->collect(out);
   rel_embeddings_.collect(out);
   rel_norm_.collect(out);
@@ -179,11 +177,8 @@ void DebertaClassifier::forward_logits(const Batch& batch, const float* mask_add
   const int64_t kept = InferenceScratch::active() ? std::min<int64_t>(L + 1, 2) : L + 1;
   float* hidden = hidden_.f32(kept * na);
   auto state = [&](int64_t l) { return hidden + (l % kept) * na; };
-  float* embedded = embedded_.f32(n);
   float* x0 = packing ? padded_.f32(n) : hidden;  // the embeddings run padded, then are packed
-  word_embeddings_.forward(ctx_, ids, embedded, rows, /*accumulate=*/false);
-  embedding_norm_.forward(ctx_, embedded, x0, rows);
-  embedding_dropout_.forward(ctx_, x0, x0, n, rng);
+  embeddings_.forward(ctx_, ids, x0, rows, rng);
   if (packing) pack_rows(ctx_, packing, x0, hidden, B, T, H);
   for (int64_t l = 0; l < L; ++l)
     layers_[static_cast<size_t>(l)]->forward(ctx_, state(l), rel, rel_index, mask_add, state(l + 1), B, T, rng,
@@ -214,7 +209,7 @@ void DebertaClassifier::backward_logits(const Batch& batch, const float* dlogits
   }
   if (packing) pack_rows(ctx_, packing, dtop, dy, B, T, H);
 
-  const bool words_trainable = any_trainable_in(word_embeddings_, embedding_norm_);
+  const bool words_trainable = any_trainable_in(embeddings_);
   const bool rel_trainable = any_trainable_in(rel_embeddings_, rel_norm_);
   float* drel = drel_.f32(R * H);
   fill_zero(ctx_, drel, static_cast<size_t>(R * H) * sizeof(float));
@@ -232,10 +227,8 @@ void DebertaClassifier::backward_logits(const Batch& batch, const float* dlogits
   }
   if (!words_trainable) return;
   float* d0 = padded_rows(dy, padded_, B, T, H);
-  embedding_dropout_.backward(ctx_, d0, d0, n);
-  embedding_norm_.backward(ctx_, embedded_.f32(n), d0, d0, rows);
-  word_embeddings_.backward(ctx_, ids, d0, rows);
-  grads_ready(embedding_norm_);
+  embeddings_.backward(ctx_, ids, d0, rows);
+  grads_ready(embeddings_);
 }
 
 }  // namespace accent

@@ -28,6 +28,7 @@
 #include "models/deberta_layer.h"
 #include "models/per_token_head.h"
 #include "models/transformer_classifier.h"
+#include "models/normed_token_embeddings.h"
 #include "nn/embedding.h"
 
 namespace accent {
@@ -39,7 +40,7 @@ class DebertaClassifier final : public TransformerClassifier {
 
   std::string class_prefix() const override { return "DebertaV2"; }
   std::string base_prefix() const override { return "deberta"; }
-  std::string word_embeddings_name() const override { return word_embeddings_.weight.name; }
+  std::string word_embeddings_name() const override { return embeddings_.word.weight.name; }
   int64_t vocab_size() const override { return dims_.V; }
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
@@ -57,9 +58,7 @@ class DebertaClassifier final : public TransformerClassifier {
 
  private:
   DebertaDims dims_;
-  Embedding word_embeddings_;
-  LayerNorm embedding_norm_;
-  Dropout embedding_dropout_;
+  NormedTokenEmbeddings embeddings_;  // deberta.embeddings.{word_embeddings, LayerNorm}
   std::vector<std::unique_ptr<DebertaLayer>> layers_;
   Embedding rel_embeddings_;
   LayerNorm rel_norm_;
@@ -69,7 +68,6 @@ class DebertaClassifier final : public TransformerClassifier {
   ScratchBuffer ids_;              // their copy in the ops' memory
   ScratchBuffer rel_;       // (R, H) Rel = LayerNorm(rel_embeddings)
   ScratchBuffer drel_;      // (R, H) its gradient, summed over the layers
-  ScratchBuffer embedded_;  // (B·T, H) word_embeddings[ids] (the embedding norm's input)
   ScratchBuffer hidden_;    // (L + 1) × (rows, H): X0 and every layer output (packed rows with a packing)
   ScratchBuffer padded_;    // (B·T, H): X0 before packing, X_L unpacked, gradients
   ScratchBuffer grads_;     // 2 × (rows, H) ping-pong gradients

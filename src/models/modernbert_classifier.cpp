@@ -96,9 +96,8 @@ ModernBertDims modernbert_dims(const ModelConfig& c, const std::string& origin) 
 ModernBertClassifier::ModernBertClassifier(ModelConfig config, ModelTask task, const std::string& origin)
     : TransformerClassifier(std::move(config), task),
       dims_(modernbert_dims(config_, origin)),
-      tok_embeddings_("model.embeddings.tok_embeddings", dims_.V, dims_.H, dims_.pad),
-      embedding_norm_("model.embeddings.norm", dims_.H, dims_.eps, dims_.norm_bias),
-      embedding_dropout_(dims_.embedding_dropout),
+      embeddings_("model.embeddings.tok_embeddings", "model.embeddings.norm", dims_.V, dims_.H, dims_.pad, dims_.eps,
+                  dims_.norm_bias, dims_.embedding_dropout),
       final_norm_("model.final_norm", dims_.H, dims_.eps, dims_.norm_bias),
       head_(dims_.H, dims_.C, dims_.classifier_bias, dims_.norm_bias,
             dims_.eps, dims_.head_act, dims_.classifier_dropout) {
@@ -125,8 +124,7 @@ void ModernBertClassifier::init_parameter(Parameter& p, const Rng& rng) const {
 }
 
 void ModernBertClassifier::collect(ParameterList& out) {
-  tok_embeddings_.collect(out);
-  embedding_norm_.collect(out);
+  embeddings_.collect(out);
   for (auto& layer : layers_) layer->collect(out);
   final_norm_.collect(out);
   head_.collect(out);
@@ -167,11 +165,8 @@ void ModernBertClassifier::forward_logits(const Batch& batch, const float* mask_
   const int64_t kept = InferenceScratch::active() ? std::min<int64_t>(L + 1, 2) : L + 1;
   float* hidden = hidden_.f32(kept * na);
   auto state = [&](int64_t l) { return hidden + (l % kept) * na; };
-  float* embedded = embedded_.f32(n);
   float* x0 = packing ? padded_.f32(n) : hidden;  // the embeddings run padded, then are packed
-  tok_embeddings_.forward(ctx_, ids, embedded, rows, /*accumulate=*/false);
-  embedding_norm_.forward(ctx_, embedded, x0, rows);
-  embedding_dropout_.forward(ctx_, x0, x0, n, rng);
+  embeddings_.forward(ctx_, ids, x0, rows, rng);
   if (packing) pack_rows(ctx_, packing, x0, hidden, B, T, H);
   for (int64_t l = 0; l < L; ++l)
     layers_[static_cast<size_t>(l)]->forward(ctx_, state(l), head_positions, mask_add, state(l + 1), B, T, rng,
@@ -230,7 +225,7 @@ void ModernBertClassifier::backward_logits(const Batch& batch, const float* dlog
   final_norm_.backward(ctx_, hidden + L * na, dy, dy, na / H);
   grads_ready(final_norm_);
 
-  const bool embeddings_trainable = any_trainable_in(tok_embeddings_, embedding_norm_);
+  const bool embeddings_trainable = any_trainable_in(embeddings_);
   dy = backprop_layers(layers_, lowest_layer_to_backprop(layers_, embeddings_trainable), dy, grads, na,
                        [&](int64_t l, const float* d, float* dx) {
                          layers_[static_cast<size_t>(l)]->backward(ctx_, hidden + l * na, head_positions, d, dx, B, T,
@@ -238,10 +233,8 @@ void ModernBertClassifier::backward_logits(const Batch& batch, const float* dlog
                        });
   if (!embeddings_trainable) return;
   float* d0 = padded_rows(dy, padded_, B, T, H);
-  embedding_dropout_.backward(ctx_, d0, d0, n);
-  embedding_norm_.backward(ctx_, embedded_.f32(n), d0, d0, rows);
-  tok_embeddings_.backward(ctx_, ids, d0, rows);
-  grads_ready(embedding_norm_);
+  embeddings_.backward(ctx_, ids, d0, rows);
+  grads_ready(embeddings_);
 }
 
 }  // namespace accent

@@ -22,7 +22,7 @@
 #include "models/modernbert_head.h"
 #include "models/modernbert_layer.h"
 #include "models/transformer_classifier.h"
-#include "nn/embedding.h"
+#include "models/normed_token_embeddings.h"
 
 namespace accent {
 
@@ -33,7 +33,7 @@ class ModernBertClassifier final : public TransformerClassifier {
 
   std::string class_prefix() const override { return "ModernBert"; }
   std::string base_prefix() const override { return "model"; }
-  std::string word_embeddings_name() const override { return tok_embeddings_.weight.name; }
+  std::string word_embeddings_name() const override { return embeddings_.word.weight.name; }
   int64_t vocab_size() const override { return dims_.V; }
   int64_t hidden_size() const override { return dims_.H; }
   void init_parameter(Parameter& p, const Rng& rng) const override;
@@ -50,9 +50,7 @@ class ModernBertClassifier final : public TransformerClassifier {
 
  private:
   ModernBertDims dims_;
-  Embedding tok_embeddings_;
-  LayerNorm embedding_norm_;
-  Dropout embedding_dropout_;
+  NormedTokenEmbeddings embeddings_;  // model.embeddings.{tok_embeddings, norm}
   std::vector<std::unique_ptr<ModernBertLayer>> layers_;
   LayerNorm final_norm_;
   ModernBertHead head_;
@@ -60,7 +58,6 @@ class ModernBertClassifier final : public TransformerClassifier {
   ScratchBuffer ids_;              // their copy in the ops' memory
   std::vector<float> pool_host_;   // (B, T) mean-pooling weights mask/Σmask
   ScratchBuffer pool_;
-  ScratchBuffer embedded_;  // (B·T, H) tok_embeddings[ids] (the embedding norm's input)
   ScratchBuffer hidden_;    // (L + 1) × (rows, H): X0 and every layer output (packed rows with a packing)
   ScratchBuffer final_;     // (rows, H) final_norm(X_L)
   ScratchBuffer padded_;    // (B·T, H): X0 before packing, Z unpacked, gradients
