@@ -48,4 +48,15 @@ ModelConfig with_eos_as_pad(ModelConfig c, const std::string& family, const std:
   return c;
 }
 
+CoreSizes core_sizes(const ModelConfig& c, const std::string& origin) {
+  CoreSizes s;
+  s.V = c.vocab_size, s.H = c.hidden_size, s.L = c.num_hidden_layers, s.NH = c.num_attention_heads;
+  s.I = c.intermediate_size, s.C = c.num_labels();
+  ACCENT_CHECK(s.V > 0 && s.H > 0 && s.L >= 0 && s.NH > 0 && s.I > 0, origin,
+               ": model sizes must be positive (vocab_size ", s.V, ", hidden_size ", s.H, ", num_attention_heads ",
+               s.NH, ", intermediate_size ", s.I, ")");
+  ACCENT_CHECK(s.C >= 1, origin, ": num_labels must be at least 1 (id2label is empty)");
+  return s;
+}
+
 }  // namespace accent

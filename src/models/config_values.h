@@ -16,6 +16,14 @@ int64_t extra_positive_integer(const ModelConfig& c, const char* key, int64_t fa
 // config.extra[key] when it is a string, else `fallback`.
 std::string extra_string(const ModelConfig& c, const char* key, const std::string& fallback);
 
+// The sizes every family reads: V vocab_size, H hidden_size, L num_hidden_layers, NH num_attention_heads,
+// I intermediate_size, C num_labels — checked (positive; L ≥ 0; an error naming `origin`). The families' dims
+// structs derive from it.
+struct CoreSizes {
+  int64_t V = 0, H = 0, L = 0, NH = 0, I = 0, C = 0;
+};
+CoreSizes core_sizes(const ModelConfig& c, const std::string& origin);
+
 // The dropout of a decoder's *ForTokenClassification head (GPT-2, Qwen2, Llama): classifier_dropout, else
 // hidden_dropout, else 0.1 (their configs usually have neither).
 float token_head_dropout(const ModelConfig& c);

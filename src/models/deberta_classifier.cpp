@@ -41,14 +41,9 @@ std::vector<std::string> pos_att_types(const ModelConfig& c, const std::string& 
 
 DebertaDims deberta_dims(const ModelConfig& c, const std::string& origin) {
   DebertaDims d;
-  d.V = c.vocab_size, d.H = c.hidden_size, d.L = c.num_hidden_layers, d.NH = c.num_attention_heads;
-  d.I = c.intermediate_size, d.C = c.num_labels();
-  ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0, origin,
-               ": model sizes must be positive (vocab_size ", d.V, ", hidden_size ", d.H, ", num_attention_heads ",
-               d.NH, ", intermediate_size ", d.I, ")");
+  static_cast<CoreSizes&>(d) = core_sizes(c, origin);
   ACCENT_CHECK(d.H % d.NH == 0, origin, ": hidden_size ", d.H, " is not a multiple of num_attention_heads ", d.NH);
   d.D = d.H / d.NH;
-  ACCENT_CHECK(d.C >= 1, origin, ": num_labels must be at least 1 (id2label is empty)");
   d.pad = c.pad_token_id.value_or(0);
   ACCENT_CHECK(d.pad >= 0 && d.pad < d.V, origin, ": pad_token_id ", d.pad, " is outside the vocabulary (vocab_size ",
                d.V, ")");

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 
+#include "models/config_values.h"
 #include "nn/attention_core.h"
 #include "nn/dropout.h"
 #include "nn/layer_norm.h"
@@ -31,8 +32,8 @@
 
 namespace accent {
 
-struct DebertaDims {
-  int64_t V = 0, H = 0, L = 0, NH = 0, D = 0, I = 0, C = 0;
+struct DebertaDims : CoreSizes {
+  int64_t D = 0;
   int64_t pad = 0;               // word_embeddings' padding_idx
   float eps = 1e-7f;
   Activation act = Activation::Gelu, pooler_act = Activation::Gelu;

@@ -59,11 +59,7 @@ DecoderDims decoder_dims(const ModelConfig& c, std::optional<int64_t> file_pad, 
   ACCENT_CHECK(llama || c.model_type == "qwen2", origin, ": model_type \"", c.model_type,
                "\" is not a decoder family accent knows (qwen2, llama)");
   DecoderDims d;
-  d.V = c.vocab_size, d.H = c.hidden_size, d.L = c.num_hidden_layers, d.NH = c.num_attention_heads;
-  d.I = c.intermediate_size, d.C = c.num_labels();
-  ACCENT_CHECK(d.V > 0 && d.H > 0 && d.L >= 0 && d.NH > 0 && d.I > 0, origin,
-               ": model sizes must be positive (vocab_size ", d.V, ", hidden_size ", d.H, ", num_attention_heads ",
-               d.NH, ", intermediate_size ", d.I, ")");
+  static_cast<CoreSizes&>(d) = core_sizes(c, origin);
   d.NKV = extra_positive_integer(c, "num_key_value_heads", d.NH, origin);
   ACCENT_CHECK(d.NKV > 0 && d.NH % d.NKV == 0, origin, ": num_attention_heads ", d.NH,
                " is not a multiple of num_key_value_heads ", d.NKV);
@@ -71,7 +67,6 @@ DecoderDims decoder_dims(const ModelConfig& c, std::optional<int64_t> file_pad, 
                " is not a multiple of num_attention_heads ", d.NH, " (and head_dim is not given)");
   d.D = extra_positive_integer(c, "head_dim", d.H / d.NH, origin);
   ACCENT_CHECK(d.D > 0 && d.D % 2 == 0, origin, ": head_dim ", d.D, " must be positive and even (rotary embeddings)");
-  ACCENT_CHECK(d.C >= 1, origin, ": num_labels must be at least 1 (id2label is empty)");
   d.pad = c.pad_token_id.value_or(-1);
   d.padding_idx = file_pad.value_or(-1);
   ACCENT_CHECK(d.pad < d.V && d.padding_idx < d.V, origin, ": pad_token_id ", d.pad,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "models/config_values.h"
 #include "nn/gated_feed_forward.h"
 #include "nn/grouped_query_attention.h"
 #include "nn/rms_norm.h"
@@ -20,8 +21,8 @@
 
 namespace accent {
 
-struct DecoderDims {
-  int64_t V = 0, H = 0, L = 0, NH = 0, NKV = 0, D = 0, I = 0, C = 0;
+struct DecoderDims : CoreSizes {
+  int64_t NKV = 0, D = 0;
   int64_t pad = -1;          // the token the head skips when pooling: pad_token_id, else eos_token_id
   int64_t padding_idx = -1;  // embed_tokens' padding_idx: config.json's own pad_token_id (none when absent)
   float eps = 1e-6f;         // rms_norm_eps

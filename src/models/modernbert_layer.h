@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "models/config_values.h"
 #include "nn/attention_core.h"
 #include "nn/dropout.h"
 #include "nn/layer_norm.h"
@@ -26,8 +27,8 @@
 
 namespace accent {
 
-struct ModernBertDims {
-  int64_t V = 0, H = 0, L = 0, NH = 0, D = 0, I = 0, C = 0;
+struct ModernBertDims : CoreSizes {
+  int64_t D = 0;
   int64_t pad = -1;  // tok_embeddings' padding_idx
   float eps = 1e-5f;
   bool norm_bias = false, attention_bias = false, mlp_bias = false, classifier_bias = false;
