@@ -71,14 +71,15 @@ class DebertaLayer {
   Activation act_;
   AttentionCore attention_;
   Dropout pos_dropout_, attention_output_dropout_, output_dropout_;
-  ScratchBuffer stack_;     // (rows + R, H) [X; pos_dropout(Rel)], the input of query_proj and key_proj
-  ScratchBuffer pos_heads_; // 2 × (NH, R, D): qr | kr
-  ScratchBuffer context_;   // (rows, H) attention context
-  ScratchBuffer res1_;      // (rows, H) attention.output.LayerNorm's input
-  ScratchBuffer a_;         // (rows, H) A
-  ScratchBuffer pre_;       // (rows, I) intermediate.dense(A)
-  ScratchBuffer act_out_;   // (rows, I) act(pre)
-  ScratchBuffer res2_;      // (rows, H) output.LayerNorm's input
+  // What backward reads; in inference one set for all layers (nn/scratch.h InferenceScratch).
+  ScratchBuffer stack_{SharedSlot::DebertaLayerStack};          // (rows + R, H) [X; pos_dropout(Rel)]: query_proj's and key_proj's input
+  ScratchBuffer pos_heads_{SharedSlot::DebertaLayerPosHeads};   // 2 × (NH, R, D): qr | kr
+  ScratchBuffer context_{SharedSlot::DebertaLayerContext};      // (rows, H) attention context
+  ScratchBuffer res1_{SharedSlot::DebertaLayerRes1};            // (rows, H) attention.output.LayerNorm's input
+  ScratchBuffer a_{SharedSlot::DebertaLayerA};                  // (rows, H) A
+  ScratchBuffer pre_{SharedSlot::DebertaLayerPre};              // (rows, I) intermediate.dense(A)
+  ScratchBuffer act_out_{SharedSlot::DebertaLayerActOut};       // (rows, I) act(pre)
+  ScratchBuffer res2_{SharedSlot::DebertaLayerRes2};            // (rows, H) output.LayerNorm's input
 };
 
 }  // namespace accent

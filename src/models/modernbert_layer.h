@@ -70,7 +70,10 @@ class ModernBertLayer {
   std::vector<float> inv_freq_;
   AttentionCore attention_;
   Dropout out_drop_, mlp_drop_;
-  ScratchBuffer a_, qkv_, ctx_, h1_, m_, wi_, glu_;  // (rows, H | 3H | H | H | H | 2I | I)
+  // (rows, H | 3H | H | H | H | 2I | I); in inference one set for all layers (nn/scratch.h InferenceScratch)
+  ScratchBuffer a_{SharedSlot::ModernBertLayerA}, qkv_{SharedSlot::ModernBertLayerQkv},
+      ctx_{SharedSlot::ModernBertLayerCtx}, h1_{SharedSlot::ModernBertLayerH1}, m_{SharedSlot::ModernBertLayerM},
+      wi_{SharedSlot::ModernBertLayerWi}, glu_{SharedSlot::ModernBertLayerGlu};
 };
 
 }  // namespace accent

@@ -27,7 +27,7 @@ class RmsNorm {
  private:
   int64_t C_ = 0;
   float eps_ = 1e-6f;
-  ScratchBuffer rstd_;  // (rows)
+  ScratchBuffer rstd_{SharedSlot::RmsNormRstd};  // (rows); in inference one for all norms
 };
 
 }  // namespace accent

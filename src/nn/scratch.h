@@ -97,13 +97,17 @@ enum class SharedSlot : int {
   DebertaKeyHeads,     // models/deberta_layer: (B, NH, T, D) the K heads kept across the attention backward
   DebertaPadded,       // models/deberta_layer: (B·T, H) one projection's padded rows around attention
   // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
-  AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd,
+  AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd, RmsNormRstd,
   BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,
   BertFeedForwardResidual, BertLayerMiddle,
   Gpt2BlockA, Gpt2BlockQkv, Gpt2BlockCtx, Gpt2BlockH1, Gpt2BlockM, Gpt2BlockPre, Gpt2BlockActOut, Gpt2BlockBranch,
   Gpt2BlockDh1, Gpt2BlockHeadRows,
   GqaContext, GatedFeedForwardGate, GatedFeedForwardUp, GatedFeedForwardProduct, DecoderLayerA, DecoderLayerH1,
   DecoderLayerM,
+  ModernBertLayerA, ModernBertLayerQkv, ModernBertLayerCtx, ModernBertLayerH1, ModernBertLayerM, ModernBertLayerWi,
+  ModernBertLayerGlu,
+  DebertaLayerStack, DebertaLayerPosHeads, DebertaLayerContext, DebertaLayerRes1, DebertaLayerA, DebertaLayerPre,
+  DebertaLayerActOut, DebertaLayerRes2,
   Count
 };
 

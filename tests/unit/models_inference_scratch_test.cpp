@@ -75,5 +75,6 @@ TEST_P(InferenceScratchFamilies, SameLogitsAndBuffersIndependentOfDepth) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, InferenceScratchFamilies,
-                         ::testing::Values("bert", "roberta", "electra", "distilbert", "gpt2"),
+                         ::testing::Values("bert", "roberta", "electra", "distilbert", "gpt2", "qwen2", "llama",
+                                           "modernbert", "deberta-v2"),
                          family_param_name);
