@@ -92,6 +92,10 @@ onnx::ModelProto onnx_model_for(SequenceClassifier& model, int64_t opset, std::v
   OnnxGraph g(graph, fp16_weights);
   NamedWeights weights(model.parameters());
   std::vector<std::string> names;
+  ACCENT_CHECK(family == "gpt2" || family == "bert" || family == "roberta" || family == "xlm-roberta" ||
+                   family == "electra" || family == "distilbert",
+               "export: ONNX graphs are written for bert, roberta, xlm-roberta, electra, distilbert and gpt2, not yet for \"",
+               family, "\"");
   if (family == "gpt2") names = build_gpt2_graph(g, weights, *config);
   else names = build_encoder_graph(g, weights, *config, family);
   const std::vector<std::string> unused = weights.unused();

@@ -289,4 +289,9 @@ TEST(CliExport, RefusesWhatItCannotExport) {
   r = run_command(kCli + " export --model " + tmp.str("no_weights"));
   EXPECT_NE(r.rc, 0) << r.out;
   EXPECT_FALSE(fs::exists(tmp.str("no_weights") + "/onnx/model.onnx"));
+  // A family without an ONNX graph says so by name.
+  const std::string modernbert = twin_model(tmp, "modernbert", "roberta-base", 50265);
+  r = run_command(kCli + " export --model " + modernbert);
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("not yet for \"modernbert\""), std::string::npos) << r.out;
 }
