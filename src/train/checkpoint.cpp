@@ -48,7 +48,9 @@ void load_model_weights(SequenceClassifier& model, const std::string& path_or_di
   auto apply = [&](auto& source, const std::string& origin) {
     for (Parameter* p : model.parameters()) {
       ACCENT_CHECK(source.contains(p->name), origin, ": tensor ", p->name, " is missing");
-      Tensor t = source.load(p->name, DType::F32);
+      // In the parameter's dtype: F32, or BF16 for the frozen base of a LoRA model held in bf16 (nn/linear.h),
+      // which its checkpoints save as BF16.
+      Tensor t = source.load(p->name, p->value.dtype());
       ACCENT_CHECK(t.shape() == p->value.shape(), origin, ": tensor ", p->name, " has shape ", shape_str(t.shape()),
                    ", the model expects ", shape_str(p->value.shape()));
       // In place (the optimizer and caches hold this storage), in whatever memory the parameter lives.
