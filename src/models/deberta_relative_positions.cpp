@@ -19,11 +19,14 @@ int64_t deberta_log_bucket(int64_t rel, int64_t bucket_size, int64_t max_positio
 }
 
 std::vector<int32_t> deberta_relative_index(int64_t T, int64_t att_span, int64_t bucket_size, int64_t max_position) {
+  // The index depends on i − j only: one bucket per distance (2T − 1 logs, not T²), then the (T, T) table.
+  std::vector<int32_t> by_distance(static_cast<size_t>(std::max<int64_t>(2 * T - 1, 0)));
+  for (int64_t d = -(T - 1); d <= T - 1; ++d)
+    by_distance[static_cast<size_t>(d + T - 1)] = static_cast<int32_t>(
+        std::clamp<int64_t>(deberta_log_bucket(d, bucket_size, max_position) + att_span, 0, 2 * att_span - 1));
   std::vector<int32_t> idx(static_cast<size_t>(T * T));
   for (int64_t i = 0; i < T; ++i)
-    for (int64_t j = 0; j < T; ++j)
-      idx[static_cast<size_t>(i * T + j)] = static_cast<int32_t>(
-          std::clamp<int64_t>(deberta_log_bucket(i - j, bucket_size, max_position) + att_span, 0, 2 * att_span - 1));
+    for (int64_t j = 0; j < T; ++j) idx[static_cast<size_t>(i * T + j)] = by_distance[static_cast<size_t>(i - j + T - 1)];
   return idx;
 }
 
