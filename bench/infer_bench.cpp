@@ -15,10 +15,12 @@
 // --write-batches FILE writes every batch ("sorted<k>", "file<k>", "single<i>"; bench_common.h names) for
 // bench/torch_infer.py, which times the PyTorch twin on exactly these tensors.
 //
+// --latency-only skips the batch-32 passes (a profiling aid: `perf record` of the single-sentence path alone).
+//
 // --precision takes bf16, fp32 and int8 (dynamic int8 layers, the rest auto; last in the list: quantizing is one-way).
 //
 //   build-*/infer_bench [--precision bf16,fp32,int8] [--threads 2] [--layers 12] [--batch 32] [--latency-n 200]
-//                       [--max-length 128] [--data DIR] [--write-batches FILE]
+//                       [--max-length 128] [--data DIR] [--write-batches FILE] [--latency-only]
 #include <omp.h>
 
 #include <chrono>
@@ -48,6 +50,7 @@ namespace {
 struct Args {
   std::string precisions = "bf16,fp32", data, write_batches;
   int64_t threads = 2, layers = 12, batch = 32, latency_n = 200, max_length = 128;
+  bool latency_only = false;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -63,10 +66,11 @@ Args parse_args(int argc, char** argv) {
     else if (s == "--batch" && has_value) a.batch = std::atoll(argv[++i]);
     else if (s == "--latency-n" && has_value) a.latency_n = std::atoll(argv[++i]);
     else if (s == "--max-length" && has_value) a.max_length = std::atoll(argv[++i]);
+    else if (s == "--latency-only") a.latency_only = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--precision bf16,fp32] [--threads N] [--layers L] [--batch B] [--latency-n N] "
-                   "[--max-length T] [--data DIR] [--write-batches FILE]\n",
+                   "[--max-length T] [--data DIR] [--write-batches FILE] [--latency-only]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -177,8 +181,8 @@ int main(int argc, char** argv) {
     model->forward(batcher.collate(sorted.front()));  // warm-up: the largest batch
     model->forward(batcher.collate({0}));
     const int64_t conversions_before = Bf16WeightCache::total_conversions();
-    const double sorted_sec = time_pass(*model, batcher, sorted);
-    const double file_sec = time_pass(*model, batcher, file_order);
+    const double sorted_sec = a.latency_only ? 0.0 : time_pass(*model, batcher, sorted);
+    const double file_sec = a.latency_only ? 0.0 : time_pass(*model, batcher, file_order);
     // Latency, twice over the same sentences: the first pass meets each sentence length for the first time (oneDNN
     // primitives are created per shape, as in one short `accent predict` run); the second is a long-running
     // process's steady state (every shape cached), reported as "warm".
@@ -215,8 +219,10 @@ int main(int argc, char** argv) {
     const std::string key = ".accent." + prec;
     bench::metric("latency_warm" + key + ".p50_ms", bench::percentile(warm_ms, 50));
     bench::metric("latency_warm" + key + ".p99_ms", bench::percentile(warm_ms, 99));
-    bench::metric("infer.sorted" + key + ".sentences_per_s", static_cast<double>(N) / sorted_sec);
-    bench::metric("infer.file" + key + ".sentences_per_s", static_cast<double>(N) / file_sec);
+    if (!a.latency_only) {
+      bench::metric("infer.sorted" + key + ".sentences_per_s", static_cast<double>(N) / sorted_sec);
+      bench::metric("infer.file" + key + ".sentences_per_s", static_cast<double>(N) / file_sec);
+    }
     bench::metric("latency" + key + ".p50_ms", bench::percentile(model_ms, 50));
     bench::metric("latency" + key + ".p99_ms", bench::percentile(model_ms, 99));
     bench::metric("latency_e2e" + key + ".p50_ms", bench::percentile(e2e_ms, 50));

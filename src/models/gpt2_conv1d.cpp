@@ -24,6 +24,8 @@ void Conv1D::forward(const OpContext& ctx, const float* x, float* y, int64_t row
   const float* b = std::as_const(bias.value).f32();
   if (!int8_.empty())
     int8_.forward(ctx, x, b, y, rows);
+  else if (forward_uses_packed_weight(ctx, w))
+    gemm_bf16_packed(ctx, rows, x, weight_bf16_.packed(w, /*trans_b=*/false), b, y);
   else if (ctx.precision == Precision::BF16)
     gemm_bf16_weights(ctx, shape, x, weight_bf16_.get(ctx, w), b, y, false);
   else

@@ -7,12 +7,18 @@
 // (LoRA, --freeze-layers) and inference over many batches therefore convert once, trained weights once per
 // optimizer step — not once per use.
 //
+// The copy comes in one of two forms: plain (get(): the weight's own layout, what every product of training reads)
+// or packed (packed(): the CPU matmul's blocked layout, ops/packed_weight.h, for forward products that no backward
+// follows — inference). The cache holds one form at a time: asking for the other converts again and releases the
+// first, so a model evaluated between training steps never holds both copies.
+//
 // Not thread-safe for concurrent get() on one cache (modules are not re-entrant anyway: they own scratch buffers).
 #pragma once
 #include <cstdint>
 
 #include "core/tensor.h"
 #include "ops/backend.h"
+#include "ops/packed_weight.h"
 
 namespace accent {
 
@@ -31,6 +37,10 @@ class Bf16WeightCache {
   // The copy lives in the weight's memory and is converted by ctx's backend (the weight must be in ctx's memory).
   const uint16_t* get(const OpContext& ctx, const Tensor& weight) const;
   const uint16_t* get(const Tensor& weight) const { return get(OpContext{}, weight); }  // host weights
+  // The same bits packed for the CPU's forward product (host weights; packed_bf16_weights_available): `weight` is
+  // op(B) of y = x·op(B) stored (N, K) when trans_b (a Linear's (out, in)), (K, N) otherwise (GPT-2's Conv1D).
+  // Re-made when the weight changed; valid until the next get() or packed() of this cache.
+  const PackedWeight& packed(const Tensor& weight, bool trans_b) const;
   // Forgets the copy and releases its memory.
   void clear();
 
@@ -41,9 +51,16 @@ class Bf16WeightCache {
   static void set_enabled(bool enabled);
 
  private:
-  mutable Tensor bf16_;                   // same shape as the weight, BF16
+  mutable Tensor bf16_;                   // same shape as the weight, BF16 (the plain form; empty when packed)
+  mutable PackedWeight packed_;           // the packed form (empty when plain)
   mutable const void* source_ = nullptr;  // the weight's data pointer at the last conversion
   mutable uint64_t version_ = 0;          // and its version then
 };
+
+// Whether a forward product of `weight` multiplies the packed form: a forward that no backward follows (nn/scratch.h
+// InferenceScratch: inference), under a context that multiplies packed bf16 weights (ops/packed_weight.h), of an
+// F32 master weight in host memory. A weight held in bf16 (a frozen LoRA base, nn/linear.h) stays plain: its bits
+// are the weight itself, so packing would add a copy instead of replacing one.
+bool forward_uses_packed_weight(const OpContext& ctx, const Tensor& weight);
 
 }  // namespace accent

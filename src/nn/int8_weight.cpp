@@ -68,8 +68,10 @@ Tensor Int8Weight::dequantized() const {
 void Int8Weight::forward(const OpContext& ctx, const float* x, const float* bias, float* y, int64_t rows) const {
   GemmShape s;
   s.M = rows, s.N = out_, s.K = in_, s.trans_b = out_major_;  // (out, in) = (N, K) is Bᵀ; (in, out) = (K, N) is B
-  const Int8Operand w{static_cast<const int8_t*>(values_.data()), scales_.f32(),
-                      static_cast<const int32_t*>(sums_.data())};
+  const auto* values = static_cast<const int8_t*>(values_.data());
+  if (ctx.backend == Backend::Cpu && packed_.empty()) packed_ = pack_weight_s8(values, in_, out_, out_major_);
+  const Int8Operand w{values, scales_.f32(), static_cast<const int32_t*>(sums_.data()),
+                      ctx.backend == Backend::Cpu ? &packed_ : nullptr};
   gemm_int8_dynamic(ctx, s, x, w, bias, y);
 }
 

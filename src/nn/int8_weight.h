@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "ops/backend.h"
+#include "ops/packed_weight.h"
 
 namespace accent {
 
@@ -35,6 +36,9 @@ class Int8Weight {
   Tensor values_;
   Tensor scales_;
   Tensor sums_;  // I32 (out): Σ of each output channel's values (ops/matmul_int8.h int8_column_sums)
+  // The values packed for the cpu product (ops/packed_weight.h), made by the first Cpu forward (the ref backend
+  // never needs it). Not thread-safe, as the layers are not re-entrant.
+  mutable PackedWeight packed_;
   bool out_major_ = true;
   int64_t in_ = 0, out_ = 0;
   void compute_sums();

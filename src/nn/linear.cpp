@@ -39,6 +39,9 @@ void Linear::restore_fp32_weight() {
 void Linear::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) const {
   if (!int8_.empty()) {
     int8_.forward(ctx, x, has_bias_ ? bias.value.f32() : nullptr, y, rows);
+  } else if (forward_uses_packed_weight(ctx, weight.value)) {
+    gemm_bf16_packed(ctx, rows, x, weight_bf16_.packed(std::as_const(weight.value), /*trans_b=*/true),
+                     has_bias_ ? bias.value.f32() : nullptr, y);
   } else if (ctx.precision == Precision::BF16) {
     GemmShape s;
     s.M = rows, s.N = out_, s.K = in_, s.trans_b = true;  // y = x (rows, in) · Wᵀ, W (out, in) = (N, K)

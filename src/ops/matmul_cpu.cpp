@@ -7,6 +7,8 @@
 // Transposes are expressed as strides of the memory descriptors, so nothing is copied: B stored (N, K) is the
 // (K, N) matrix with strides {1, K}. Accumulation (C += ...) is oneDNN's `sum` post-op. Primitives are created
 // once per (shape, transposes, bias, accumulate) and cached; oneDNN threads with OpenMP like the rest of accent.
+// Packed weights (ops/packed_weight.h): B in the layout oneDNN picks for a weight of format `any`, reordered once;
+// the primitives that multiply it name that layout, so nothing is copied per call.
 //
 // A CPU without a bf16 matmul in oneDNN 2.6 (no AVX-512: oneDNN has no bf16 kernel for AVX2) still runs
 // Precision::BF16, as PyTorch's autocast does there: the operands are rounded to bf16 exactly as above and multiplied
@@ -25,7 +27,14 @@
 #include "core/error.h"
 #include "ops/matmul.h"
 #include "ops/matmul_int8.h"
+#include "ops/packed_weight.h"
 #include "ops/precision.h"
+
+namespace accent {
+struct PackedWeightLayout {
+  dnnl::memory::desc desc;  // (K, N) in oneDNN's blocked weight layout
+};
+}  // namespace accent
 
 namespace accent::cpu {
 
@@ -40,7 +49,8 @@ struct GemmKey {
   int64_t batch, M, N, K;
   bool trans_a, trans_b, has_bias, accumulate;
   Operands operands;
-  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate, operands); }
+  bool packed_b = false;  // B in packed_layout(K, N, operands) (batch 1, no transposes)
+  auto tie() const { return std::tie(batch, M, N, K, trans_a, trans_b, has_bias, accumulate, operands, packed_b); }
   bool operator<(const GemmKey& o) const { return tie() < o.tie(); }
 };
 
@@ -59,17 +69,52 @@ dnnl::stream& stream() {
   return s;
 }
 
+memory::data_type a_type_of(Operands operands) {
+  return operands == Operands::U8S8 ? memory::data_type::u8
+         : operands == Operands::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
+}
+memory::data_type b_type_of(Operands operands) {
+  return operands == Operands::U8S8 ? memory::data_type::s8
+         : operands == Operands::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
+}
+
+// The layout oneDNN's matmul wants for a (K, N) weight of these operand types: asked once per (K, N, operands) with
+// weights format `any` at a representative row count. brgemm's choice depends on N's blocking, not on M, and a
+// primitive created for another M with this exact layout takes it as given (the packed tests multiply M from 1 to
+// 2,000 against the plain product).
+std::shared_ptr<const PackedWeightLayout> packed_layout(int64_t K, int64_t N, Operands operands) {
+  static std::mutex mutex;
+  static std::map<std::tuple<int64_t, int64_t, Operands>, std::shared_ptr<const PackedWeightLayout>> layouts;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = layouts[{K, N, operands}];
+  if (slot) return slot;
+  constexpr memory::dim kRepresentativeRows = 32;
+  const memory::desc a_md({kRepresentativeRows, K}, a_type_of(operands), memory::dims{K, 1});
+  const memory::desc b_md({K, N}, b_type_of(operands), memory::format_tag::any);
+  const memory::desc c_md({kRepresentativeRows, N},
+                          operands == Operands::U8S8 ? memory::data_type::s32 : memory::data_type::f32,
+                          memory::dims{N, 1});
+  try {
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine());
+    slot = std::make_shared<const PackedWeightLayout>(PackedWeightLayout{pd.weights_desc()});
+  } catch (const dnnl::error& e) {
+    fail("pack_weight: oneDNN has no matmul layout for a ", K, "×", N, " weight (", e.what(), ")");
+  }
+  return slot;
+}
+
 GemmPrimitive make_primitive(const GemmKey& k) {
   const memory::dim bs = k.batch, M = k.M, N = k.N, K = k.K;
   memory::desc a_md, b_md, c_md, bias_md;
   const bool int8 = k.operands == Operands::U8S8;
   const memory::data_type in_type = k.operands == Operands::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
-  const memory::data_type a_type = int8 ? memory::data_type::u8 : in_type;
-  const memory::data_type b_type = int8 ? memory::data_type::s8 : in_type;
+  const memory::data_type a_type = a_type_of(k.operands);
+  const memory::data_type b_type = b_type_of(k.operands);
   const memory::data_type c_type = int8 ? memory::data_type::s32 : memory::data_type::f32;
   if (k.batch == 1) {
     a_md = memory::desc({M, K}, a_type, k.trans_a ? memory::dims{1, M} : memory::dims{K, 1});
-    b_md = memory::desc({K, N}, b_type, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
+    b_md = k.packed_b ? packed_layout(K, N, k.operands)->desc
+                      : memory::desc({K, N}, b_type, k.trans_b ? memory::dims{1, K} : memory::dims{N, 1});
     c_md = memory::desc({M, N}, c_type, memory::dims{N, 1});
     if (k.has_bias) bias_md = memory::desc({1, N}, memory::data_type::f32, memory::dims{N, 1});
   } else {
@@ -121,10 +166,10 @@ void empty_reduction(const GemmShape& s, const float* bias, float* C, bool accum
     for (int64_t n = 0; n < s.N; ++n) C[i * s.N + n] = bias ? bias[n] : 0.0f;
 }
 
-// C is fp32, or int32 for Operands::U8S8.
+// C is fp32, or int32 for Operands::U8S8. packed_b: B is a PackedWeight's data (batch 1, no transposes).
 void execute(const GemmShape& s, const void* A, const void* B, const float* bias, void* C, bool accumulate,
-             Operands operands) {
-  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, operands};
+             Operands operands, bool packed_b = false) {
+  const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, operands, packed_b};
   const GemmPrimitive& p = primitive_for(key);
   memory a(p.pd.src_desc(), engine(), const_cast<void*>(A));
   memory b(p.pd.weights_desc(), engine(), const_cast<void*>(B));
@@ -209,6 +254,80 @@ void gemm_bf16_weights(const GemmShape& s, const float* A, const uint16_t* B_bf1
   convert_f32_to_bf16(A, a16, na);
   execute_bf16(s, a16, B_bf16, bias, C, accumulate);
 }
+
+namespace {
+
+Operands packed_operands(const PackedWeight& B) {
+  return B.type() == PackedWeight::Type::S8 ? Operands::U8S8 : Operands::BF16;
+}
+
+PackedWeight pack(const void* B, int64_t K, int64_t N, bool trans_b, Operands operands) {
+  auto layout = packed_layout(K, N, operands);
+  const memory::desc plain({K, N}, b_type_of(operands), trans_b ? memory::dims{1, K} : memory::dims{N, 1});
+  Tensor storage(DType::I8, {static_cast<int64_t>(layout->desc.get_size())});
+  memory src(plain, engine(), const_cast<void*>(B));
+  memory dst(layout->desc, engine(), storage.data());
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  return PackedWeight(std::move(layout), std::move(storage),
+                      operands == Operands::U8S8 ? PackedWeight::Type::S8 : PackedWeight::Type::BF16, K, N);
+}
+
+GemmShape packed_shape(int64_t M, const PackedWeight& B) {
+  GemmShape s;
+  s.M = M, s.N = B.N(), s.K = B.K();
+  return s;
+}
+
+}  // namespace
+
+void gemm_bf16_packed(int64_t M, const float* A, const PackedWeight& B, const float* bias, float* C) {
+  ACCENT_CHECK(!B.empty() && B.type() == PackedWeight::Type::BF16, "gemm_bf16_packed: B is not a packed bf16 weight");
+  const GemmShape s = packed_shape(M, B);
+  if (s.K == 0) return empty_reduction(s, bias, C, false);
+  uint16_t* a16 = bf16_scratch(0, M * s.K);
+  convert_f32_to_bf16(A, a16, M * s.K);
+  execute(s, a16, B.data(), bias, C, false, packed_operands(B), /*packed_b=*/true);
+}
+
+void gemm_u8s8_packed(int64_t M, const uint8_t* A, const PackedWeight& B, int32_t* C) {
+  ACCENT_CHECK(!B.empty() && B.type() == PackedWeight::Type::S8, "gemm_u8s8_packed: B is not a packed s8 weight");
+  const GemmShape s = packed_shape(M, B);
+  if (s.K == 0) {
+    std::fill(C, C + s.M * s.N, 0);
+    return;
+  }
+  execute(s, A, B.data(), nullptr, C, false, packed_operands(B), /*packed_b=*/true);
+}
+
+}  // namespace accent::cpu
+
+namespace accent {
+
+bool packed_bf16_weights_available(const OpContext& ctx) {
+  return ctx.backend == Backend::Cpu && ctx.precision == Precision::BF16 && cpu::native_bf16_matmul();
+}
+
+PackedWeight pack_weight_bf16(const uint16_t* B, int64_t K, int64_t N, bool trans_b) {
+  return cpu::pack(B, K, N, trans_b, cpu::Operands::BF16);
+}
+
+PackedWeight pack_weight_s8(const int8_t* B, int64_t K, int64_t N, bool trans_b) {
+  return cpu::pack(B, K, N, trans_b, cpu::Operands::U8S8);
+}
+
+void gemm_bf16_packed(const OpContext& ctx, int64_t M, const float* A, const PackedWeight& B, const float* bias,
+                      float* C) {
+  check_op_context(ctx, "gemm_bf16_packed");
+  ACCENT_CHECK(packed_bf16_weights_available(ctx), "gemm_bf16_packed: packed weights need the Cpu backend with a "
+               "native bf16 matmul and Precision::BF16 (check packed_bf16_weights_available first)");
+  if (M == 0 || B.N() == 0) return;
+  cpu::gemm_bf16_packed(M, A, B, bias, C);
+}
+
+}  // namespace accent
+
+namespace accent::cpu {
 
 const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate, bool bf16) {
   const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate,

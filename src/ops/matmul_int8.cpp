@@ -120,7 +120,10 @@ void gemm_int8_dynamic(const GemmShape& s, const float* A, const Int8Operand& W,
   if (static_cast<int64_t>(products.size()) < s.M * s.N) products.resize(static_cast<size_t>(s.M * s.N));
   quantize_rows(A, s.M, s.K, a_u8.data(), a_scale.data(), 128);
   int32_t* acc = products.data();
-  gemm_u8s8(s, a_u8.data(), W.values, acc);
+  if (W.packed && !W.packed->empty())
+    gemm_u8s8_packed(s.M, a_u8.data(), *W.packed, acc);
+  else
+    gemm_u8s8(s, a_u8.data(), W.values, acc);
   // Σ (q+128)·w − 128·Σ w = Σ q·w exactly; then (· s_w[n]) · s_x[m] + bias[n] as ref computes it.
   const float* row_scale = a_scale.data();
   const float* w_scale = W.scale;

@@ -16,6 +16,7 @@
 
 #include "ops/backend.h"
 #include "ops/matmul.h"
+#include "ops/packed_weight.h"
 
 namespace accent {
 
@@ -29,11 +30,13 @@ void quantize_columns_s8(const float* x, int64_t rows, int64_t cols, int8_t* q, 
 void int8_column_sums(const int8_t* B, int64_t K, int64_t N, bool trans_b, int32_t* b_sums);
 
 // An int8 weight as the product reads it: values stored (K, N), or (N, K) when the shape says trans_b; scale (N);
-// sums (N) from int8_column_sums.
+// sums (N) from int8_column_sums; optionally the same values packed for the cpu product (ops/packed_weight.h
+// pack_weight_s8), which cpu then multiplies instead of `values` (ref ignores it).
 struct Int8Operand {
   const int8_t* values = nullptr;
   const float* scale = nullptr;
   const int32_t* sums = nullptr;
+  const PackedWeight* packed = nullptr;
 };
 
 // C (M, N) = quantize_rows(A (M, K)) · op(B) with B's per-column scales, + bias (N, may be null). batch 1, no
