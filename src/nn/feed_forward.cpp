@@ -1,5 +1,7 @@
 #include "nn/feed_forward.h"
 
+#include <utility>
+
 #include "ops/tensor_ops.h"
 
 namespace accent {
@@ -9,6 +11,15 @@ FeedForward::FeedForward(const std::string& in_name, const std::string& out_name
     : dense_in(in_name, hidden, intermediate), dense_out(out_name, intermediate, hidden), I_(intermediate), act_(act) {}
 
 void FeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_t rows) {
+  if (dense_in.takes_quantized_input(ctx) && dense_out.takes_quantized_input(ctx)) {
+    // int8 inference: x quantized once; act(W1·x + b1) goes from W1's int32 products straight to W2's u8 input,
+    // row by row in cache (ops/matmul_int8.h gemm_int8_act_quantized) — the same numbers as the three steps below.
+    const QuantizedRows xq = quantize_ahead(x, rows, dense_in.in_features(), SharedSlot::Int8Input);
+    const Int8RowsRoom h = int8_rows_room(SharedSlot::Int8Hidden, rows, I_);
+    dense_in.int8_weight().forward_act_quantized(ctx, xq, dense_in.has_bias() ? std::as_const(dense_in.bias.value).f32() : nullptr, act_, h.values, h.scale, rows);
+    dense_out.forward_quantized(ctx, h.view(), y, rows);
+    return;
+  }
   float* pre = pre_.f32(rows * I_);
   float* h = shared_scratch(SharedSlot::FeedForwardHidden).f32(rows * I_);
   dense_in.forward(ctx, x, pre, rows);

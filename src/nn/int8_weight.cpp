@@ -65,14 +65,45 @@ Tensor Int8Weight::dequantized() const {
   return w;
 }
 
-void Int8Weight::forward(const OpContext& ctx, const float* x, const float* bias, float* y, int64_t rows) const {
+GemmShape Int8Weight::shape(int64_t rows) const {
   GemmShape s;
   s.M = rows, s.N = out_, s.K = in_, s.trans_b = out_major_;  // (out, in) = (N, K) is Bᵀ; (in, out) = (K, N) is B
+  return s;
+}
+
+Int8Operand Int8Weight::operand(const OpContext& ctx) const {
   const auto* values = static_cast<const int8_t*>(values_.data());
   if (ctx.backend == Backend::Cpu && packed_.empty()) packed_ = pack_weight_s8(values, in_, out_, out_major_);
-  const Int8Operand w{values, scales_.f32(), static_cast<const int32_t*>(sums_.data()),
-                      ctx.backend == Backend::Cpu ? &packed_ : nullptr};
-  gemm_int8_dynamic(ctx, s, x, w, bias, y);
+  return Int8Operand{values, scales_.f32(), static_cast<const int32_t*>(sums_.data()),
+                     ctx.backend == Backend::Cpu ? &packed_ : nullptr};
+}
+
+void Int8Weight::forward(const OpContext& ctx, const float* x, const float* bias, float* y, int64_t rows) const {
+  gemm_int8_dynamic(ctx, shape(rows), x, operand(ctx), bias, y);
+}
+
+void Int8Weight::forward_quantized(const OpContext& ctx, QuantizedRows x, const float* bias, float* y,
+                                   int64_t rows) const {
+  ACCENT_CHECK(quantized_inputs(ctx), "int8: activations quantized ahead are multiplied on the Cpu backend only");
+  cpu::gemm_int8_quantized(shape(rows), x, operand(ctx), bias, y);
+}
+
+void Int8Weight::forward_act_quantized(const OpContext& ctx, QuantizedRows x, const float* bias, Activation act,
+                                       uint8_t* q, float* q_scale, int64_t rows) const {
+  ACCENT_CHECK(quantized_inputs(ctx), "int8: activations quantized ahead are multiplied on the Cpu backend only");
+  cpu::gemm_int8_act_quantized(shape(rows), x, operand(ctx), bias, act, q, q_scale);
+}
+
+Int8RowsRoom int8_rows_room(SharedSlot slot, int64_t rows, int64_t cols) {
+  const int64_t value_bytes = (rows * cols + 63) / 64 * 64;
+  uint8_t* base = shared_scratch(slot).u8(value_bytes + rows * static_cast<int64_t>(sizeof(float)));
+  return Int8RowsRoom{base, reinterpret_cast<float*>(base + value_bytes)};
+}
+
+QuantizedRows quantize_ahead(const float* x, int64_t rows, int64_t cols, SharedSlot slot) {
+  const Int8RowsRoom room = int8_rows_room(slot, rows, cols);
+  quantize_rows_u8(x, rows, cols, room.values, room.scale);
+  return room.view();
 }
 
 }  // namespace accent

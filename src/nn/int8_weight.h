@@ -8,8 +8,11 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "ops/activation.h"
 #include "ops/backend.h"
+#include "ops/matmul_int8.h"
 #include "ops/packed_weight.h"
+#include "nn/scratch.h"
 
 namespace accent {
 
@@ -32,6 +35,16 @@ class Int8Weight {
   // y (rows, out) = x (rows, in) · W + bias through the int8 product (bias may be null).
   void forward(const OpContext& ctx, const float* x, const float* bias, float* y, int64_t rows) const;
 
+  // Activations quantized ahead (ops/matmul_int8.h QuantizedRows), so one quantization serves several layers and a
+  // layer's output can go straight into the next one's input. The Cpu backend only (quantized_inputs(ctx)); the
+  // numbers are forward()'s on the rows that were quantized.
+  static bool quantized_inputs(const OpContext& ctx) { return ctx.backend == Backend::Cpu; }
+  // x (rows, in) as quantize_rows_u8 made it → y (rows, out) = x·W + bias.
+  void forward_quantized(const OpContext& ctx, QuantizedRows x, const float* bias, float* y, int64_t rows) const;
+  // act(x·W + bias) quantized per row for the next int8 layer: q (rows, out) as q + 128, q_scale (rows).
+  void forward_act_quantized(const OpContext& ctx, QuantizedRows x, const float* bias, Activation act, uint8_t* q,
+                             float* q_scale, int64_t rows) const;
+
  private:
   Tensor values_;
   Tensor scales_;
@@ -42,6 +55,20 @@ class Int8Weight {
   bool out_major_ = true;
   int64_t in_ = 0, out_ = 0;
   void compute_sums();
+  // The product's view of this weight under ctx (packing it on the first Cpu use) and its shape for `rows`.
+  Int8Operand operand(const OpContext& ctx) const;
+  GemmShape shape(int64_t rows) const;
 };
+
+// Room for `rows` rows of `cols` quantized values and their scales in this thread's shared scratch `slot` (valid
+// until the slot's next use), 64-byte aligned.
+struct Int8RowsRoom {
+  uint8_t* values;  // (rows, cols), q + 128
+  float* scale;     // (rows)
+  QuantizedRows view() const { return QuantizedRows{values, scale}; }
+};
+Int8RowsRoom int8_rows_room(SharedSlot slot, int64_t rows, int64_t cols);
+// x (rows, cols) quantized once for several forward_quantized calls, into `slot` (as int8_rows_room).
+QuantizedRows quantize_ahead(const float* x, int64_t rows, int64_t cols, SharedSlot slot);
 
 }  // namespace accent

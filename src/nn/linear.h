@@ -53,6 +53,14 @@ class Linear {
   // Dynamic int8 inference: forward multiplies `w` (quantized from this layer's weight, or loaded) from now on.
   void set_int8_weight(Int8Weight w) { int8_ = std::move(w); }
   const Int8Weight& int8_weight() const { return int8_; }
+  // Whether this layer takes activations quantized ahead under ctx (an int8 weight, no adapter, the Cpu backend).
+  bool takes_quantized_input(const OpContext& ctx) const {
+    return !int8_.empty() && !lora && Int8Weight::quantized_inputs(ctx);
+  }
+  // forward() from rows quantized ahead (nn/int8_weight.h quantize_ahead); takes_quantized_input(ctx) must hold.
+  void forward_quantized(const OpContext& ctx, QuantizedRows x, float* y, int64_t rows) const {
+    int8_.forward_quantized(ctx, x, has_bias_ ? bias.value.f32() : nullptr, y, rows);
+  }
 
  private:
   Int8Weight int8_;              // empty unless the layer runs int8

@@ -96,6 +96,8 @@ enum class SharedSlot : int {
   DebertaScores,       // models/deberta_layer: (B, NH, T, T) the relative score addend
   DebertaKeyHeads,     // models/deberta_layer: (B, NH, T, D) the K heads kept across the attention backward
   DebertaPadded,       // models/deberta_layer: (B·T, H) one projection's padded rows around attention
+  Int8Input,           // nn/int8_weight.h quantize_ahead: (rows, in) u8 + scales, a layer input quantized once
+  Int8Hidden,          // FeedForward's int8 path: (rows, I) u8 + scales, act(W1·x + b1) quantized for W2
   // Per-layer members shared in inference (ScratchBuffer(SharedSlot), InferenceScratch): one per member.
   AttentionCoreHeads, AttentionCoreProbs, FeedForwardPre, LayerNormMean, LayerNormRstd, RmsNormRstd,
   BertAttentionHeadRows, BertAttentionHeadRowsGrad, BertAttentionContext, BertAttentionResidual,

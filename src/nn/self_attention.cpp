@@ -40,16 +40,27 @@ float* SelfAttention::from_heads(const OpContext& ctx, const float* head_block, 
   return stage;
 }
 
+void SelfAttention::project(const OpContext& ctx, const Linear& proj, const float* x, const QuantizedRows* xq,
+                            float* out, int64_t rows) {
+  if (xq) return proj.forward_quantized(ctx, *xq, out, rows);
+  proj.forward(ctx, x, out, rows);
+}
+
 void SelfAttention::forward(const OpContext& ctx, const float* x, const float* mask_add, float* context, int64_t B,
                             int64_t T, Rng* rng, const TokenPacking* packing) {
   const int64_t rows = active_rows(packing, B, T), n = B * T * H_;
   float* heads = core_.heads(B, T);
   float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(rows * H_);  // one projection at a time
-  query.forward(ctx, x, stage, rows);
+  // int8 layers (inference): x quantized once for the three projections instead of once in each.
+  QuantizedRows xq;
+  const bool quantize_once = query.takes_quantized_input(ctx) && key.takes_quantized_input(ctx) &&
+                             value.takes_quantized_input(ctx);
+  if (quantize_once) xq = quantize_ahead(x, rows, H_, SharedSlot::Int8Input);
+  project(ctx, query, x, quantize_once ? &xq : nullptr, stage, rows);
   to_heads(ctx, stage, heads, B, T, packing);
-  key.forward(ctx, x, stage, rows);
+  project(ctx, key, x, quantize_once ? &xq : nullptr, stage, rows);
   to_heads(ctx, stage, heads + n, B, T, packing);
-  value.forward(ctx, x, stage, rows);
+  project(ctx, value, x, quantize_once ? &xq : nullptr, stage, rows);
   to_heads(ctx, stage, heads + 2 * n, B, T, packing);
   if (!packing) return core_.forward(ctx, mask_add, context, B, T, rng);
   float* padded = shared_scratch(SharedSlot::PaddedRows).f32(n);
@@ -81,9 +92,12 @@ void SelfAttention::forward_head_rows(const OpContext& ctx, const float* x, cons
   float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(rows * H_);
   query.forward(ctx, x_head, stage, B);
   split_heads(ctx, stage, heads, B, 1, NH_, D_);  // (B, 1, H) → (B, NH, 1, D)
-  key.forward(ctx, x, stage, rows);
+  QuantizedRows xq;  // as in forward: x quantized once for key and value
+  const bool quantize_once = key.takes_quantized_input(ctx) && value.takes_quantized_input(ctx);
+  if (quantize_once) xq = quantize_ahead(x, rows, H_, SharedSlot::Int8Input);
+  project(ctx, key, x, quantize_once ? &xq : nullptr, stage, rows);
   to_heads(ctx, stage, heads + n, B, T, packing);
-  value.forward(ctx, x, stage, rows);
+  project(ctx, value, x, quantize_once ? &xq : nullptr, stage, rows);
   to_heads(ctx, stage, heads + 2 * n, B, T, packing);
   core_.forward_rows(ctx, mask_add, head_rows, context, B, T, rng);
 }

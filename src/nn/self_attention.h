@@ -57,6 +57,9 @@ class SelfAttention {
   void to_heads(const OpContext& ctx, const float* projected, float* head_block, int64_t B, int64_t T,
                 const TokenPacking* packing);
   float* from_heads(const OpContext& ctx, const float* head_block, int64_t B, int64_t T, const TokenPacking* packing);
+  // One projection of x (rows, H) → out: from xq (x quantized once for all the int8 projections) when given.
+  static void project(const OpContext& ctx, const Linear& proj, const float* x, const QuantizedRows* xq, float* out,
+                      int64_t rows);
 
   int64_t H_ = 0, NH_ = 0, D_ = 0;
   AttentionCore core_;

@@ -11,10 +11,14 @@ namespace accent::layernorm_rows {
 // One row forward; shared by ref (called in a plain loop) and cpu (called from an OpenMP loop).
 inline void layernorm_row(const float* x, const float* w, const float* b, float* y, float* mean_out,
                           float* rstd_out, int64_t C, float eps) {
+  // Sums in double, over SIMD lanes (a lane-wise order instead of one serial chain: a serial double add is a
+  // 4-cycle dependency per element, which made LayerNorm a tenth of an int8 forward).
   double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
   for (int64_t c = 0; c < C; ++c) sum += x[c];
   const double mean = sum / static_cast<double>(C);
   double var = 0.0;
+#pragma omp simd reduction(+ : var)
   for (int64_t c = 0; c < C; ++c) {
     const double d = x[c] - mean;
     var += d * d;
@@ -22,10 +26,13 @@ inline void layernorm_row(const float* x, const float* w, const float* b, float*
   var /= static_cast<double>(C);
   const float m = static_cast<float>(mean);
   const float rstd = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
-  if (b)
+  if (b) {
+#pragma omp simd
     for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) * rstd * w[c] + b[c];
-  else  // a LayerNorm without bias (ModernBERT's norm_bias = false)
+  } else {  // a LayerNorm without bias (ModernBERT's norm_bias = false)
+#pragma omp simd
     for (int64_t c = 0; c < C; ++c) y[c] = (x[c] - m) * rstd * w[c];
+  }
   *mean_out = m;
   *rstd_out = rstd;
 }
@@ -33,6 +40,7 @@ inline void layernorm_row(const float* x, const float* w, const float* b, float*
 inline void layernorm_row_backward(const float* dy, const float* x, const float* w, float mean, float rstd,
                                    float* dx, int64_t C) {
   double sum_g = 0.0, sum_gx = 0.0;
+#pragma omp simd reduction(+ : sum_g, sum_gx)
   for (int64_t c = 0; c < C; ++c) {
     const float g = dy[c] * w[c];
     sum_g += g;
@@ -40,6 +48,7 @@ inline void layernorm_row_backward(const float* dy, const float* x, const float*
   }
   const float mean_g = static_cast<float>(sum_g / static_cast<double>(C));
   const float mean_gx = static_cast<float>(sum_gx / static_cast<double>(C));
+#pragma omp simd
   for (int64_t c = 0; c < C; ++c) {
     const float xhat = (x[c] - mean) * rstd;
     dx[c] = rstd * (dy[c] * w[c] - mean_g - xhat * mean_gx);

@@ -5,12 +5,17 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/activation_math.h"
+#include "ops/gelu_fast.h"
 
 namespace accent {
 
 namespace {
 
 constexpr float kInt8Max = 127.0f;
+// Below this many elements a pass runs on the calling thread: waking the team costs more than the work (one
+// sentence's 25 rows × 768), as precision.cpp's conversion does.
+constexpr int64_t kParallelElements = int64_t{1} << 15;
 
 // Symmetric scale for values whose largest magnitude is `max_abs` (1 for an all-zero row: any scale gives q = 0).
 float symmetric_scale(float max_abs) { return max_abs > 0.0f ? max_abs / kInt8Max : 1.0f; }
@@ -24,22 +29,47 @@ inline int quantize_value(float v, float scale) {
   return static_cast<int>((t + kRoundToInteger) - kRoundToInteger);
 }
 
-// Each row of x (rows, cols) quantized with its own symmetric scale, stored as Out(q + offset): int8_t with offset
-// 0 (the signed values), uint8_t with offset 128 (what the u8·s8 product takes).
+// One row's symmetric scale and its values stored as Out(q + offset): int8_t with offset 0 (the signed values),
+// uint8_t with offset 128 (what the u8·s8 product takes).
+template <typename Out>
+inline void quantize_row(const float* row, int64_t cols, Out* out, float* scale, int offset) {
+  float max_abs = 0.0f;
+#pragma omp simd reduction(max : max_abs)
+  for (int64_t c = 0; c < cols; ++c) max_abs = std::max(max_abs, std::fabs(row[c]));
+  const float s = symmetric_scale(max_abs);
+  *scale = s;
+#pragma omp simd
+  for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<Out>(quantize_value(row[c], s) + offset);
+}
+
+// Each row of x (rows, cols) quantized with its own symmetric scale.
 template <typename Out>
 void quantize_rows(const float* x, int64_t rows, int64_t cols, Out* q, float* scale, int offset) {
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * cols;
-    float max_abs = 0.0f;
-#pragma omp simd reduction(max : max_abs)
-    for (int64_t c = 0; c < cols; ++c) max_abs = std::max(max_abs, std::fabs(row[c]));
-    const float s = symmetric_scale(max_abs);
-    scale[r] = s;
-    Out* out = q + r * cols;
+#pragma omp parallel for schedule(static) if (rows * cols > kParallelElements)
+  for (int64_t r = 0; r < rows; ++r) quantize_row(x + r * cols, cols, q + r * cols, scale + r, offset);
+}
+
+// One row of the cpu product's epilogue: Σ (q+128)·w − 128·Σ w = Σ q·w exactly, then (· s_w[n]) · s_x + bias[n]
+// as ref computes it.
+inline void dequantize_row(const int32_t* acc, const int32_t* w_sums, const float* w_scale, float sx,
+                           const float* bias, float* out, int64_t N) {
 #pragma omp simd
-    for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<Out>(quantize_value(row[c], s) + offset);
+  for (int64_t n = 0; n < N; ++n) {
+    const float product = static_cast<float>(acc[n] - 128 * w_sums[n]) * w_scale[n];
+    out[n] = product * sx + (bias ? bias[n] : 0.0f);
   }
+}
+
+// The int32 products of rows quantized ahead, in per-thread scratch that grows to the largest product seen.
+int32_t* u8s8_products(const GemmShape& s, QuantizedRows A, const Int8Operand& W) {
+  thread_local std::vector<int32_t> products;
+  if (static_cast<int64_t>(products.size()) < s.M * s.N) products.resize(static_cast<size_t>(s.M * s.N));
+  int32_t* acc = products.data();
+  if (W.packed && !W.packed->empty())
+    cpu::gemm_u8s8_packed(s.M, A.values, *W.packed, acc);
+  else
+    cpu::gemm_u8s8(s, A.values, W.values, acc);
+  return acc;
 }
 
 void check_int8_shape(const GemmShape& s) {
@@ -52,6 +82,10 @@ void check_int8_shape(const GemmShape& s) {
 
 void quantize_rows_s8(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale) {
   quantize_rows(x, rows, cols, q, scale, 0);
+}
+
+void quantize_rows_u8(const float* x, int64_t rows, int64_t cols, uint8_t* q, float* scale) {
+  quantize_rows(x, rows, cols, q, scale, 128);
 }
 
 void quantize_columns_s8(const float* x, int64_t rows, int64_t cols, int8_t* q, float* scale) {
@@ -110,34 +144,47 @@ void gemm_int8_dynamic(const GemmShape& s, const float* A, const Int8Operand& W,
 namespace cpu {
 
 void gemm_int8_dynamic(const GemmShape& s, const float* A, const Int8Operand& W, const float* bias, float* C) {
-  // Per-thread scratch for the quantized activations (q + 128 as u8) and the int32 products; grows to the largest
-  // batch seen, never shrinks.
+  // Per-thread scratch for the quantized activations (q + 128 as u8); grows to the largest batch seen.
   thread_local std::vector<uint8_t> a_u8;
   thread_local std::vector<float> a_scale;
-  thread_local std::vector<int32_t> products;
   if (static_cast<int64_t>(a_u8.size()) < s.M * s.K) a_u8.resize(static_cast<size_t>(s.M * s.K));
   if (static_cast<int64_t>(a_scale.size()) < s.M) a_scale.resize(static_cast<size_t>(s.M));
-  if (static_cast<int64_t>(products.size()) < s.M * s.N) products.resize(static_cast<size_t>(s.M * s.N));
-  quantize_rows(A, s.M, s.K, a_u8.data(), a_scale.data(), 128);
-  int32_t* acc = products.data();
-  if (W.packed && !W.packed->empty())
-    gemm_u8s8_packed(s.M, a_u8.data(), *W.packed, acc);
-  else
-    gemm_u8s8(s, a_u8.data(), W.values, acc);
-  // Σ (q+128)·w − 128·Σ w = Σ q·w exactly; then (· s_w[n]) · s_x[m] + bias[n] as ref computes it.
-  const float* row_scale = a_scale.data();
-  const float* w_scale = W.scale;
-  const int32_t* w_sums = W.sums;
+  quantize_rows_u8(A, s.M, s.K, a_u8.data(), a_scale.data());
+  gemm_int8_quantized(s, QuantizedRows{a_u8.data(), a_scale.data()}, W, bias, C);
+}
+
+void gemm_int8_quantized(const GemmShape& s, QuantizedRows A, const Int8Operand& W, const float* bias, float* C) {
+  check_int8_shape(s);
+  if (s.M == 0 || s.N == 0) return;
+  const int32_t* acc = u8s8_products(s, A, W);
   const int64_t N = s.N;
-#pragma omp parallel for schedule(static)
-  for (int64_t m = 0; m < s.M; ++m) {
-    const int32_t* in = acc + m * N;
-    float* out = C + m * N;
-    const float sx = row_scale[m];
+#pragma omp parallel for schedule(static) if (s.M * N > kParallelElements)
+  for (int64_t m = 0; m < s.M; ++m) dequantize_row(acc + m * N, W.sums, W.scale, A.scale[m], bias, C + m * N, N);
+}
+
+void gemm_int8_act_quantized(const GemmShape& s, QuantizedRows A, const Int8Operand& W, const float* bias,
+                             Activation act, uint8_t* q, float* q_scale) {
+  check_int8_shape(s);
+  if (s.M == 0) return;
+  const int32_t* acc = u8s8_products(s, A, W);
+  const int64_t N = s.N;
+#pragma omp parallel if (s.M * N > kParallelElements)
+  {
+    thread_local std::vector<float> row;  // one row of h, in cache
+    if (static_cast<int64_t>(row.size()) < N) row.resize(static_cast<size_t>(N));
+    float* h = row.data();
+#pragma omp for schedule(static)
+    for (int64_t m = 0; m < s.M; ++m) {
+      dequantize_row(acc + m * N, W.sums, W.scale, A.scale[m], bias, h, N);
+      // activation_forward's cpu arithmetic: the vectorised erf GELU, else the shared scalar formulas.
+      if (act == Activation::Gelu) {
 #pragma omp simd
-    for (int64_t n = 0; n < N; ++n) {
-      const float product = static_cast<float>(in[n] - 128 * w_sums[n]) * w_scale[n];
-      out[n] = product * sx + (bias ? bias[n] : 0.0f);
+        for (int64_t n = 0; n < N; ++n) h[n] = fast::gelu(h[n]);
+      } else {
+#pragma omp simd
+        for (int64_t n = 0; n < N; ++n) h[n] = activation_math::forward_one(act, h[n]);
+      }
+      quantize_row(h, N, q + m * N, q_scale + m, 128);
     }
   }
 }

@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 
+#include "ops/activation.h"
 #include "ops/backend.h"
 #include "ops/matmul.h"
 #include "ops/packed_weight.h"
@@ -44,6 +45,16 @@ struct Int8Operand {
 void gemm_int8_dynamic(const OpContext& ctx, const GemmShape& shape, const float* A, const Int8Operand& B,
                        const float* bias, float* C);
 
+// Activations quantized ahead for the cpu product: each row as q + 128 (u8, what the u8·s8 product takes) with its
+// scale. One quantization can then serve several products (the query, key and value projections of one x), and a
+// product's output can leave as the next product's input (the int8 feed-forward: cpu::gemm_int8_act_quantized).
+struct QuantizedRows {
+  const uint8_t* values = nullptr;  // (M, K), q + 128
+  const float* scale = nullptr;     // (M)
+};
+// Each row of x (rows, cols) quantized as quantize_rows_s8 does, stored q + 128. Parallel over rows.
+void quantize_rows_u8(const float* x, int64_t rows, int64_t cols, uint8_t* q, float* scale);
+
 namespace ref {
 void gemm_int8_dynamic(const GemmShape& shape, const float* A, const Int8Operand& B, const float* bias, float* C);
 }  // namespace ref
@@ -51,6 +62,13 @@ namespace cpu {
 void gemm_int8_dynamic(const GemmShape& shape, const float* A, const Int8Operand& B, const float* bias, float* C);
 // C (M, N) = A (M, K) · op(B) in int32: oneDNN's u8·s8 matmul (batch 1, no trans_a).
 void gemm_u8s8(const GemmShape& shape, const uint8_t* A, const int8_t* B, int32_t* C);
+// gemm_int8_dynamic after its quantization: the product of rows quantized ahead (quantize_rows_u8), the same numbers.
+void gemm_int8_quantized(const GemmShape& shape, QuantizedRows A, const Int8Operand& B, const float* bias, float* C);
+// The int8 feed-forward's middle, fused: h = act(A · op(B) + bias) quantized per row for the next product, into
+// q (M, N) as q + 128 and q_scale (M). Each row goes from the int32 products to u8 in cache — h is never written
+// out — and equals, bit for bit, gemm_int8_quantized → activation_forward (cpu) → quantize_rows_u8.
+void gemm_int8_act_quantized(const GemmShape& shape, QuantizedRows A, const Int8Operand& B, const float* bias,
+                             Activation act, uint8_t* q, float* q_scale);
 }  // namespace cpu
 
 }  // namespace accent

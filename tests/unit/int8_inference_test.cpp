@@ -16,6 +16,9 @@
 #include "models/int8_quantization.h"
 #include "models/registry.h"
 #include "models/transformer_classifier.h"
+#include "nn/feed_forward.h"
+#include "nn/self_attention.h"
+#include "ops/activation.h"
 #include "models_test_util.h"
 #include "ops/matmul_int8.h"
 
@@ -238,4 +241,54 @@ TEST(Int8Layout, BadFilesAreRefusedNamingTheTensor) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(modules[1] + ".weight_scale[3]"), std::string::npos) << e.what();
   }
+}
+
+// The fused int8 paths (nn/feed_forward.cpp, nn/self_attention.cpp on the Cpu backend): x quantized once and
+// act(W1·x + b1) going from W1's int32 products straight into W2's u8 input give, bit for bit, what the layers'
+// own int8 forwards give one after another (each quantizing its own input), for every activation.
+TEST(Int8Fused, FeedForwardEqualsItsThreeStepsBitForBit) {
+  const OpContext cpu{Backend::Cpu, Precision::BF16};
+  const int64_t H = 48, I = 112;
+  for (const Activation act : {Activation::Gelu, Activation::GeluTanh, Activation::Relu, Activation::Silu}) {
+    SCOPED_TRACE(activation_name(act));
+    FeedForward ffn("in", "out", H, I, act);
+    Rng rng(3);
+    for (Parameter* p : std::vector<Parameter*>{&ffn.dense_in.weight, &ffn.dense_in.bias, &ffn.dense_out.weight,
+                                                &ffn.dense_out.bias})
+      for (int64_t i = 0; i < p->value.numel(); ++i) p->value.f32()[i] = 0.2f * rng.normal();
+    ffn.dense_in.set_int8_weight(Int8Weight::quantize(std::as_const(ffn.dense_in.weight.value), true));
+    ffn.dense_out.set_int8_weight(Int8Weight::quantize(std::as_const(ffn.dense_out.weight.value), true));
+    for (const int64_t rows : {1, 5, 300}) {  // 300 rows: the parallel passes
+      const std::vector<float> x = random_values(rows * H, 7 + static_cast<uint64_t>(rows));
+      std::vector<float> fused(static_cast<size_t>(rows * H)), steps(fused.size()), pre(static_cast<size_t>(rows * I)),
+          h(pre.size());
+      ffn.forward(cpu, x.data(), fused.data(), rows);
+      ffn.dense_in.forward(cpu, x.data(), pre.data(), rows);
+      activation_forward(cpu, act, pre.data(), h.data(), rows * I);
+      ffn.dense_out.forward(cpu, h.data(), steps.data(), rows);
+      for (int64_t i = 0; i < rows * H; ++i) ASSERT_EQ(fused[i], steps[i]) << "rows " << rows << ", value " << i;
+    }
+  }
+}
+
+TEST(Int8Fused, AttentionQuantizesItsInputOnceWithTheSameResult) {
+  // The cpu backend quantizes x once for the three projections; ref quantizes inside each product (its triple loop).
+  // A row quantizes to the same values wherever it is quantized and the int32 sums are exact, so with fp32 attention
+  // on both the two differ only by the attention's summation order.
+  const int64_t H = 32, NH = 4, B = 2, T = 6;
+  SelfAttention attn("attn", H, NH, 0.0f);
+  Rng rng(4);
+  for (Linear* l : {&attn.query, &attn.key, &attn.value}) {
+    for (int64_t i = 0; i < l->weight.value.numel(); ++i) l->weight.value.f32()[i] = 0.3f * rng.normal();
+    for (int64_t i = 0; i < l->bias.value.numel(); ++i) l->bias.value.f32()[i] = 0.1f * rng.normal();
+    l->set_int8_weight(Int8Weight::quantize(std::as_const(l->weight.value), true));
+  }
+  const OpContext cpu{Backend::Cpu, Precision::F32}, ref{Backend::Ref, Precision::F32};
+  EXPECT_TRUE(attn.query.takes_quantized_input(cpu));
+  EXPECT_FALSE(attn.query.takes_quantized_input(ref));
+  const std::vector<float> x = random_values(B * T * H, 9);
+  std::vector<float> once(static_cast<size_t>(B * T * H)), each(once.size());
+  attn.forward(cpu, x.data(), nullptr, once.data(), B, T, nullptr);
+  attn.forward(ref, x.data(), nullptr, each.data(), B, T, nullptr);
+  EXPECT_LE(relative_diff(once.data(), each.data(), B * T * H), 1e-5);
 }
