@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -273,6 +274,37 @@ PackedWeight pack(const void* B, int64_t K, int64_t N, bool trans_b, Operands op
                       operands == Operands::U8S8 ? PackedWeight::Type::S8 : PackedWeight::Type::BF16, K, N);
 }
 
+// C = A · B for a packed B. The layout was asked at 32 rows; should oneDNN refuse it for another row count (an ISA
+// whose kernel blocks by M, such as AMX, not seen on the machines this was measured on), the product falls back to
+// B unpacked into per-thread scratch and the plain primitive, and remembers the shape so it does not ask again.
+void execute_packed(const GemmShape& s, const void* A, const PackedWeight& B, const float* bias, void* C) {
+  static std::mutex mutex;
+  static std::set<std::tuple<int64_t, int64_t, int64_t, Operands, bool>> refused;
+  const Operands operands = packed_operands(B);
+  const auto key = std::make_tuple(s.M, s.N, s.K, operands, bias != nullptr);
+  bool known_refused;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    known_refused = refused.count(key) > 0;
+  }
+  if (!known_refused) {
+    try {
+      return execute(s, A, B.data(), bias, C, false, operands, /*packed_b=*/true);
+    } catch (const Error&) {
+      std::lock_guard<std::mutex> lock(mutex);
+      refused.insert(key);
+    }
+  }
+  thread_local std::vector<uint8_t> plain_bytes;
+  const memory::desc plain({s.K, s.N}, b_type_of(operands), memory::dims{s.N, 1});
+  if (plain_bytes.size() < plain.get_size()) plain_bytes.resize(plain.get_size());
+  memory src(B.layout().desc, engine(), const_cast<void*>(B.data()));
+  memory dst(plain, engine(), plain_bytes.data());
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
+  execute(s, A, plain_bytes.data(), bias, C, false, operands);
+}
+
 GemmShape packed_shape(int64_t M, const PackedWeight& B) {
   GemmShape s;
   s.M = M, s.N = B.N(), s.K = B.K();
@@ -287,7 +319,7 @@ void gemm_bf16_packed(int64_t M, const float* A, const PackedWeight& B, const fl
   if (s.K == 0) return empty_reduction(s, bias, C, false);
   uint16_t* a16 = bf16_scratch(0, M * s.K);
   convert_f32_to_bf16(A, a16, M * s.K);
-  execute(s, a16, B.data(), bias, C, false, packed_operands(B), /*packed_b=*/true);
+  execute_packed(s, a16, B, bias, C);
 }
 
 void gemm_u8s8_packed(int64_t M, const uint8_t* A, const PackedWeight& B, int32_t* C) {
@@ -297,7 +329,7 @@ void gemm_u8s8_packed(int64_t M, const uint8_t* A, const PackedWeight& B, int32_
     std::fill(C, C + s.M * s.N, 0);
     return;
   }
-  execute(s, A, B.data(), nullptr, C, false, packed_operands(B), /*packed_b=*/true);
+  execute_packed(s, A, B, nullptr, C);
 }
 
 }  // namespace accent::cpu
