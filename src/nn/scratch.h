@@ -75,7 +75,7 @@ class InferenceScratch {
 };
 
 enum class SharedSlot : int {
-  AttentionHeadsTemp,  // SelfAttention: (B, T, H) projection / merged-gradient staging
+  AttentionHeadsTemp,  // SelfAttention: (B, T, H) projection / merged-gradient staging, or the fused (rows, 3H) q|k|v
   AttentionContext,    // AttentionCore: (B, NH, T, D) P'·V, then dcontext heads and dQ heads
   AttentionProbsA,     // AttentionCore: (B, NH, T, T) dropped probabilities P' (forward and backward)
   AttentionProbsB,     // AttentionCore: (B, NH, T, T) gradient of the scores

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "nn/int8_weight.h"
 #include "ops/tensor_ops.h"
 
 namespace accent {
@@ -50,18 +51,26 @@ void SelfAttention::forward(const OpContext& ctx, const float* x, const float* m
                             int64_t T, Rng* rng, const TokenPacking* packing) {
   const int64_t rows = active_rows(packing, B, T), n = B * T * H_;
   float* heads = core_.heads(B, T);
-  float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(rows * H_);  // one projection at a time
-  // int8 layers (inference): x quantized once for the three projections instead of once in each.
-  QuantizedRows xq;
-  const bool quantize_once = query.takes_quantized_input(ctx) && key.takes_quantized_input(ctx) &&
-                             value.takes_quantized_input(ctx);
-  if (quantize_once) xq = quantize_ahead(x, rows, H_, SharedSlot::Int8Input);
-  project(ctx, query, x, quantize_once ? &xq : nullptr, stage, rows);
-  to_heads(ctx, stage, heads, B, T, packing);
-  project(ctx, key, x, quantize_once ? &xq : nullptr, stage, rows);
-  to_heads(ctx, stage, heads + n, B, T, packing);
-  project(ctx, value, x, quantize_once ? &xq : nullptr, stage, rows);
-  to_heads(ctx, stage, heads + 2 * n, B, T, packing);
+  const std::vector<const Linear*> qkv{&query, &key, &value};
+  if (FusedProjection::available(ctx, qkv)) {
+    // Inference: the three projections as one product (nn/fused_projection.h), then one split into the heads.
+    float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(rows * 3 * H_);
+    qkv_.forward(ctx, qkv, x, stage, rows);
+    if (packing) {
+      float* padded = shared_scratch(SharedSlot::PaddedRows).f32(B * T * 3 * H_);
+      unpack_rows(ctx, packing, stage, padded, B, T, 3 * H_);
+      stage = padded;
+    }
+    split_qkv_heads(ctx, stage, heads, B, T, NH_, D_);
+  } else {
+    float* stage = shared_scratch(SharedSlot::AttentionHeadsTemp).f32(rows * H_);  // one projection at a time
+    query.forward(ctx, x, stage, rows);
+    to_heads(ctx, stage, heads, B, T, packing);
+    key.forward(ctx, x, stage, rows);
+    to_heads(ctx, stage, heads + n, B, T, packing);
+    value.forward(ctx, x, stage, rows);
+    to_heads(ctx, stage, heads + 2 * n, B, T, packing);
+  }
   if (!packing) return core_.forward(ctx, mask_add, context, B, T, rng);
   float* padded = shared_scratch(SharedSlot::PaddedRows).f32(n);
   core_.forward(ctx, mask_add, padded, B, T, rng);

@@ -6,12 +6,14 @@
 // The output projection, residual and LayerNorm belong to the caller (BertSelfOutput).
 //
 // Memory: the three projections go one at a time through this thread's shared staging slot; the heads and P are
-// the attention core's.
+// the attention core's. In inference (a forward no backward follows) they run as one product of the stacked weights
+// (nn/fused_projection.h), the same numbers.
 #pragma once
 #include <string>
 
 #include "core/rng.h"
 #include "nn/attention_core.h"
+#include "nn/fused_projection.h"
 #include "nn/linear.h"
 #include "nn/scratch.h"
 #include "nn/token_packing.h"
@@ -63,6 +65,7 @@ class SelfAttention {
 
   int64_t H_ = 0, NH_ = 0, D_ = 0;
   AttentionCore core_;
+  FusedProjection qkv_;  // inference: query, key and value as one product
 };
 
 }  // namespace accent

@@ -272,7 +272,8 @@ TEST(Int8Fused, FeedForwardEqualsItsThreeStepsBitForBit) {
 }
 
 TEST(Int8Fused, AttentionQuantizesItsInputOnceWithTheSameResult) {
-  // The cpu backend quantizes x once for the three projections; ref quantizes inside each product (its triple loop).
+  // The cpu backend multiplies q, k and v as one int8 product (nn/fused_projection.h: x quantized once); ref quantizes
+  // inside each product (its triple loop).
   // A row quantizes to the same values wherever it is quantized and the int32 sums are exact, so with fp32 attention
   // on both the two differ only by the attention's summation order.
   const int64_t H = 32, NH = 4, B = 2, T = 6;

@@ -17,6 +17,7 @@
 #include "models/transformer_classifier.h"
 #include "models_test_util.h"
 #include "nn/bf16_weight_cache.h"
+#include "nn/fused_projection.h"
 #include "nn/int8_weight.h"
 #include "nn/linear.h"
 #include "nn/scratch.h"
@@ -197,4 +198,56 @@ TEST(PackedWeight, ModelInferenceLogitsEqualTheTrainingForwardOnes) {
     EXPECT_TRUE(same_bits(plain.f32(), packed.f32(), static_cast<size_t>(plain.numel()) * sizeof(float)))
         << relative_diff(packed, plain);
   }
+}
+
+TEST(FusedProjection, StackedProductEqualsTheSeparateLayersAndFollowsTheirChanges) {
+  const int64_t in = 64, rows = 7;
+  std::vector<Linear> layers{Linear("q", in, 64), Linear("k", in, 64), Linear("v", in, 32, /*bias=*/false)};
+  Rng rng(12);
+  for (Linear& l : layers) {
+    for (int64_t i = 0; i < l.weight.value.numel(); ++i) l.weight.value.f32()[i] = 0.2f * rng.normal();
+    if (l.has_bias())
+      for (int64_t i = 0; i < l.bias.value.numel(); ++i) l.bias.value.f32()[i] = 0.1f * rng.normal();
+  }
+  const std::vector<const Linear*> parts{&layers[0], &layers[1], &layers[2]};
+  const std::vector<float> x = random_values(rows * in, 13);
+  // y (rows, 160): each layer's own forward, side by side.
+  auto separate = [&](const OpContext& ctx) {
+    std::vector<float> y(static_cast<size_t>(rows * 160)), part;
+    int64_t col = 0;
+    for (const Linear* l : parts) {
+      part.assign(static_cast<size_t>(rows * l->out_features()), 0.0f);
+      l->forward(ctx, x.data(), part.data(), rows);
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy(part.begin() + r * l->out_features(), part.begin() + (r + 1) * l->out_features(),
+                  y.begin() + r * 160 + col);
+      col += l->out_features();
+    }
+    return y;
+  };
+  FusedProjection fused;
+  std::vector<float> y(static_cast<size_t>(rows * 160));
+  EXPECT_FALSE(FusedProjection::available(kCpuBf16, parts)) << "a training forward keeps the layers apart";
+  if (packed_bf16_weights_available(kCpuBf16)) {
+    const InferenceScratch no_backward;
+    ASSERT_TRUE(FusedProjection::available(kCpuBf16, parts));
+    fused.forward(kCpuBf16, parts, x.data(), y.data(), rows);
+    EXPECT_EQ(y, separate(kCpuBf16)) << "bf16: the stacked product differs from the layers'";
+    layers[1].weight.value.f32()[5] += 1.0f;  // a changed part: the stacked weight is made again
+    fused.forward(kCpuBf16, parts, x.data(), y.data(), rows);
+    EXPECT_EQ(y, separate(kCpuBf16)) << "bf16: the stacked weight did not follow the change";
+  }
+  // int8 (any precision: the layers' int8 weights), x quantized once for all three.
+  const OpContext cpu{Backend::Cpu, Precision::F32};
+  for (Linear& l : layers) l.set_int8_weight(Int8Weight::quantize(std::as_const(l.weight.value), true));
+  ASSERT_TRUE(FusedProjection::available(cpu, parts));
+  fused.forward(cpu, parts, x.data(), y.data(), rows);
+  EXPECT_EQ(y, separate(cpu)) << "int8: the stacked product differs from the layers'";
+  layers[2].weight.value.f32()[0] += 1.0f;
+  layers[2].set_int8_weight(Int8Weight::quantize(std::as_const(layers[2].weight.value), true));
+  fused.forward(cpu, parts, x.data(), y.data(), rows);
+  EXPECT_EQ(y, separate(cpu)) << "int8: the stacked weight did not follow a re-quantized part";
+  EXPECT_FALSE(FusedProjection::available(OpContext{Backend::Ref, Precision::F32}, parts));
+  Linear wider("w", in + 1, 8);
+  EXPECT_FALSE(FusedProjection::available(cpu, {&layers[0], &wider})) << "different inputs are never fused";
 }
