@@ -1,7 +1,5 @@
 #include "nn/feed_forward.h"
 
-#include <utility>
-
 #include "ops/tensor_ops.h"
 
 namespace accent {
@@ -16,7 +14,7 @@ void FeedForward::forward(const OpContext& ctx, const float* x, float* y, int64_
     // row by row in cache (ops/matmul_int8.h gemm_int8_act_quantized) — the same numbers as the three steps below.
     const QuantizedRows xq = quantize_ahead(x, rows, dense_in.in_features(), SharedSlot::Int8Input);
     const Int8RowsRoom h = int8_rows_room(SharedSlot::Int8Hidden, rows, I_);
-    dense_in.int8_weight().forward_act_quantized(ctx, xq, dense_in.has_bias() ? std::as_const(dense_in.bias.value).f32() : nullptr, act_, h.values, h.scale, rows);
+    dense_in.forward_act_quantized(ctx, xq, act_, h.values, h.scale, rows);
     dense_out.forward_quantized(ctx, h.view(), y, rows);
     return;
   }

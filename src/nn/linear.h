@@ -61,6 +61,11 @@ class Linear {
   void forward_quantized(const OpContext& ctx, QuantizedRows x, float* y, int64_t rows) const {
     int8_.forward_quantized(ctx, x, has_bias_ ? bias.value.f32() : nullptr, y, rows);
   }
+  // act(forward()) quantized per row for the next int8 layer (nn/int8_weight.h forward_act_quantized).
+  void forward_act_quantized(const OpContext& ctx, QuantizedRows x, Activation act, uint8_t* q, float* q_scale,
+                             int64_t rows) const {
+    int8_.forward_act_quantized(ctx, x, has_bias_ ? bias.value.f32() : nullptr, act, q, q_scale, rows);
+  }
 
  private:
   Int8Weight int8_;              // empty unless the layer runs int8

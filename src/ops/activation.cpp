@@ -1,5 +1,6 @@
 #include "ops/activation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -43,12 +44,19 @@ void activation_forward(const OpContext& ctx, Activation act, const float* x, fl
     for (int64_t i = 0; i < n; ++i) y[i] = forward_one(act, x[i]);
     return;
   }
+  constexpr int64_t kBlock = 4096;  // values per parallel work item
+#pragma omp parallel for schedule(static)
+  for (int64_t begin = 0; begin < n; begin += kBlock)
+    activation_forward_span_cpu(act, x + begin, y + begin, std::min(kBlock, n - begin));
+}
+
+void activation_forward_span_cpu(Activation act, const float* x, float* y, int64_t n) {
   if (act == Activation::Gelu) {  // the BERT activation: vectorised erf (ops/gelu_fast.h)
-#pragma omp parallel for simd schedule(static)
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = fast::gelu(x[i]);
     return;
   }
-#pragma omp parallel for simd schedule(static)
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = forward_one(act, x[i]);
 }
 

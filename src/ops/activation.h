@@ -22,6 +22,10 @@ Activation activation_from_name(const std::string& name);
 const char* activation_name(Activation act);
 
 void activation_forward(const OpContext& ctx, Activation act, const float* x, float* y, int64_t n);
+// y = f(x) over n values on the calling thread, with the cpu backend's arithmetic (the vectorised erf GELU of
+// ops/gelu_fast.h, else the shared formulas): what activation_forward runs on each block, for fused cpu kernels
+// that must give its numbers bit for bit (ops/matmul_int8.h gemm_int8_act_quantized).
+void activation_forward_span_cpu(Activation act, const float* x, float* y, int64_t n);
 void activation_backward(const OpContext& ctx, Activation act, const float* x, const float* dy, float* dx, int64_t n);
 // y = f(x) and dydx = f'(x) in one pass (GELU evaluates Φ and e^{−x²/2} once for both). dydx may alias x (the
 // input is dead once both are known); y must not. For a backward that recomputes the activation it dropped:

@@ -5,8 +5,6 @@
 #include <vector>
 
 #include "core/error.h"
-#include "ops/activation_math.h"
-#include "ops/gelu_fast.h"
 
 namespace accent {
 
@@ -176,14 +174,7 @@ void gemm_int8_act_quantized(const GemmShape& s, QuantizedRows A, const Int8Oper
 #pragma omp for schedule(static)
     for (int64_t m = 0; m < s.M; ++m) {
       dequantize_row(acc + m * N, W.sums, W.scale, A.scale[m], bias, h, N);
-      // activation_forward's cpu arithmetic: the vectorised erf GELU, else the shared scalar formulas.
-      if (act == Activation::Gelu) {
-#pragma omp simd
-        for (int64_t n = 0; n < N; ++n) h[n] = fast::gelu(h[n]);
-      } else {
-#pragma omp simd
-        for (int64_t n = 0; n < N; ++n) h[n] = activation_math::forward_one(act, h[n]);
-      }
+      activation_forward_span_cpu(act, h, h, N);  // activation_forward's cpu arithmetic
       quantize_row(h, N, q + m * N, q_scale + m, 128);
     }
   }
