@@ -15,6 +15,7 @@
 // by the fp32 primitive. A product of two bf16 values is exact in fp32, so this is the same arithmetic (fp32
 // accumulation of exact products), only slower; `auto` precision picks fp32 on such a CPU anyway.
 #include <algorithm>
+#include <list>
 #include <map>
 #include <mutex>
 #include <set>
@@ -138,22 +139,39 @@ GemmPrimitive make_primitive(const GemmKey& k) {
   return GemmPrimitive{pd, dnnl::matmul(pd)};
 }
 
-// Cached primitive for a key. The cache is bounded: a pathological stream of shapes cannot grow it forever.
-const GemmPrimitive& primitive_for(const GemmKey& key) {
+// Cached primitives, least recently used first out. The cache is bounded, so a pathological stream of shapes cannot
+// grow it forever, and evicting one entry at a time keeps the shapes in use: a full clear made every live shape pay
+// primitive creation again (a one-sentence int8 pass after bf16 and fp32 passes measured 11.9 ms p50 that way,
+// 8.7 ms without the clears). Returned by value: the handles are reference-counted, so an entry evicted by another
+// thread stays alive for the caller that holds it.
+constexpr size_t kPrimitiveCacheCapacity = 1024;
+
+GemmPrimitive primitive_for(const GemmKey& key) {
   static std::mutex mutex;
-  static std::map<GemmKey, GemmPrimitive> cache;
+  static std::list<GemmKey> recency;  // most recently used first
+  static std::map<GemmKey, std::pair<GemmPrimitive, std::list<GemmKey>::iterator>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  if (cache.size() >= 512) cache.clear();
+  if (it != cache.end()) {
+    recency.splice(recency.begin(), recency, it->second.second);
+    return it->second.first;
+  }
+  GemmPrimitive made;
   try {
-    return cache.emplace(key, make_primitive(key)).first->second;
+    made = make_primitive(key);
   } catch (const dnnl::error& e) {
     fail("gemm: oneDNN could not create a matmul for batch=", key.batch, " M=", key.M, " N=", key.N, " K=", key.K,
          key.trans_a ? " Aᵀ" : "", key.trans_b ? " Bᵀ" : "", key.has_bias ? " +bias" : "",
          key.accumulate ? " +=" : "",
          key.operands == Operands::BF16 ? " bf16" : key.operands == Operands::U8S8 ? " u8·s8" : " fp32", " (", e.what(), ")");
   }
+  if (cache.size() >= kPrimitiveCacheCapacity) {
+    cache.erase(recency.back());
+    recency.pop_back();
+  }
+  recency.push_front(key);
+  cache.emplace(key, std::make_pair(made, recency.begin()));
+  return made;
 }
 
 }  // namespace
@@ -171,7 +189,7 @@ void empty_reduction(const GemmShape& s, const float* bias, float* C, bool accum
 void execute(const GemmShape& s, const void* A, const void* B, const float* bias, void* C, bool accumulate,
              Operands operands, bool packed_b = false) {
   const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, bias != nullptr, accumulate, operands, packed_b};
-  const GemmPrimitive& p = primitive_for(key);
+  const GemmPrimitive p = primitive_for(key);
   memory a(p.pd.src_desc(), engine(), const_cast<void*>(A));
   memory b(p.pd.weights_desc(), engine(), const_cast<void*>(B));
   memory c(p.pd.dst_desc(), engine(), C);

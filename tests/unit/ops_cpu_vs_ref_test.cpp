@@ -77,6 +77,28 @@ TEST_P(OpsBackend, GemmAllTransposesBiasAccumulateBatched) {
   }
 }
 
+// The cpu matmul keeps a bounded cache of oneDNN primitives, one per shape, evicting the least recently used. More
+// distinct shapes than it holds (1,024), then the first shapes again (evicted by then) and a shape kept in use
+// throughout: every product still equals the ref one.
+TEST_P(OpsBackend, GemmCorrectAcrossMoreShapesThanThePrimitiveCacheHolds) {
+  const auto& p = GetParam();
+  const int64_t N = 8, K = 4, kShapes = 1100;
+  auto B = random_vector(K * N, 2);
+  auto check = [&](int64_t M) {
+    GemmShape s{1, M, N, K, false, false};
+    auto A = random_vector(M * K, static_cast<uint64_t>(M));
+    auto fast = with_sentinels(M * N), ref = with_sentinels(M * N);
+    gemm(p.ctx, s, A.data(), B.data(), nullptr, fast.data(), false);
+    gemm(kRef, s, A.data(), B.data(), nullptr, ref.data(), false);
+    expect_close(fast, ref, M * N, p.tolerance, "gemm M=" + std::to_string(M));
+  };
+  for (int64_t M = 1; M <= kShapes; ++M) {
+    check(M);
+    if (M % 64 == 0) check(3);  // in use all along: stays cached
+  }
+  for (int64_t M = 1; M <= 16; ++M) check(M);
+}
+
 TEST_P(OpsBackend, LinearBackwardProducts) {
   const auto& p = GetParam();
   const int64_t rows = 70, in = 48, out = 40;
