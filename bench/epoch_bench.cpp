@@ -237,9 +237,8 @@ int main(int argc, char** argv) {
     const Batch b = batcher.collate(epoch[run_order[i]]);
     const ForwardResult r = model->forward_backward(b, dropout_rng);
     const auto t1 = std::chrono::steady_clock::now();
-    clip_grad_norm(params, 1.0, ctx);
-    optimizer.step(2e-5);
-    optimizer.zero_grad();
+    // The trainer's step (train/trainer.cpp): the norm, then clip + AdamW + zero_grad in one pass.
+    optimizer.step_and_zero_grad(2e-5, clip_coefficient(grad_global_norm(params, ctx), 1.0));
     if (backend == Backend::Cuda) cuda::synchronize();  // the step is over when the GPU is
     const double sec = seconds_since(t0), optimizer_sec = seconds_since(t1);
     if (backend != Backend::Cuda || i < 3 || i + 3 > run_order.size())  // a GPU epoch has ~500 steps

@@ -4,6 +4,8 @@
 // would be ~600 launches per step), with no host round trip per tensor.
 //
 // AdamW, element by element (torch.optim.AdamW single-tensor kernel, float arithmetic in this order):
+//   g ← g·grad_scale                          clipping's coef (torch scales the gradients in place before the step;
+//                                             here the same float product is taken as the update reads g)
 //   p ← p·decay_factor                        decay_factor = 1 − lr·wd (1 for parameters without decay)
 //   m ← β1·m + (1−β1)·g ;  v ← β2·v + (1−β2)·g·g
 //   p ← p + neg_step_size · m / (√v / √(1−β2^t) + ε)          neg_step_size = −lr/(1−β1^t)
@@ -25,18 +27,22 @@ struct AdamWScalars {
   float eps = 1e-8f;
   float neg_step_size = 0.0f;          // −lr / (1 − β1^t)
   float bias_correction2_sqrt = 1.0f;  // √(1 − β2^t)
+  float grad_scale = 1.0f;             // g·grad_scale is the gradient the update uses (1: unclipped)
+  bool zero_grad = false;              // the gradient is set to 0 once read (zero_grad in the same pass)
 };
 
 struct AdamWTensor {
   float* param = nullptr;
-  const float* grad = nullptr;
+  float* grad = nullptr;  // written only with AdamWScalars::zero_grad
   float* exp_avg = nullptr;
   float* exp_avg_sq = nullptr;
   int64_t n = 0;
   float decay_factor = 1.0f;  // 1 − lr·wd
 };
 
-// One element of the update (shared by the cpu loop and the CUDA kernel: the same float sequence everywhere).
+// One element of the update (shared by the cpu loop and the CUDA kernel: the same float sequence everywhere). g is
+// the stored gradient times s.grad_scale (clip: grads.mul_(clip_coef), the same float product); the caller zeroes
+// the stored gradient after when s.zero_grad.
 ACCENT_HD inline void adamw_update_element(float& p, float& m, float& v, float g, float decay_factor,
                                            const AdamWScalars& s) {
   float pi = p * decay_factor;                           // param.mul_(1 - lr * wd)

@@ -24,7 +24,7 @@ AdamW::AdamW(ParameterList params, AdamWOptions options, OpContext ctx)
   }
 }
 
-void AdamW::step(double lr) {
+void AdamW::update(double lr, float grad_scale, bool zero_grad) {
   ++step_;
   const double t = static_cast<double>(step_);
   // Python-side scalar math of torch.optim._functional.adamw (double), then cast to the tensor's float.
@@ -40,11 +40,13 @@ void AdamW::step(double lr) {
   scalars.eps = static_cast<float>(options_.eps);
   scalars.neg_step_size = neg_step_size;
   scalars.bias_correction2_sqrt = bias_correction2_sqrt;
+  scalars.grad_scale = grad_scale;
+  scalars.zero_grad = zero_grad;
   std::vector<AdamWTensor>& tensors = update_list_;
   tensors.clear();
   for (Slot& s : slots_) {
     const double wd = s.param->decay ? options_.weight_decay : 0.0;
-    tensors.push_back({s.param->value.f32(), std::as_const(s.param->grad).f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(),
+    tensors.push_back({s.param->value.f32(), s.param->grad.f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(),
                        s.param->value.numel(), static_cast<float>(1.0 - lr * wd)});
   }
   adamw_update(ctx_, tensors.data(), static_cast<int>(tensors.size()), scalars);

@@ -34,9 +34,13 @@ class AdamW {
   AdamW(ParameterList params, AdamWOptions options, OpContext ctx = OpContext{});
 
   // One update of every trainable parameter from its current gradient, with learning rate `lr`.
-  void step(double lr);
+  void step(double lr) { update(lr, 1.0f, false); }
   // Sets every trainable parameter's gradient to zero.
   void zero_grad();
+  // step(lr) on the gradients times `grad_scale` (clipping's coefficient: train/grad_clip.h clip_coefficient), then
+  // zero_grad(), in one pass over the parameters: the same numbers as scale_grads + step + zero_grad, with the
+  // gradients read once instead of three times (the trainer's step; a bert-base step moves ~3.5 GB instead of ~4.8).
+  void step_and_zero_grad(double lr, float grad_scale) { update(lr, grad_scale, true); }
 
   int64_t step_count() const { return step_; }
   const AdamWOptions& options() const { return options_; }
@@ -49,6 +53,8 @@ class AdamW {
   void load_state(const std::map<std::string, Tensor>& tensors, int64_t step_count, const std::string& origin);
 
  private:
+  void update(double lr, float grad_scale, bool zero_grad);
+
   struct Slot {
     Parameter* param;
     Tensor exp_avg;     // same shape as param

@@ -30,10 +30,15 @@ void scale_grads(const ParameterList& params, float coef, const OpContext& ctx) 
   scale_tensors(ctx, grads.data(), static_cast<int>(grads.size()), coef);
 }
 
+float clip_coefficient(double total_norm, double max_norm) {
+  if (max_norm <= 0.0 || !std::isfinite(total_norm)) return 1.0f;
+  const float coef = static_cast<float>(max_norm) / (static_cast<float>(total_norm) + 1e-6f);
+  return coef < 1.0f ? coef : 1.0f;
+}
+
 double clip_grad_norm(const ParameterList& params, double max_norm, const OpContext& ctx) {
   const double total = grad_global_norm(params, ctx);
-  if (max_norm <= 0.0 || !std::isfinite(total)) return total;
-  const float coef = static_cast<float>(max_norm) / (static_cast<float>(total) + 1e-6f);
+  const float coef = clip_coefficient(total, max_norm);
   if (coef < 1.0f) scale_grads(params, coef, ctx);
   return total;
 }

@@ -13,6 +13,10 @@ namespace accent {
 // `ctx` says where the gradients live (one multi-tensor launch each for the norm and the scaling on the GPU).
 double clip_grad_norm(const ParameterList& params, double max_norm, const OpContext& ctx = OpContext{});
 
+// clip_grad_norm's factor for a total norm: max_norm / (total + 1e-6) in float when that is below 1, else 1 (also for
+// max_norm <= 0 and a non-finite total). For AdamW::step_and_zero_grad, which applies it as it reads the gradients.
+float clip_coefficient(double total_norm, double max_norm);
+
 // The total L2 norm of the trainable parameters' gradients, without changing them.
 double grad_global_norm(const ParameterList& params, const OpContext& ctx = OpContext{});
 // g *= coef for every trainable parameter's gradient.

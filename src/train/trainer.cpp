@@ -460,10 +460,11 @@ void TrainerRun::optimizer_step(int64_t epoch, size_t index, size_t num_batches)
   if (args_.gradient_accumulation_steps > 1) {
     scale_grads(params_, 1.0f / static_cast<float>(args_.gradient_accumulation_steps), model_.op_context());
   }
-  last_grad_norm_ = clip_grad_norm(params_, args_.max_grad_norm, model_.op_context());
+  // clip_grad_norm_, step and zero_grad: the norm here, the clip factor applied inside the one optimizer pass.
+  last_grad_norm_ = grad_global_norm(params_, model_.op_context());
   if (!std::isfinite(last_grad_norm_)) fail_nonfinite("the gradient norm", last_grad_norm_, epoch, index);
-  optimizer_.step(schedule_.lr_at(st_.global_step));
-  optimizer_.zero_grad();
+  optimizer_.step_and_zero_grad(schedule_.lr_at(st_.global_step),
+                                clip_coefficient(last_grad_norm_, args_.max_grad_norm));
   micro_in_step_ = 0;
   ++st_.global_step;
   ++st_.resume.steps_since_log;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -219,4 +220,56 @@ TEST(AdamW, StateRoundTripContinuesIdentically) {
   std::map<std::string, Tensor> missing = saved;
   missing.erase("w.exp_avg");
   EXPECT_THROW(restored.load_state(missing, 3, "ckpt"), Error);
+}
+
+// The trainer's fused step (the norm, then clip + AdamW + zero_grad in one pass over each parameter) against the
+// three separate calls: the same bits in parameters and state, on the cpu and ref backends, with a tensor large
+// enough for the threaded vector loop, clipping on some steps only, and every gradient zero afterwards.
+TEST(AdamW, FusedClipStepZeroGradEqualsTheSeparateCalls) {
+  for (Backend backend : {Backend::Cpu, Backend::Ref}) {
+    const OpContext ctx{backend, Precision::F32};
+    auto make = [] {
+      Rng r(11);
+      std::vector<Parameter> v;
+      v.push_back(make_param("big.weight", {300, 257}, true, true, r));
+      v.push_back(make_param("big.bias", {300}, false, true, r));
+      v.push_back(make_param("frozen", {7}, true, false, r));
+      return v;
+    };
+    std::vector<Parameter> a = make(), b = make();
+    ParameterList la{&a[0], &a[1], &a[2]}, lb{&b[0], &b[1], &b[2]};
+    AdamW separate(la, {0.9, 0.999, 1e-8, 0.01}, ctx), fused(lb, {0.9, 0.999, 1e-8, 0.01}, ctx);
+    const double max_norm = 1.0;
+    int clipped = 0;
+    for (int s = 0; s < 6; ++s) {
+      const float scale = s % 2 == 0 ? 1e-4f : 0.5f;  // the global norm below, then above max_norm
+      for (ParameterList* l : {&la, &lb}) {
+        Rng g(200 + s);
+        for (Parameter* p : *l)
+          for (int64_t i = 0; i < p->grad.numel(); ++i) p->grad.f32()[i] = scale * g.normal();
+      }
+      const double norm_a = clip_grad_norm(la, max_norm, ctx);
+      separate.step(1e-3);
+      separate.zero_grad();
+      const double norm_b = grad_global_norm(lb, ctx);
+      EXPECT_EQ(norm_a, norm_b);
+      clipped += clip_coefficient(norm_b, max_norm) < 1.0f;
+      fused.step_and_zero_grad(1e-3, clip_coefficient(norm_b, max_norm));
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(0, std::memcmp(a[i].value.data(), b[i].value.data(), a[i].value.nbytes()))
+            << a[i].name << " after step " << s + 1 << " on " << backend_name(backend);
+        for (int64_t k = 0; k < b[i].grad.numel(); ++k) ASSERT_EQ(b[i].grad.f32()[k], 0.0f) << b[i].name;
+      }
+    }
+    EXPECT_EQ(clipped, 3);
+    const auto sa = separate.state_tensors(), sb = fused.state_tensors();
+    for (const auto& [name, t] : sa) EXPECT_EQ(0, std::memcmp(t.data(), sb.at(name).data(), t.nbytes())) << name;
+  }
+}
+
+TEST(GradClip, CoefficientIsTorchsClampedFactor) {
+  EXPECT_EQ(clip_coefficient(4.0, 1.0), 1.0f / (4.0f + 1e-6f));
+  EXPECT_EQ(clip_coefficient(0.5, 1.0), 1.0f);   // below the limit: unchanged
+  EXPECT_EQ(clip_coefficient(4.0, 0.0), 1.0f);   // max_norm <= 0 only measures
+  EXPECT_EQ(clip_coefficient(NAN, 1.0), 1.0f);   // non-finite: the caller decides
 }

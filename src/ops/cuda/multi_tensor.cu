@@ -68,8 +68,10 @@ __global__ void adamw_kernel(const AdamWTensor* descs, const Task* tasks, AdamWS
   const Task task = tasks[blockIdx.x];
   const AdamWTensor a = descs[task.tensor];
   const int64_t end = min(a.n, task.offset + kChunk);
-  for (int64_t i = task.offset + threadIdx.x; i < end; i += blockDim.x)
-    adamw_update_element(a.param[i], a.exp_avg[i], a.exp_avg_sq[i], a.grad[i], a.decay_factor, s);
+  for (int64_t i = task.offset + threadIdx.x; i < end; i += blockDim.x) {
+    adamw_update_element(a.param[i], a.exp_avg[i], a.exp_avg_sq[i], a.grad[i] * s.grad_scale, a.decay_factor, s);
+    if (s.zero_grad) a.grad[i] = 0.0f;
+  }
 }
 
 __global__ void scale_kernel(const GradTensor* descs, const Task* tasks, float coef) {
