@@ -53,6 +53,15 @@ const PackedWeight& Bf16WeightCache::packed(const Tensor& weight, bool trans_b) 
   return packed_;
 }
 
+uint16_t* Bf16WeightCache::refresh_in_update(const Tensor& weight) const {
+  if (!enabled.load(std::memory_order_relaxed) || weight.dtype() != DType::F32 || !weight.on_host() ||
+      bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel() || weight.data() != source_ ||
+      &bf16_.memory() != &weight.memory())
+    return nullptr;
+  version_ = weight.version();
+  return bf16_.data_as<uint16_t>();
+}
+
 void Bf16WeightCache::clear() {
   bf16_ = Tensor();
   packed_ = PackedWeight();

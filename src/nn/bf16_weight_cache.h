@@ -44,6 +44,13 @@ class Bf16WeightCache {
   // Forgets the copy and releases its memory.
   void clear();
 
+  // For an optimizer that is about to overwrite every element of `weight` in place, after its non-const access to
+  // the weight (which stamped the version the update leaves): where to write bf16 of each new value, in the same
+  // pass, or null when this cache holds no plain copy of this weight to refresh (never used in bf16, held packed,
+  // another weight, a device weight, or the cache disabled). A non-null answer marks the copy current for the
+  // weight's present version, so the caller must write every element before the weight is next read.
+  uint16_t* refresh_in_update(const Tensor& weight) const;
+
   // Conversions made by every cache of the process (tests and benchmarks count re-conversions with it).
   static int64_t total_conversions();
   // Benchmarks only: with false, every get() converts again (the behaviour before the cache), so one binary can

@@ -75,15 +75,8 @@ int physical_core_count() {
 }
 
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
-  // Same rounding as core's f32_to_bf16, written branch-free so the loop vectorises.
 #pragma omp parallel for simd schedule(static) if (n > (1 << 15))
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    __builtin_memcpy(&u, &src[i], 4);
-    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    dst[i] = static_cast<uint16_t>(nan ? ((u >> 16) | 0x40u) : rounded);
-  }
+  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16_vectorisable(src[i]);
 }
 
 void convert_f32_to_bf16(const OpContext& ctx, const float* src, uint16_t* dst, int64_t n) {

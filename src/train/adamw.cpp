@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "nn/bf16_weight_cache.h"
 #include "ops/multi_tensor.h"
 
 namespace accent {
@@ -46,8 +47,13 @@ void AdamW::update(double lr, float grad_scale, bool zero_grad) {
   tensors.clear();
   for (Slot& s : slots_) {
     const double wd = s.param->decay ? options_.weight_decay : 0.0;
-    tensors.push_back({s.param->value.f32(), s.param->grad.f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(),
-                       s.param->value.numel(), static_cast<float>(1.0 - lr * wd)});
+    float* value = s.param->value.f32();  // stamps the version the update leaves
+    // The layer's bf16 copy, refreshed in the same pass (host memory; a device copy is converted by its next use).
+    uint16_t* bf16_copy = ctx_.backend != Backend::Cuda && s.param->bf16_cache
+                              ? s.param->bf16_cache->refresh_in_update(s.param->value)
+                              : nullptr;
+    tensors.push_back({value, s.param->grad.f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(), s.param->value.numel(),
+                       static_cast<float>(1.0 - lr * wd), bf16_copy});
   }
   adamw_update(ctx_, tensors.data(), static_cast<int>(tensors.size()), scalars);
 }

@@ -1,4 +1,4 @@
-// bf16 weight copies are re-made after every optimizer step and reused otherwise: a bf16 model trained for a few
+// bf16 weight copies are re-made by every optimizer step (AdamW writes them in its own pass) and reused otherwise: a bf16 model trained for a few
 // AdamW steps gives logits bit-identical to a fresh model (no cache yet) holding the same fp32 weights — for BERT
 // (Linear) and GPT-2 (Conv1D) — and a Conv1D's bf16 forward and dx equal the ref oracle that rounds the fp32
 // weight itself. Inference over several batches converts each weight once (not once per forward).
@@ -50,6 +50,21 @@ void check_trained_logits_match_fresh(const std::string& family) {
     ASSERT_TRUE(same_bits(got, want)) << family << ": logits after step " << step
                                       << " differ from a fresh model with the same weights (stale bf16 weights)";
   }
+  // Between training steps AdamW refreshes each bf16 copy in its own pass (Parameter::bf16_cache), so a training
+  // forward after a step converts nothing (the first one does: the inference above left the packed form instead).
+  model->forward_backward(train, rng);
+  opt.step_and_zero_grad(5e-2, 0.5f);
+  const int64_t before = Bf16WeightCache::total_conversions();
+  model->forward_backward(train, rng);
+  EXPECT_EQ(Bf16WeightCache::total_conversions(), before) << family << ": a weight was converted again after a step "
+                                                          << "instead of refreshed by AdamW";
+  opt.zero_grad();
+  auto fresh = create_sequence_classifier(config, 99);
+  fresh->set_op_context(bf16);
+  const ParameterList src = model->parameters(), dst = fresh->parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i]->value = src[i]->value.clone();
+  ASSERT_TRUE(same_bits(model->forward(probe).logits, fresh->forward(probe).logits))
+      << family << ": logits after the refreshed step differ from a fresh model with the same weights";
   // Inference reuses the copies: more forwards of an unchanged model convert nothing.
   const int64_t n0 = Bf16WeightCache::total_conversions();
   for (int i = 0; i < 3; ++i) model->forward(probe);
