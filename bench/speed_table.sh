@@ -97,7 +97,8 @@ done
 for p in bf16,int8 fp32; do
   name=infer_accent_${p/,/_}
   extra=(); [ $p = fp32 ] || extra=(--write-batches "$work/infer.safetensors")
-  run $name "$build/infer_bench" "${common[@]}" --data "$data" --precision $p --latency-n "$latency_n" "${extra[@]}"
+  run $name "$build/infer_bench" "${common[@]}" --data "$data" --precision $p --latency-n "$latency_n" \
+    ${extra[@]+"${extra[@]}"}
   put infer.accent.${p/,/_}.peak_rss_mib "$(awk '$1 == "METRIC" && $2 == "infer.accent.peak_rss_mib" { print $3 }' \
     "$work/$name.log")"
 done

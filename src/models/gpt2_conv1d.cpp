@@ -52,7 +52,7 @@ void Conv1D::backward(const OpContext& ctx, const float* x, const float* dy, flo
 }
 
 void Conv1D::collect(ParameterList& out) {
-  weight.bf16_cache = &weight_bf16_;
+  weight.bf16_cache.cache = &weight_bf16_;
   out.push_back(&weight);
   out.push_back(&bias);
 }

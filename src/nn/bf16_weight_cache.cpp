@@ -53,13 +53,18 @@ const PackedWeight& Bf16WeightCache::packed(const Tensor& weight, bool trans_b) 
   return packed_;
 }
 
-uint16_t* Bf16WeightCache::refresh_in_update(const Tensor& weight) const {
+uint16_t* Bf16WeightCache::copy_to_refresh(const Tensor& weight) const {
   if (!enabled.load(std::memory_order_relaxed) || weight.dtype() != DType::F32 || !weight.on_host() ||
       bf16_.dtype() != DType::BF16 || bf16_.numel() != weight.numel() || weight.data() != source_ ||
       &bf16_.memory() != &weight.memory())
     return nullptr;
-  version_ = weight.version();
   return bf16_.data_as<uint16_t>();
+}
+
+void Bf16WeightCache::mark_refreshed(const Tensor& weight) const {
+  ACCENT_CHECK(weight.data() == source_ && bf16_.numel() == weight.numel(),
+               "bf16 weight cache: mark_refreshed for a weight whose copy was not handed out by copy_to_refresh");
+  version_ = weight.version();
 }
 
 void Bf16WeightCache::clear() {

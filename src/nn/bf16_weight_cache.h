@@ -44,12 +44,13 @@ class Bf16WeightCache {
   // Forgets the copy and releases its memory.
   void clear();
 
-  // For an optimizer that is about to overwrite every element of `weight` in place, after its non-const access to
-  // the weight (which stamped the version the update leaves): where to write bf16 of each new value, in the same
-  // pass, or null when this cache holds no plain copy of this weight to refresh (never used in bf16, held packed,
-  // another weight, a device weight, or the cache disabled). A non-null answer marks the copy current for the
-  // weight's present version, so the caller must write every element before the weight is next read.
-  uint16_t* refresh_in_update(const Tensor& weight) const;
+  // For an optimizer that is about to overwrite every element of `weight` in place: where to write bf16 of each new
+  // value, in the same pass, or null when this cache holds no plain copy of this weight to refresh (never used in
+  // bf16, held packed, another weight, a device weight, or the cache disabled). The copy stays stale until
+  // mark_refreshed(weight), which the caller calls once every element is written (not when the update failed).
+  uint16_t* copy_to_refresh(const Tensor& weight) const;
+  // The copy from copy_to_refresh now holds bf16 of every element of `weight` at its present version.
+  void mark_refreshed(const Tensor& weight) const;
 
   // Conversions made by every cache of the process (tests and benchmarks count re-conversions with it).
   static int64_t total_conversions();

@@ -81,7 +81,7 @@ void Linear::backward(const OpContext& ctx, const float* x, const float* dy, flo
 }
 
 void Linear::collect(ParameterList& out) {
-  weight.bf16_cache = &weight_bf16_;
+  weight.bf16_cache.cache = &weight_bf16_;
   out.push_back(&weight);
   if (has_bias_) out.push_back(&bias);
 }

@@ -61,6 +61,8 @@ void gemm_bf16_weights(const GemmShape& shape, const float* A, const uint16_t* B
 void column_sum_accumulate(const float* dy, float* dbias, int64_t rows, int64_t cols);
 // oneDNN's implementation name for a shape ("brg:avx512_core", "gemm:jit", ... ; "ref" would be slow).
 const char* gemm_impl_name(const GemmShape& shape, bool has_bias, bool accumulate, bool bf16 = false);
+// oneDNN matmul primitives created so far by this process (the cache's misses; tests check what it keeps).
+int64_t gemm_primitives_created();
 }  // namespace cpu
 
 }  // namespace accent

@@ -15,6 +15,7 @@
 // by the fp32 primitive. A product of two bf16 values is exact in fp32, so this is the same arithmetic (fp32
 // accumulation of exact products), only slower; `auto` precision picks fp32 on such a CPU anyway.
 #include <algorithm>
+#include <atomic>
 #include <list>
 #include <map>
 #include <mutex>
@@ -140,11 +141,13 @@ GemmPrimitive make_primitive(const GemmKey& k) {
 }
 
 // Cached primitives, least recently used first out. The cache is bounded, so a pathological stream of shapes cannot
-// grow it forever, and evicting one entry at a time keeps the shapes in use. (It was cleared whole at 512 entries:
-// one process running bf16, fp32 and int8 over SST-2 dev meets ~1,700 shapes, so every live shape paid primitive
-// creation again after each clear.) Returned by value: the handles are reference-counted, so an entry evicted by
-// another thread stays alive for the caller that holds it.
+// grow it forever. Evicting one entry at a time keeps the shapes in use while they number fewer than the capacity
+// (a cycle over more distinct shapes misses every time, as a clear did). It was cleared whole at 512 entries: one
+// process running bf16, fp32 and int8 over SST-2 dev meets ~1,700 shapes, so each clear made every live shape pay
+// primitive creation again. Returned by value: the handles are reference-counted, so an entry evicted by another
+// thread stays alive for the caller that holds it.
 constexpr size_t kPrimitiveCacheCapacity = 1024;
+std::atomic<int64_t> primitives_created{0};
 
 GemmPrimitive primitive_for(const GemmKey& key) {
   static std::mutex mutex;
@@ -159,6 +162,7 @@ GemmPrimitive primitive_for(const GemmKey& key) {
   GemmPrimitive made;
   try {
     made = make_primitive(key);
+    primitives_created.fetch_add(1, std::memory_order_relaxed);
   } catch (const dnnl::error& e) {
     fail("gemm: oneDNN could not create a matmul for batch=", key.batch, " M=", key.M, " N=", key.N, " K=", key.K,
          key.trans_a ? " Aᵀ" : "", key.trans_b ? " Bᵀ" : "", key.has_bias ? " +bias" : "",
@@ -378,6 +382,8 @@ void gemm_bf16_packed(const OpContext& ctx, int64_t M, const float* A, const Pac
 }  // namespace accent
 
 namespace accent::cpu {
+
+int64_t gemm_primitives_created() { return primitives_created.load(std::memory_order_relaxed); }
 
 const char* gemm_impl_name(const GemmShape& s, bool has_bias, bool accumulate, bool bf16) {
   const GemmKey key{s.batch, s.M, s.N, s.K, s.trans_a, s.trans_b, has_bias, accumulate,

@@ -39,7 +39,7 @@ struct AdamWTensor {
   int64_t n = 0;
   float decay_factor = 1.0f;  // 1 − lr·wd
   uint16_t* bf16_copy = nullptr;  // cpu only, optional: receives bf16(p) after the update (a bf16 weight cache's
-                                  // copy, nn/bf16_weight_cache.h refresh_in_update, made in the same pass)
+                                  // copy, nn/bf16_weight_cache.h copy_to_refresh, made in the same pass)
 };
 
 // One element of the update (shared by the cpu loop and the CUDA kernel: the same float sequence everywhere). g is

@@ -3,6 +3,7 @@
 #include "ops/memory.h"
 
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include "core/error.h"
@@ -13,8 +14,12 @@ namespace accent {
 
 AdamW::AdamW(ParameterList params, AdamWOptions options, OpContext ctx)
     : params_(std::move(params)), options_(options), ctx_(ctx) {
+  std::set<const Parameter*> seen;
   for (Parameter* p : params_) {
     ACCENT_CHECK(p != nullptr, "AdamW: null parameter");
+    // Listed twice, a parameter would be updated twice per step (and, with zero_grad in the pass, from a zeroed
+    // gradient the second time).
+    ACCENT_CHECK(seen.insert(p).second, "AdamW: parameter ", p->name, " is listed twice");
     if (!p->trainable) continue;
     ACCENT_CHECK(p->value.dtype() == DType::F32, "AdamW: parameter ", p->name, " must be F32 master weights");
     ACCENT_CHECK(p->grad.dtype() == DType::F32 && p->grad.shape() == p->value.shape(), "AdamW: parameter ", p->name,
@@ -45,17 +50,19 @@ void AdamW::update(double lr, float grad_scale, bool zero_grad) {
   scalars.zero_grad = zero_grad;
   std::vector<AdamWTensor>& tensors = update_list_;
   tensors.clear();
+  refreshed_.clear();
   for (Slot& s : slots_) {
     const double wd = s.param->decay ? options_.weight_decay : 0.0;
     float* value = s.param->value.f32();  // stamps the version the update leaves
     // The layer's bf16 copy, refreshed in the same pass (host memory; a device copy is converted by its next use).
-    uint16_t* bf16_copy = ctx_.backend != Backend::Cuda && s.param->bf16_cache
-                              ? s.param->bf16_cache->refresh_in_update(s.param->value)
-                              : nullptr;
+    const Bf16WeightCache* cache = s.param->bf16_cache.cache;
+    uint16_t* bf16_copy = ctx_.backend != Backend::Cuda && cache ? cache->copy_to_refresh(s.param->value) : nullptr;
+    if (bf16_copy) refreshed_.push_back(s.param);
     tensors.push_back({value, s.param->grad.f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(), s.param->value.numel(),
                        static_cast<float>(1.0 - lr * wd), bf16_copy});
   }
   adamw_update(ctx_, tensors.data(), static_cast<int>(tensors.size()), scalars);
+  for (const Parameter* p : refreshed_) p->bf16_cache.cache->mark_refreshed(p->value);
 }
 
 void AdamW::zero_grad() {

@@ -79,7 +79,8 @@ TEST_P(OpsBackend, GemmAllTransposesBiasAccumulateBatched) {
 
 // The cpu matmul keeps a bounded cache of oneDNN primitives, one per shape, evicting the least recently used. More
 // distinct shapes than it holds (1,024), then the first shapes again (evicted by then) and a shape kept in use
-// throughout: every product still equals the ref one.
+// throughout: every product still equals the ref one, the shape in use and the recent ones stay cached, and the
+// evicted ones are re-made (counted by cpu::gemm_primitives_created).
 TEST_P(OpsBackend, GemmCorrectAcrossMoreShapesThanThePrimitiveCacheHolds) {
   const auto& p = GetParam();
   const int64_t N = 8, K = 4, kShapes = 1100;
@@ -96,7 +97,13 @@ TEST_P(OpsBackend, GemmCorrectAcrossMoreShapesThanThePrimitiveCacheHolds) {
     check(M);
     if (M % 64 == 0) check(3);  // in use all along: stays cached
   }
+  int64_t created = cpu::gemm_primitives_created();
+  check(3);
+  check(kShapes);
+  check(kShapes - 500);
+  EXPECT_EQ(cpu::gemm_primitives_created(), created) << "a shape in use, or among the last 1,024, was evicted";
   for (int64_t M = 1; M <= 16; ++M) check(M);
+  EXPECT_EQ(cpu::gemm_primitives_created(), created + 15) << "the 15 old shapes (all but M=3) were evicted and re-made";
 }
 
 TEST_P(OpsBackend, LinearBackwardProducts) {

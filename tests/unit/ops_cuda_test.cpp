@@ -465,6 +465,17 @@ TEST(OpsCuda, MultiTensorAdamWNormAndClip) {
   scale_tensors(kRef, hg.data(), static_cast<int>(hg.size()), 0.37f);
   scale_tensors(kCuda, dgl.data(), static_cast<int>(dgl.size()), 0.37f);
   for (size_t t = 0; t < sizes.size(); ++t) expect_equal(dg[t].get(), g[t], "scaled gradient " + std::to_string(t));
+  // The trainer's fused step: the clip factor applied as the update reads g, and g zeroed in the same pass.
+  s.grad_scale = 0.37f;
+  s.zero_grad = true;
+  adamw_update(kRef, host.data(), static_cast<int>(host.size()), s);
+  adamw_update(kCuda, dev.data(), static_cast<int>(dev.size()), s);
+  for (size_t t = 0; t < sizes.size(); ++t) {
+    const std::string what = " tensor " + std::to_string(t) + " (grad_scale, zero_grad)";
+    expect_close(dp[t].get(), p[t], 1e-6, "adamw param" + what);
+    expect_close(dm[t].get(), m[t], 1e-6, "adamw exp_avg" + what);
+    expect_equal(dg[t].get(), std::vector<float>(static_cast<size_t>(sizes[t]), 0.0f), "zeroed gradient" + what);
+  }
 }
 
 TEST(OpsCuda, LossesAndTheirGradients) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/fs.h"
 #include "core/rng.h"
 #include "train/adamw.h"
@@ -272,4 +273,15 @@ TEST(GradClip, CoefficientIsTorchsClampedFactor) {
   EXPECT_EQ(clip_coefficient(0.5, 1.0), 1.0f);   // below the limit: unchanged
   EXPECT_EQ(clip_coefficient(4.0, 0.0), 1.0f);   // max_norm <= 0 only measures
   EXPECT_EQ(clip_coefficient(NAN, 1.0), 1.0f);   // non-finite: the caller decides
+}
+
+TEST(AdamW, RefusesAParameterListedTwice) {
+  Rng rng(3);
+  Parameter w = make_param("w", {2, 2}, true, true, rng);
+  try {
+    AdamW opt({&w, &w}, AdamWOptions{});
+    FAIL() << "a parameter listed twice was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("parameter w is listed twice"), std::string::npos) << e.what();
+  }
 }

@@ -1,4 +1,4 @@
-// bf16 weight copies are re-made by every optimizer step (AdamW writes them in its own pass) and reused otherwise: a bf16 model trained for a few
+// bf16 weight copies are re-made by every optimizer step (AdamW writes them in its pass) and reused otherwise: a bf16 model trained for a few
 // AdamW steps gives logits bit-identical to a fresh model (no cache yet) holding the same fp32 weights — for BERT
 // (Linear) and GPT-2 (Conv1D) — and a Conv1D's bf16 forward and dx equal the ref oracle that rounds the fp32
 // weight itself. Inference over several batches converts each weight once (not once per forward).
