@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "core/dtype.h"
 #include "ops/cuda/kernels.h"
-#include "ops/precision.h"
 
 namespace accent {
 
@@ -30,7 +30,7 @@ void adamw_update_tensor(const AdamWTensor& a, const AdamWScalars& scalars, bool
   for (int64_t i = 0; i < a.n; ++i) {
     adamw_update_element(p[i], m[i], v[i], g[i] * grad_scale, decay, s);
     if constexpr (kZeroGrad) g[i] = 0.0f;
-    if constexpr (kBf16Copy) p16[i] = f32_to_bf16_vectorisable(p[i]);
+    if constexpr (kBf16Copy) p16[i] = f32_to_bf16(p[i]);
   }
 }
 

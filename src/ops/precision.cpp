@@ -76,7 +76,7 @@ int physical_core_count() {
 
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > (1 << 15))
-  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16_vectorisable(src[i]);
+  for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
 }
 
 void convert_f32_to_bf16(const OpContext& ctx, const float* src, uint16_t* dst, int64_t n) {

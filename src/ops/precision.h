@@ -28,16 +28,6 @@ Precision resolve_precision(std::string_view requested);
 // the default thread count (a hyper-thread pair shares one core's AMX/AVX-512 units).
 int physical_core_count();
 
-// bf16(x), round to nearest even (NaN stays NaN, made quiet): core's f32_to_bf16 written branch-free, so loops
-// that call it vectorise (convert_f32_to_bf16, and AdamW's refresh of a bf16 weight copy: ops/multi_tensor.h).
-inline uint16_t f32_to_bf16_vectorisable(float x) {
-  uint32_t u;
-  __builtin_memcpy(&u, &x, 4);
-  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  return static_cast<uint16_t>(nan ? ((u >> 16) | 0x40u) : rounded);
-}
-
 // dst[i] = bf16(src[i]), round to nearest even (NaN stays NaN); parallel and vectorised.
 void convert_f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
 // The same in ctx's memory (on the GPU for Backend::Cuda).

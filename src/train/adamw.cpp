@@ -50,19 +50,19 @@ void AdamW::update(double lr, float grad_scale, bool zero_grad) {
   scalars.zero_grad = zero_grad;
   std::vector<AdamWTensor>& tensors = update_list_;
   tensors.clear();
-  refreshed_.clear();
   for (Slot& s : slots_) {
     const double wd = s.param->decay ? options_.weight_decay : 0.0;
     float* value = s.param->value.f32();  // stamps the version the update leaves
     // The layer's bf16 copy, refreshed in the same pass (host memory; a device copy is converted by its next use).
     const Bf16WeightCache* cache = s.param->bf16_cache.cache;
     uint16_t* bf16_copy = ctx_.backend != Backend::Cuda && cache ? cache->copy_to_refresh(s.param->value) : nullptr;
-    if (bf16_copy) refreshed_.push_back(s.param);
     tensors.push_back({value, s.param->grad.f32(), s.exp_avg.f32(), s.exp_avg_sq.f32(), s.param->value.numel(),
                        static_cast<float>(1.0 - lr * wd), bf16_copy});
   }
   adamw_update(ctx_, tensors.data(), static_cast<int>(tensors.size()), scalars);
-  for (const Parameter* p : refreshed_) p->bf16_cache.cache->mark_refreshed(p->value);
+  // The copies written are current only now that the whole update ran (tensors[i] is slots_[i]'s).
+  for (size_t i = 0; i < slots_.size(); ++i)
+    if (tensors[i].bf16_copy) slots_[i].param->bf16_cache.cache->mark_refreshed(slots_[i].param->value);
 }
 
 void AdamW::zero_grad() {

@@ -66,7 +66,6 @@ class AdamW {
   OpContext ctx_;
   std::vector<Slot> slots_;  // trainable parameters only, in parameter order
   std::vector<AdamWTensor> update_list_;  // step()'s descriptors (kept: no allocation per step)
-  std::vector<const Parameter*> refreshed_;  // those whose bf16 copy the update writes (marked current after it)
   int64_t step_ = 0;
 };
 
